@@ -4,7 +4,8 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { extractSpec } from "./extract-spec.ts";
+import { extractSpec, type SpecExtract } from "./extract-spec.ts";
+import { buildVectors } from "./vectors.ts";
 
 export interface GeneratedFile {
   path: string;
@@ -15,11 +16,17 @@ export function json(value: unknown): string {
   return JSON.stringify(value, null, 2) + "\n";
 }
 
+/** The limits registry of spec §13 as member -> default value. */
+export function defaultLimits(registries: SpecExtract["registries"]): Record<string, number> {
+  return Object.fromEntries((registries.limits ?? []).map((row) => [row.member as string, Number(row.default)]));
+}
+
 export async function generatedFiles(root: string): Promise<GeneratedFile[]> {
   const spec = extractSpec(readFileSync(join(root, "spec/peer-protocol-v1.2.md"), "utf8"));
   const files: GeneratedFile[] = [
     { path: join(root, "spec/requirements.json"), contents: json(spec.requirements) },
     { path: join(root, "spec/registries.json"), contents: json(spec.registries) },
   ];
+  for (const [name, vector] of Object.entries(buildVectors(defaultLimits(spec.registries)))) files.push({ path: join(root, "spec/vectors", name), contents: json(vector) });
   return files;
 }

@@ -1,0 +1,40 @@
+/**
+ * Wire encodings of spec §5 and §7.1: base64url without padding (PP-ENV-003, PP-ENV-004), RFC 8785
+ * canonical JSON (PP-ENV-009), and the length-prefixed `Enc(m)` that the transcript hash absorbs.
+ */
+import canonicalize from "canonicalize";
+
+const BASE64URL = /^[A-Za-z0-9_-]*$/;
+
+export function toBase64Url(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64url");
+}
+
+/** Strict decode: rejects padding, foreign characters and non-canonical trailing bits (PP-ENV-004). */
+export function fromBase64Url(text: string): Buffer | null {
+  if (!BASE64URL.test(text) || text.length % 4 === 1) return null;
+  const bytes = Buffer.from(text, "base64url");
+  return bytes.toString("base64url") === text ? bytes : null;
+}
+
+/** JCS(v) as UTF-8 bytes (RFC 8785). */
+export function jcs(value: unknown): Buffer {
+  const text = canonicalize(value);
+  if (text === undefined) throw new TypeError("value has no JSON form");
+  return Buffer.from(text, "utf8");
+}
+
+/** The members of an object except the named ones (for AAD and transcript input). */
+export function without<T extends object>(value: T, ...keys: string[]): Partial<T> {
+  const copy: Record<string, unknown> = { ...value };
+  for (const key of keys) delete copy[key];
+  return copy as Partial<T>;
+}
+
+/** Enc(m) = u32be(len(JCS(m'))) || JCS(m'), m' = m without its "signature" member (spec §7.1). */
+export function encodeForTranscript(envelope: object): Buffer {
+  const body = jcs(without(envelope, "signature"));
+  const length = Buffer.alloc(4);
+  length.writeUInt32BE(body.length);
+  return Buffer.concat([length, body]);
+}

@@ -1,0 +1,44 @@
+/**
+ * Records (spec §7.3): an envelope whose payload is the AEAD seal of JCS(inner payload) under the
+ * direction's key, with nonce = iv XOR seq (PP-KS-006) and AAD = JCS(envelope without payload and
+ * signature) (PP-KS-007).
+ */
+import { aeadOpen, aeadSeal, type AeadAlgorithm } from "./crypto.ts";
+import { fromBase64Url, jcs, toBase64Url, without } from "./encoding.ts";
+import { recordNonce, type DirectionKeys } from "./key-schedule.ts";
+
+export interface RecordHeader {
+  message_id: string;
+  type: string;
+  version: string;
+  timestamp: number;
+  seq: number;
+  session_id: string;
+  sender_id: string;
+  recipient_id?: string;
+  [member: string]: unknown;
+}
+
+export interface RecordEnvelope extends RecordHeader {
+  payload: string;
+  signature?: string;
+}
+
+export function sealRecord(algorithm: AeadAlgorithm, keys: DirectionKeys, header: RecordHeader, inner: unknown): RecordEnvelope {
+  const aad = jcs(without(header, "payload", "signature"));
+  const sealed = aeadSeal(algorithm, keys.key, recordNonce(keys.iv, header.seq), jcs(inner), aad);
+  return { ...header, payload: toBase64Url(sealed) };
+}
+
+/** The decrypted inner payload, or null when the record does not authenticate (PP-KS-008). */
+export function openRecord(algorithm: AeadAlgorithm, keys: DirectionKeys, envelope: RecordEnvelope): unknown | null {
+  const sealed = fromBase64Url(envelope.payload);
+  if (!sealed) return null;
+  const plaintext = aeadOpen(algorithm, keys.key, recordNonce(keys.iv, envelope.seq), sealed, jcs(without(envelope, "payload", "signature")));
+  if (!plaintext) return null;
+  try {
+    return JSON.parse(plaintext.toString("utf8"));
+  } catch {
+    return null;
+  }
+}
