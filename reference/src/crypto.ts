@@ -200,7 +200,7 @@ export function ed25519VerifyStrict(publicKey: Uint8Array, message: Uint8Array, 
 // ---- AEAD (RFC 8439, or AES-256-GCM when negotiated) ----
 
 export function aeadSeal(algorithm: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Buffer {
-  const cipher = createCipheriv(algorithm, key, nonce, { authTagLength: TAG_BYTES });
+  const cipher = algorithm === "aes-256-gcm" ? createCipheriv(algorithm, key, nonce, { authTagLength: TAG_BYTES }) : createCipheriv(algorithm, key, nonce, { authTagLength: TAG_BYTES });
   cipher.setAAD(aad, { plaintextLength: plaintext.length });
   const body = cipher.update(plaintext);
   cipher.final();
@@ -210,7 +210,7 @@ export function aeadSeal(algorithm: AeadAlgorithm, key: Uint8Array, nonce: Uint8
 /** The plaintext, or null when the tag does not verify. */
 export function aeadOpen(algorithm: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Buffer | null {
   if (sealed.length < TAG_BYTES) return null;
-  const decipher = createDecipheriv(algorithm, key, nonce, { authTagLength: TAG_BYTES });
+  const decipher = algorithm === "aes-256-gcm" ? createDecipheriv(algorithm, key, nonce, { authTagLength: TAG_BYTES }) : createDecipheriv(algorithm, key, nonce, { authTagLength: TAG_BYTES });
   decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
   decipher.setAAD(aad, { plaintextLength: sealed.length - TAG_BYTES });
   const body = decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES));

@@ -2,7 +2,10 @@
  * Wire encodings of spec §5 and §7.1: base64url without padding (PP-ENV-003, PP-ENV-004), RFC 8785
  * canonical JSON (PP-ENV-009), and the length-prefixed `Enc(m)` that the transcript hash absorbs.
  */
-import canonicalize from "canonicalize";
+import canonicalizeModule from "canonicalize";
+
+// The package is CommonJS (`module.exports = serialize`) but its types declare a default export.
+const canonicalize = canonicalizeModule as unknown as (value: unknown) => string | undefined;
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
@@ -26,7 +29,7 @@ export function jcs(value: unknown): Buffer {
 
 /** The members of an object except the named ones (for AAD and transcript input). */
 export function without<T extends object>(value: T, ...keys: string[]): Partial<T> {
-  const copy: Record<string, unknown> = { ...value };
+  const copy = { ...value } as Record<string, unknown>;
   for (const key of keys) delete copy[key];
   return copy as Partial<T>;
 }

@@ -1,5 +1,8 @@
 /** Wire encodings as the probe reads them from spec §5 and §7.1: base64url, JCS, Enc(m). */
-import canonicalize from "canonicalize";
+import canonicalizeModule from "canonicalize";
+
+// The package is CommonJS (`module.exports = serialize`) but its types declare a default export.
+const canonicalize = canonicalizeModule as unknown as (value: unknown) => string | undefined;
 import { concatBytes, utf8, type Bytes } from "./crypto.ts";
 
 export const b64u = (bytes: Bytes): string => Buffer.from(bytes).toString("base64url");
