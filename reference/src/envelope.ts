@@ -1,0 +1,54 @@
+/** The envelope of spec §5 as the reference handles it, and helpers to build plaintext ones. */
+import { randomBytes } from "./crypto.ts";
+import { toBase64Url } from "./encoding.ts";
+
+export type Version = "1.1" | "1.2";
+
+export interface Envelope {
+  message_id: string;
+  type: string;
+  version: Version;
+  timestamp: number;
+  seq?: number;
+  session_id?: string;
+  sender_id: string;
+  recipient_id?: string;
+  payload: unknown;
+  nonce?: string;
+  signature?: string;
+}
+
+/** A fresh message id: 96 random bits in base64url (PP-ENV-006). */
+export function newMessageId(): string {
+  return toBase64Url(randomBytes(12));
+}
+
+/** A fresh nonce for a plaintext envelope (PP-ENV-010). */
+export function newNonce(bytes = 16): string {
+  return toBase64Url(randomBytes(bytes));
+}
+
+/** Where fresh values come from; tests script it to replay the spec's vectors through real code. */
+export interface Entropy {
+  bytes(n: number): Buffer;
+  messageId(): string;
+  nonce(): string;
+}
+
+export const systemEntropy: Entropy = { bytes: randomBytes, messageId: newMessageId, nonce: () => newNonce() };
+
+/** A plaintext envelope with a fresh message id and nonce; optional members only when given. */
+export function plaintextEnvelope(fields: { type: string; version: Version; sender_id: string; payload: unknown; timestamp: number; session_id?: string; recipient_id?: string; nonce?: string; message_id?: string }): Envelope {
+  const envelope: Envelope = {
+    message_id: fields.message_id ?? newMessageId(),
+    type: fields.type,
+    version: fields.version,
+    timestamp: fields.timestamp,
+    sender_id: fields.sender_id,
+    payload: fields.payload,
+    nonce: fields.nonce ?? newNonce(),
+  };
+  if (fields.session_id !== undefined) envelope.session_id = fields.session_id;
+  if (fields.recipient_id !== undefined) envelope.recipient_id = fields.recipient_id;
+  return envelope;
+}

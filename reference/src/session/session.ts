@@ -1,0 +1,195 @@
+/**
+ * An established session (spec §7.3, §8, §9): per-direction keys and record numbers, the
+ * retransmit buffer of unacknowledged data records, and de-duplication by message id.
+ */
+import { ed25519Sign, ed25519VerifyStrict, type AeadAlgorithm, type Ed25519Identity } from "../crypto.ts";
+import { fromBase64Url, jcs, toBase64Url, without } from "../encoding.ts";
+import { newMessageId, type Version } from "../envelope.ts";
+import { ProtocolError } from "../errors.ts";
+import type { HandshakeResult } from "../handshake/result.ts";
+import { signatureInput, type DirectionKeys, type SessionKeys } from "../key-schedule.ts";
+import { openRecord, sealRecord, type RecordEnvelope } from "../record.ts";
+
+/** PEER_MESSAGE, BROADCAST, TASK_REQUEST, TASK_RESPONSE and CHUNKED_MESSAGE are data records (spec §9). */
+export const DATA_TYPES: ReadonlySet<string> = new Set(["PEER_MESSAGE", "BROADCAST", "TASK_REQUEST", "TASK_RESPONSE", "CHUNKED_MESSAGE"]);
+
+/** A data message waiting for its acknowledgement, kept so that it can be re-sealed after a resume. */
+export interface OutboundEntry {
+  message_id: string;
+  type: string;
+  inner: unknown;
+  sender_id: string;
+  recipient_id?: string;
+  seq?: number;
+}
+
+export type ReplayMode = "stream" | "window";
+
+export interface SessionOptions {
+  now(): number;
+  /** Bound on remembered (sender, message_id) pairs (PP-DLV-003). */
+  dedupeMemory: number;
+  /** Our identity, to sign records when `message-signatures` was selected (PP-CAP-006). */
+  identity?: Ed25519Identity;
+}
+
+export class Session {
+  readonly id: string;
+  readonly role: "initiator" | "responder";
+  readonly version: Version;
+  readonly capabilities: string[];
+  readonly aead: AeadAlgorithm;
+  readonly localId: string;
+  readonly peerId: string;
+  readonly peerIdentityKey: Buffer;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  peerLimits: Record<string, number> | undefined;
+  resumptionSecret: Buffer;
+  handshakeHash: Buffer;
+  nextSendSeq = 0;
+  lastRecvSeq = -1;
+  /** Data records sealed in the current key epoch and not yet acknowledged, by seq. */
+  readonly unacked = new Map<number, OutboundEntry>();
+  /** Data records accepted for the peer while it was disconnected, sealed on resume. */
+  readonly queued: OutboundEntry[] = [];
+  private sendKeys: DirectionKeys;
+  private recvKeys: DirectionKeys;
+  private readonly seen = new Map<string, true>();
+  private readonly windowSeen = new Set<number>();
+  private readonly signRecords: boolean;
+
+  constructor(
+    result: HandshakeResult,
+    private readonly options: SessionOptions,
+  ) {
+    this.id = result.sessionId;
+    this.role = result.role;
+    this.version = result.version;
+    this.capabilities = result.capabilities;
+    this.aead = result.aead;
+    this.localId = result.localId;
+    this.peerId = result.peerId;
+    this.peerIdentityKey = result.peerIdentityKey;
+    this.peerLimits = result.peerLimits;
+    this.createdAt = options.now();
+    this.expiresAt = this.createdAt + result.lifetimeMs;
+    this.resumptionSecret = result.keys.resumptionSecret;
+    this.handshakeHash = result.keys.handshakeHash;
+    this.signRecords = result.capabilities.includes("message-signatures");
+    // PP-KS-011: send with our direction's keys, receive with the peer's.
+    [this.sendKeys, this.recvKeys] = result.role === "initiator" ? [result.keys.i2r, result.keys.r2i] : [result.keys.r2i, result.keys.i2r];
+  }
+
+  get pendingCount(): number {
+    return this.unacked.size + this.queued.length;
+  }
+
+  isExpired(now = this.options.now()): boolean {
+    return now >= this.expiresAt; // PP-SES-012
+  }
+
+  /** Seals a record with the next seq (PP-KS-005); data records enter the retransmit buffer (PP-DLV-001). */
+  seal(type: string, inner: unknown, fields: { recipient_id?: string; sender_id?: string; message_id?: string } = {}): RecordEnvelope {
+    const seq = this.nextSendSeq;
+    if (seq > Number.MAX_SAFE_INTEGER) throw new ProtocolError("INTERNAL_ERROR", "record numbers exhausted; a new session is needed"); // PP-KS-009
+    this.nextSendSeq = seq + 1;
+    const header: RecordEnvelope = {
+      message_id: fields.message_id ?? newMessageId(),
+      type,
+      version: this.version,
+      timestamp: this.options.now(),
+      seq,
+      session_id: this.id,
+      sender_id: fields.sender_id ?? this.localId,
+      payload: "",
+    };
+    if (fields.recipient_id !== undefined) header.recipient_id = fields.recipient_id;
+    const record = sealRecord(this.aead, this.sendKeys, header, inner);
+    if (this.signRecords && this.options.identity) record.signature = toBase64Url(ed25519Sign(this.options.identity, signatureInput("record signature", jcs(without(record, "signature")))));
+    if (DATA_TYPES.has(type)) {
+      const entry: OutboundEntry = { message_id: record.message_id, type, inner, sender_id: record.sender_id, seq };
+      if (record.recipient_id !== undefined) entry.recipient_id = record.recipient_id;
+      this.unacked.set(seq, entry);
+    }
+    return record;
+  }
+
+  /**
+   * Checks order and authenticity of an inbound record and returns its inner payload.
+   * "stream" (WebSocket) wants seq = last + 1 (PP-RPL-003, PP-RPL-004); "window" (HTTP) accepts a
+   * sliding window of unseen seq numbers (PP-RPL-005).
+   */
+  open(record: RecordEnvelope, mode: ReplayMode, replayWindow = 64): unknown {
+    if (record.session_id !== this.id) throw new ProtocolError("INVALID_MESSAGE", "record session_id is not this session's", record.message_id); // PP-KS-012
+    if (record.version !== this.version) throw new ProtocolError("INVALID_MESSAGE", `record version ${record.version} differs from the session's ${this.version}`, record.message_id); // PP-VER-007
+    if (mode === "stream") {
+      if (record.seq <= this.lastRecvSeq) throw new ProtocolError("REPLAY_DETECTED", `record seq ${record.seq} was already received (last ${this.lastRecvSeq})`, record.message_id);
+      if (record.seq !== this.lastRecvSeq + 1) throw new ProtocolError("INVALID_STATE", `record seq ${record.seq} skips from ${this.lastRecvSeq}`, record.message_id);
+    } else if (record.seq <= this.lastRecvSeq - replayWindow || this.windowSeen.has(record.seq)) {
+      throw new ProtocolError("REPLAY_DETECTED", `record seq ${record.seq} is replayed or outside the window`, record.message_id);
+    }
+    if (this.signRecords) {
+      const signature = record.signature === undefined ? null : fromBase64Url(record.signature);
+      if (!signature || !ed25519VerifyStrict(this.peerIdentityKey, signatureInput("record signature", jcs(without(record, "signature"))), signature)) throw new ProtocolError("AUTHENTICATION_FAILED", "record signature does not verify", record.message_id); // PP-CAP-007
+    }
+    const inner = openRecord(this.aead, this.recvKeys, record);
+    if (inner === null) throw new ProtocolError("AUTHENTICATION_FAILED", "record does not decrypt", record.message_id); // PP-KS-008
+    if (mode === "window") {
+      this.windowSeen.add(record.seq);
+      for (const seen of this.windowSeen) if (seen <= record.seq - replayWindow) this.windowSeen.delete(seen);
+    }
+    this.lastRecvSeq = Math.max(this.lastRecvSeq, record.seq);
+    return inner;
+  }
+
+  /** Releases every data record with seq <= ack (cumulative ACK, spec §9). */
+  acknowledge(ack: number): number {
+    let released = 0;
+    for (const seq of this.unacked.keys()) {
+      if (seq > ack) break;
+      this.unacked.delete(seq);
+      released++;
+    }
+    return released;
+  }
+
+  /** True the first time a (sender, message_id) pair is seen (PP-DLV-003). */
+  firstDelivery(senderId: string, messageId: string): boolean {
+    const key = `${senderId}\u0000${messageId}`;
+    if (this.seen.has(key)) return false;
+    this.seen.set(key, true);
+    if (this.seen.size > this.options.dedupeMemory) this.seen.delete(this.seen.keys().next().value as string);
+    return true;
+  }
+
+  /**
+   * Installs fresh keys after a resume (PP-SES-007, PP-SES-008): record numbers restart at 0, and
+   * every data record the peer's last_rx_seq does not cover moves to the front of the queue, to be
+   * re-sent under new seq numbers (PP-SES-010).
+   */
+  rekey(keys: SessionKeys, peerLastRxSeq: number): void {
+    this.acknowledge(peerLastRxSeq);
+    const resend = [...this.unacked.values()].map(({ seq: _seq, ...entry }) => entry);
+    this.unacked.clear();
+    this.queued.unshift(...resend);
+    [this.sendKeys, this.recvKeys] = this.role === "initiator" ? [keys.i2r, keys.r2i] : [keys.r2i, keys.i2r];
+    this.resumptionSecret = keys.resumptionSecret;
+    this.handshakeHash = keys.handshakeHash;
+    this.nextSendSeq = 0;
+    this.lastRecvSeq = -1;
+    this.windowSeen.clear();
+  }
+
+  /** Seals every queued entry, in order, for sending now. */
+  drainQueue(): RecordEnvelope[] {
+    const records: RecordEnvelope[] = [];
+    while (this.queued.length > 0) {
+      const entry = this.queued.shift() as OutboundEntry;
+      const fields: { recipient_id?: string; sender_id: string; message_id: string } = { sender_id: entry.sender_id, message_id: entry.message_id };
+      if (entry.recipient_id !== undefined) fields.recipient_id = entry.recipient_id;
+      records.push(this.seal(entry.type, entry.inner, fields));
+    }
+    return records;
+  }
+}
