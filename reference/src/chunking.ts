@@ -1,0 +1,119 @@
+/**
+ * Chunked transfer (spec §10): a data message whose JCS(payload) exceeds max_chunk_bytes travels as
+ * CHUNKED_MESSAGE records; the receiver reassembles whole or not at all (PP-CHK-004).
+ */
+import { sha256 } from "./crypto.ts";
+import { fromBase64Url, jcs, toBase64Url } from "./encoding.ts";
+import { ProtocolError } from "./errors.ts";
+
+export interface ChunkPayload {
+  chunk_id: string;
+  sequence_number: number;
+  is_last: boolean;
+  total_size: number;
+  digest: string;
+  inner_type: string;
+  data: string;
+}
+
+export interface WholeMessage {
+  message_id: string;
+  type: string;
+  payload: unknown;
+}
+
+/** Null when the payload fits in one record (PP-CHK-014); otherwise its chunks (PP-CHK-001..003). */
+export function splitMessage(message: WholeMessage, maxChunkBytes: number): ChunkPayload[] | null {
+  const bytes = jcs(message.payload);
+  if (bytes.length <= maxChunkBytes) return null;
+  const digest = toBase64Url(sha256(bytes));
+  const chunks: ChunkPayload[] = [];
+  for (let offset = 0, sequence = 0; offset < bytes.length; offset += maxChunkBytes, sequence++) {
+    chunks.push({
+      chunk_id: message.message_id,
+      sequence_number: sequence,
+      is_last: offset + maxChunkBytes >= bytes.length,
+      total_size: bytes.length,
+      digest,
+      inner_type: message.type,
+      data: toBase64Url(bytes.subarray(offset, offset + maxChunkBytes)),
+    });
+  }
+  return chunks;
+}
+
+interface Partial {
+  total: number;
+  digest: string;
+  innerType: string;
+  pieces: Map<number, Buffer>;
+  received: number;
+  lastSequence: number | null;
+  startedAt: number;
+}
+
+export class Reassembler {
+  private readonly partials = new Map<string, Partial>();
+
+  constructor(private readonly limits: { max_message_bytes: number; chunk_timeout_ms: number }) {}
+
+  get inProgress(): number {
+    return this.partials.size;
+  }
+
+  /** Adds one chunk; returns the whole message once complete and verified, else null. */
+  add(chunk: ChunkPayload, now: number): WholeMessage | null {
+    const fail = (reason: string): never => {
+      this.partials.delete(chunk.chunk_id);
+      throw new ProtocolError("CHUNK_ERROR", `chunk ${chunk.sequence_number} of ${chunk.chunk_id}: ${reason}`, chunk.chunk_id);
+    };
+    if (chunk.total_size > this.limits.max_message_bytes) fail(`total_size ${chunk.total_size} exceeds max_message_bytes ${this.limits.max_message_bytes}`); // PP-CHK-006
+    const data = fromBase64Url(chunk.data);
+    if (!data) return fail("data is not base64url");
+    let partial = this.partials.get(chunk.chunk_id);
+    if (!partial) {
+      partial = { total: chunk.total_size, digest: chunk.digest, innerType: chunk.inner_type, pieces: new Map(), received: 0, lastSequence: null, startedAt: now };
+      this.partials.set(chunk.chunk_id, partial);
+    }
+    // PP-CHK-009: chunks of one message agree on size, digest and type.
+    if (partial.total !== chunk.total_size || partial.digest !== chunk.digest || partial.innerType !== chunk.inner_type) fail("total_size, digest or inner_type differs from earlier chunks");
+    const existing = partial.pieces.get(chunk.sequence_number);
+    if (existing) {
+      if (!existing.equals(data)) fail("a chunk with this sequence_number arrived before with different content"); // PP-CHK-007
+      return null; // PP-CHK-008: an identical duplicate is ignored
+    }
+    if (partial.lastSequence !== null && chunk.sequence_number > partial.lastSequence) fail("arrives after the last chunk with a higher sequence_number"); // PP-CHK-009
+    if (chunk.is_last) {
+      if ([...partial.pieces.keys()].some((seq) => seq > chunk.sequence_number)) fail("is_last, but a chunk with a higher sequence_number was received");
+      partial.lastSequence = chunk.sequence_number;
+    }
+    partial.received += data.length;
+    if (partial.received > partial.total) fail(`received ${partial.received} bytes, more than total_size ${partial.total}`); // PP-CHK-011
+    partial.pieces.set(chunk.sequence_number, data);
+    if (partial.lastSequence === null || partial.pieces.size !== partial.lastSequence + 1) return null; // PP-CHK-012: any order
+    this.partials.delete(chunk.chunk_id);
+    const bytes = Buffer.concat([...partial.pieces.entries()].sort(([a], [b]) => a - b).map(([, piece]) => piece));
+    // PP-CHK-004, PP-CHK-005: deliver only when size and digest match.
+    if (bytes.length !== partial.total) fail(`reassembled ${bytes.length} bytes, total_size says ${partial.total}`);
+    if (toBase64Url(sha256(bytes)) !== partial.digest) fail("digest does not match the reassembled bytes");
+    let payload: unknown;
+    try {
+      payload = JSON.parse(bytes.toString("utf8"));
+    } catch {
+      return fail("reassembled bytes are not JSON");
+    }
+    return { message_id: chunk.chunk_id, type: partial.innerType, payload };
+  }
+
+  /** Drops incomplete messages older than chunk_timeout_ms (PP-CHK-010); returns their chunk ids. */
+  expire(now: number): string[] {
+    const expired: string[] = [];
+    for (const [id, partial] of this.partials) {
+      if (now - partial.startedAt >= this.limits.chunk_timeout_ms) {
+        this.partials.delete(id);
+        expired.push(id);
+      }
+    }
+    return expired;
+  }
+}
