@@ -1,0 +1,84 @@
+/** One WebSocket connection on `/ws/v1/events` (spec §15). */
+import type { RawData, WebSocket } from "ws";
+import { validateEnvelope } from "../../../schemas/src/index.ts";
+import { plaintextEnvelope, type Envelope } from "../envelope.ts";
+import { ProtocolError } from "../errors.ts";
+import type { EventsHub, Subscriber } from "./events-hub.ts";
+import type { PeerService } from "./peer-service.ts";
+
+export class EventsConnection implements Subscriber {
+  readonly channels = new Set<string>();
+  lastReceivedAt: number;
+  private closed = false;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly hub: EventsHub,
+    private readonly service: PeerService,
+  ) {
+    this.lastReceivedAt = service.now();
+    ws.on("message", (data, isBinary) => this.onFrame(data, isBinary));
+    ws.on("pong", () => (this.lastReceivedAt = service.now()));
+    ws.on("close", () => {
+      this.closed = true;
+      service.metrics.openConnections.labels("events").dec();
+      hub.disconnect(this);
+    });
+    ws.on("error", () => {});
+  }
+
+  send(envelope: Envelope): void {
+    if (this.closed) return;
+    if (this.ws.bufferedAmount > this.service.limits.max_send_queue_bytes) {
+      this.closed = true;
+      this.ws.close(1013, "BUFFER_OVERFLOW: send queue over max_send_queue_bytes"); // PP-LIM-007
+      return;
+    }
+    this.ws.send(JSON.stringify(envelope));
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.ws.close(code, reason);
+  }
+
+  /** Heartbeat for subscribers: ping, and close a connection silent past interval + grace. */
+  tick(now: number): void {
+    if (this.closed) return;
+    const limits = this.service.limits;
+    if (now - this.lastReceivedAt >= limits.ping_interval_ms + limits.pong_grace_ms) return this.fail(new ProtocolError("HEARTBEAT_TIMEOUT", "subscriber silent past the ping interval and grace"));
+    this.ws.ping();
+  }
+
+  private onFrame(data: RawData, isBinary: boolean): void {
+    this.lastReceivedAt = this.service.now();
+    try {
+      if (isBinary) throw new ProtocolError("INVALID_MESSAGE", "binary frames are not part of the protocol");
+      let message: unknown;
+      try {
+        message = JSON.parse(data.toString());
+      } catch {
+        throw new ProtocolError("INVALID_MESSAGE", "frame is not valid JSON");
+      }
+      const check = validateEnvelope("1.2", message, { strict: false });
+      const relatedId = (message as { message_id?: string })?.message_id;
+      if (!check.ok) throw new ProtocolError("INVALID_MESSAGE", `${check.path || "/"} ${check.error}`, typeof relatedId === "string" ? relatedId : undefined); // PP-EVT-007
+      const envelope = message as Envelope;
+      if (envelope.type === "SUBSCRIBE") this.send(this.hub.subscribe(this, envelope));
+      else if (envelope.type === "UNSUBSCRIBE") this.send(this.hub.unsubscribe(this, envelope));
+      else throw new ProtocolError("INVALID_STATE", `${envelope.type} is not accepted on /ws/v1/events`, envelope.message_id);
+    } catch (error) {
+      this.fail(error instanceof ProtocolError ? error : new ProtocolError("INTERNAL_ERROR", "the server failed to handle the message"));
+    }
+  }
+
+  private fail(error: ProtocolError): void {
+    this.service.metrics.errors.labels(error.code).inc();
+    this.send(plaintextEnvelope({ type: "ERROR", version: "1.2", sender_id: this.service.config.serverId, timestamp: this.service.now(), payload: error.toPayload() }));
+    if (error.row.closes) {
+      this.closed = true;
+      this.ws.close(error.row.closeCode ?? 1011, error.code);
+    }
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * The HTTP binding (spec §4.3): the v1.1 transport and the v1.2 fallback. Handshake steps are
+ * request/response pairs correlated by the session_id of HANDSHAKE_INIT_ACK (PP-TRN-009); records
+ * the server sends wait in an outbox until the client polls and acknowledges them (PP-TRN-010).
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { validateEnvelope, validateInnerPayload } from "../../../schemas/src/index.ts";
+import { plaintextEnvelope, type Envelope, type Version } from "../envelope.ts";
+import { ProtocolError } from "../errors.ts";
+import type { ResponderHandshake } from "../handshake/responder.ts";
+import type { RecordEnvelope } from "../record.ts";
+import type { PeerService } from "./peer-service.ts";
+import type { RecordSink, ServerSession } from "./server-session.ts";
+import type { TokenIssuer, TokenSubject } from "./tokens.ts";
+
+/** Records waiting for `GET /peers/poll`, released by the client's cumulative ACK. */
+class HttpOutbox implements RecordSink {
+  readonly kind = "http";
+  readonly records = new Map<number, RecordEnvelope>();
+
+  send(record: RecordEnvelope): void {
+    this.records.set(record.seq, record);
+  }
+
+  close(): void {}
+
+  acknowledged(seq: number): void {
+    for (const key of this.records.keys()) if (key <= seq) this.records.delete(key);
+  }
+
+  after(seq: number): RecordEnvelope[] {
+    return [...this.records.values()].filter((r) => r.seq > seq).sort((a, b) => a.seq - b.seq);
+  }
+}
+
+interface PendingHttpHandshake {
+  responder?: ResponderHandshake;
+  serverSession?: ServerSession;
+  expiresAt: number;
+}
+
+export class HttpBinding {
+  private readonly pending = new Map<string, PendingHttpHandshake>();
+  private readonly outboxes = new WeakMap<ServerSession, HttpOutbox>();
+
+  constructor(
+    private readonly service: PeerService,
+    private readonly tokens: TokenIssuer,
+    private readonly options: { requireToken: boolean; discovery: () => object },
+  ) {}
+
+  /** True when the request was for the HTTP binding (handled), false for a 404. */
+  async handle(request: IncomingMessage, response: ServerResponse, url: URL, tokenSubject: () => Promise<TokenSubject | undefined>): Promise<boolean> {
+    const route = `${request.method} ${url.pathname}`;
+    try {
+      switch (route) {
+        case "GET /peers/capabilities":
+          this.reply(response, 200, this.options.discovery()); // PP-TRN-014
+          return true;
+        case "GET /auth/token":
+          this.reply(response, 200, this.tokens.challenge(url.searchParams.get("entity_id") ?? "", url.searchParams.get("public_key") ?? ""));
+          return true;
+        case "POST /auth/verify": {
+          const body = (await this.readJson(request)) as Record<string, unknown>;
+          for (const field of ["entity_id", "public_key", "challenge", "signature"]) if (typeof body?.[field] !== "string") throw new ProtocolError("INVALID_MESSAGE", `${field} must be a string`);
+          this.reply(response, 200, await this.tokens.verify(body as { entity_id: string; public_key: string; challenge: string; signature: string }));
+          return true;
+        }
+        case "POST /peers/handshake":
+          this.reply(response, 200, this.handshake((await this.readEnvelope(request)) as Envelope, await tokenSubject()));
+          return true;
+        case "POST /peers/message":
+          this.reply(response, 200, this.message((await this.readEnvelope(request)) as RecordEnvelope));
+          return true;
+        case "GET /peers/poll":
+          this.reply(response, 200, { records: this.poll(url.searchParams.get("session_id") ?? "", url.searchParams.get("after") ?? "-1") });
+          return true;
+        default:
+          return false;
+      }
+    } catch (error) {
+      const failure = error instanceof ProtocolError ? error : new ProtocolError("INTERNAL_ERROR", "the server failed to handle the request");
+      if (!(error instanceof ProtocolError)) this.service.log.error({ err: error instanceof Error ? error.message : String(error), route }, "internal error on the HTTP binding");
+      this.service.metrics.errors.labels(failure.code).inc();
+      // PP-TRN-008, PP-ERR-005: the row's HTTP status and an ERROR envelope.
+      this.reply(response, failure.row.httpStatus, plaintextEnvelope({ type: "ERROR", version: "1.2", sender_id: this.service.config.serverId, timestamp: this.service.now(), payload: failure.toPayload() }));
+      return true;
+    }
+  }
+
+  private handshake(envelope: Envelope, tokenSubject: TokenSubject | undefined): Envelope | RecordEnvelope {
+    this.sweep();
+    if (envelope.type === "HANDSHAKE_INIT") {
+      const responder = this.service.newResponder("http", tokenSubject);
+      const ack = responder.onInit(envelope);
+      this.pending.set(ack.session_id as string, { responder, expiresAt: this.service.now() + this.service.limits.handshake_timeout_ms });
+      return ack;
+    }
+    const pending = envelope.session_id === undefined ? undefined : this.pending.get(envelope.session_id);
+    if (!pending) throw new ProtocolError("SESSION_NOT_FOUND", `no handshake in progress for session ${envelope.session_id ?? "(none)"}`, envelope.message_id);
+    if (envelope.type === "CHALLENGE_RESPONSE" && pending.responder) {
+      const { established, result } = pending.responder.onChallengeResponse(envelope);
+      pending.responder = undefined;
+      pending.serverSession = this.service.establish(result);
+      return established;
+    }
+    if (envelope.type === "SESSION_CONFIRM" && pending.serverSession) {
+      const serverSession = pending.serverSession;
+      const ready = this.service.confirm(serverSession, envelope as RecordEnvelope, "window");
+      this.pending.delete(envelope.session_id as string);
+      const outbox = new HttpOutbox();
+      this.outboxes.set(serverSession, outbox);
+      this.service.attach(serverSession, outbox);
+      this.service.flush(serverSession);
+      return ready;
+    }
+    throw new ProtocolError("INVALID_STATE", `${envelope.type} is not the next handshake step`, envelope.message_id);
+  }
+
+  private message(record: RecordEnvelope): { ack: number } {
+    const serverSession = this.service.store.getSession(record.session_id);
+    if (!serverSession || !serverSession.ready) throw new ProtocolError("SESSION_NOT_FOUND", `no established session ${record.session_id}`, record.message_id);
+    if (serverSession.sink?.kind !== "http") {
+      // The session moved to a WebSocket (option A) or was disconnected: the HTTP outbox takes over.
+      const outbox = this.outboxes.get(serverSession) ?? new HttpOutbox();
+      this.outboxes.set(serverSession, outbox);
+      this.service.attach(serverSession, outbox);
+    }
+    this.service.handleRecord(serverSession, record, "window", (type, inner) => {
+      const result = validateInnerPayload(serverSession.session.version, type, inner, { strict: false });
+      return result.ok ? null : `${result.path || "/"} ${result.error}`;
+    });
+    return { ack: record.seq };
+  }
+
+  private poll(sessionId: string, after: string): RecordEnvelope[] {
+    const serverSession = this.service.store.getSession(sessionId);
+    const outbox = serverSession && this.outboxes.get(serverSession);
+    if (!serverSession || !outbox) throw new ProtocolError("SESSION_NOT_FOUND", `no HTTP session ${sessionId}`);
+    const since = Number(after);
+    if (!Number.isSafeInteger(since) || since < -1) throw new ProtocolError("INVALID_MESSAGE", "after must be an integer >= -1");
+    serverSession.disconnectedAt = undefined;
+    return outbox.after(since);
+  }
+
+  private sweep(): void {
+    const now = this.service.now();
+    for (const [id, pending] of this.pending) if (pending.expiresAt <= now) this.pending.delete(id);
+  }
+
+  private async readEnvelope(request: IncomingMessage): Promise<unknown> {
+    const body = await this.readJson(request);
+    const claimed = (body as { version?: unknown })?.version;
+    const session = this.service.store.getSession(String((body as { session_id?: unknown })?.session_id));
+    const version: Version = session ? session.session.version : claimed === "1.1" ? "1.1" : "1.2";
+    const check = validateEnvelope(version, body, { strict: false });
+    if (!check.ok) throw new ProtocolError("INVALID_MESSAGE", `${check.path || "/"} ${check.error}`);
+    return body;
+  }
+
+  /** Reads a JSON body of at most max_frame_bytes (PP-LIM-002). */
+  private readJson(request: IncomingMessage): Promise<unknown> {
+    const limit = this.service.limits.max_frame_bytes;
+    return new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let failed = false;
+      request.on("data", (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > limit && !failed) {
+          failed = true;
+          reject(new ProtocolError("MESSAGE_TOO_LARGE", `request body over max_frame_bytes ${limit}`));
+          request.resume();
+        } else if (!failed) chunks.push(chunk);
+      });
+      request.on("end", () => {
+        if (failed) return;
+        try {
+          resolve(JSON.parse(Buffer.concat(chunks).toString("utf8")));
+        } catch {
+          reject(new ProtocolError("INVALID_MESSAGE", "request body is not valid JSON"));
+        }
+      });
+      request.on("error", reject);
+    });
+  }
+
+  private reply(response: ServerResponse, status: number, body: unknown): void {
+    const text = JSON.stringify(body);
+    response.writeHead(status, { "content-type": "application/json", "content-length": Buffer.byteLength(text), "cache-control": "no-store" });
+    response.end(text);
+  }
+}

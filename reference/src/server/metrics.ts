@@ -1,0 +1,31 @@
+/** Prometheus metrics for `GET /metrics` (prom-client). */
+import { Counter, Gauge, Registry } from "prom-client";
+
+export class ServerMetrics {
+  readonly registry = new Registry();
+  readonly connections = new Counter({ name: "pp_connections_total", help: "WebSocket connections accepted", labelNames: ["endpoint"], registers: [this.registry] });
+  readonly openConnections = new Gauge({ name: "pp_connections_open", help: "Open WebSocket connections", labelNames: ["endpoint"], registers: [this.registry] });
+  readonly sessions = new Gauge({ name: "pp_sessions", help: "Sessions held (connected or resumable)", registers: [this.registry] });
+  readonly handshakes = new Counter({ name: "pp_handshakes_total", help: "Handshakes by outcome", labelNames: ["transport", "result"], registers: [this.registry] });
+  readonly resumes = new Counter({ name: "pp_resumes_total", help: "Resume attempts by answer status", labelNames: ["status"], registers: [this.registry] });
+  readonly messages = new Counter({ name: "pp_messages_total", help: "Records by direction and type", labelNames: ["direction", "type"], registers: [this.registry] });
+  readonly errors = new Counter({ name: "pp_errors_total", help: "ERRORs sent, by code", labelNames: ["code"], registers: [this.registry] });
+
+  private readonly inbound = new Map<string, Counter.Internal>();
+  private readonly outbound = new Map<string, Counter.Internal>();
+
+  /** Counts a record; label children are cached because this runs per message. */
+  countMessage(direction: "in" | "out", type: string): void {
+    const cache = direction === "in" ? this.inbound : this.outbound;
+    let child = cache.get(type);
+    if (!child) {
+      child = this.messages.labels(direction, type);
+      cache.set(type, child);
+    }
+    child.inc();
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * One WebSocket connection on `/ws/v1/peers`: frames in, envelope validation, the handshake or
+ * resume, then records handed to the PeerService. Every failure becomes an ERROR with its registry
+ * row's transport behaviour (PP-ERR-003, PP-ERR-004).
+ *
+ *   start ──INIT──> handshaking ──CHALLENGE_RESPONSE──> await-confirm ──SESSION_CONFIRM──> ready
+ *   await-resume ──SESSION_RESUME (READY)──> ready;  (EXPIRED | ERROR | NOT_FOUND) ──> start
+ */
+import { validateEnvelope, validateInnerPayload } from "../../../schemas/src/index.ts";
+import { plaintextEnvelope, type Envelope, type Version } from "../envelope.ts";
+import { ProtocolError } from "../errors.ts";
+import type { ResponderHandshake } from "../handshake/responder.ts";
+import type { RecordEnvelope } from "../record.ts";
+import type { PeerService } from "./peer-service.ts";
+import type { RecordSink, ServerSession } from "./server-session.ts";
+import type { TokenSubject } from "./tokens.ts";
+import type { Transport } from "../transport/transport.ts";
+
+type ConnectionState = "start" | "await-resume" | "handshaking" | "await-confirm" | "ready" | "closed";
+
+export class PeerConnection implements RecordSink {
+  readonly kind = "websocket";
+  state: ConnectionState;
+  readonly openedAt: number;
+  lastReceivedAt: number;
+  lastSentAt: number;
+  private responder: ResponderHandshake | undefined;
+  private serverSession: ServerSession | undefined;
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly service: PeerService,
+    private readonly options: { resumeSessionId?: string; tokenSubject?: TokenSubject },
+  ) {
+    this.openedAt = this.lastReceivedAt = this.lastSentAt = service.now();
+    // PP-TRN-004: a session_id in the URL means the first frame must be SESSION_RESUME.
+    this.state = options.resumeSessionId !== undefined ? "await-resume" : "start";
+    transport.onMessage((data, isBinary) => this.onFrame(data, isBinary));
+    transport.onPong?.(() => (this.lastReceivedAt = service.now()));
+    transport.onClose(() => this.onClose());
+  }
+
+  get session(): ServerSession | undefined {
+    return this.serverSession;
+  }
+
+  /** RecordSink: sends a sealed record. */
+  send(record: RecordEnvelope): void {
+    this.sendJson(record);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    this.transport.close(code, reason);
+  }
+
+  /** Timers, run by the server's sweep: handshake timeout, heartbeat, dead-peer detection. */
+  tick(now: number): void {
+    if (this.state === "closed") return;
+    const limits = this.service.limits;
+    if (this.state !== "ready" && now - this.openedAt >= limits.handshake_timeout_ms) {
+      this.fail(new ProtocolError("HANDSHAKE_TIMEOUT", `handshake not finished within ${limits.handshake_timeout_ms} ms`)); // PP-HS-011
+      return;
+    }
+    if (now - this.lastReceivedAt >= limits.ping_interval_ms + limits.pong_grace_ms) {
+      this.fail(new ProtocolError("HEARTBEAT_TIMEOUT", `nothing received for ${now - this.lastReceivedAt} ms`)); // PP-LIM-005
+      return;
+    }
+    if (now - this.lastSentAt >= limits.ping_interval_ms) {
+      this.lastSentAt = now;
+      this.transport.ping?.(); // PP-LIM-004
+    }
+  }
+
+  private sendJson(message: object): void {
+    if (this.state === "closed" && (message as { type?: string }).type !== "ERROR") return;
+    // PP-LIM-007: a consumer that does not read is disconnected before its queue grows without bound.
+    if (this.transport.bufferedAmount > this.service.limits.max_send_queue_bytes) {
+      this.service.metrics.errors.labels("BUFFER_OVERFLOW").inc();
+      this.close(1013, "BUFFER_OVERFLOW: send queue over max_send_queue_bytes");
+      return;
+    }
+    this.lastSentAt = this.service.now();
+    this.transport.send(JSON.stringify(message));
+  }
+
+  private onClose(): void {
+    this.state = "closed";
+    if (this.serverSession) this.service.detach(this.serverSession, this);
+  }
+
+  private onFrame(data: string | Buffer, isBinary: boolean): void {
+    this.lastReceivedAt = this.service.now();
+    if (this.state === "closed") return;
+    try {
+      this.handleFrame(data, isBinary);
+    } catch (error) {
+      if (error instanceof ProtocolError) this.fail(error);
+      else {
+        this.service.log.error({ err: error instanceof Error ? error.message : String(error) }, "internal error handling a frame");
+        this.fail(new ProtocolError("INTERNAL_ERROR", "the server failed to handle the message"));
+      }
+    }
+  }
+
+  private handleFrame(data: string | Buffer, isBinary: boolean): void {
+    // PP-TRN-002: binary frames and non-JSON text are INVALID_MESSAGE; the connection stays open.
+    if (isBinary) throw new ProtocolError("INVALID_MESSAGE", "binary frames are not part of the protocol; send JSON text frames");
+    let message: unknown;
+    try {
+      message = JSON.parse(data.toString());
+    } catch {
+      throw new ProtocolError("INVALID_MESSAGE", "frame is not valid JSON");
+    }
+    const relatedId = typeof (message as { message_id?: unknown })?.message_id === "string" ? (message as { message_id: string }).message_id : undefined;
+    const version = this.expectedVersion(message);
+    const check = validateEnvelope(version, message, { strict: false });
+    if (!check.ok) throw new ProtocolError("INVALID_MESSAGE", `${check.path || "/"} ${check.error}`, relatedId); // PP-ENV-007, PP-ENV-008
+    const envelope = message as Envelope;
+    switch (this.state) {
+      case "await-resume":
+        if (envelope.type !== "SESSION_RESUME") throw new ProtocolError("INVALID_STATE", `the first frame of a connection with session_id must be SESSION_RESUME, got ${envelope.type}`, envelope.message_id); // PP-SES-001
+        this.onResume(envelope);
+        return;
+      case "start":
+        if (envelope.type === "SESSION_RESUME") return this.onResume(envelope);
+        if (envelope.type !== "HANDSHAKE_INIT") throw new ProtocolError("INVALID_STATE", `${envelope.type} before the handshake`, envelope.message_id); // PP-HS-001
+        this.responder = this.service.newResponder("websocket", this.options.tokenSubject);
+        this.state = "handshaking";
+        this.sendJson(this.responder.onInit(envelope));
+        return;
+      case "handshaking": {
+        if (envelope.type !== "CHALLENGE_RESPONSE" || !this.responder) throw new ProtocolError("INVALID_STATE", `${envelope.type} while waiting for CHALLENGE_RESPONSE`, envelope.message_id);
+        const { established, result } = this.responder.onChallengeResponse(envelope);
+        this.responder = undefined;
+        this.sendJson(established);
+        this.serverSession = this.service.establish(result);
+        this.state = "await-confirm";
+        return;
+      }
+      case "await-confirm": {
+        const serverSession = this.serverSession as ServerSession;
+        const ready = this.service.confirm(serverSession, envelope as RecordEnvelope, "stream");
+        this.service.attach(serverSession, this);
+        this.state = "ready";
+        this.sendJson(ready);
+        this.service.flush(serverSession);
+        return;
+      }
+      case "ready": {
+        const serverSession = this.serverSession as ServerSession;
+        if (envelope.seq === undefined) throw new ProtocolError("INVALID_STATE", `${envelope.type} is not a record; the session is established`, envelope.message_id);
+        this.service.handleRecord(serverSession, envelope as RecordEnvelope, "stream", (type, inner) => {
+          const result = validateInnerPayload(serverSession.session.version, type, inner, { strict: false });
+          return result.ok ? null : `${result.path || "/"} ${result.error}`;
+        });
+        if (serverSession.ended) this.close(1000, "session ended");
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  private onResume(resume: Envelope): void {
+    const { answer, serverSession } = this.service.resume(resume);
+    this.sendJson(answer);
+    if (!serverSession) {
+      this.state = "start"; // EXPIRED, ERROR, NOT_FOUND: a new handshake may follow on this connection
+      return;
+    }
+    this.serverSession = serverSession;
+    this.service.attach(serverSession, this); // closes the older connection (PP-SES-014)
+    this.state = "ready";
+    this.service.flush(serverSession); // PP-SES-010: unacknowledged records go out again under new seq
+  }
+
+  /** The version an inbound message is validated against. */
+  private expectedVersion(message: unknown): Version {
+    if (this.serverSession) return this.serverSession.session.version;
+    const claimed = (message as { version?: unknown } | null)?.version;
+    return claimed === "1.1" ? "1.1" : "1.2";
+  }
+
+  /** Sends the ERROR and applies the registry row (PP-ERR-001..004). */
+  fail(error: ProtocolError): void {
+    this.service.metrics.errors.labels(error.code).inc();
+    const serverSession = this.serverSession;
+    if (this.state === "ready" && serverSession?.sink === this && !serverSession.ended) {
+      this.service.sendControl(serverSession, "ERROR", error.toPayload());
+    } else if (this.state !== "closed") {
+      this.sendJson(plaintextEnvelope({ type: "ERROR", version: serverSession?.session.version ?? "1.2", sender_id: this.service.config.serverId, timestamp: this.service.now(), payload: error.toPayload() }));
+    }
+    if (error.row.closes) this.close(error.row.closeCode ?? 1011, error.code);
+  }
+}

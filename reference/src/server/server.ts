@@ -1,0 +1,231 @@
+/**
+ * The reference server: `node:http` for discovery, tokens, metrics and the HTTP binding, `ws` for
+ * `/ws/v1/peers` and `/ws/v1/events`. State lives behind ServerStore.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type WebSocket } from "ws";
+import { ed25519FromSeed, randomBytes, type Ed25519Identity } from "../crypto.ts";
+import { toBase64Url } from "../encoding.ts";
+import { plaintextEnvelope } from "../envelope.ts";
+import { ProtocolError } from "../errors.ts";
+import { withLimits, type Limits } from "../limits.ts";
+import { EventsConnection } from "./events-connection.ts";
+import { EventsHub } from "./events-hub.ts";
+import { Faults } from "./faults.ts";
+import { HttpBinding } from "./http-binding.ts";
+import { createLogger, type Logger } from "./logger.ts";
+import { ServerMetrics } from "./metrics.ts";
+import { PeerConnection } from "./peer-connection.ts";
+import { PeerService } from "./peer-service.ts";
+import { MemoryStore, type ServerStore } from "./store.ts";
+import { TokenIssuer, type TokenSubject } from "./tokens.ts";
+import { WebSocketTransport } from "../transport/websocket-transport.ts";
+import type { Transport } from "../transport/transport.ts";
+
+export const SUPPORTED_CAPABILITIES = ["websocket", "http", "resume", "chunking", "events", "aes-256-gcm", "message-signatures", "sealed-relay"];
+
+export interface PeerServerOptions {
+  host?: string;
+  port?: number;
+  serverId?: string;
+  /** 32-byte Ed25519 seed of the server identity; random when absent. */
+  identitySeed?: Buffer;
+  limits?: Partial<Limits>;
+  capabilities?: string[];
+  requireToken?: boolean;
+  tokenLifetimeSeconds?: number;
+  /** Allowed Origin header values; empty allows any (PP-AUTH-009). */
+  originAllowlist?: string[];
+  /** Entity id -> identity key bindings fixed by configuration (PP-AUTH-010). */
+  identityAllowlist?: Map<string, Buffer>;
+  tls?: { cert: Buffer; key: Buffer };
+  faults?: string[];
+  logLevel?: string;
+  logger?: Logger;
+  store?: ServerStore;
+}
+
+export class PeerServer {
+  readonly service: PeerService;
+  readonly identity: Ed25519Identity;
+  readonly limits: Limits;
+  private readonly http: Server;
+  private readonly peersWss: WebSocketServer;
+  private readonly eventsWss: WebSocketServer;
+  private readonly peers = new Set<PeerConnection>();
+  private readonly events = new Set<EventsConnection>();
+  private readonly binding: HttpBinding;
+  private readonly tokens: TokenIssuer;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private closing = false;
+
+  private constructor(private readonly options: PeerServerOptions) {
+    this.limits = withLimits(options.limits);
+    this.identity = ed25519FromSeed(options.identitySeed ?? randomBytes(32));
+    const serverId = options.serverId ?? "peer-server";
+    const log = options.logger ?? createLogger(options.logLevel ?? "info");
+    const metrics = new ServerMetrics();
+    const capabilities = options.capabilities ?? SUPPORTED_CAPABILITIES;
+    const hub = new EventsHub(serverId, this.limits.max_subscriptions);
+    this.service = new PeerService({ serverId, identity: this.identity, limits: this.limits, capabilities, faults: new Faults(options.faults) }, options.store ?? new MemoryStore(options.identityAllowlist), hub, metrics, log);
+    this.tokens = new TokenIssuer(serverId, options.tokenLifetimeSeconds ?? 300);
+    this.binding = new HttpBinding(this.service, this.tokens, { requireToken: options.requireToken ?? false, discovery: () => this.discovery() });
+    const wsOptions = { noServer: true, maxPayload: this.limits.max_frame_bytes, perMessageDeflate: false, clientTracking: false }; // PP-LIM-001: ws closes 1009 past maxPayload
+    this.peersWss = new WebSocketServer(wsOptions);
+    this.eventsWss = new WebSocketServer(wsOptions);
+    this.http = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }) : createHttpServer();
+    this.http.on("request", (req, res) => void this.onRequest(req, res));
+    this.http.on("upgrade", (req, socket, head) => void this.onUpgrade(req, socket, head));
+  }
+
+  static async start(options: PeerServerOptions = {}): Promise<PeerServer> {
+    const server = new PeerServer(options);
+    await new Promise<void>((resolve, reject) => {
+      server.http.once("error", reject);
+      server.http.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
+    });
+    const limits = server.limits;
+    const period = Math.max(10, Math.min(1000, limits.handshake_timeout_ms / 5, limits.ping_interval_ms / 5, limits.pong_grace_ms / 5, limits.chunk_timeout_ms / 5));
+    server.sweepTimer = setInterval(() => server.sweep(), period);
+    server.sweepTimer.unref();
+    return server;
+  }
+
+  get serverId(): string {
+    return this.service.config.serverId;
+  }
+
+  get identityKey(): string {
+    return toBase64Url(this.identity.publicKey);
+  }
+
+  /** The http(s) base URL. */
+  get url(): string {
+    const address = this.http.address();
+    if (!address || typeof address === "string") throw new Error("server is not listening");
+    const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+    return `${this.options.tls ? "https" : "http"}://${host}:${address.port}`;
+  }
+
+  get wsUrl(): string {
+    return this.url.replace(/^http/, "ws") + "/ws/v1/peers";
+  }
+
+  /** The discovery document (spec §4.4). */
+  discovery(): object {
+    return {
+      protocol: "peer-protocol",
+      versions: ["1.2", "1.1"],
+      server_id: this.serverId,
+      identity_key: this.identityKey, // PP-TRN-016
+      transports: { websocket: { peers: "/ws/v1/peers", events: "/ws/v1/events" }, http: { handshake: "/peers/handshake", message: "/peers/message", poll: "/peers/poll" } },
+      capabilities: this.service.config.capabilities,
+      limits: { ...this.limits }, // PP-TRN-015
+      auth: { required: this.options.requireToken ?? false, token_endpoint: "/auth/token", verify_endpoint: "/auth/verify", algorithms: ["EdDSA"] },
+    };
+  }
+
+  private async tokenFrom(request: IncomingMessage, url: URL): Promise<TokenSubject | undefined> {
+    const header = request.headers.authorization;
+    const token = header?.startsWith("Bearer ") ? header.slice(7) : (url.searchParams.get("token") ?? undefined); // PP-AUTH-004, PP-AUTH-005
+    if (token === undefined) {
+      if (this.options.requireToken) throw new ProtocolError("AUTHENTICATION_FAILED", "a bearer token is required"); // PP-AUTH-006
+      return undefined;
+    }
+    return this.tokens.check(token);
+  }
+
+  private async onRequest(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const url = new URL(request.url ?? "/", "http://localhost");
+    if (request.method === "GET" && url.pathname === "/metrics") {
+      const { contentType, body } = await this.service.metrics.render();
+      response.writeHead(200, { "content-type": contentType });
+      response.end(body);
+      return;
+    }
+    const publicRoute = url.pathname === "/peers/capabilities" || url.pathname.startsWith("/auth/");
+    const handled = await this.binding.handle(request, response, url, () => (publicRoute ? Promise.resolve(undefined) : this.tokenFrom(request, url)));
+    if (!handled) {
+      response.writeHead(404, { "content-type": "application/json" });
+      response.end(JSON.stringify({ error: `no route ${request.method} ${url.pathname}` }));
+    }
+  }
+
+  private async onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(request.url ?? "/", "http://localhost");
+    const wss = url.pathname === "/ws/v1/peers" ? this.peersWss : url.pathname === "/ws/v1/events" ? this.eventsWss : undefined;
+    const refuse = (status: number, error?: ProtocolError) => {
+      const body = error ? JSON.stringify(plaintextEnvelope({ type: "ERROR", version: "1.2", sender_id: this.serverId, timestamp: Date.now(), payload: error.toPayload() })) : "";
+      socket.end(`HTTP/1.1 ${status} ${status === 404 ? "Not Found" : "Unauthorized"}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    };
+    if (!wss || this.closing) return refuse(404);
+    if (wss === this.eventsWss && !this.service.config.capabilities.includes("events")) return refuse(404);
+    const allowlist = this.options.originAllowlist ?? [];
+    const origin = request.headers.origin;
+    if (allowlist.length > 0 && origin !== undefined && !allowlist.includes(origin)) {
+      this.service.metrics.errors.labels("AUTHENTICATION_FAILED").inc();
+      return refuse(401, new ProtocolError("AUTHENTICATION_FAILED", "Origin is not allowed")); // PP-AUTH-009
+    }
+    let tokenSubject: TokenSubject | undefined;
+    try {
+      tokenSubject = await this.tokenFrom(request, url); // PP-AUTH-006, PP-EVT-006
+    } catch (error) {
+      this.service.metrics.errors.labels("AUTHENTICATION_FAILED").inc();
+      return refuse(401, error as ProtocolError);
+    }
+    wss.handleUpgrade(request, socket, head, (ws: WebSocket) => {
+      if (wss === this.peersWss) {
+        const sessionId = url.searchParams.get("session_id");
+        this.accept(new WebSocketTransport(ws), { ...(sessionId !== null ? { resumeSessionId: sessionId } : {}), ...(tokenSubject ? { tokenSubject } : {}) });
+      } else {
+        const connection = new EventsConnection(ws, this.service.hub, this.service);
+        this.events.add(connection);
+        ws.on("close", () => this.events.delete(connection));
+        this.service.metrics.connections.labels("events").inc();
+        this.service.metrics.openConnections.labels("events").inc();
+      }
+    });
+  }
+
+  /** Serves a peer connection over any Transport (a WebSocket, or an in-memory pair in tests). */
+  accept(transport: Transport, options: { resumeSessionId?: string; tokenSubject?: TokenSubject } = {}): PeerConnection {
+    const connection = new PeerConnection(transport, this.service, options);
+    this.peers.add(connection);
+    this.service.metrics.connections.labels("peers").inc();
+    this.service.metrics.openConnections.labels("peers").inc();
+    transport.onClose(() => {
+      this.peers.delete(connection);
+      this.service.metrics.openConnections.labels("peers").dec();
+    });
+    return connection;
+  }
+
+  private sweep(): void {
+    const now = this.service.now();
+    for (const connection of this.peers) connection.tick(now);
+    for (const connection of this.events) if (now - connection.lastReceivedAt >= this.limits.ping_interval_ms) connection.tick(now);
+    this.service.sweep();
+  }
+
+  /** Graceful shutdown (PP-SES-016): BYE to every session, close 1001, then drain. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    for (const connection of this.peers) {
+      const serverSession = connection.session;
+      if (serverSession?.ready && serverSession.sink === connection) {
+        this.service.sendControl(serverSession, "BYE", { reason: "server shutting down" });
+        this.service.end(serverSession, "server shutting down");
+      }
+      connection.close(1001, "server shutting down");
+    }
+    for (const connection of this.events) connection.close(1001, "server shutting down");
+    await new Promise<void>((resolve) => {
+      this.http.close(() => resolve());
+      this.http.closeAllConnections?.();
+    });
+  }
+}

@@ -1,0 +1,17 @@
+/**
+ * The one Transport interface both the server and the client speak through (STYLE.md): a WebSocket
+ * implements it, and so does an in-memory linked pair for tests.
+ *
+ * Contract: `send` queues one text frame; `close` ends the connection and fires `onClose` once on
+ * both ends; frames arrive in order; `bufferedAmount` is the bytes queued but not yet delivered.
+ */
+export interface Transport {
+  send(text: string): void;
+  close(code?: number, reason?: string): void;
+  onMessage(handler: (data: string | Buffer, isBinary: boolean) => void): void;
+  onClose(handler: (code: number, reason: string) => void): void;
+  /** Liveness signals below the protocol (WebSocket pongs); optional. */
+  onPong?(handler: () => void): void;
+  ping?(): void;
+  readonly bufferedAmount: number;
+}

@@ -1,0 +1,37 @@
+/** Transport over a `ws` WebSocket. */
+import type { WebSocket } from "ws";
+import type { Transport } from "./transport.ts";
+
+export class WebSocketTransport implements Transport {
+  constructor(readonly ws: WebSocket) {
+    ws.on("error", () => {}); // an error is always followed by close
+  }
+
+  get bufferedAmount(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  send(text: string): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.send(text);
+  }
+
+  close(code = 1000, reason = ""): void {
+    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(code, reason.slice(0, 120));
+  }
+
+  onMessage(handler: (data: string | Buffer, isBinary: boolean) => void): void {
+    this.ws.on("message", (data, isBinary) => handler(Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data), isBinary));
+  }
+
+  onClose(handler: (code: number, reason: string) => void): void {
+    this.ws.on("close", (code, reason) => handler(code, reason.toString()));
+  }
+
+  onPong(handler: () => void): void {
+    this.ws.on("pong", handler);
+  }
+
+  ping(): void {
+    if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
+  }
+}
