@@ -1,0 +1,449 @@
+/**
+ * The client library: connect (WebSocket preferred, HTTP fallback), handshake, send and receive
+ * with automatic chunking, cumulative acknowledgements, de-duplication, and auto-reconnect with
+ * exponential backoff followed by resume, so that nothing is lost or delivered twice.
+ */
+import { EventEmitter } from "node:events";
+import WebSocket from "ws";
+import { validateEnvelope, validateInnerPayload } from "../../../schemas/src/index.ts";
+import { Reassembler, splitMessage, type ChunkPayload } from "../chunking.ts";
+import { ed25519FromSeed, randomBytes, type Ed25519Identity } from "../crypto.ts";
+import { toBase64Url } from "../encoding.ts";
+import { newMessageId, type Envelope } from "../envelope.ts";
+import { LocalError, ProtocolError, type ErrorCode } from "../errors.ts";
+import { InitiatorHandshake } from "../handshake/initiator.ts";
+import { DEFAULT_LIMITS } from "../limits.ts";
+import type { RecordEnvelope } from "../record.ts";
+import { startResume } from "../session/resume.ts";
+import { Session, type OutboundEntry } from "../session/session.ts";
+import type { Transport } from "../transport/transport.ts";
+import { WebSocketTransport } from "../transport/websocket-transport.ts";
+import { AsyncQueue } from "./async-queue.ts";
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.ts";
+import { HttpTransport } from "./http-transport.ts";
+
+export type TransportPreference = "WEBSOCKET_FIRST" | "HTTP_FIRST" | "WEBSOCKET_ONLY" | "HTTP_ONLY";
+type TransportKind = "websocket" | "http";
+
+export interface PeerClientOptions {
+  /** The server's http(s) base URL. */
+  url: string;
+  entityId: string;
+  /** 32-byte Ed25519 seed; random when absent. */
+  identitySeed?: Buffer;
+  transport?: TransportPreference;
+  capabilities?: string[];
+  token?: string;
+  /** Pin the server identity key (base64url), e.g. from discovery. */
+  serverIdentityKey?: string;
+  reconnect?: Partial<BackoffOptions> & { enabled?: boolean; maxAttempts?: number };
+  pollIntervalMs?: number;
+  connectTimeoutMs?: number;
+  /** Replaces the network, e.g. with an in-memory pair in tests. */
+  openTransport?: (kind: TransportKind, resumeSessionId: string | undefined) => Promise<Transport>;
+}
+
+export interface ReceivedMessage {
+  message_id: string;
+  type: string;
+  sender_id: string;
+  payload: unknown;
+}
+
+type ClientState = "idle" | "handshaking" | "resuming" | "ready" | "reconnecting" | "closed";
+
+const DEFAULT_CAPABILITIES = ["websocket", "http", "resume", "chunking", "events"];
+
+export class PeerClient extends EventEmitter {
+  readonly identity: Ed25519Identity;
+  readonly entityId: string;
+  private state: ClientState = "idle";
+  private transport: Transport | undefined;
+  private transportKind: TransportKind = "websocket";
+  private handshake: InitiatorHandshake | undefined;
+  private session: Session | undefined;
+  private resumeFlow: ReturnType<typeof startResume> | undefined;
+  private readonly preSession: OutboundEntry[] = [];
+  private readonly inbox = new AsyncQueue<ReceivedMessage>();
+  private readonly delivered = new Map<string, true>();
+  private readonly reassembler = new Reassembler(DEFAULT_LIMITS);
+  private readonly tasks = new Map<string, { resolve(result: unknown): void; reject(error: Error): void }>();
+  private readyWaiter: { resolve(): void; reject(error: Error): void } | undefined;
+  private ackScheduled = false;
+  private attempt = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
+
+  private constructor(private readonly options: PeerClientOptions) {
+    super();
+    this.identity = ed25519FromSeed(options.identitySeed ?? randomBytes(32));
+    this.entityId = options.entityId;
+  }
+
+  /** Connects and completes the handshake, trying transports in the preferred order (spec §4.3). */
+  static async connect(options: PeerClientOptions): Promise<PeerClient> {
+    const client = new PeerClient(options);
+    await client.establish();
+    return client;
+  }
+
+  get sessionId(): string | undefined {
+    return this.session?.id;
+  }
+
+  get connected(): boolean {
+    return this.state === "ready";
+  }
+
+  get transportInUse(): TransportKind {
+    return this.transportKind;
+  }
+
+  /** Data messages sent and not yet acknowledged, plus those waiting to be sent. */
+  get pendingCount(): number {
+    return (this.session?.pendingCount ?? 0) + this.preSession.length;
+  }
+
+  /** Sends a PEER_MESSAGE; returns its message_id. Large payloads are chunked automatically. */
+  send(recipientId: string, content: unknown): string {
+    return this.sendData("PEER_MESSAGE", recipientId, { content });
+  }
+
+  /** Publishes on a channel of `/ws/v1/events` subscribers (spec §15). */
+  broadcast(channel: string, content: unknown): string {
+    return this.sendData("BROADCAST", undefined, { channel, content });
+  }
+
+  /** Sends a TASK_REQUEST and resolves with the TASK_RESPONSE's result. */
+  request(recipientId: string, action: string, params: unknown): Promise<unknown> {
+    const taskId = toBase64Url(randomBytes(12));
+    return new Promise((resolve, reject) => {
+      this.tasks.set(taskId, { resolve, reject });
+      this.sendData("TASK_REQUEST", recipientId, { task_id: taskId, action, params });
+    });
+  }
+
+  /** Every data message delivered to this client, once each and in order. */
+  messages(): AsyncIterableIterator<ReceivedMessage> {
+    return this.inbox;
+  }
+
+  /** Ends the session with BYE (PP-SES-015) and closes. */
+  async close(): Promise<void> {
+    if (this.state === "closed") return;
+    if (this.state === "ready" && this.session && this.transport) this.transport.send(JSON.stringify(this.session.seal("BYE", { reason: "client closing" }, { recipient_id: this.session.peerId })));
+    this.shutdown(new LocalError("CONNECTION_CLOSED", "client closed"));
+  }
+
+  /** Drops the connection without BYE, as a network failure would; the client reconnects and resumes. */
+  dropConnection(): void {
+    this.transport?.close(4000, "dropped");
+  }
+
+  private sendData(type: string, recipientId: string | undefined, payload: unknown): string {
+    if (this.state === "closed") throw new LocalError("CONNECTION_CLOSED", "client is closed");
+    const messageId = newMessageId();
+    const maxChunk = this.session?.peerLimits?.max_chunk_bytes ?? DEFAULT_LIMITS.max_chunk_bytes;
+    const chunks = splitMessage({ message_id: messageId, type, payload }, maxChunk); // PP-CHK-001
+    const base = { sender_id: this.entityId, ...(recipientId !== undefined ? { recipient_id: recipientId } : {}) };
+    const entries: OutboundEntry[] = chunks ? chunks.map((chunk) => ({ ...base, message_id: newMessageId(), type: "CHUNKED_MESSAGE", inner: chunk })) : [{ ...base, message_id: messageId, type, inner: payload }];
+    if (this.session) this.session.queued.push(...entries);
+    else this.preSession.push(...entries);
+    this.flush();
+    return messageId;
+  }
+
+  /** Sends queued data while the peer's retransmit bound allows (PP-DLV-011). */
+  private flush(): void {
+    const session = this.session;
+    if (this.state !== "ready" || !session || !this.transport) return;
+    const window = session.peerLimits?.retransmit_buffer ?? DEFAULT_LIMITS.retransmit_buffer;
+    while (session.queued.length > 0 && session.unacked.size < window) {
+      const entry = session.queued.shift() as OutboundEntry;
+      const fields: { recipient_id?: string; sender_id: string; message_id: string } = { sender_id: entry.sender_id, message_id: entry.message_id };
+      if (entry.recipient_id !== undefined) fields.recipient_id = entry.recipient_id;
+      this.transport.send(JSON.stringify(session.seal(entry.type, entry.inner, fields)));
+    }
+  }
+
+  private transportOrder(): TransportKind[] {
+    switch (this.options.transport ?? "WEBSOCKET_FIRST") {
+      case "WEBSOCKET_ONLY":
+        return ["websocket"];
+      case "HTTP_ONLY":
+        return ["http"];
+      case "HTTP_FIRST":
+        return ["http", "websocket"];
+      default:
+        return ["websocket", "http"];
+    }
+  }
+
+  private async establish(): Promise<void> {
+    let lastError: Error | undefined;
+    for (const kind of this.transportOrder()) {
+      try {
+        await this.attach(kind, false);
+        return;
+      } catch (error) {
+        lastError = error as Error;
+        // PP-TRN-012: fall back to the next transport; a protocol refusal is not a transport failure.
+        if (error instanceof LocalError && error.code === "REMOTE_ERROR") throw error;
+      }
+    }
+    this.state = "closed";
+    throw new LocalError("TRANSPORT_UNAVAILABLE", `could not connect to ${this.options.url}: ${lastError?.message ?? "no transport"}`);
+  }
+
+  private async openTransport(kind: TransportKind, resumeSessionId: string | undefined): Promise<Transport> {
+    if (this.options.openTransport) return this.options.openTransport(kind, resumeSessionId);
+    if (kind === "http") return new HttpTransport(this.options.url, { pollIntervalMs: this.options.pollIntervalMs ?? 50, ...(this.options.token ? { token: this.options.token } : {}) });
+    const url = new URL(this.options.url.replace(/^http/, "ws") + "/ws/v1/peers");
+    if (resumeSessionId) url.searchParams.set("session_id", resumeSessionId);
+    const ws = new WebSocket(url, { headers: this.options.token ? { authorization: `Bearer ${this.options.token}` } : {}, perMessageDeflate: false });
+    await new Promise<void>((resolve, reject) => {
+      ws.once("open", () => resolve());
+      ws.once("error", (error) => reject(error));
+      ws.once("unexpected-response", (_req, res) => reject(new LocalError("TRANSPORT_UNAVAILABLE", `upgrade refused with HTTP ${res.statusCode}`)));
+    });
+    return new WebSocketTransport(ws);
+  }
+
+  /** Opens a transport and runs the handshake (or a resume); resolves once READY. */
+  private async attach(kind: TransportKind, resume: boolean): Promise<void> {
+    const resumeId = resume && kind === "websocket" && this.session?.capabilities.includes("resume") ? this.session.id : undefined;
+    const transport = await this.openTransport(kind, resumeId);
+    this.transport = transport;
+    this.transportKind = kind;
+    const ready = new Promise<void>((resolve, reject) => (this.readyWaiter = { resolve, reject }));
+    transport.onMessage((data) => this.onFrame(transport, data.toString()));
+    transport.onClose((code, reason) => this.onTransportClose(transport, code, reason));
+    if (resumeId && this.session) {
+      this.state = "resuming";
+      this.resumeFlow = startResume(this.session.resumptionSecret, { sessionId: this.session.id, entityId: this.entityId, peerId: this.session.peerId, lastRxSeq: this.session.lastRecvSeq, now: Date.now() });
+      transport.send(JSON.stringify(this.resumeFlow.resume));
+    } else {
+      this.startHandshake(transport);
+    }
+    const timeout = setTimeout(() => this.readyWaiter?.reject(new LocalError("TIMEOUT", "handshake did not complete in time")), this.options.connectTimeoutMs ?? 10_000);
+    try {
+      await ready;
+    } catch (error) {
+      transport.close(1000, "handshake failed");
+      throw error;
+    } finally {
+      clearTimeout(timeout);
+    }
+  }
+
+  private startHandshake(transport: Transport): void {
+    this.state = "handshaking";
+    this.handshake = new InitiatorHandshake({
+      identity: this.identity,
+      entityId: this.entityId,
+      versions: ["1.2"],
+      capabilities: this.options.capabilities ?? DEFAULT_CAPABILITIES,
+      now: Date.now,
+      ...(this.options.serverIdentityKey ? { expectedResponderKey: Buffer.from(this.options.serverIdentityKey, "base64url") } : {}),
+    });
+    transport.send(JSON.stringify(this.handshake.start()));
+  }
+
+  private onFrame(transport: Transport, text: string): void {
+    if (transport !== this.transport) return;
+    try {
+      const message = JSON.parse(text) as Envelope;
+      const version = this.session?.version ?? "1.2";
+      const check = validateEnvelope(version, message, { strict: false });
+      if (!check.ok) throw new ProtocolError("INVALID_MESSAGE", `${check.path} ${check.error}`);
+      if (message.type === "ERROR" && message.seq === undefined) return this.onRemoteError(message.payload as { code: ErrorCode; message: string; retryable: boolean; related_message_id?: string });
+      switch (this.state) {
+        case "handshaking":
+          return this.onHandshakeMessage(transport, message);
+        case "resuming":
+          return this.onResumeAnswer(transport, message);
+        case "ready":
+          return this.onRecord(message as RecordEnvelope);
+        default:
+          return;
+      }
+    } catch (error) {
+      const failure = error instanceof ProtocolError ? error : new ProtocolError("INTERNAL_ERROR", (error as Error).message);
+      this.emit("error", failure);
+      if (this.readyWaiter) this.readyWaiter.reject(failure);
+      if (failure.row.closes) transport.close(failure.row.closeCode ?? 1011, failure.code);
+    }
+  }
+
+  private onHandshakeMessage(transport: Transport, message: Envelope): void {
+    const handshake = this.handshake as InitiatorHandshake;
+    if (message.type === "HANDSHAKE_INIT_ACK") {
+      transport.send(JSON.stringify(handshake.onInitAck(message)));
+    } else if (message.type === "SESSION_ESTABLISHED") {
+      const result = handshake.onEstablished(message);
+      const session = new Session(result, { now: Date.now, dedupeMemory: 4096, identity: this.identity });
+      // Carry everything not yet acknowledged into the new session: nothing is lost (spec §8).
+      const previous = this.session;
+      if (previous) session.queued.push(...[...previous.unacked.values()].map(({ seq: _seq, ...entry }) => entry), ...previous.queued);
+      session.queued.push(...this.preSession.splice(0));
+      this.session = session;
+      transport.send(JSON.stringify(session.seal("SESSION_CONFIRM", { handshake_hash: toBase64Url(result.keys.handshakeHash) }, { recipient_id: result.peerId })));
+    } else if (message.type === "READY" && this.session) {
+      const inner = this.session.open(message as RecordEnvelope, this.transportKind === "http" ? "window" : "stream") as { handshake_hash: string };
+      if (inner.handshake_hash !== toBase64Url(this.session.handshakeHash)) throw new ProtocolError("AUTHENTICATION_FAILED", "READY handshake_hash does not match");
+      this.becomeReady();
+    } else {
+      throw new ProtocolError("INVALID_STATE", `${message.type} during the handshake`, message.message_id);
+    }
+  }
+
+  private onResumeAnswer(transport: Transport, message: Envelope): void {
+    if (message.type !== "SESSION_RESUME_ACK" || !this.resumeFlow || !this.session) throw new ProtocolError("INVALID_STATE", `${message.type} while resuming`, message.message_id);
+    const status = (message.payload as { status: string }).status;
+    if (status !== "READY") {
+      // PP-SES-006: EXPIRED, ERROR or NOT_FOUND only ever lead to a new handshake.
+      this.emit("resume-refused", status);
+      this.resumeFlow = undefined;
+      this.startHandshake(transport);
+      return;
+    }
+    const { keys, peerLastRxSeq } = this.resumeFlow.finish(message); // PP-SES-009
+    this.resumeFlow = undefined;
+    this.session.rekey(keys, peerLastRxSeq); // PP-SES-008, PP-SES-010
+    this.emit("resumed", this.session.id);
+    this.becomeReady();
+  }
+
+  private becomeReady(): void {
+    this.state = "ready";
+    this.attempt = 0;
+    this.readyWaiter?.resolve();
+    this.readyWaiter = undefined;
+    this.flush();
+  }
+
+  private onRecord(record: RecordEnvelope): void {
+    const session = this.session as Session;
+    const inner = session.open(record, this.transportKind === "http" ? "window" : "stream");
+    const check = validateInnerPayload(session.version, record.type, inner, { strict: false });
+    if (!check.ok) throw new ProtocolError("INVALID_MESSAGE", `${record.type} payload ${check.path} ${check.error}`, record.message_id);
+    switch (record.type) {
+      case "ACK":
+        session.acknowledge((inner as { ack: number }).ack);
+        this.flush();
+        return;
+      case "PING":
+        this.transport?.send(JSON.stringify(session.seal("PONG", { ping_id: (inner as { ping_id: string }).ping_id }, { recipient_id: session.peerId })));
+        return;
+      case "ERROR":
+        return this.onRemoteError(inner as { code: ErrorCode; message: string; retryable: boolean; related_message_id?: string });
+      case "BYE":
+        this.shutdown(new LocalError("CONNECTION_CLOSED", `server ended the session: ${(inner as { reason?: string }).reason ?? "BYE"}`));
+        return;
+      case "CHUNKED_MESSAGE":
+      case "PEER_MESSAGE":
+      case "BROADCAST":
+      case "TASK_REQUEST":
+      case "TASK_RESPONSE":
+        this.scheduleAck();
+        return this.onData(record, inner);
+      default:
+        return;
+    }
+  }
+
+  private onData(record: RecordEnvelope, inner: unknown): void {
+    let message: ReceivedMessage = { message_id: record.message_id, type: record.type, sender_id: record.sender_id, payload: inner };
+    if (record.type === "CHUNKED_MESSAGE") {
+      if (!this.firstDelivery(record.sender_id, record.message_id)) return;
+      const whole = this.reassembler.add(inner as ChunkPayload, Date.now());
+      if (!whole) return;
+      message = { message_id: whole.message_id, type: whole.type, sender_id: record.sender_id, payload: whole.payload };
+    }
+    if (!this.firstDelivery(message.sender_id, message.message_id)) return; // PP-DLV-003
+    if (message.type === "TASK_RESPONSE") {
+      const response = message.payload as { task_id: string; status: string; result?: unknown; error?: { message?: string } };
+      const task = this.tasks.get(response.task_id);
+      if (task) {
+        this.tasks.delete(response.task_id);
+        if (response.status === "ok") task.resolve(response.result);
+        else task.reject(new LocalError("REMOTE_ERROR", response.error?.message ?? "task failed"));
+        return;
+      }
+    }
+    this.inbox.push(message);
+    this.emit("message", message);
+  }
+
+  /** De-duplication across sessions and resumes, by (sender, message_id). */
+  private firstDelivery(senderId: string, messageId: string): boolean {
+    const key = `${senderId}\u0000${messageId}`;
+    if (this.delivered.has(key)) return false;
+    this.delivered.set(key, true);
+    if (this.delivered.size > 65_536) this.delivered.delete(this.delivered.keys().next().value as string);
+    return true;
+  }
+
+  private scheduleAck(): void {
+    if (this.ackScheduled) return;
+    this.ackScheduled = true;
+    setImmediate(() => {
+      this.ackScheduled = false;
+      const session = this.session;
+      if (this.state !== "ready" || !session || !this.transport) return;
+      this.transport.send(JSON.stringify(session.seal("ACK", { ack: session.lastRecvSeq }, { recipient_id: session.peerId })));
+    });
+  }
+
+  private onRemoteError(error: { code: ErrorCode; message: string; retryable: boolean; related_message_id?: string }): void {
+    const failure = new LocalError("REMOTE_ERROR", `${error.code}: ${error.message}`, error);
+    if (this.readyWaiter && this.state !== "ready") {
+      this.readyWaiter.reject(failure);
+      this.readyWaiter = undefined;
+      return;
+    }
+    this.emit("remote-error", error);
+  }
+
+  private onTransportClose(transport: Transport, code: number, reason: string): void {
+    if (transport !== this.transport || this.state === "closed") return;
+    this.readyWaiter?.reject(new LocalError("CONNECTION_CLOSED", `connection closed (${code} ${reason})`));
+    this.readyWaiter = undefined;
+    const reconnect = this.options.reconnect ?? {};
+    if (reconnect.enabled === false || !this.session) {
+      if (this.state === "ready") this.shutdown(new LocalError("CONNECTION_CLOSED", `connection closed (${code} ${reason})`));
+      return;
+    }
+    this.state = "reconnecting";
+    this.scheduleReconnect();
+  }
+
+  private scheduleReconnect(): void {
+    const reconnect = { ...DEFAULT_BACKOFF, ...this.options.reconnect };
+    if (this.options.reconnect?.maxAttempts !== undefined && this.attempt >= this.options.reconnect.maxAttempts) {
+      this.shutdown(new LocalError("CONNECTION_CLOSED", "gave up reconnecting"));
+      return;
+    }
+    const delay = backoffDelay(this.attempt++, reconnect); // PP-LIM-009
+    this.emit("reconnecting", { attempt: this.attempt, delayMs: delay });
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (this.state === "closed") return;
+      this.attach(this.transportKind, true).catch(() => {
+        if (this.state !== "closed" && this.state !== "ready") {
+          this.state = "reconnecting";
+          this.scheduleReconnect();
+        }
+      });
+    }, delay);
+  }
+
+  private shutdown(reason: LocalError): void {
+    this.state = "closed";
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.transport?.close(1000, "client closed");
+    for (const task of this.tasks.values()) task.reject(reason);
+    this.tasks.clear();
+    this.inbox.end();
+    this.emit("closed", reason);
+  }
+}
