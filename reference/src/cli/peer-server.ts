@@ -1,0 +1,146 @@
+/**
+ * `peer-server`: the reference server. Every limit and timer is a flag; bad flags get a message
+ * naming the flag and the expected form, and exit code 2.
+ */
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { LIMIT_NAMES, type Limits } from "../limits.ts";
+import { FAULTS } from "../server/faults.ts";
+import { PeerServer, SUPPORTED_CAPABILITIES, type PeerServerOptions } from "../server/server.ts";
+
+const limitFlag = (name: string): string => name.replaceAll("_", "-");
+
+const USAGE = `usage: peer-server [options]
+
+  --host HOST                  address to listen on (default 127.0.0.1)
+  --port PORT                  port, 0 for a free one (default 8080)
+  --server-id ID               the server's entity id (default peer-server)
+  --identity-seed HEX          32-byte Ed25519 seed as 64 hex digits (default: random)
+  --require-token              refuse connections without a bearer token
+  --token-lifetime SECONDS     lifetime of issued tokens (default 300)
+  --origin ORIGIN              allowed Origin header value (repeatable; default: any)
+  --capabilities LIST          comma-separated capabilities to offer (default: ${SUPPORTED_CAPABILITIES.join(",")})
+  --tls-cert FILE --tls-key FILE   serve https/wss
+  --log-level LEVEL            fatal|error|warn|info|debug|silent (default info)
+${LIMIT_NAMES.map((name) => `  --${limitFlag(name)} N`).join("\n")}
+  --fault NAME                 break one behaviour on purpose, for the conformance self-test (${FAULTS.join(", ")})
+  --help`;
+
+export class UsageError extends Error {}
+
+function integer(flag: string, value: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!/^\d+$/.test(value)) throw new UsageError(`--${flag} expects a non-negative integer, got "${value}"`);
+  const n = Number(value);
+  if (n < min || n > max) throw new UsageError(`--${flag} expects an integer from ${min} to ${max}, got ${value}`);
+  return n;
+}
+
+export function parseServerArgs(argv: string[]): PeerServerOptions | "help" {
+  const limitOptions = Object.fromEntries(LIMIT_NAMES.map((name) => [limitFlag(name), { type: "string" as const }]));
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        host: { type: "string" },
+        port: { type: "string" },
+        "server-id": { type: "string" },
+        "identity-seed": { type: "string" },
+        "require-token": { type: "boolean" },
+        "token-lifetime": { type: "string" },
+        origin: { type: "string", multiple: true },
+        capabilities: { type: "string" },
+        "tls-cert": { type: "string" },
+        "tls-key": { type: "string" },
+        "log-level": { type: "string" },
+        fault: { type: "string", multiple: true },
+        help: { type: "boolean" },
+        ...limitOptions,
+      },
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message.replace(/\. To specify.*$/s, ""));
+  }
+  const v = parsed.values as Record<string, string | string[] | boolean | undefined>;
+  if (v.help) return "help";
+  const options: PeerServerOptions = { host: (v.host as string | undefined) ?? "127.0.0.1", port: v.port === undefined ? 8080 : integer("port", v.port as string, 0, 65535) };
+  if (v["server-id"] !== undefined) {
+    if (!/^[A-Za-z0-9._:-]{1,128}$/.test(v["server-id"] as string)) throw new UsageError(`--server-id expects 1 to 128 of [A-Za-z0-9._:-], got "${v["server-id"]}"`);
+    options.serverId = v["server-id"] as string;
+  }
+  if (v["identity-seed"] !== undefined) {
+    if (!/^[0-9a-fA-F]{64}$/.test(v["identity-seed"] as string)) throw new UsageError("--identity-seed expects 64 hex digits (a 32-byte Ed25519 seed)");
+    options.identitySeed = Buffer.from(v["identity-seed"] as string, "hex");
+  }
+  if (v["require-token"]) options.requireToken = true;
+  if (v["token-lifetime"] !== undefined) options.tokenLifetimeSeconds = integer("token-lifetime", v["token-lifetime"] as string, 1, 3600); // PP-AUTH-003
+  if (v.origin) options.originAllowlist = v.origin as string[];
+  if (v.capabilities !== undefined) {
+    const list = (v.capabilities as string).split(",").filter(Boolean);
+    const unknown = list.filter((c) => !SUPPORTED_CAPABILITIES.includes(c));
+    if (unknown.length > 0) throw new UsageError(`--capabilities: unknown ${unknown.join(", ")}; expected a comma-separated subset of ${SUPPORTED_CAPABILITIES.join(",")}`);
+    options.capabilities = list;
+  }
+  if ((v["tls-cert"] === undefined) !== (v["tls-key"] === undefined)) throw new UsageError("--tls-cert and --tls-key must be given together");
+  if (v["tls-cert"] !== undefined) {
+    try {
+      options.tls = { cert: readFileSync(v["tls-cert"] as string), key: readFileSync(v["tls-key"] as string) };
+    } catch (error) {
+      throw new UsageError(`--tls-cert/--tls-key: cannot read ${(error as NodeJS.ErrnoException).path ?? "file"}`);
+    }
+  }
+  if (v["log-level"] !== undefined) {
+    if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(v["log-level"] as string)) throw new UsageError(`--log-level expects one of fatal, error, warn, info, debug, trace, silent; got "${v["log-level"]}"`);
+    options.logLevel = v["log-level"] as string;
+  }
+  if (v.fault) {
+    const unknown = (v.fault as string[]).filter((f) => !(FAULTS as readonly string[]).includes(f));
+    if (unknown.length > 0) throw new UsageError(`--fault: unknown ${unknown.join(", ")}; expected one of ${FAULTS.join(", ")}`);
+    options.faults = v.fault as string[];
+  }
+  const limits: Partial<Limits> = {};
+  for (const name of LIMIT_NAMES) {
+    const value = v[limitFlag(name)];
+    if (value !== undefined) limits[name] = integer(limitFlag(name), value as string, 0);
+  }
+  options.limits = limits;
+  return options;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let options;
+  try {
+    options = parseServerArgs(argv);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      console.error(`peer-server: ${error.message}\n(run peer-server --help for the options)`);
+      return 2;
+    }
+    throw error;
+  }
+  if (options === "help") {
+    console.log(USAGE);
+    return 0;
+  }
+  const server = await PeerServer.start(options).catch((error: NodeJS.ErrnoException) => {
+    console.error(`peer-server: cannot listen on ${options.host}:${options.port}: ${error.code ?? error.message}`);
+    return undefined;
+  });
+  if (!server) return 2;
+  console.log(`peer-server listening on ${server.wsUrl}`);
+  console.log(`http base ${server.url}`);
+  console.log(`server id ${server.serverId}`);
+  console.log(`identity key ${server.identityKey}`);
+  const stop = () => void server.close().then(() => process.exit(0));
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  return new Promise(() => {}); // runs until a signal
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("peer-server.ts")) {
+  main(process.argv.slice(2)).then((code) => {
+    if (code !== undefined) process.exitCode = code;
+  });
+}
