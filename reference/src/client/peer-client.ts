@@ -268,7 +268,7 @@ export class PeerClient extends EventEmitter {
       }
     } catch (error) {
       const failure = error instanceof ProtocolError ? error : new ProtocolError("INTERNAL_ERROR", (error as Error).message);
-      this.emit("error", failure);
+      if (this.listenerCount("error") > 0) this.emit("error", failure);
       if (this.readyWaiter) this.readyWaiter.reject(failure);
       if (failure.row.closes) transport.close(failure.row.closeCode ?? 1011, failure.code);
     }

@@ -1,6 +1,7 @@
 /**
  * An in-memory linked pair of transports: client and server in one process, no sockets. Frames
- * are delivered asynchronously (a microtask later) and in order, like a socket.
+ * are delivered asynchronously (a microtask later) and in order, like a socket; closing either end
+ * loses the frames still in flight, like a dropped connection.
  */
 import type { Transport } from "./transport.ts";
 
@@ -21,16 +22,16 @@ class MemoryEnd implements Transport {
     });
   }
 
+  /** Like a dropped TCP connection: frames still in flight either way are lost. */
   close(code = 1000, reason = ""): void {
     if (this.closed) return;
-    this.closed = true;
     const peer = this.peer;
+    this.closed = true;
+    const peerWasOpen = !peer.closed;
+    peer.closed = true;
     queueMicrotask(() => {
       for (const handler of this.closeHandlers) handler(code, reason);
-      if (!peer.closed) {
-        peer.closed = true;
-        for (const handler of peer.closeHandlers) handler(code, reason);
-      }
+      if (peerWasOpen) for (const handler of peer.closeHandlers) handler(code, reason);
     });
   }
 
