@@ -193,5 +193,10 @@ export class PeerConnection implements RecordSink {
       this.sendJson(plaintextEnvelope({ type: "ERROR", version: serverSession?.session.version ?? "1.2", sender_id: this.service.config.serverId, timestamp: this.service.now(), payload: error.toPayload() }));
     }
     if (error.row.closes) this.close(error.row.closeCode ?? 1011, error.code);
+    else if (serverSession?.ended && this.state === "ready") {
+      // The session ended (SESSION_EXPIRED) but the connection stays: a new handshake may follow.
+      this.serverSession = undefined;
+      this.state = "start";
+    }
   }
 }

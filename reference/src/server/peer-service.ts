@@ -152,12 +152,12 @@ export class PeerService {
   }
 
   /** Ends a session for good (BYE, expiry, replacement): it can no longer be resumed (PP-SES-015). */
-  end(serverSession: ServerSession, reason: string): void {
+  end(serverSession: ServerSession, reason: string, closeConnection = true): void {
     if (serverSession.ended) return;
     serverSession.ended = true;
     this.store.deleteSession(serverSession.id);
     this.metrics.sessions.dec();
-    serverSession.sink?.close(1000, reason);
+    if (closeConnection) serverSession.sink?.close(1000, reason);
     serverSession.sink = undefined;
   }
 
@@ -177,7 +177,7 @@ export class PeerService {
   handleRecord(serverSession: ServerSession, record: RecordEnvelope, mode: ReplayMode, validateInner: (type: string, inner: unknown) => string | null): void {
     const session = serverSession.session;
     if (session.isExpired(this.now())) {
-      this.end(serverSession, "session lifetime ended");
+      this.end(serverSession, "session lifetime ended", false); // the connection stays open for a new handshake
       throw new ProtocolError("SESSION_EXPIRED", "the session's lifetime has ended", record.message_id); // PP-SES-012
     }
     const inner = session.open(record, mode, this.limits.replay_window);
