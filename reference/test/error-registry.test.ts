@@ -30,7 +30,8 @@ async function peer(s: PeerServer, path = "/ws/v1/peers", options: WebSocket.Cli
   return p;
 }
 
-type Outcome = { frame: Frame; peer: RawPeer } | { httpStatus: number; body: { payload: { code: string; retryable: boolean } } };
+type HttpErrorBody = { payload: { code: string; retryable: boolean } };
+type Outcome = { frame: Frame; peer: RawPeer } | { httpStatus: number; body: HttpErrorBody };
 
 async function errorFrame(p: RawPeer): Promise<Outcome> {
   return { frame: await p.nextOfType("ERROR"), peer: p };
@@ -63,7 +64,7 @@ const provoke: Record<ErrorCode, () => Promise<Outcome>> = {
   async SESSION_NOT_FOUND() {
     const s = await server();
     const response = await fetch(`${s.url}/peers/poll?session_id=sess_AAAAAAAAAAAAAAAAAAAAAA&after=-1`);
-    return { httpStatus: response.status, body: await response.json() };
+    return { httpStatus: response.status, body: (await response.json()) as HttpErrorBody };
   },
   async UNKNOWN_RECIPIENT() {
     const p = await peer(await server());
@@ -103,7 +104,7 @@ const provoke: Record<ErrorCode, () => Promise<Outcome>> = {
   async MESSAGE_TOO_LARGE() {
     const s = await server({ limits: { max_frame_bytes: 1000 } });
     const response = await fetch(`${s.url}/peers/message`, { method: "POST", body: "x".repeat(1001) });
-    return { httpStatus: response.status, body: await response.json() };
+    return { httpStatus: response.status, body: (await response.json()) as HttpErrorBody };
   },
   async CHUNK_ERROR() {
     const p = await peer(await server({ limits: { max_message_bytes: 1000 } }));

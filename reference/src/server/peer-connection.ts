@@ -186,6 +186,7 @@ export class PeerConnection implements RecordSink {
   /** Sends the ERROR and applies the registry row (PP-ERR-001..004). */
   fail(error: ProtocolError): void {
     this.service.metrics.errors.labels(error.code).inc();
+    this.service.log.debug({ code: error.code, reason: error.message, entity: this.serverSession?.peerId }, "protocol error");
     const serverSession = this.serverSession;
     if (this.state === "ready" && serverSession?.sink === this && !serverSession.ended) {
       this.service.sendControl(serverSession, "ERROR", error.toPayload());

@@ -84,6 +84,8 @@ export class PeerService {
     this.store.bindKey(result.peerId, result.peerIdentityKey); // PP-AUTH-010
     this.store.putSession(serverSession);
     this.metrics.sessions.inc();
+    // Ids and versions only: keys, tokens and secrets never reach a log (PP-AUTH-008).
+    this.log.info({ entity: result.peerId, version: result.version, capabilities: result.capabilities }, "session established");
     return serverSession;
   }
 
@@ -148,6 +150,7 @@ export class PeerService {
     serverSession.reassembler.expire(Number.POSITIVE_INFINITY);
     serverSession.ready = true;
     this.metrics.resumes.labels("READY").inc();
+    this.log.info({ entity: serverSession.peerId, resent: serverSession.session.queued.length }, "session resumed");
     return { answer: accepted.ack, serverSession };
   }
 

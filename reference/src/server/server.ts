@@ -218,7 +218,8 @@ export class PeerServer {
       const serverSession = connection.session;
       if (serverSession?.ready && serverSession.sink === connection) {
         this.service.sendControl(serverSession, "BYE", { reason: "server shutting down" });
-        this.service.end(serverSession, "server shutting down");
+        connection.close(1001, "server shutting down");
+        this.service.end(serverSession, "server shutting down", false);
       }
       connection.close(1001, "server shutting down");
     }

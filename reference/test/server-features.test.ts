@@ -1,0 +1,240 @@
+/** Server behaviours beyond messaging: tokens, Origin, events, v1.1 over HTTP, resume outcomes, shutdown, metrics, logs. */
+import { afterEach, describe, expect, test } from "vitest";
+import WebSocket from "ws";
+import { ed25519FromSeed, ed25519Sign, randomBytes } from "../src/crypto.ts";
+import { toBase64Url } from "../src/encoding.ts";
+import type { Envelope } from "../src/envelope.ts";
+import { InitiatorHandshake } from "../src/handshake/initiator.ts";
+import { signatureInput } from "../src/key-schedule.ts";
+import type { RecordEnvelope } from "../src/record.ts";
+import { startResume } from "../src/session/resume.ts";
+import { Session } from "../src/session/session.ts";
+import { PeerClient } from "../src/client/peer-client.ts";
+import { createLogger } from "../src/server/logger.ts";
+import { PeerServer, type PeerServerOptions } from "../src/server/server.ts";
+import { RawPeer } from "./support/raw-peer.ts";
+
+const servers: PeerServer[] = [];
+const closers: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0)) await close();
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+async function server(options: PeerServerOptions = {}): Promise<PeerServer> {
+  const s = await PeerServer.start({ logLevel: "silent", ...options });
+  servers.push(s);
+  return s;
+}
+
+async function issueToken(s: PeerServer, entityId: string, seed: Buffer): Promise<string> {
+  const identity = ed25519FromSeed(seed);
+  const publicKey = toBase64Url(identity.publicKey);
+  const { challenge } = (await (await fetch(`${s.url}/auth/token?entity_id=${entityId}&public_key=${publicKey}`)).json()) as { challenge: string };
+  const signature = toBase64Url(ed25519Sign(identity, signatureInput("token challenge", Buffer.from(challenge, "base64url"))));
+  const response = await fetch(`${s.url}/auth/verify`, { method: "POST", body: JSON.stringify({ entity_id: entityId, public_key: publicKey, challenge, signature }) });
+  expect(response.status).toBe(200);
+  return ((await response.json()) as { token: string }).token;
+}
+
+async function upgradeStatus(url: string, headers: Record<string, string> = {}): Promise<number> {
+  const ws = new WebSocket(url, { headers });
+  return new Promise((resolve) => {
+    ws.once("open", () => {
+      ws.close();
+      resolve(101);
+    });
+    ws.once("unexpected-response", (_req, res) => resolve(res.statusCode ?? 0));
+    ws.once("error", () => {});
+  });
+}
+
+describe("tokens and Origin", () => {
+  test("with --require-token, refuses an upgrade without a token with 401 and accepts a valid one (PP-AUTH-004..006)", async () => {
+    const s = await server({ requireToken: true });
+    expect(await upgradeStatus(s.wsUrl)).toBe(401);
+    const seed = randomBytes(32);
+    const token = await issueToken(s, "alice", seed);
+    expect(await upgradeStatus(s.wsUrl, { authorization: `Bearer ${token}` })).toBe(101);
+    expect(await upgradeStatus(`${s.wsUrl}?token=${token}`)).toBe(101);
+    const client = await PeerClient.connect({ url: s.url, entityId: "alice", identitySeed: seed, token });
+    closers.push(() => client.close());
+    await expect(client.request(s.serverId, "echo", 1)).resolves.toBe(1);
+  });
+
+  test("fails a handshake whose identity differs from the token's subject (PP-AUTH-007)", async () => {
+    const s = await server({ requireToken: true });
+    const token = await issueToken(s, "alice", randomBytes(32));
+    await expect(PeerClient.connect({ url: s.url, entityId: "alice", identitySeed: randomBytes(32), token, transport: "WEBSOCKET_ONLY" })).rejects.toThrow(/AUTHENTICATION_FAILED/);
+  });
+
+  test("a token challenge is single-use (PP-RPL-007)", async () => {
+    const s = await server();
+    const identity = ed25519FromSeed(randomBytes(32));
+    const publicKey = toBase64Url(identity.publicKey);
+    const { challenge } = (await (await fetch(`${s.url}/auth/token?entity_id=bob&public_key=${publicKey}`)).json()) as { challenge: string };
+    const body = JSON.stringify({ entity_id: "bob", public_key: publicKey, challenge, signature: toBase64Url(ed25519Sign(identity, signatureInput("token challenge", Buffer.from(challenge, "base64url")))) });
+    expect((await fetch(`${s.url}/auth/verify`, { method: "POST", body })).status).toBe(200);
+    expect((await fetch(`${s.url}/auth/verify`, { method: "POST", body })).status).toBe(401);
+  });
+
+  test("refuses an Origin that is not on the allowlist (PP-AUTH-009)", async () => {
+    const s = await server({ originAllowlist: ["https://good.example"] });
+    expect(await upgradeStatus(s.wsUrl, { origin: "https://evil.example" })).toBe(401);
+    expect(await upgradeStatus(s.wsUrl, { origin: "https://good.example" })).toBe(101);
+  });
+});
+
+describe("identity binding", () => {
+  test("fails a second handshake for an entity id with another identity key (PP-AUTH-011)", async () => {
+    const s = await server();
+    const first = await PeerClient.connect({ url: s.url, entityId: "carol" });
+    closers.push(() => first.close());
+    await expect(PeerClient.connect({ url: s.url, entityId: "carol", transport: "WEBSOCKET_ONLY" })).rejects.toThrow(/AUTHENTICATION_FAILED/);
+  });
+});
+
+describe("events", () => {
+  test("delivers a BROADCAST as one EVENT to each subscriber of the channel only (PP-EVT-001, PP-EVT-003, PP-EVT-004)", async () => {
+    const s = await server();
+    const url = s.url.replace("http", "ws") + "/ws/v1/events";
+    const subscriber = await RawPeer.open(url);
+    const other = await RawPeer.open(url);
+    closers.push(() => subscriber.close(), () => other.close());
+    const subscribe = (p: RawPeer, channel: string) => p.sendRaw({ message_id: `sub-${channel}-0001`, type: "SUBSCRIBE", version: "1.2", timestamp: Date.now(), sender_id: "watcher", nonce: toBase64Url(randomBytes(16)), payload: { channels: [channel] } });
+    subscribe(subscriber, "news");
+    subscribe(other, "sports");
+    expect((await subscriber.next()).payload).toEqual({ channels: ["news"] });
+    expect((await other.next()).payload).toEqual({ channels: ["sports"] });
+    const publisher = await PeerClient.connect({ url: s.url, entityId: "anchor" });
+    closers.push(() => publisher.close());
+    publisher.broadcast("news", { headline: "hello" });
+    const event = await subscriber.nextOfType("EVENT");
+    expect(event.payload).toMatchObject({ channel: "news", content: { headline: "hello" }, publisher_id: "anchor" });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(other.frames).toEqual([]);
+  });
+});
+
+describe("v1.1 over the HTTP binding", () => {
+  test("a v1.1 initiator gets a v1.1 session without capabilities or limits (PP-VER-005, PP-VER-010)", async () => {
+    const s = await server();
+    const initiator = new InitiatorHandshake({ identity: ed25519FromSeed(randomBytes(32)), entityId: "legacy", versions: ["1.1"], capabilities: [], now: Date.now });
+    const post = async (body: object) => (await fetch(`${s.url}/peers/handshake`, { method: "POST", body: JSON.stringify(body) })).json() as Promise<Envelope>;
+    const init = initiator.start();
+    expect(init.version).toBe("1.1");
+    const ack = await post(init);
+    expect(ack.version).toBe("1.1");
+    expect(ack.payload).not.toHaveProperty("capabilities");
+    expect(ack.payload).not.toHaveProperty("limits");
+    const established = await post(initiator.onInitAck(ack));
+    const result = initiator.onEstablished(established);
+    expect(result.version).toBe("1.1");
+    const session = new Session(result, { now: Date.now, dedupeMemory: 64 });
+    const ready = (await post(session.seal("SESSION_CONFIRM", { handshake_hash: toBase64Url(result.keys.handshakeHash) }))) as RecordEnvelope;
+    expect(ready.type).toBe("READY");
+    expect(ready.version).toBe("1.1");
+    session.open(ready, "window");
+  });
+});
+
+describe("resume outcomes", () => {
+  async function sessionOn(s: PeerServer, entityId: string) {
+    const peer = await RawPeer.open(s.wsUrl);
+    closers.push(() => peer.close());
+    const session = await peer.handshake(entityId);
+    return { peer, session };
+  }
+
+  async function resumeWith(s: PeerServer, sessionId: string, rs: Buffer, entityId: string) {
+    const peer = await RawPeer.open(`${s.wsUrl}?session_id=${sessionId}`);
+    closers.push(() => peer.close());
+    const flow = startResume(rs, { sessionId, entityId, peerId: s.serverId, lastRxSeq: -1, now: Date.now() });
+    peer.sendRaw(flow.resume);
+    return { peer, flow, answer: await peer.next() };
+  }
+
+  test("READY with a valid binder; the old connection is closed with 1000 (PP-SES-002, PP-SES-014)", async () => {
+    const s = await server();
+    const { peer, session } = await sessionOn(s, "dora");
+    const { answer, flow } = await resumeWith(s, session.id, session.resumptionSecret, "dora");
+    expect((answer.payload as { status: string }).status).toBe("READY");
+    expect(() => flow.finish(answer as unknown as Envelope)).not.toThrow();
+    expect(await peer.closed()).toBe(1000);
+  });
+
+  test("ERROR with AUTHENTICATION_FAILED for a forged binder, and the session stays resumable (PP-SES-003, PP-SES-017)", async () => {
+    const s = await server();
+    const { session } = await sessionOn(s, "erin");
+    const forged = await resumeWith(s, session.id, randomBytes(32), "erin");
+    expect(forged.answer.payload).toMatchObject({ status: "ERROR", error: { code: "AUTHENTICATION_FAILED" } });
+    const genuine = await resumeWith(s, session.id, session.resumptionSecret, "erin");
+    expect((genuine.answer.payload as { status: string }).status).toBe("READY");
+  });
+
+  test("NOT_FOUND for an unknown session, then a new handshake on the same connection (PP-SES-004)", async () => {
+    const s = await server();
+    const { peer, answer } = await resumeWith(s, "sess_AAAAAAAAAAAAAAAAAAAAAA", randomBytes(32), "fred");
+    expect((answer.payload as { status: string }).status).toBe("NOT_FOUND");
+    await expect(peer.handshake("fred")).resolves.toBeDefined();
+  });
+
+  test("EXPIRED after the resume window (PP-SES-005)", async () => {
+    const s = await server({ limits: { resume_window_ms: 50 } });
+    const { peer, session } = await sessionOn(s, "gina");
+    peer.ws.terminate();
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const { answer } = await resumeWith(s, session.id, session.resumptionSecret, "gina");
+    expect(["EXPIRED", "NOT_FOUND"]).toContain((answer.payload as { status: string }).status);
+  });
+
+  test("a resumption secret works once (PP-SES-007)", async () => {
+    const s = await server();
+    const { session } = await sessionOn(s, "hank");
+    const first = await resumeWith(s, session.id, session.resumptionSecret, "hank");
+    expect((first.answer.payload as { status: string }).status).toBe("READY");
+    const second = await resumeWith(s, session.id, session.resumptionSecret, "hank");
+    expect(second.answer.payload).toMatchObject({ status: "ERROR", error: { code: "AUTHENTICATION_FAILED" } });
+  });
+});
+
+describe("operation", () => {
+  test("shuts down gracefully: BYE to every session, then close 1001 (PP-SES-016)", async () => {
+    const s = await PeerServer.start({ logLevel: "silent" });
+    const peer = await RawPeer.open(s.wsUrl);
+    await peer.handshake("ivan");
+    await s.close();
+    expect((await peer.nextOfType("BYE")).payload).toEqual({ reason: "server shutting down" });
+    expect(await peer.closed()).toBe(1001);
+  });
+
+  test("exposes Prometheus metrics for connections, sessions, handshakes and errors", async () => {
+    const s = await server();
+    const client = await PeerClient.connect({ url: s.url, entityId: "judy" });
+    closers.push(() => client.close());
+    const raw = await RawPeer.open(s.wsUrl);
+    closers.push(() => raw.close());
+    raw.sendRaw("not json");
+    await raw.next();
+    const text = await (await fetch(`${s.url}/metrics`)).text();
+    expect(text).toMatch(/pp_connections_total\{endpoint="peers"\} 2/);
+    expect(text).toMatch(/pp_handshakes_total\{transport="websocket",result="ok"\} 1/);
+    expect(text).toMatch(/pp_errors_total\{code="INVALID_MESSAGE"\} 1/);
+    expect(text).toMatch(/pp_sessions 1/);
+  });
+
+  test("logs never contain the token, keys or session secrets (PP-AUTH-008)", async () => {
+    const lines: string[] = [];
+    const s = await server({ logger: createLogger("trace", { write: (line: string) => lines.push(line) }) });
+    const seed = randomBytes(32);
+    const token = await issueToken(s, "kim", seed);
+    const client = await PeerClient.connect({ url: s.url, entityId: "kim", identitySeed: seed, token });
+    closers.push(() => client.close());
+    client.dropConnection();
+    await new Promise<void>((resolve) => client.once("resumed", () => resolve()));
+    const log = lines.join("");
+    expect(log).toContain("session established");
+    expect(log).toContain("session resumed");
+    for (const secret of [token, toBase64Url(seed), toBase64Url(client.identity.publicKey)]) expect(log).not.toContain(secret);
+  });
+});
