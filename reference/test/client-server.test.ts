@@ -71,6 +71,15 @@ describe("over WebSocket", () => {
     expect(received.map((m) => (m.payload as { content: number }).content)).toEqual([...Array(40).keys()]);
   });
 
+  test("an idle client sends PING records and the server answers PONG (PP-LIM-004, PP-DLV-010)", async () => {
+    const server = await startServer({ limits: { ping_interval_ms: 60, pong_grace_ms: 200 } });
+    await connect(server, "idle");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(Number(/pp_messages_total\{direction="in",type="PING"\} (\d+)/.exec(metrics)?.[1] ?? 0)).toBeGreaterThanOrEqual(2);
+    expect(Number(/pp_messages_total\{direction="out",type="PONG"\} (\d+)/.exec(metrics)?.[1] ?? 0)).toBeGreaterThanOrEqual(2);
+  });
+
   test("a raw WebSocket client sending `not json` gets INVALID_MESSAGE and the connection stays open (PP-TRN-002)", async () => {
     const server = await startServer();
     const ws = new WebSocket(server.wsUrl);
@@ -144,5 +153,25 @@ describe("over the in-memory transport pair", () => {
       },
     });
     await expect(alice.request(server.serverId, "echo", { in: "memory" })).resolves.toEqual({ in: "memory" });
+  });
+
+  test("disconnects a slow consumer whose send queue exceeds max_send_queue_bytes with 1013 (PP-LIM-007)", async () => {
+    const server = await startServer({ limits: { max_send_queue_bytes: 4096 } });
+    let serverEnd: { bufferedAmount: number } | undefined;
+    const closes: number[] = [];
+    const alice = await connect(server, "slow", {
+      reconnect: { enabled: false },
+      openTransport: async () => {
+        const [clientEnd, end] = createMemoryPair();
+        serverEnd = end as unknown as { bufferedAmount: number };
+        clientEnd.onClose((code) => closes.push(code));
+        server.accept(end);
+        return clientEnd;
+      },
+    });
+    // The consumer stops reading: its queue is over the bound when the server next sends.
+    Object.defineProperty(serverEnd, "bufferedAmount", { get: () => 1_000_000 });
+    void alice.request(server.serverId, "echo", "x").catch(() => {});
+    await expect.poll(() => closes).toEqual([1013]);
   });
 });

@@ -72,6 +72,9 @@ export class PeerClient extends EventEmitter {
   private ackScheduled = false;
   private attempt = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
+  private lastSentAt = 0;
+  private lastReceivedAt = 0;
 
   private constructor(private readonly options: PeerClientOptions) {
     super();
@@ -161,6 +164,7 @@ export class PeerClient extends EventEmitter {
       const entry = session.queued.shift() as OutboundEntry;
       const fields: { recipient_id?: string; sender_id: string; message_id: string } = { sender_id: entry.sender_id, message_id: entry.message_id };
       if (entry.recipient_id !== undefined) fields.recipient_id = entry.recipient_id;
+      this.lastSentAt = Date.now();
       this.transport.send(JSON.stringify(session.seal(entry.type, entry.inner, fields)));
     }
   }
@@ -250,6 +254,7 @@ export class PeerClient extends EventEmitter {
 
   private onFrame(transport: Transport, text: string): void {
     if (transport !== this.transport) return;
+    this.lastReceivedAt = Date.now();
     try {
       const message = JSON.parse(text) as Envelope;
       const version = this.session?.version ?? "1.2";
@@ -316,6 +321,7 @@ export class PeerClient extends EventEmitter {
   private becomeReady(): void {
     this.state = "ready";
     this.attempt = 0;
+    this.startHeartbeat();
     this.readyWaiter?.resolve();
     this.readyWaiter = undefined;
     this.flush();
@@ -332,7 +338,7 @@ export class PeerClient extends EventEmitter {
         this.flush();
         return;
       case "PING":
-        this.transport?.send(JSON.stringify(session.seal("PONG", { ping_id: (inner as { ping_id: string }).ping_id }, { recipient_id: session.peerId })));
+        this.sendRecord("PONG", { ping_id: (inner as { ping_id: string }).ping_id }); // PP-DLV-010
         return;
       case "ERROR":
         return this.onRemoteError(inner as { code: ErrorCode; message: string; retryable: boolean; related_message_id?: string });
@@ -390,7 +396,7 @@ export class PeerClient extends EventEmitter {
       this.ackScheduled = false;
       const session = this.session;
       if (this.state !== "ready" || !session || !this.transport) return;
-      this.transport.send(JSON.stringify(session.seal("ACK", { ack: session.lastRecvSeq }, { recipient_id: session.peerId })));
+      this.sendRecord("ACK", { ack: session.lastRecvSeq });
     });
   }
 
@@ -437,9 +443,37 @@ export class PeerClient extends EventEmitter {
     }, delay);
   }
 
+  /**
+   * PP-LIM-004: a PING record when nothing was sent for ping_interval_ms; PP-LIM-005: a connection
+   * silent for ping_interval_ms + pong_grace_ms is dead and is dropped, which starts a resume.
+   */
+  private startHeartbeat(): void {
+    if (this.heartbeatTimer) return;
+    const limits = { ...DEFAULT_LIMITS, ...this.session?.peerLimits };
+    const period = Math.max(10, Math.min(limits.ping_interval_ms, limits.pong_grace_ms) / 2);
+    this.lastReceivedAt = this.lastSentAt = Date.now();
+    this.heartbeatTimer = setInterval(() => {
+      const now = Date.now();
+      if (this.state !== "ready" || !this.session || !this.transport) return;
+      if (now - this.lastReceivedAt >= limits.ping_interval_ms + limits.pong_grace_ms) {
+        this.transport.close(4002, "HEARTBEAT_TIMEOUT");
+        return;
+      }
+      if (now - this.lastSentAt >= limits.ping_interval_ms) this.sendRecord("PING", { ping_id: toBase64Url(randomBytes(8)) });
+    }, period);
+    this.heartbeatTimer.unref();
+  }
+
+  private sendRecord(type: string, inner: unknown): void {
+    const session = this.session as Session;
+    this.lastSentAt = Date.now();
+    this.transport?.send(JSON.stringify(session.seal(type, inner, { recipient_id: session.peerId })));
+  }
+
   private shutdown(reason: LocalError): void {
     this.state = "closed";
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.transport?.close(1000, "client closed");
     for (const task of this.tasks.values()) task.reject(reason);
     this.tasks.clear();
