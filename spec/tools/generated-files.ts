@@ -28,5 +28,6 @@ export async function generatedFiles(root: string): Promise<GeneratedFile[]> {
     { path: join(root, "spec/registries.json"), contents: json(spec.registries) },
   ];
   for (const [name, vector] of Object.entries(buildVectors(defaultLimits(spec.registries)))) files.push({ path: join(root, "spec/vectors", name), contents: json(vector) });
+  for (const { relativePath, schema } of (await import("../../schemas/src/emit.ts")).emitJsonSchemas()) files.push({ path: join(root, relativePath), contents: json(schema) });
   return files;
 }

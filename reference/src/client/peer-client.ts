@@ -367,12 +367,12 @@ export class PeerClient extends EventEmitter {
     }
     if (!this.firstDelivery(message.sender_id, message.message_id)) return; // PP-DLV-003
     if (message.type === "TASK_RESPONSE") {
-      const response = message.payload as { task_id: string; status: string; result?: unknown; error?: { message?: string } };
+      const response = message.payload as { task_id: string; status: string; result?: unknown; error?: string };
       const task = this.tasks.get(response.task_id);
       if (task) {
         this.tasks.delete(response.task_id);
         if (response.status === "ok") task.resolve(response.result);
-        else task.reject(new LocalError("REMOTE_ERROR", response.error?.message ?? "task failed"));
+        else task.reject(new LocalError("REMOTE_ERROR", response.error ?? "task failed"));
         return;
       }
     }

@@ -59,11 +59,12 @@ export class PeerConnection implements RecordSink {
   tick(now: number): void {
     if (this.state === "closed") return;
     const limits = this.service.limits;
-    if (this.state !== "ready" && now - this.openedAt >= limits.handshake_timeout_ms) {
+    const faults = this.service.config.faults;
+    if (this.state !== "ready" && now - this.openedAt >= limits.handshake_timeout_ms && !faults.has("no-handshake-timeout")) {
       this.fail(new ProtocolError("HANDSHAKE_TIMEOUT", `handshake not finished within ${limits.handshake_timeout_ms} ms`)); // PP-HS-011
       return;
     }
-    if (now - this.lastReceivedAt >= limits.ping_interval_ms + limits.pong_grace_ms) {
+    if (now - this.lastReceivedAt >= limits.ping_interval_ms + limits.pong_grace_ms && !faults.has("no-heartbeat-timeout")) {
       this.fail(new ProtocolError("HEARTBEAT_TIMEOUT", `nothing received for ${now - this.lastReceivedAt} ms`)); // PP-LIM-005
       return;
     }
@@ -125,7 +126,10 @@ export class PeerConnection implements RecordSink {
         return;
       case "start":
         if (envelope.type === "SESSION_RESUME") return this.onResume(envelope);
-        if (envelope.type !== "HANDSHAKE_INIT") throw new ProtocolError("INVALID_STATE", `${envelope.type} before the handshake`, envelope.message_id); // PP-HS-001
+        if (envelope.type !== "HANDSHAKE_INIT") {
+          if (this.service.config.faults.has("ignore-unexpected-messages")) return;
+          throw new ProtocolError("INVALID_STATE", `${envelope.type} before the handshake`, envelope.message_id); // PP-HS-001
+        }
         this.responder = this.service.newResponder("websocket", this.options.tokenSubject);
         this.state = "handshaking";
         this.sendJson(this.responder.onInit(envelope));
@@ -193,7 +197,9 @@ export class PeerConnection implements RecordSink {
     } else if (this.state !== "closed") {
       this.sendJson(plaintextEnvelope({ type: "ERROR", version: serverSession?.session.version ?? "1.2", sender_id: this.service.config.serverId, timestamp: this.service.now(), payload: error.toPayload() }));
     }
-    if (error.row.closes) this.close(error.row.closeCode ?? 1011, error.code);
+    const faults = this.service.config.faults;
+    if (faults.has("close-on-invalid-json") && error.code === "INVALID_MESSAGE") this.close(1008, error.code);
+    else if (error.row.closes) this.close(faults.has("wrong-close-codes") ? 1008 : (error.row.closeCode ?? 1011), error.code);
     else if (serverSession?.ended && this.state === "ready") {
       // The session ended (SESSION_EXPIRED) but the connection stays: a new handshake may follow.
       this.serverSession = undefined;

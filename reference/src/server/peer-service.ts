@@ -34,6 +34,7 @@ export interface ServiceConfig {
 
 /** Versions per transport: v1.1 is HTTP-only (PP-VER-009). */
 const VERSIONS: Record<"websocket" | "http", Version[]> = { websocket: ["1.2"], http: ["1.2", "1.1"] };
+const FAULTY_WEBSOCKET_VERSIONS: Version[] = ["1.2", "1.1"];
 
 export class PeerService {
   readonly now: () => number;
@@ -58,15 +59,16 @@ export class PeerService {
     return new ResponderHandshake({
       identity: config.identity,
       serverId: config.serverId,
-      versions: VERSIONS[transport],
+      versions: transport === "websocket" && faults.has("v11-on-websocket") ? FAULTY_WEBSOCKET_VERSIONS : VERSIONS[transport],
       capabilities: config.capabilities,
       limits,
       now: this.now,
       newSessionId: () => "sess_" + toBase64Url(Buffer.from(crypto.getRandomValues(new Uint8Array(16)))),
-      isReplayedNonce: (nonce) => !faults.has("accept-replayed-init") && store.seenNonce(nonce, this.now() + limits.max_clock_skew_ms, this.now()),
+      isReplayedNonce: (nonce) => store.seenNonce(nonce, this.now() + limits.max_clock_skew_ms, this.now()),
+      relaxed: faults.relaxedHandshakeChecks(),
       checkIdentity: (entityId, key) => {
         const bound = store.boundKey(entityId);
-        if (bound && !bound.equals(key)) throw new ProtocolError("AUTHENTICATION_FAILED", `entity ${entityId} is bound to another identity key`); // PP-AUTH-011
+        if (bound && !bound.equals(key) && !faults.has("no-identity-binding")) throw new ProtocolError("AUTHENTICATION_FAILED", `entity ${entityId} is bound to another identity key`); // PP-AUTH-011
       },
       ...(tokenSubject ? { tokenSubject } : {}),
     });
@@ -74,7 +76,7 @@ export class PeerService {
 
   /** Creates the server session after step 4; the entity's older session hands over its queue (PP-DLV-008). */
   establish(result: HandshakeResult): ServerSession {
-    const session = new Session(result, { now: this.now, dedupeMemory: Math.max(1024, this.limits.retransmit_buffer * 4), identity: this.config.identity });
+    const session = new Session(result, { now: this.now, dedupeMemory: Math.max(1024, this.limits.retransmit_buffer * 4), identity: this.config.identity, relaxed: this.config.faults.relaxedRecordChecks() });
     const serverSession = new ServerSession(session, this.limits);
     const previous = this.store.sessionOf(result.peerId);
     if (previous) {
@@ -132,7 +134,7 @@ export class PeerService {
     };
     if (!serverSession || serverSession.ended || serverSession.peerId !== resume.sender_id) return refuse("NOT_FOUND"); // PP-SES-004
     if (serverSession.session.version !== "1.2") return refuse("ERROR", new ProtocolError("VERSION_NOT_SUPPORTED", "a v1.1 session cannot be resumed"));
-    const windowOver = serverSession.disconnectedAt !== undefined && now - serverSession.disconnectedAt > this.limits.resume_window_ms;
+    const windowOver = serverSession.disconnectedAt !== undefined && now - serverSession.disconnectedAt > this.limits.resume_window_ms && !this.config.faults.has("resume-ignores-window");
     if (serverSession.session.isExpired(now) || windowOver) {
       this.end(serverSession, "expired");
       return refuse("EXPIRED"); // PP-SES-005
@@ -140,13 +142,15 @@ export class PeerService {
     if (!resume.nonce || serverSession.resumeNonces.has(resume.nonce)) return refuse("ERROR", new ProtocolError("REPLAY_DETECTED", "resume nonce already used", resume.message_id)); // PP-RPL-006
     let accepted;
     try {
-      accepted = acceptResume(serverSession.session.resumptionSecret, resume, { serverId: this.config.serverId, now, lastRxSeq: serverSession.session.lastRecvSeq });
+      accepted = acceptResume(serverSession.session.resumptionSecret, resume, { serverId: this.config.serverId, now, lastRxSeq: serverSession.session.lastRecvSeq, skipBinderCheck: this.config.faults.has("resume-accept-any-binder") });
     } catch (error) {
       if (error instanceof ProtocolError) return refuse("ERROR", error); // PP-SES-003, PP-SES-017: the session is untouched
       throw error;
     }
     serverSession.resumeNonces.add(resume.nonce);
+    const usedSecret = serverSession.session.resumptionSecret;
     serverSession.session.rekey(accepted.keys, this.config.faults.has("resend-acknowledged") ? -1 : accepted.peerLastRxSeq);
+    if (this.config.faults.has("resume-keeps-secret")) serverSession.session.resumptionSecret = usedSecret;
     serverSession.reassembler.expire(Number.POSITIVE_INFINITY);
     serverSession.ready = true;
     this.metrics.resumes.labels("READY").inc();
@@ -195,6 +199,7 @@ export class PeerService {
         return;
       }
       case "PING":
+        if (this.config.faults.has("no-pong")) return;
         this.sendControl(serverSession, "PONG", { ping_id: (inner as { ping_id: string }).ping_id }); // PP-DLV-010
         return;
       case "PONG":
@@ -227,13 +232,14 @@ export class PeerService {
     this.scheduleAck(serverSession); // PP-DLV-002, PP-DLV-004: duplicates are acknowledged too
     if (!session.firstDelivery(session.peerId, record.message_id) && !this.config.faults.has("no-dedupe")) return; // PP-DLV-003
     if (record.type === "CHUNKED_MESSAGE") {
-      const whole = serverSession.reassembler.add(inner as ChunkPayload, this.now());
+      const whole = serverSession.reassembler.add(inner as ChunkPayload, this.now(), { skipDigest: this.config.faults.has("chunk-skip-digest"), skipSizeLimit: this.config.faults.has("chunk-accept-oversize") });
       if (!whole) return;
       if (!session.firstDelivery(session.peerId, whole.message_id)) return;
       this.route(serverSession, { message_id: whole.message_id, type: whole.type, inner: whole.payload, sender_id: session.peerId, ...(record.recipient_id !== undefined ? { recipient_id: record.recipient_id } : {}) });
       return;
     }
-    this.route(serverSession, { message_id: record.message_id, type: record.type, inner, sender_id: session.peerId, ...(record.recipient_id !== undefined ? { recipient_id: record.recipient_id } : {}) });
+    const senderId = this.config.faults.has("spoofable-sender") ? record.sender_id : session.peerId; // PP-DLV-006: the session says who sent it
+    this.route(serverSession, { message_id: record.message_id, type: record.type, inner, sender_id: senderId, ...(record.recipient_id !== undefined ? { recipient_id: record.recipient_id } : {}) });
   }
 
   /** Routes a whole data message from a session's peer (PP-DLV-006..009, PP-EVT-003). */
@@ -252,6 +258,7 @@ export class PeerService {
     }
     const target = this.store.sessionOf(recipient);
     if (!target) {
+      if (this.config.faults.has("unknown-recipient-silent")) return;
       if (this.store.knowsEntity(recipient)) throw new ProtocolError("SESSION_NOT_FOUND", `${recipient} has no session to deliver to`, message.message_id);
       throw new ProtocolError("UNKNOWN_RECIPIENT", `no entity ${recipient} is known to this server`, message.message_id); // PP-DLV-007
     }
@@ -278,7 +285,7 @@ export class PeerService {
     const response =
       request.action === "echo"
         ? { task_id: request.task_id, status: "ok", result: this.config.faults.has("echo-corrupts") ? { corrupted: true } : (request.params ?? null) }
-        : { task_id: request.task_id, status: "error", error: { code: "UNKNOWN_ACTION", message: `action ${request.action} is not served here` } };
+        : { task_id: request.task_id, status: "error", error: `unknown action ${request.action}; this server serves "echo"` };
     this.deliver(from, { message_id: toBase64Url(crypto.getRandomValues(new Uint8Array(12))), type: "TASK_RESPONSE", inner: response, sender_id: this.config.serverId, recipient_id: from.peerId });
   }
 

@@ -68,11 +68,13 @@ export class PeerServer {
     const log = options.logger ?? createLogger(options.logLevel ?? "info");
     const metrics = new ServerMetrics();
     const capabilities = options.capabilities ?? SUPPORTED_CAPABILITIES;
-    const hub = new EventsHub(serverId, this.limits.max_subscriptions);
-    this.service = new PeerService({ serverId, identity: this.identity, limits: this.limits, capabilities, faults: new Faults(options.faults) }, options.store ?? new MemoryStore(options.identityAllowlist), hub, metrics, log);
+    const faults = new Faults(options.faults);
+    const hub = new EventsHub(serverId, faults.has("no-subscription-limit") ? Number.POSITIVE_INFINITY : this.limits.max_subscriptions);
+    this.service = new PeerService({ serverId, identity: this.identity, limits: this.limits, capabilities, faults }, options.store ?? new MemoryStore(options.identityAllowlist), hub, metrics, log);
     this.tokens = new TokenIssuer(serverId, options.tokenLifetimeSeconds ?? 300);
     this.binding = new HttpBinding(this.service, this.tokens, { requireToken: options.requireToken ?? false, discovery: () => this.discovery() });
-    const wsOptions = { noServer: true, maxPayload: this.limits.max_frame_bytes, perMessageDeflate: false, clientTracking: false }; // PP-LIM-001: ws closes 1009 past maxPayload
+    const maxPayload = faults.has("no-frame-limit") ? this.limits.max_frame_bytes * 64 : this.limits.max_frame_bytes;
+    const wsOptions = { noServer: true, maxPayload, perMessageDeflate: false, clientTracking: false }; // PP-LIM-001: ws closes 1009 past maxPayload
     this.peersWss = new WebSocketServer(wsOptions);
     this.eventsWss = new WebSocketServer(wsOptions);
     this.http = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }) : createHttpServer();
@@ -122,7 +124,7 @@ export class PeerServer {
       identity_key: this.identityKey, // PP-TRN-016
       transports: { websocket: { peers: "/ws/v1/peers", events: "/ws/v1/events" }, http: { handshake: "/peers/handshake", message: "/peers/message", poll: "/peers/poll" } },
       capabilities: this.service.config.capabilities,
-      limits: { ...this.limits }, // PP-TRN-015
+      limits: this.service.config.faults.has("discovery-wrong-limits") ? { ...this.limits, max_frame_bytes: this.limits.max_frame_bytes * 2, rate_limit_per_minute: this.limits.rate_limit_per_minute + 50 } : { ...this.limits }, // PP-TRN-015
       auth: { required: this.options.requireToken ?? false, token_endpoint: "/auth/token", verify_endpoint: "/auth/verify", algorithms: ["EdDSA"] },
     };
   }
@@ -131,7 +133,7 @@ export class PeerServer {
     const header = request.headers.authorization;
     const token = header?.startsWith("Bearer ") ? header.slice(7) : (url.searchParams.get("token") ?? undefined); // PP-AUTH-004, PP-AUTH-005
     if (token === undefined) {
-      if (this.options.requireToken) throw new ProtocolError("AUTHENTICATION_FAILED", "a bearer token is required"); // PP-AUTH-006
+      if (this.options.requireToken && !this.service.config.faults.has("token-not-required")) throw new ProtocolError("AUTHENTICATION_FAILED", "a bearer token is required"); // PP-AUTH-006
       return undefined;
     }
     return this.tokens.check(token);
@@ -164,7 +166,7 @@ export class PeerServer {
     if (wss === this.eventsWss && !this.service.config.capabilities.includes("events")) return refuse(404);
     const allowlist = this.options.originAllowlist ?? [];
     const origin = request.headers.origin;
-    if (allowlist.length > 0 && origin !== undefined && !allowlist.includes(origin)) {
+    if (allowlist.length > 0 && origin !== undefined && !allowlist.includes(origin) && !this.service.config.faults.has("no-origin-check")) {
       this.service.metrics.errors.labels("AUTHENTICATION_FAILED").inc();
       return refuse(401, new ProtocolError("AUTHENTICATION_FAILED", "Origin is not allowed")); // PP-AUTH-009
     }

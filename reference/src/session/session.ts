@@ -31,6 +31,8 @@ export interface SessionOptions {
   dedupeMemory: number;
   /** Our identity, to sign records when `message-signatures` was selected (PP-CAP-006). */
   identity?: Ed25519Identity;
+  /** Order checks a deliberately faulty endpoint skips (conformance self-test only). */
+  relaxed?: ReadonlySet<"seq-replay" | "seq-gap">;
 }
 
 export class Session {
@@ -124,8 +126,9 @@ export class Session {
     if (record.session_id !== this.id) throw new ProtocolError("INVALID_MESSAGE", "record session_id is not this session's", record.message_id); // PP-KS-012
     if (record.version !== this.version) throw new ProtocolError("INVALID_MESSAGE", `record version ${record.version} differs from the session's ${this.version}`, record.message_id); // PP-VER-007
     if (mode === "stream") {
-      if (record.seq <= this.lastRecvSeq) throw new ProtocolError("REPLAY_DETECTED", `record seq ${record.seq} was already received (last ${this.lastRecvSeq})`, record.message_id);
-      if (record.seq !== this.lastRecvSeq + 1) throw new ProtocolError("INVALID_STATE", `record seq ${record.seq} skips from ${this.lastRecvSeq}`, record.message_id);
+      const relaxed = this.options.relaxed;
+      if (record.seq <= this.lastRecvSeq && !relaxed?.has("seq-replay")) throw new ProtocolError("REPLAY_DETECTED", `record seq ${record.seq} was already received (last ${this.lastRecvSeq})`, record.message_id);
+      if (record.seq > this.lastRecvSeq + 1 && !relaxed?.has("seq-gap")) throw new ProtocolError("INVALID_STATE", `record seq ${record.seq} skips from ${this.lastRecvSeq}`, record.message_id);
     } else if (record.seq <= this.lastRecvSeq - replayWindow || this.windowSeen.has(record.seq)) {
       throw new ProtocolError("REPLAY_DETECTED", `record seq ${record.seq} is replayed or outside the window`, record.message_id);
     }
