@@ -30,6 +30,9 @@ export function sealRecord(algorithm: AeadAlgorithm, keys: DirectionKeys, header
   return { ...header, payload: toBase64Url(sealed) };
 }
 
+/** Thrown when a record authenticates but its plaintext is not JSON (PP-KS-010: INVALID_MESSAGE). */
+export class RecordPlaintextError extends Error {}
+
 /** The decrypted inner payload, or null when the record does not authenticate (PP-KS-008). */
 export function openRecord(algorithm: AeadAlgorithm, keys: DirectionKeys, envelope: RecordEnvelope): unknown | null {
   const sealed = fromBase64Url(envelope.payload);
@@ -39,6 +42,6 @@ export function openRecord(algorithm: AeadAlgorithm, keys: DirectionKeys, envelo
   try {
     return JSON.parse(plaintext.toString("utf8"));
   } catch {
-    return null;
+    throw new RecordPlaintextError("record plaintext is not JSON");
   }
 }

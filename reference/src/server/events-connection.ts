@@ -62,8 +62,8 @@ export class EventsConnection implements Subscriber {
         throw new ProtocolError("INVALID_MESSAGE", "frame is not valid JSON");
       }
       const check = validateEnvelope("1.2", message, { strict: false });
-      const relatedId = (message as { message_id?: string })?.message_id;
-      if (!check.ok) throw new ProtocolError("INVALID_MESSAGE", `${check.path || "/"} ${check.error}`, typeof relatedId === "string" ? relatedId : undefined); // PP-EVT-007
+      const relatedId = (message as { message_id?: unknown } | null)?.message_id;
+      if (!check.ok) throw new ProtocolError("INVALID_MESSAGE", `${check.path || "/"} ${check.error}`, typeof relatedId === "string" && /^[A-Za-z0-9_-]{8,128}$/.test(relatedId) ? relatedId : undefined); // PP-EVT-007
       const envelope = message as Envelope;
       if (envelope.type === "SUBSCRIBE") this.send(this.hub.subscribe(this, envelope));
       else if (envelope.type === "UNSUBSCRIBE") this.send(this.hub.unsubscribe(this, envelope));

@@ -72,7 +72,7 @@ export class EventsHub {
     if (members?.size === 0) this.channels.delete(channel);
   }
 
-  private answer(type: "SUBSCRIBED" | "UNSUBSCRIBED", request: Envelope, channels: string[]): Envelope {
-    return plaintextEnvelope({ type, version: "1.2", sender_id: this.serverId, recipient_id: request.sender_id, timestamp: this.now(), payload: { channels } });
+  private answer(type: "SUBSCRIBED" | "UNSUBSCRIBED", _request: Envelope, channels: string[]): Envelope {
+    return plaintextEnvelope({ type, version: "1.2", sender_id: this.serverId, timestamp: this.now(), payload: { channels } });
   }
 }

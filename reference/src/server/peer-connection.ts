@@ -16,6 +16,8 @@ import type { RecordSink, ServerSession } from "./server-session.ts";
 import type { TokenSubject } from "./tokens.ts";
 import type { Transport } from "../transport/transport.ts";
 
+const MESSAGE_ID = /^[A-Za-z0-9_-]{8,128}$/;
+
 type ConnectionState = "start" | "await-resume" | "handshaking" | "await-confirm" | "ready" | "closed";
 
 export class PeerConnection implements RecordSink {
@@ -114,7 +116,9 @@ export class PeerConnection implements RecordSink {
     } catch {
       throw new ProtocolError("INVALID_MESSAGE", "frame is not valid JSON");
     }
-    const relatedId = typeof (message as { message_id?: unknown })?.message_id === "string" ? (message as { message_id: string }).message_id : undefined;
+    // related_message_id only when the offending message_id is itself well-formed (PP-ERR-006).
+    const claimedId = (message as { message_id?: unknown } | null)?.message_id;
+    const relatedId = typeof claimedId === "string" && MESSAGE_ID.test(claimedId) ? claimedId : undefined;
     const version = this.expectedVersion(message);
     const check = validateEnvelope(version, message, { strict: false });
     if (!check.ok) throw new ProtocolError("INVALID_MESSAGE", `${check.path || "/"} ${check.error}`, relatedId); // PP-ENV-007, PP-ENV-008
@@ -130,9 +134,15 @@ export class PeerConnection implements RecordSink {
           if (this.service.config.faults.has("ignore-unexpected-messages")) return;
           throw new ProtocolError("INVALID_STATE", `${envelope.type} before the handshake`, envelope.message_id); // PP-HS-001
         }
-        this.responder = this.service.newResponder("websocket", this.options.tokenSubject);
-        this.state = "handshaking";
-        this.sendJson(this.responder.onInit(envelope));
+        {
+          // The state changes only once INIT is accepted: after an ERROR that keeps the connection
+          // open (REPLAY_DETECTED), a new HANDSHAKE_INIT may follow (PP-ERR-004).
+          const responder = this.service.newResponder("websocket", this.options.tokenSubject);
+          const ack = responder.onInit(envelope);
+          this.responder = responder;
+          this.state = "handshaking";
+          this.sendJson(ack);
+        }
         return;
       case "handshaking": {
         if (envelope.type !== "CHALLENGE_RESPONSE" || !this.responder) throw new ProtocolError("INVALID_STATE", `${envelope.type} while waiting for CHALLENGE_RESPONSE`, envelope.message_id);

@@ -8,7 +8,7 @@ import { newMessageId, type Version } from "../envelope.ts";
 import { ProtocolError } from "../errors.ts";
 import type { HandshakeResult } from "../handshake/result.ts";
 import { signatureInput, type DirectionKeys, type SessionKeys } from "../key-schedule.ts";
-import { openRecord, sealRecord, type RecordEnvelope } from "../record.ts";
+import { openRecord, RecordPlaintextError, sealRecord, type RecordEnvelope } from "../record.ts";
 
 /** PEER_MESSAGE, BROADCAST, TASK_REQUEST, TASK_RESPONSE and CHUNKED_MESSAGE are data records (spec §9). */
 export const DATA_TYPES: ReadonlySet<string> = new Set(["PEER_MESSAGE", "BROADCAST", "TASK_REQUEST", "TASK_RESPONSE", "CHUNKED_MESSAGE"]);
@@ -136,14 +136,26 @@ export class Session {
       const signature = record.signature === undefined ? null : fromBase64Url(record.signature);
       if (!signature || !ed25519VerifyStrict(this.peerIdentityKey, signatureInput("record signature", jcs(without(record, "signature"))), signature)) throw new ProtocolError("AUTHENTICATION_FAILED", "record signature does not verify", record.message_id); // PP-CAP-007
     }
-    const inner = openRecord(this.aead, this.recvKeys, record);
-    if (inner === null) throw new ProtocolError("AUTHENTICATION_FAILED", "record does not decrypt", record.message_id); // PP-KS-008
-    if (mode === "window") {
-      this.windowSeen.add(record.seq);
-      for (const seen of this.windowSeen) if (seen <= record.seq - replayWindow) this.windowSeen.delete(seen);
+    let inner: unknown;
+    try {
+      inner = openRecord(this.aead, this.recvKeys, record);
+    } catch (error) {
+      if (!(error instanceof RecordPlaintextError)) throw error;
+      this.accept(record.seq, mode, replayWindow);
+      throw new ProtocolError("INVALID_MESSAGE", "record plaintext is not JSON", record.message_id); // PP-KS-010
     }
-    this.lastRecvSeq = Math.max(this.lastRecvSeq, record.seq);
+    if (inner === null) throw new ProtocolError("AUTHENTICATION_FAILED", "record does not decrypt", record.message_id); // PP-KS-008
+    this.accept(record.seq, mode, replayWindow);
     return inner;
+  }
+
+  /** Marks an authenticated record's seq as received. */
+  private accept(seq: number, mode: ReplayMode, replayWindow: number): void {
+    if (mode === "window") {
+      this.windowSeen.add(seq);
+      for (const seen of this.windowSeen) if (seen <= seq - replayWindow) this.windowSeen.delete(seen);
+    }
+    this.lastRecvSeq = Math.max(this.lastRecvSeq, seq);
   }
 
   /** Releases every data record with seq <= ack (cumulative ACK, spec §9). */
