@@ -1,0 +1,200 @@
+/**
+ * Spec §4.5 (tokens) and §4.6 (identity binding), with PP-RPL-007 and PP-EVT-006. Token issuance
+ * is tested on every target; the refusal of token-less connections only where discovery says
+ * tokens are required (`auth.required`).
+ */
+import { suite, type CaseContext } from "../case.ts";
+import { ed25519Sign, randomBytes } from "../probe/crypto.ts";
+import { identityFromSeed, ProbePeer } from "../probe/peer.ts";
+import { sigInput } from "../probe/schedule.ts";
+import { b64u, unb64u } from "../probe/wire.ts";
+import { errorRow } from "../schemas.ts";
+import { expectHandshakeRejected, IDENTITY_FORGERY, IDENTITY_POINT } from "./support.ts";
+
+interface Issued {
+  status: number;
+  token?: string;
+  body: unknown;
+}
+
+const authRequired = (ctx: CaseContext) => (ctx.target.discovery?.auth as { required?: unknown } | undefined)?.required === true;
+
+async function challenge(ctx: CaseContext, entityId: string, publicKey: Uint8Array): Promise<{ challenge: string; expires_at: number }> {
+  const response = await ctx.http("GET", `/auth/token?entity_id=${encodeURIComponent(entityId)}&public_key=${b64u(publicKey)}`);
+  ctx.check(response.status === 200, "HTTP 200 with a token challenge", `HTTP ${response.status} ${response.text.slice(0, 200)}`);
+  return response.json as { challenge: string; expires_at: number };
+}
+
+async function verify(ctx: CaseContext, body: { entity_id: string; public_key: string; challenge: string; signature: string }): Promise<Issued> {
+  const response = await ctx.http("POST", "/auth/verify", { body: JSON.stringify(body) });
+  const token = (response.json as { token?: unknown } | undefined)?.token;
+  return { status: response.status, token: typeof token === "string" ? token : undefined, body: response.json };
+}
+
+/** A token for probe identity `seed` (the whole §4.5 flow). */
+async function tokenFor(ctx: CaseContext, probeSeed: Uint8Array, entityId: string): Promise<string> {
+  const identity = identityFromSeed(probeSeed, entityId);
+  const { challenge: c } = await challenge(ctx, entityId, identity.publicKey);
+  const signature = ed25519Sign(identity.seed, sigInput("token challenge", unb64u(c) ?? new Uint8Array(0)));
+  const issued = await verify(ctx, { entity_id: entityId, public_key: b64u(identity.publicKey), challenge: c, signature: b64u(signature) });
+  ctx.check(issued.status === 200 && issued.token !== undefined, "HTTP 200 with a token", `HTTP ${issued.status} ${JSON.stringify(issued.body)}`);
+  return issued.token as string;
+}
+
+function jwtParts(token: string): { header: Record<string, unknown>; claims: Record<string, unknown> } {
+  const [header, claims] = token.split(".").map((part) => {
+    try {
+      return JSON.parse(Buffer.from(part, "base64url").toString("utf8")) as Record<string, unknown>;
+    } catch {
+      return {};
+    }
+  });
+  return { header: header ?? {}, claims: claims ?? {} };
+}
+
+function expectRefused(ctx: CaseContext, issued: Issued, codes: string[], what: string): void {
+  const code = String((issued.body as { payload?: { code?: unknown } } | undefined)?.payload?.code);
+  const statuses = codes.map((c) => errorRow(c)?.http);
+  ctx.check(issued.token === undefined && statuses.includes(issued.status) && codes.includes(code), `${codes.map((c) => `HTTP ${errorRow(c)?.http} ${c}`).join(" or ")}: ${what}`, `HTTP ${issued.status} ${JSON.stringify(issued.body).slice(0, 200)}`);
+}
+
+export const authCases = suite("auth", "4.5 Tokens", [
+  {
+    id: "challenge",
+    title: "A server issues a token challenge of at least 32 random bytes that expires within 60 seconds",
+    requirements: ["PP-AUTH-001"],
+    level: "MUST",
+    async run(ctx) {
+      const probe = identityFromSeed(randomBytes(32));
+      const before = Date.now();
+      const first = await challenge(ctx, probe.entityId, probe.publicKey);
+      const second = await challenge(ctx, probe.entityId, probe.publicKey);
+      ctx.check((unb64u(first.challenge)?.length ?? 0) >= 32, "a challenge of at least 32 bytes, base64url", String(first.challenge));
+      ctx.check(first.challenge !== second.challenge, "a fresh challenge per request", "the same challenge twice");
+      ctx.check(typeof first.expires_at === "number" && first.expires_at > before && first.expires_at <= Date.now() + 60_000 + 1000, "expires_at (ms) within 60 s", `expires_at ${String(first.expires_at)} at ${before}`);
+    },
+  },
+  {
+    id: "token",
+    title: "A server issues an EdDSA JWT of at most 3600 s whose sub is the entity and cnf.jwk.x its key",
+    requirements: ["PP-AUTH-003", "PP-AUTH-002"],
+    level: "MUST",
+    async run(ctx) {
+      const seed = randomBytes(32);
+      const identity = identityFromSeed(seed);
+      const token = await tokenFor(ctx, seed, identity.entityId);
+      const { header, claims } = jwtParts(token);
+      ctx.check(header.alg === "EdDSA", 'JWT header alg "EdDSA"', `alg ${JSON.stringify(header.alg)}`);
+      ctx.check(claims.sub === identity.entityId, `sub ${identity.entityId}`, `sub ${JSON.stringify(claims.sub)}`);
+      const x = ((claims.cnf as { jwk?: { x?: unknown } } | undefined)?.jwk ?? {}).x;
+      ctx.check(x === b64u(identity.publicKey), "cnf.jwk.x equal to the identity key", `cnf.jwk.x ${JSON.stringify(x)}`);
+      const exp = claims.exp as number;
+      const iat = typeof claims.iat === "number" ? claims.iat : Math.floor(Date.now() / 1000);
+      ctx.check(typeof exp === "number" && exp - iat <= 3600 && exp > Date.now() / 1000, "exp at most 3600 s after iat, in the future", `iat ${String(claims.iat)}, exp ${String(claims.exp)}`);
+    },
+  },
+  {
+    id: "challenge-single-use",
+    title: "A server refuses a token challenge that was already used",
+    requirements: ["PP-RPL-007", "PP-AUTH-001"],
+    level: "MUST",
+    async run(ctx) {
+      const seed = randomBytes(32);
+      const identity = identityFromSeed(seed);
+      const { challenge: c } = await challenge(ctx, identity.entityId, identity.publicKey);
+      const body = { entity_id: identity.entityId, public_key: b64u(identity.publicKey), challenge: c, signature: b64u(ed25519Sign(seed, sigInput("token challenge", unb64u(c) ?? new Uint8Array(0)))) };
+      const first = await verify(ctx, body);
+      ctx.check(first.status === 200, "HTTP 200 for the first use", `HTTP ${first.status}`);
+      expectRefused(ctx, await verify(ctx, body), ["AUTHENTICATION_FAILED", "REPLAY_DETECTED"], "the challenge was already used");
+    },
+  },
+  {
+    id: "strict-challenge-signature",
+    title: "A server verifies the challenge signature strictly: no identity-point forgery, no wrong label, no other key",
+    requirements: ["PP-AUTH-002"],
+    level: "MUST",
+    async run(ctx) {
+      // The small-order key may already be refused when the challenge is requested.
+      const forger = `probe-forger-${b64u(randomBytes(6))}`;
+      const asked = await ctx.http("GET", `/auth/token?entity_id=${forger}&public_key=${b64u(IDENTITY_POINT)}`);
+      if (asked.status === 200) {
+        const c1 = asked.json as { challenge: string };
+        expectRefused(ctx, await verify(ctx, { entity_id: forger, public_key: b64u(IDENTITY_POINT), challenge: c1.challenge, signature: b64u(IDENTITY_FORGERY) }), ["AUTHENTICATION_FAILED"], "identity key 01 00..00 with R = identity, S = 0");
+      } else expectRefused(ctx, { status: asked.status, body: asked.json }, ["AUTHENTICATION_FAILED", "INVALID_MESSAGE"], "a challenge for the small-order key 01 00..00");
+      const seed = randomBytes(32);
+      const identity = identityFromSeed(seed);
+      const c2 = await challenge(ctx, identity.entityId, identity.publicKey);
+      const wrongLabel = ed25519Sign(seed, sigInput("initiator signature", unb64u(c2.challenge) ?? new Uint8Array(0)));
+      expectRefused(ctx, await verify(ctx, { entity_id: identity.entityId, public_key: b64u(identity.publicKey), challenge: c2.challenge, signature: b64u(wrongLabel) }), ["AUTHENTICATION_FAILED"], 'a signature with the label "initiator signature"');
+      const c3 = await challenge(ctx, identity.entityId, identity.publicKey);
+      const otherKey = ed25519Sign(randomBytes(32), sigInput("token challenge", unb64u(c3.challenge) ?? new Uint8Array(0)));
+      expectRefused(ctx, await verify(ctx, { entity_id: identity.entityId, public_key: b64u(identity.publicKey), challenge: c3.challenge, signature: b64u(otherKey) }), ["AUTHENTICATION_FAILED"], "a signature by another key");
+    },
+  },
+  {
+    id: "bearer-header-and-query",
+    title: "A server accepts a token in the Authorization: Bearer header and in the token query parameter",
+    requirements: ["PP-AUTH-004", "PP-AUTH-005"],
+    level: "MUST",
+    async run(ctx) {
+      for (const where of ["header", "query"] as const) {
+        const probe = await ctx.probe({ identityIndex: where === "header" ? 0 : 1 });
+        const token = await tokenFor(ctx, probe.identity.seed, probe.identity.entityId);
+        probe.close();
+        const withToken = await ctx.probe({ identityIndex: where === "header" ? 0 : 1, ...(where === "header" ? { headers: { authorization: `Bearer ${token}` } } : { query: { token } }) });
+        await withToken.handshake();
+        withToken.close();
+      }
+    },
+  },
+  {
+    id: "token-must-match",
+    title: "A server fails a handshake whose sender_id or identity key differs from the presented token's",
+    requirements: ["PP-AUTH-007"],
+    level: "MUST",
+    async run(ctx) {
+      const owner = await ctx.probe({ identityIndex: 0 });
+      const token = await tokenFor(ctx, owner.identity.seed, owner.identity.entityId);
+      owner.close();
+      // Another key under the token's entity id, then the token's key under another entity id.
+      const otherKey = await ctx.probe({ identityIndex: 1, entityId: owner.identity.entityId, headers: { authorization: `Bearer ${token}` } });
+      await expectHandshakeRejected(otherKey, {}, "AUTHENTICATION_FAILED", "an identity key that is not the token's cnf.jwk.x");
+      const otherId = await ctx.probe({ identityIndex: 0, entityId: `${owner.identity.entityId}-x`, headers: { authorization: `Bearer ${token}` } });
+      await expectHandshakeRejected(otherId, {}, "AUTHENTICATION_FAILED", "a sender_id that is not the token's sub");
+    },
+  },
+  {
+    id: "identity-binding",
+    title: "A server binds an entity id to the first key that completes a handshake and refuses another key for it",
+    requirements: ["PP-AUTH-010", "PP-AUTH-011"],
+    level: "MUST",
+    async run(ctx) {
+      const first = await ctx.session({ identityIndex: 0 });
+      first.close();
+      const again = await ctx.session({ identityIndex: 0 });
+      again.close();
+      const impostor = await ctx.probe({ identityIndex: 1, entityId: first.identity.entityId });
+      await expectHandshakeRejected(impostor, {}, "AUTHENTICATION_FAILED", `entity ${first.identity.entityId} is bound to another identity key`);
+    },
+  },
+  {
+    id: "required",
+    title: "A server that requires tokens refuses a peer or events upgrade without a valid token with HTTP 401",
+    requirements: ["PP-AUTH-006", "PP-EVT-006"],
+    level: "MUST",
+    async run(ctx) {
+      if (!authRequired(ctx)) ctx.skip("discovery auth.required is false");
+      for (const endpoint of ["peers", "events"] as const) {
+        const headerSets: Record<string, string>[] = [{}, { authorization: "Bearer not.a.token" }];
+        for (const headers of headerSets) {
+          const expected = `HTTP 401 (AUTHENTICATION_FAILED) for an upgrade to /ws/v1/${endpoint} ${Object.keys(headers).length ? "with an invalid token" : "without a token"}`;
+          const attempt = await ctx.tryProbe({ endpoint, headers });
+          if (attempt instanceof ProbePeer) {
+            attempt.close();
+            ctx.fail(expected, "the upgrade succeeded");
+          } else ctx.check(attempt.refusedStatus === 401, expected, attempt.message);
+        }
+      }
+    },
+  },
+]);

@@ -1,0 +1,163 @@
+/**
+ * Spec §9 (delivery): the echo task, acknowledgements, PING/PONG, routing between peers,
+ * de-duplication and order.
+ */
+import fc from "fast-check";
+import { suite } from "../case.ts";
+import { ProbePeer } from "../probe/peer.ts";
+import { canonical } from "../probe/wire.ts";
+import { jcsEqual } from "./support.ts";
+
+/** JSON values whose JCS form is exact: no -0, numbers in the safe integer range or short decimals. */
+const jsonParams = fc.jsonValue({ maxDepth: 3 }).filter((v) => {
+  const text = JSON.stringify(v);
+  return text !== undefined && canonical(v).length < 4096 && !/-0(?![.\d])/.test(text);
+});
+
+const inboundOf = (probe: ProbePeer, type: string) => probe.history.filter((i): i is typeof i & { kind: "message" } => i.kind === "message" && i.envelope.type === type);
+
+export const deliveryCases = suite("delivery", "9. Delivery", [
+  {
+    id: "echo",
+    title: "A server answers TASK_REQUEST echo addressed to its server_id with TASK_RESPONSE result = params",
+    requirements: ["PP-DLV-009", "PP-KS-010"],
+    level: "MUST",
+    async run(ctx) {
+      // A fresh session per batch keeps the property under the per-connection rate limit.
+      const perSession = Math.max(1, Math.min(50, (ctx.limits.rate_limit_per_minute ?? 100) - 10));
+      let probe: ProbePeer | null = null;
+      let used = 0;
+      await ctx.property(jsonParams, async (params) => {
+        if (!probe || used >= perSession || !probe.isOpen) {
+          probe?.close();
+          probe = await ctx.session();
+          used = 0;
+        }
+        used++;
+        const { taskId, response } = await probe.echo(params);
+        const payload = ProbePeer.payloadOf(response);
+        ctx.check(payload.task_id === taskId, `task_id ${taskId}`, `task_id ${JSON.stringify(payload.task_id)}`);
+        ctx.check(payload.status === "ok", 'status "ok"', `status ${JSON.stringify(payload.status)}`);
+        ctx.check(jcsEqual(payload.result, params), `result equal to params ${JSON.stringify(params)}`, `result ${JSON.stringify(payload.result)}`);
+      });
+    },
+  },
+  {
+    id: "ack-within-delay",
+    title: "A server acknowledges a data record with a cumulative ACK within ack_delay_ms",
+    requirements: ["PP-DLV-002"],
+    level: "MUST",
+    async run(ctx) {
+      const delay = ctx.limits.ack_delay_ms ?? 100;
+      const slack = 250;
+      const probe = await ctx.session();
+      for (let i = 0; i < 3; i++) {
+        const sent = probe.sendRecord("TASK_REQUEST", { task_id: `task-ack-${i}`, action: "echo", params: { i } });
+        const started = Date.now();
+        await probe.expectAck(sent.seq as number, delay + slack);
+        ctx.note(`ACK after ${Date.now() - started} ms (ack_delay_ms ${delay}, slack ${slack} ms)`);
+      }
+    },
+  },
+  {
+    id: "ping-pong",
+    title: "A server answers a PING record with a PONG record carrying the same ping_id",
+    requirements: ["PP-DLV-010"],
+    level: "MUST",
+    async run(ctx) {
+      const probe = await ctx.session();
+      await ctx.property(fc.stringMatching(/^[A-Za-z0-9._:-]{1,64}$/), async (pingId) => {
+        probe.sendRecord("PING", { ping_id: pingId });
+        await probe.expectMessage((m) => m.envelope.type === "PONG" && ProbePeer.payloadOf(m).ping_id === pingId, { describe: `PONG with ping_id ${pingId}`, skip: (m) => m.envelope.type === "ACK" || m.envelope.type === "PONG" });
+      });
+    },
+  },
+  {
+    id: "route-between-peers",
+    title: "A server routes a PEER_MESSAGE to the named entity's session with sender_id and message_id unchanged",
+    requirements: ["PP-DLV-006", "PP-DLV-012"],
+    level: "MUST",
+    async run(ctx) {
+      const alice = await ctx.session();
+      const bob = await ctx.session();
+      const content = { text: "hello, bob", n: 1 };
+      const sent = alice.sendRecord("PEER_MESSAGE", { content }, { envelope: { recipient_id: bob.identity.entityId } });
+      const got = await bob.expectMessage("PEER_MESSAGE", { describe: "the routed PEER_MESSAGE at the recipient" });
+      ctx.check(got.envelope.sender_id === alice.identity.entityId, `sender_id ${alice.identity.entityId}`, `sender_id ${String(got.envelope.sender_id)}`);
+      ctx.check(got.envelope.message_id === sent.message_id, `message_id ${String(sent.message_id)} unchanged`, `message_id ${String(got.envelope.message_id)}`);
+      ctx.check(got.envelope.recipient_id === bob.identity.entityId, `recipient_id ${bob.identity.entityId}`, `recipient_id ${String(got.envelope.recipient_id)}`);
+      ctx.check(jcsEqual(ProbePeer.payloadOf(got).content, content), `content ${JSON.stringify(content)}`, JSON.stringify(ProbePeer.payloadOf(got).content));
+      await alice.expectAck(sent.seq as number);
+    },
+  },
+  {
+    id: "sender-id-not-spoofable",
+    title: "A server never delivers a routed record under a sender_id other than the sending session's entity",
+    requirements: ["PP-DLV-006", "PP-AUTH-010"],
+    level: "MUST",
+    async run(ctx) {
+      const mallory = await ctx.session();
+      const bob = await ctx.session();
+      mallory.sendRecord("PEER_MESSAGE", { content: "spoofed" }, { envelope: { recipient_id: bob.identity.entityId, sender_id: "someone-else" } });
+      const item = await bob.next(1000);
+      if (item?.kind === "message" && item.envelope.type === "PEER_MESSAGE") {
+        ctx.check(item.envelope.sender_id === mallory.identity.entityId, `sender_id ${mallory.identity.entityId} (the session's entity) or no delivery`, `sender_id ${String(item.envelope.sender_id)}`);
+      }
+    },
+  },
+  {
+    id: "unknown-recipient",
+    title: "A server answers a data record addressed to an entity it has never seen with UNKNOWN_RECIPIENT",
+    requirements: ["PP-DLV-007", "PP-ERR-004"],
+    level: "MUST",
+    async run(ctx) {
+      const probe = await ctx.session();
+      probe.sendRecord("PEER_MESSAGE", { content: "anyone?" }, { envelope: { recipient_id: `nobody-${probe.newId("x")}` } });
+      await probe.expectError("UNKNOWN_RECIPIENT");
+    },
+  },
+  {
+    id: "duplicates",
+    title: "A server acknowledges a duplicate data record and delivers the message once",
+    requirements: ["PP-DLV-003", "PP-DLV-004"],
+    level: "MUST",
+    async run(ctx) {
+      const alice = await ctx.session();
+      const bob = await ctx.session();
+      const messageId = alice.newId("dup");
+      const first = alice.sendRecord("PEER_MESSAGE", { content: { copy: 1 } }, { envelope: { recipient_id: bob.identity.entityId, message_id: messageId } });
+      await alice.expectAck(first.seq as number);
+      const second = alice.sendRecord("PEER_MESSAGE", { content: { copy: 1 } }, { envelope: { recipient_id: bob.identity.entityId, message_id: messageId } });
+      await alice.expectAck(second.seq as number);
+      await bob.expectMessage("PEER_MESSAGE");
+      await bob.expectSilence(500, "the duplicate not delivered again", { allow: (m) => m.envelope.type !== "PEER_MESSAGE" });
+      // The echo task too: a duplicate TASK_REQUEST is acknowledged and answered once.
+      const taskId = alice.newId("task");
+      alice.sendRecord("TASK_REQUEST", { task_id: taskId, action: "echo", params: {} }, { envelope: { message_id: `${messageId}-t` } });
+      const b = alice.sendRecord("TASK_REQUEST", { task_id: taskId, action: "echo", params: {} }, { envelope: { message_id: `${messageId}-t` } });
+      await alice.expectSilence(700, "TASK_RESPONSE and ACK only", { allow: (m) => m.envelope.type === "TASK_RESPONSE" });
+      const responses = inboundOf(alice, "TASK_RESPONSE").length;
+      ctx.check(responses === 1, "one TASK_RESPONSE for a duplicated TASK_REQUEST (PP-DLV-003)", `${responses}`);
+      const acked = inboundOf(alice, "ACK").some((m) => (ProbePeer.payloadOf(m).ack as number) >= (b.seq as number));
+      ctx.check(acked, `an ACK covering the duplicate, seq ${String(b.seq)} (PP-DLV-004)`, "no such ACK");
+    },
+  },
+  {
+    id: "order-preserved",
+    title: "A server delivers data messages from one sender in the order they were sent",
+    requirements: ["PP-DLV-005", "PP-DLV-006"],
+    level: "MUST",
+    async run(ctx) {
+      const alice = await ctx.session();
+      const bob = await ctx.session();
+      const count = Math.min(30, Math.max(1, (ctx.limits.rate_limit_per_minute ?? 100) - 5));
+      for (let i = 0; i < count; i++) alice.sendRecord("PEER_MESSAGE", { content: { i } }, { envelope: { recipient_id: bob.identity.entityId } });
+      const order: number[] = [];
+      for (let i = 0; i < count; i++) {
+        const got = await bob.expectMessage("PEER_MESSAGE");
+        order.push((ProbePeer.payloadOf(got).content as { i: number }).i);
+      }
+      ctx.check(order.every((v, i) => v === i), `messages 0..${count - 1} in order`, order.join(", "));
+    },
+  },
+]);

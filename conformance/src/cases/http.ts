@@ -1,0 +1,189 @@
+/**
+ * Spec §4.3 (HTTP binding), with the HTTP rows of §12, PP-LIM-002 and PP-RPL-005: the handshake
+ * over POST /peers/handshake, records over POST /peers/message, GET /peers/poll, error statuses.
+ */
+import { suite, type CaseContext } from "../case.ts";
+import { randomBytes } from "../probe/crypto.ts";
+import { ProbePeer } from "../probe/peer.ts";
+import type { HttpExchange, HttpTransport } from "../probe/transport.ts";
+import { b64u } from "../probe/wire.ts";
+import { errorRow } from "../schemas.ts";
+import { jcsEqual } from "./support.ts";
+
+const HTTP = ["http"];
+
+/** The exchange that answered the most recent POST. */
+async function lastExchange(http: HttpTransport): Promise<HttpExchange> {
+  await http.settled();
+  const exchange = http.exchanges.at(-1);
+  if (!exchange) throw new Error("no HTTP exchange yet");
+  return exchange;
+}
+
+/**
+ * Checks an HTTP error answer: the registry row's status and an ERROR envelope body (PP-TRN-008,
+ * PP-ERR-005). Inside a session the ERROR may be a record, which `probe` has decrypted.
+ */
+function checkHttpError(ctx: CaseContext, exchange: { status: number; text: string; body?: unknown; json?: unknown }, code: string, what: string, probe?: ProbePeer): void {
+  const status = errorRow(code)?.http;
+  ctx.check(exchange.status === status, `HTTP ${status} for ${what} (PP-ERR-005)`, `HTTP ${exchange.status} ${exchange.text.slice(0, 200)}`);
+  const body = (exchange.body ?? exchange.json) as { type?: unknown; message_id?: unknown; payload?: unknown } | undefined;
+  let payload = body?.payload as { code?: unknown } | undefined;
+  if (typeof body?.payload === "string" && probe) {
+    const item = probe.history.find((i) => i.kind === "message" && i.envelope.message_id === body.message_id);
+    payload = item?.kind === "message" ? (ProbePeer.payloadOf(item) as { code?: unknown }) : undefined;
+  }
+  ctx.check(body?.type === "ERROR" && payload?.code === code, `an ERROR envelope with code ${code} as the body (PP-TRN-008)`, exchange.text.slice(0, 200));
+  if (ctx.validators) {
+    const result = ctx.validators.validateEnvelope("1.2", body, { strict: true });
+    ctx.check(result.ok, "an ERROR envelope that follows its schema", result.ok ? "" : `schema violation: ${result.path} ${result.error}`);
+  }
+}
+
+async function httpSession(ctx: CaseContext, options: { version?: "1.1" } = {}) {
+  const { probe, http } = ctx.httpProbe();
+  await probe.handshake(options.version === "1.1" ? { version: "1.1", versions: null, capabilities: null } : {});
+  return { probe, http };
+}
+
+/** Posts an echo request and returns the TASK_RESPONSE fetched with GET /peers/poll. */
+async function httpEcho(ctx: CaseContext, probe: ProbePeer, http: HttpTransport, params: unknown) {
+  const taskId = probe.newId("task");
+  const sent = probe.sendRecord("TASK_REQUEST", { task_id: taskId, action: "echo", params });
+  const posted = await lastExchange(http);
+  ctx.check(posted.status === 200 && jcsEqual(posted.body, { ack: sent.seq }), `HTTP 200 {"ack": ${String(sent.seq)}} for POST /peers/message`, `HTTP ${posted.status} ${posted.text}`);
+  await http.poll(probe.sessionId ?? "", Math.max(0, probe.lastRxSeq));
+  const response = await probe.expectMessage((m) => m.envelope.type === "TASK_RESPONSE" && ProbePeer.payloadOf(m).task_id === taskId, { describe: `the TASK_RESPONSE for ${taskId} in GET /peers/poll` });
+  return { sent, response };
+}
+
+export const httpCases = suite("http", "4.3 HTTP binding", [
+  {
+    id: "handshake-and-records",
+    title: "A server runs the v1.2 handshake over POST /peers/handshake and exchanges records over POST /peers/message and GET /peers/poll",
+    requirements: ["PP-TRN-007", "PP-TRN-009", "PP-DLV-009"],
+    level: "MUST",
+    requires: HTTP,
+    async run(ctx) {
+      const { probe, http } = await httpSession(ctx);
+      const { response } = await httpEcho(ctx, probe, http, { over: "http" });
+      ctx.check(jcsEqual(ProbePeer.payloadOf(response).result, { over: "http" }), "result equal to params", JSON.stringify(ProbePeer.payloadOf(response).result));
+    },
+  },
+  {
+    id: "v11-handshake",
+    title: "A server treats a HANDSHAKE_INIT of version 1.1 without versions as an offer of 1.1 and completes a v1.1 session over HTTP",
+    requirements: ["PP-VER-005", "PP-VER-003", "PP-VER-006", "PP-VER-010"],
+    level: "MUST",
+    requires: HTTP,
+    async run(ctx) {
+      const { probe, http } = await httpSession(ctx, { version: "1.1" });
+      ctx.check(probe.version === "1.1", "a session of version 1.1", `version ${probe.version}`);
+      const payload = probe.initAck?.payload as Record<string, unknown>;
+      ctx.check(payload.capabilities === undefined && payload.limits === undefined, "no capabilities or limits in a v1.1 HANDSHAKE_INIT_ACK (PP-VER-010)", JSON.stringify(Object.keys(payload)));
+      await httpEcho(ctx, probe, http, { v: "1.1" });
+    },
+  },
+  {
+    id: "handshake-correlation",
+    title: "A server correlates interleaved HTTP handshakes by the session_id it assigned",
+    requirements: ["PP-TRN-009"],
+    level: "MUST",
+    requires: HTTP,
+    async run(ctx) {
+      const a = ctx.httpProbe();
+      const b = ctx.httpProbe();
+      a.probe.sendHandshake(a.probe.buildInit());
+      b.probe.sendHandshake(b.probe.buildInit());
+      await a.probe.receiveInitAck();
+      await b.probe.receiveInitAck();
+      b.probe.sendHandshake(b.probe.buildChallengeResponse());
+      a.probe.sendHandshake(a.probe.buildChallengeResponse());
+      await a.probe.receiveEstablished();
+      await b.probe.receiveEstablished();
+      ctx.check(a.probe.sessionId !== b.probe.sessionId, "two sessions", "one session_id for both");
+    },
+  },
+  {
+    id: "poll-until-acknowledged",
+    title: "GET /peers/poll returns every unacknowledged record with seq > after, in increasing seq order",
+    requirements: ["PP-TRN-010"],
+    level: "MUST",
+    requires: HTTP,
+    async run(ctx) {
+      const { probe, http } = await httpSession(ctx);
+      const tasks: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const taskId = probe.newId("task");
+        tasks.push(taskId);
+        probe.sendRecord("TASK_REQUEST", { task_id: taskId, action: "echo", params: { i } });
+      }
+      await http.settled();
+      const all = await http.poll(probe.sessionId ?? "", 0);
+      const seqs = ((all.body as { records?: { seq: number }[] }).records ?? []).map((r) => r.seq);
+      ctx.check(seqs.length >= 3 && seqs.every((s, i) => s > 0 && (i === 0 || s > (seqs[i - 1] as number))), "at least 3 records, seq > 0, in increasing order", JSON.stringify(seqs));
+      for (const taskId of tasks) await probe.expectMessage((m) => m.envelope.type === "TASK_RESPONSE" && ProbePeer.payloadOf(m).task_id === taskId, { describe: `TASK_RESPONSE ${taskId}` });
+      // Polling again from 0 before any ACK returns them again (kept until acknowledged).
+      const seqsOf = (body: unknown) => ((body as { records?: { seq: number }[] } | undefined)?.records ?? []).map((r) => r.seq);
+      const againSeqs = seqsOf((await ctx.http("GET", `/peers/poll?session_id=${probe.sessionId}&after=0`)).json);
+      ctx.check(seqs.every((s) => againSeqs.includes(s)), `the unacknowledged records ${JSON.stringify(seqs)} again`, JSON.stringify(againSeqs));
+      const middle = seqs[1] as number;
+      const partialSeqs = seqsOf((await ctx.http("GET", `/peers/poll?session_id=${probe.sessionId}&after=${middle}`)).json);
+      ctx.check(partialSeqs.every((s) => s > middle) && partialSeqs.length > 0, `only records with seq > ${middle}`, JSON.stringify(partialSeqs));
+    },
+  },
+  {
+    id: "error-statuses",
+    title: "A server answers failed HTTP requests with the registry row's status and an ERROR envelope",
+    requirements: ["PP-TRN-008", "PP-ERR-005"],
+    level: "MUST",
+    requires: HTTP,
+    async run(ctx) {
+      checkHttpError(ctx, await ctx.http("POST", "/peers/handshake", { body: "not json" }), "INVALID_MESSAGE", "a body that is not JSON");
+      const unknown = `sess_${b64u(randomBytes(16)).slice(0, 22)}`;
+      checkHttpError(ctx, await ctx.http("GET", `/peers/poll?session_id=${unknown}&after=0`), "SESSION_NOT_FOUND", "a poll for an unknown session");
+      const { probe } = ctx.httpProbe();
+      const init = probe.buildInit();
+      checkHttpError(ctx, await ctx.http("POST", "/peers/handshake", { body: JSON.stringify({ ...init, type: "CHALLENGE_RESPONSE", session_id: unknown, payload: { signature: b64u(randomBytes(64)), finished: b64u(randomBytes(32)) } }) }), "SESSION_NOT_FOUND", "a CHALLENGE_RESPONSE for an unknown session");
+    },
+  },
+  {
+    id: "body-too-large",
+    title: "A server answers an HTTP body larger than max_frame_bytes with HTTP 413 and MESSAGE_TOO_LARGE",
+    requirements: ["PP-LIM-002", "PP-TRN-015"],
+    level: "MUST",
+    requires: HTTP,
+    async run(ctx) {
+      const max = ctx.limits.max_frame_bytes ?? 1_048_576;
+      if (max > 64 * 1024 * 1024) ctx.skip(`max_frame_bytes is ${max}: too large to send`);
+      checkHttpError(ctx, await ctx.http("POST", "/peers/handshake", { body: `{"pad":"${"x".repeat(max)}"}` }), "MESSAGE_TOO_LARGE", `a body of ${max + 10} bytes`);
+    },
+  },
+  {
+    id: "replay-window",
+    title: "Over HTTP a server accepts records out of order within replay_window and rejects duplicates and older records with REPLAY_DETECTED",
+    requirements: ["PP-RPL-005"],
+    level: "MUST",
+    requires: HTTP,
+    async run(ctx) {
+      const window = ctx.limits.replay_window ?? 64;
+      if (window > 1000) ctx.skip(`replay_window is ${window}: too many records to send`);
+      const { probe, http } = await httpSession(ctx);
+      const post = async (seq: number, why: string, expect: "ack" | "REPLAY_DETECTED") => {
+        probe.sendRecord("PING", { ping_id: `p${seq}` }, { seq });
+        const exchange = await lastExchange(http);
+        if (expect === "ack") ctx.check(exchange.status === 200, `HTTP 200 for ${why}`, `HTTP ${exchange.status} ${exchange.text.slice(0, 200)}`);
+        else {
+          if (typeof (exchange.body as { payload?: unknown } | undefined)?.payload === "string") await probe.expectMessage("ERROR");
+          checkHttpError(ctx, exchange, "REPLAY_DETECTED", why, probe);
+        }
+      };
+      await post(2, "seq 2 before seq 1 (out of order, within the window)", "ack");
+      await post(1, "seq 1 after seq 2 (within the window)", "ack");
+      await post(2, "seq 2 again (a duplicate)", "REPLAY_DETECTED");
+      const high = window + 10;
+      await post(high, `seq ${high} (moves the window)`, "ack");
+      await post(high - window - 1, `seq ${high - window - 1}, older than the window`, "REPLAY_DETECTED");
+    },
+  },
+]);

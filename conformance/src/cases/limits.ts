@@ -1,0 +1,160 @@
+/**
+ * Spec §13 (limits): frame size, rate limit, heartbeat, with the limits the target advertises
+ * (PP-TRN-015: the advertised limits are the enforced ones).
+ */
+import { suite, type CaseContext } from "../case.ts";
+import { ProbePeer, type Envelope } from "../probe/peer.ts";
+
+export const limitCases = suite("limits", "13. Limits", [
+  {
+    id: "frame-too-large",
+    title: "A server closes a WebSocket that receives a frame larger than max_frame_bytes with close code 1009",
+    requirements: ["PP-LIM-001", "PP-TRN-015"],
+    level: "MUST",
+    async run(ctx) {
+      const max = ctx.limits.max_frame_bytes ?? 1_048_576;
+      if (max > 64 * 1024 * 1024) ctx.skip(`max_frame_bytes is ${max}: too large to send`);
+      const before = await ctx.probe();
+      before.sendFrameOfSize(max + 1);
+      await before.expectClose(1009, { afterError: "MESSAGE_TOO_LARGE" });
+      const inSession = await ctx.session();
+      inSession.sendFrameOfSize(max + 1);
+      await inSession.expectClose(1009, { afterError: "MESSAGE_TOO_LARGE" });
+    },
+  },
+  {
+    id: "frame-at-limit",
+    title: "A server accepts a frame of exactly max_frame_bytes",
+    requirements: ["PP-TRN-015", "PP-LIM-001", "PP-VER-001"],
+    level: "MUST",
+    async run(ctx) {
+      const max = ctx.limits.max_frame_bytes ?? 1_048_576;
+      if (max > 64 * 1024 * 1024) ctx.skip(`max_frame_bytes is ${max}: too large to send`);
+      // A HANDSHAKE_INIT padded to exactly the limit with an unknown member (ignored, PP-VER-001).
+      const probe = await ctx.probe();
+      const init = probe.buildInit();
+      const bare = Buffer.byteLength(JSON.stringify({ ...init, x_pad: "" }));
+      const padded = { ...init, x_pad: "x".repeat(max - bare) };
+      ctx.check(Buffer.byteLength(JSON.stringify(padded)) === max, `a frame of ${max} bytes`, `${Buffer.byteLength(JSON.stringify(padded))}`);
+      probe.sendHandshake(padded);
+      await probe.receiveInitAck(10_000);
+    },
+  },
+  {
+    id: "rate-limit",
+    title: "A server answers data records beyond rate_limit_per_minute with RATE_LIMIT_EXCEEDED and does not process them",
+    requirements: ["PP-LIM-003", "PP-TRN-015"],
+    level: "MUST",
+    async run(ctx) {
+      const limit = ctx.limits.rate_limit_per_minute ?? 100;
+      if (limit > 2000) ctx.skip(`rate_limit_per_minute is ${limit}: too many records to send`);
+      const probe = await ctx.session();
+      for (let i = 0; i < limit; i++) probe.sendRecord("TASK_REQUEST", { task_id: `task-r${i}`, action: "echo", params: { i } });
+      const over = probe.sendRecord("TASK_REQUEST", { task_id: "task-over", action: "echo", params: { over: true } });
+      const error = await probe.expectMessage((m) => m.envelope.type === "ERROR", {
+        timeoutMs: 10_000,
+        describe: `ERROR RATE_LIMIT_EXCEEDED for data record ${limit + 1}`,
+        skip: (m) => ["TASK_RESPONSE", "ACK", "PING", "PONG"].includes(String(m.envelope.type)),
+      });
+      await probe.checkError(error, "RATE_LIMIT_EXCEEDED", { checkConnection: false });
+      // PP-LIM-003: acknowledgements are cumulative, so the ERROR (not the ACK) tells the sender
+      // that this record was discarded: it must name the record.
+      const related = ProbePeer.payloadOf(error).related_message_id;
+      ctx.check(related === over.message_id, `RATE_LIMIT_EXCEEDED naming the record in related_message_id (${String(over.message_id)})`, `related_message_id ${JSON.stringify(related)}`);
+      await probe.expectSilence(Math.max(500, (ctx.limits.ack_delay_ms ?? 100) * 3), "no TASK_RESPONSE to the record over the limit", {
+        allow: (m) => m.envelope.type !== "TASK_RESPONSE" || ProbePeer.payloadOf(m).task_id !== "task-over",
+      });
+      const answered = probe.history.filter((i) => i.kind === "message" && i.envelope.type === "TASK_RESPONSE").length;
+      ctx.check(answered === limit, `${limit} TASK_RESPONSE records, one per record within the limit`, `${answered}`);
+    },
+  },
+  {
+    id: "heartbeat-ping",
+    title: "A server sends a PING record or a WebSocket ping when it has sent nothing for ping_interval_ms",
+    requirements: ["PP-LIM-004"],
+    level: "MUST",
+    slow: true,
+    async run(ctx) {
+      const interval = ctx.limits.ping_interval_ms ?? 30_000;
+      const probe = await ctx.session({ autoPong: true });
+      const deadline = Date.now() + interval + 5000;
+      while (Date.now() < deadline && probe.wsPings === 0) {
+        const item = await probe.next(Math.min(500, Math.max(1, deadline - Date.now())));
+        if (item?.kind === "message" && item.envelope.type === "PING") return;
+        if (item?.kind === "close") ctx.fail(`a PING record or WebSocket ping within ping_interval_ms (${interval} ms)`, `connection closed with ${item.code}`);
+      }
+      ctx.check(probe.wsPings > 0, `a PING record or WebSocket ping within ping_interval_ms (${interval} ms)`, `nothing within ${interval + 5000} ms`);
+    },
+  },
+  {
+    id: "heartbeat-timeout",
+    title: "A server closes a connection from which nothing arrived for ping_interval_ms + pong_grace_ms with HEARTBEAT_TIMEOUT",
+    requirements: ["PP-LIM-005", "PP-ERR-003"],
+    level: "MUST",
+    slow: true,
+    async run(ctx) {
+      const wait = (ctx.limits.ping_interval_ms ?? 30_000) + (ctx.limits.pong_grace_ms ?? 10_000);
+      const probe = await ctx.session({ autoPong: false, wsAutoPong: false });
+      await probe.expectError("HEARTBEAT_TIMEOUT", { timeoutMs: wait + 5000 });
+    },
+  },
+  {
+    id: "slow-consumer-events",
+    title: "A server closes an events connection whose unsent data exceeds max_send_queue_bytes with BUFFER_OVERFLOW (1013)",
+    requirements: ["PP-LIM-007"],
+    level: "MUST",
+    requires: ["events"],
+    async run(ctx) {
+      const channel = `conf.flood.${Date.now().toString(36)}`;
+      const subscriber = await ctx.probe({ endpoint: "events" });
+      subscriber.sendJson(subscriber.plaintextEnvelope("SUBSCRIBE", { channels: [channel] }, { recipientId: null }));
+      await subscriber.expectMessage("SUBSCRIBED");
+      const publisher = await ctx.session();
+      await flood(ctx, subscriber, (content) => publisher.sendRecord("BROADCAST", { channel, content }), publisher);
+    },
+  },
+  {
+    id: "slow-recipient",
+    title: "A server closes a recipient's connection with BUFFER_OVERFLOW when its delivery queue is full, rather than drop records",
+    requirements: ["PP-DLV-013", "PP-LIM-007"],
+    level: "MUST",
+    async run(ctx) {
+      const bob = await ctx.session();
+      const alice = await ctx.session();
+      await flood(ctx, bob, (content) => alice.sendRecord("PEER_MESSAGE", { content }, { envelope: { recipient_id: bob.identity.entityId } }), alice);
+    },
+  },
+]);
+
+/**
+ * Makes `victim` a slow consumer (it stops reading) while `send` pushes three times
+ * max_send_queue_bytes towards it, then expects the target to have closed it with 1013.
+ */
+async function flood(ctx: CaseContext, victim: ProbePeer, send: (content: string) => Envelope, sender: ProbePeer): Promise<void> {
+  const queue = ctx.limits.max_send_queue_bytes ?? 8_388_608;
+  const piece = Math.min(Math.floor((ctx.limits.max_frame_bytes ?? 1_048_576) * 0.5), 512 * 1024);
+  const count = Math.ceil((3 * queue) / piece);
+  if (count > (ctx.limits.rate_limit_per_minute ?? 100) - 5) ctx.skip(`max_send_queue_bytes ${queue} needs ${count} records, over rate_limit_per_minute`);
+  victim.setReading(false);
+  const content = "f".repeat(piece - 200);
+  let last: Envelope | null = null;
+  for (let i = 0; i < count; i++) last = send(content);
+  await sender.expectAck(last?.seq as number, 20_000).catch(() => undefined);
+  victim.setReading(true);
+  const deadline = Date.now() + 20_000;
+  let sawError = false;
+  while (Date.now() < deadline) {
+    const item = await victim.next(Math.max(1, deadline - Date.now()));
+    if (item === null) break;
+    if (item.kind === "close") {
+      ctx.check(item.code === 1013, "close 1013 (BUFFER_OVERFLOW) for a consumer over max_send_queue_bytes", `close ${item.code}`);
+      ctx.note(`closed with 1013${sawError ? " after ERROR BUFFER_OVERFLOW" : ""}`);
+      return;
+    }
+    if (item.kind === "message" && item.envelope.type === "ERROR") {
+      ctx.check(ProbePeer.payloadOf(item).code === "BUFFER_OVERFLOW", "ERROR BUFFER_OVERFLOW", String(ProbePeer.payloadOf(item).code));
+      sawError = true;
+    }
+  }
+  ctx.fail(`close 1013 (BUFFER_OVERFLOW) after ${count} records of ${piece} bytes towards a consumer that does not read`, "the connection stayed open");
+}

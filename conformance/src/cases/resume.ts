@@ -1,0 +1,266 @@
+/**
+ * Spec §8 (session and resume), with PP-TRN-003/004/019 of §4.1, PP-RPL-006 and PP-DLV-008: the
+ * binder, fresh keys, single-use secrets, outcomes, retransmission after a resume.
+ */
+import { suite, type CaseContext } from "../case.ts";
+import { randomBytes } from "../probe/crypto.ts";
+import { ProbePeer, type ResumeTicket } from "../probe/peer.ts";
+import { b64u, unb64u } from "../probe/wire.ts";
+
+/** Every probe of a resume case speaks as entity 0, the owner of the session. */
+const OWNER = 0;
+
+async function resume(ctx: CaseContext, ticket: ResumeTicket, options: Parameters<ProbePeer["buildResume"]>[1] = {}) {
+  const probe = await ctx.probe({ identityIndex: OWNER, query: { session_id: options.sessionId ?? ticket.sessionId } });
+  const request = probe.buildResume(ticket, options);
+  probe.sendJson(request);
+  const payload = await probe.receiveResumeAck();
+  return { probe, payload, request };
+}
+
+async function dropped(ctx: CaseContext, probe: ProbePeer): Promise<ResumeTicket> {
+  const ticket = probe.ticket();
+  probe.close();
+  await probe.expectClose(undefined, { timeoutMs: 2000 }).catch(() => undefined);
+  await ctx.sleep(50);
+  return ticket;
+}
+
+const status = (payload: Record<string, unknown>) => String(payload.status);
+const errorCode = (payload: Record<string, unknown>) => String((payload.error as Record<string, unknown> | undefined)?.code);
+
+export const resumeCases = suite("resume", "8. Session and resume", [
+  {
+    id: "resume-after-drop",
+    title: "A server resumes a dropped session with SESSION_RESUME: READY, fresh keys, records numbered from 0",
+    requirements: ["PP-TRN-003", "PP-TRN-004", "PP-SES-002", "PP-SES-008", "PP-SES-011", "PP-SES-013"],
+    level: "MUST",
+    requires: ["resume"],
+    async run(ctx) {
+      const first = await ctx.session({ identityIndex: OWNER });
+      await first.echo({ before: "drop" });
+      const ticket = await dropped(ctx, first);
+      const { probe, payload } = await resume(ctx, ticket);
+      ctx.check(status(payload) === "READY", "SESSION_RESUME_ACK status READY", `status ${status(payload)}${payload.error ? ` (${errorCode(payload)})` : ""}`);
+      ctx.check(probe.history.some((i) => i.kind === "message" && i.envelope.type === "SESSION_RESUME_ACK" && i.envelope.session_id === ticket.sessionId), `SESSION_RESUME_ACK for session ${ticket.sessionId} (PP-SES-013)`, "another session_id");
+      // The probe numbers from 0 again and checks the target does too (PP-SES-008).
+      await probe.echo({ after: "resume" });
+    },
+  },
+  {
+    id: "wrong-binder",
+    title: "A server answers a resume with a wrong binder with status ERROR and AUTHENTICATION_FAILED, and keeps the session",
+    requirements: ["PP-SES-003", "PP-SES-002", "PP-SES-017"],
+    level: "MUST",
+    requires: ["resume"],
+    async run(ctx) {
+      const first = await ctx.session({ identityIndex: OWNER });
+      const ticket = await dropped(ctx, first);
+      const bad = await resume(ctx, ticket, { binder: randomBytes(32) });
+      ctx.check(status(bad.payload) === "ERROR" && errorCode(bad.payload) === "AUTHENTICATION_FAILED", "status ERROR with error AUTHENTICATION_FAILED", `status ${status(bad.payload)} ${errorCode(bad.payload)}`);
+      bad.probe.close();
+      // The session is unchanged: the right binder still resumes it (PP-SES-017).
+      const good = await resume(ctx, ticket);
+      ctx.check(status(good.payload) === "READY", "status READY with the right binder after a wrong one (PP-SES-017)", `status ${status(good.payload)} ${errorCode(good.payload)}`);
+      await good.probe.echo({ resumed: true });
+    },
+  },
+  {
+    id: "unknown-session",
+    title: "A server answers a resume for an unknown session with NOT_FOUND, and a new handshake on that connection succeeds",
+    requirements: ["PP-SES-004", "PP-TRN-003"],
+    level: "MUST",
+    requires: ["resume"],
+    async run(ctx) {
+      const ticket: ResumeTicket = { sessionId: `sess_${b64u(randomBytes(16)).slice(0, 22)}`, resumptionSecret: randomBytes(32), lastRxSeq: 0, version: "1.2", capabilities: [], serverId: ctx.target.serverId, serverIdentity: unb64u(ctx.target.identityKey ?? "") ?? new Uint8Array(32) };
+      const { probe, payload } = await resume(ctx, ticket);
+      ctx.check(status(payload) === "NOT_FOUND", "status NOT_FOUND", `status ${status(payload)}`);
+      await probe.handshake();
+    },
+  },
+  {
+    id: "secret-single-use",
+    title: "A resumption secret resumes at most once and is replaced by the one derived from the resume",
+    requirements: ["PP-SES-007"],
+    level: "MUST",
+    requires: ["resume"],
+    async run(ctx) {
+      const first = await ctx.session({ identityIndex: OWNER });
+      const original = await dropped(ctx, first);
+      const once = await resume(ctx, original);
+      ctx.check(status(once.payload) === "READY", "status READY", `status ${status(once.payload)}`);
+      const rotated = await dropped(ctx, once.probe);
+      const again = await resume(ctx, original);
+      ctx.check(status(again.payload) !== "READY", "no second resume with a used resumption secret", "status READY");
+      again.probe.close();
+      const next = await resume(ctx, rotated);
+      ctx.check(status(next.payload) === "READY", "status READY with the rotated resumption secret", `status ${status(next.payload)} ${errorCode(next.payload)}`);
+    },
+  },
+  {
+    id: "nonce-replayed",
+    title: "A server rejects a SESSION_RESUME whose nonce it already accepted for the session with REPLAY_DETECTED",
+    requirements: ["PP-RPL-006"],
+    level: "MUST",
+    requires: ["resume"],
+    async run(ctx) {
+      const first = await ctx.session({ identityIndex: OWNER });
+      const ticket = await dropped(ctx, first);
+      const nonce = randomBytes(32);
+      const once = await resume(ctx, ticket, { nonce });
+      ctx.check(status(once.payload) === "READY", "status READY", `status ${status(once.payload)}`);
+      const rotated = await dropped(ctx, once.probe);
+      // The right binder under the new secret, but the nonce of the accepted resume.
+      const probe = await ctx.probe({ identityIndex: OWNER, query: { session_id: rotated.sessionId } });
+      probe.sendJson(probe.buildResume(rotated, { nonce }));
+      const item = await probe.expectMessage(["SESSION_RESUME_ACK", "ERROR"], { describe: "REPLAY_DETECTED (an ERROR, or SESSION_RESUME_ACK status ERROR)" });
+      const payload = ProbePeer.payloadOf(item);
+      const code = item.envelope.type === "ERROR" ? String(payload.code) : status(payload) === "ERROR" ? errorCode(payload) : status(payload);
+      ctx.check(code === "REPLAY_DETECTED", "REPLAY_DETECTED for a resume nonce already accepted", `${String(item.envelope.type)} ${code}`);
+    },
+  },
+  {
+    id: "query-alone-grants-nothing",
+    title: "A server grants nothing to a connection that only names a session_id in its URL",
+    requirements: ["PP-TRN-019", "PP-TRN-004"],
+    level: "MUST",
+    requires: ["resume"],
+    async run(ctx) {
+      const first = await ctx.session({ identityIndex: OWNER });
+      await first.echo({ before: "drop" });
+      const ticket = await dropped(ctx, first);
+      // A record sealed under the old keys, with the next seq, sent without SESSION_RESUME.
+      const record = first.sealRecord("TASK_REQUEST", { task_id: "task-hijack", action: "echo", params: { hijack: true } });
+      const probe = await ctx.probe({ identityIndex: OWNER, query: { session_id: ticket.sessionId } });
+      probe.sendText(record.text);
+      const item = await probe.next();
+      const processed = item?.kind === "message" && item.envelope.type === "TASK_RESPONSE";
+      ctx.check(!processed && item !== null, "an ERROR or a close: the first frame of a resume connection must be SESSION_RESUME", processed ? "TASK_RESPONSE: the session was granted on the session_id alone" : "no answer");
+      if (item?.kind === "message" && item.envelope.type === "ERROR") ctx.note(`the target answered ERROR ${String(ProbePeer.payloadOf(item).code)}`);
+    },
+  },
+  {
+    id: "older-connection-closed",
+    title: "A resume on a new connection closes the session's older connection with close code 1000",
+    requirements: ["PP-SES-014"],
+    level: "MUST",
+    requires: ["resume"],
+    async run(ctx) {
+      const old = await ctx.session({ identityIndex: OWNER });
+      const ticket = old.ticket();
+      const { payload } = await resume(ctx, ticket);
+      ctx.check(status(payload) === "READY", "status READY", `status ${status(payload)}`);
+      await old.expectClose(1000);
+    },
+  },
+  {
+    id: "retransmit-unacknowledged",
+    title: "After a resume a server re-sends, under new seq, every data record the client's last_rx_seq does not cover",
+    requirements: ["PP-SES-010", "PP-DLV-001"],
+    level: "MUST",
+    requires: ["resume"],
+    async run(ctx) {
+      const first = await ctx.session({ identityIndex: OWNER });
+      const { taskId, response } = await first.echo({ retransmit: true });
+      const ticket = await dropped(ctx, first);
+      const { probe, payload } = await resume(ctx, ticket, { lastRxSeq: (response.envelope.seq as number) - 1 });
+      ctx.check(status(payload) === "READY", "status READY", `status ${status(payload)}`);
+      const again = await probe.expectMessage((m) => m.envelope.type === "TASK_RESPONSE" && ProbePeer.payloadOf(m).task_id === taskId, { describe: `the unacknowledged TASK_RESPONSE for ${taskId} re-sent` });
+      ctx.check(again.envelope.message_id === response.envelope.message_id, `the same message_id ${String(response.envelope.message_id)}`, String(again.envelope.message_id));
+    },
+  },
+  {
+    id: "no-resend-of-covered",
+    title: "After a resume a server does not re-send data records that the client's last_rx_seq covers",
+    requirements: ["PP-SES-010"],
+    level: "MUST",
+    requires: ["resume"],
+    async run(ctx) {
+      const first = await ctx.session({ identityIndex: OWNER });
+      const { taskId, response } = await first.echo({ covered: true });
+      const ticket = await dropped(ctx, first);
+      const { probe, payload } = await resume(ctx, ticket, { lastRxSeq: response.envelope.seq as number });
+      ctx.check(status(payload) === "READY", "status READY", `status ${status(payload)}`);
+      await probe.expectSilence(500, `no re-send of TASK_RESPONSE ${taskId}, covered by last_rx_seq`);
+    },
+  },
+  {
+    id: "bye-ends-session",
+    title: "A BYE record ends the session: it cannot be resumed afterwards",
+    requirements: ["PP-SES-015"],
+    level: "MUST",
+    requires: ["resume"],
+    async run(ctx) {
+      const first = await ctx.session({ identityIndex: OWNER });
+      first.sendRecord("BYE", { reason: "conformance: done" });
+      await first.next(500);
+      const ticket = await dropped(ctx, first);
+      const { payload } = await resume(ctx, ticket);
+      ctx.check(status(payload) !== "READY", "status NOT_FOUND, EXPIRED or ERROR for a session ended by BYE", "status READY");
+    },
+  },
+  {
+    id: "queued-while-disconnected",
+    title: "A server queues data records for a disconnected, resumable entity and delivers them after the resume",
+    requirements: ["PP-DLV-008", "PP-SES-013"],
+    level: "MUST",
+    requires: ["resume"],
+    async run(ctx) {
+      const bob = await ctx.session({ identityIndex: OWNER });
+      const ticket = await dropped(ctx, bob);
+      const alice = await ctx.session({ identityIndex: 1 });
+      const sent = alice.sendRecord("PEER_MESSAGE", { content: { queued: true } }, { envelope: { recipient_id: bob.identity.entityId } });
+      await alice.expectAck(sent.seq as number);
+      const { probe, payload } = await resume(ctx, ticket);
+      ctx.check(status(payload) === "READY", "status READY", `status ${status(payload)}`);
+      const got = await probe.expectMessage("PEER_MESSAGE", { describe: "the PEER_MESSAGE queued while disconnected" });
+      ctx.check(got.envelope.message_id === sent.message_id, `message_id ${String(sent.message_id)}`, String(got.envelope.message_id));
+    },
+  },
+  {
+    id: "expired-window",
+    title: "A server answers a resume after resume_window_ms with status EXPIRED",
+    requirements: ["PP-SES-005", "PP-SES-011"],
+    level: "MUST",
+    requires: ["resume"],
+    async run(ctx) {
+      const window = ctx.limits.resume_window_ms ?? 300_000;
+      waitable(ctx, "resume_window_ms", window);
+      const first = await ctx.session({ identityIndex: OWNER });
+      const ticket = await dropped(ctx, first);
+      await ctx.sleep(window + 1000);
+      const { payload } = await resume(ctx, ticket);
+      ctx.check(status(payload) === "EXPIRED" || status(payload) === "NOT_FOUND", "status EXPIRED (or NOT_FOUND once forgotten) after the resume window", `status ${status(payload)}`);
+      if (status(payload) === "NOT_FOUND") ctx.note("the target answered NOT_FOUND: it forgot the session instead of reporting EXPIRED");
+    },
+  },
+  {
+    id: "lifetime-ends",
+    title: "A session is not used after its lifetime ends",
+    requirements: ["PP-SES-012", "PP-SES-005"],
+    level: "MUST",
+    async run(ctx) {
+      const lifetime = ctx.limits.session_lifetime_ms ?? 86_400_000;
+      waitable(ctx, "session_lifetime_ms", lifetime);
+      const probe = await ctx.session({ identityIndex: OWNER, stepTimeoutMs: lifetime + 5000 });
+      const announced = (probe.established?.payload as Record<string, unknown>).lifetime_ms;
+      ctx.check(typeof announced === "number" && announced <= lifetime, `SESSION_ESTABLISHED.lifetime_ms at most session_lifetime_ms ${lifetime}`, String(announced));
+      await ctx.sleep((announced as number) + 1000);
+      if (probe.isOpen) {
+        probe.sendRecord("TASK_REQUEST", { task_id: "task-late", action: "echo", params: {} });
+        const item = await probe.next(3000);
+        ctx.check(!(item?.kind === "message" && item.envelope.type === "TASK_RESPONSE"), "no TASK_RESPONSE after the session's lifetime (SESSION_EXPIRED or a close)", "TASK_RESPONSE");
+      }
+      if (ctx.target.capabilities.includes("resume")) {
+        const { payload } = await resume(ctx, probe.ticket());
+        ctx.check(status(payload) !== "READY", "no resume of a session past its lifetime (status EXPIRED)", "status READY");
+      }
+    },
+  },
+]);
+
+/** Skips a case whose timer is too long: over 10 s needs --slow, over 2 minutes a target configured with a shorter one. */
+function waitable(ctx: CaseContext, name: string, ms: number): void {
+  if (ms > 120_000) ctx.skip(`${name} is ${ms} ms: start the target with a value of at most 120000 to test this`);
+  if (ms > 10_000 && !ctx.slow) ctx.skip(`${name} is ${ms} ms: run with --slow`);
+}

@@ -1,0 +1,117 @@
+/**
+ * Inputs and steps several suites share: the small-order points of X25519 and Ed25519, signature
+ * malleations, and "drive a handshake that the target must reject".
+ */
+import negative from "../../../spec/vectors/negative.json" with { type: "json" };
+import { CaseFailure } from "../failure.ts";
+import type { Bytes } from "../probe/crypto.ts";
+import { ProbePeer, type HandshakeOptions } from "../probe/peer.ts";
+import { canonical } from "../probe/wire.ts";
+
+export const fromHex = (hex: string): Bytes => new Uint8Array(Buffer.from(hex, "hex"));
+export const toHex = (bytes: Bytes): string => Buffer.from(bytes).toString("hex");
+
+/**
+ * X25519 public keys whose shared secret with any private key is all zero (RFC 7748 §6.1): the
+ * points of small order, their non-canonical encodings (u >= p) and the high-bit variants, which
+ * X25519 masks away.
+ */
+export const SMALL_ORDER_X25519: readonly { name: string; key: string }[] = [
+  { name: "u = 0", key: "0000000000000000000000000000000000000000000000000000000000000000" },
+  { name: "u = 1", key: "0100000000000000000000000000000000000000000000000000000000000000" },
+  { name: "order 8 (e0eb…)", key: "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800" },
+  { name: "order 8 (5f9c…)", key: "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157" },
+  { name: "u = p - 1 (order 2)", key: "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f" },
+  { name: "u = p (non-canonical 0)", key: "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f" },
+  { name: "u = p + 1 (non-canonical 1)", key: "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f" },
+  { name: "u = 0 with the high bit set", key: "0000000000000000000000000000000000000000000000000000000000000080" },
+];
+
+interface NegativeKey {
+  name: string;
+  kind: string;
+  public_key?: string;
+}
+
+/** Ed25519 public keys an endpoint must reject (spec/vectors/negative.json; PP-KS-013, PP-KS-014). */
+export const BAD_ED25519_KEYS: readonly { name: string; key: string }[] = [
+  ...(negative.cases as NegativeKey[]).filter((c) => c.kind === "ed25519-public-key" && c.public_key).map((c) => ({ name: c.name.replace(/^ed25519 /, ""), key: c.public_key as string })),
+  { name: "non-canonical identity (y = p + 1)", key: "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f" },
+];
+
+/** The Ed25519 identity point, encoded canonically. */
+export const IDENTITY_POINT = fromHex("01" + "00".repeat(31));
+
+/** R = identity, S = 0: verifies for every message under a small-order key in permissive (ZIP-215, node:crypto) verifiers. */
+export const IDENTITY_FORGERY = new Uint8Array(64).fill(0);
+IDENTITY_FORGERY.set(IDENTITY_POINT, 0);
+
+/** The order L of the Ed25519 base point. */
+export const GROUP_ORDER = 2n ** 252n + 27742317777372353535851937790883648493n;
+
+/** The same signature with S + L: the same point equation, a non-canonical scalar (PP-KS-015). */
+export function withScalarPlusL(signature: Bytes): Bytes {
+  let s = 0n;
+  for (let i = 31; i >= 0; i--) s = (s << 8n) | BigInt(signature[32 + i] as number);
+  s += GROUP_ORDER;
+  const out = Uint8Array.from(signature);
+  for (let i = 0; i < 32; i++) {
+    out[32 + i] = Number(s & 0xffn);
+    s >>= 8n;
+  }
+  return out;
+}
+
+export function flipBit(bytes: Bytes, bit: number): Bytes {
+  const out = Uint8Array.from(bytes);
+  const index = Math.floor(bit / 8) % out.length;
+  out[index] = (out[index] as number) ^ (1 << bit % 8);
+  return out;
+}
+
+/**
+ * Runs a handshake that the target must abort with `code` at step 2 or step 4: an ERROR with the
+ * code (and its registry close code) must come instead of HANDSHAKE_INIT_ACK, or instead of
+ * SESSION_ESTABLISHED. Returns the step the target rejected.
+ */
+export async function expectHandshakeRejected(probe: ProbePeer, options: HandshakeOptions, code: string, why: string): Promise<"HANDSHAKE_INIT" | "CHALLENGE_RESPONSE"> {
+  const expected = `ERROR ${code} and close: ${why}`;
+  let init = probe.buildInit(options);
+  init = options.init?.(init) ?? init;
+  probe.sendHandshake(init);
+  const first = await probe.expectMessage(["ERROR", "HANDSHAKE_INIT_ACK"], { describe: expected });
+  if (first.envelope.type === "ERROR") {
+    await probe.checkError(first, code);
+    return "HANDSHAKE_INIT";
+  }
+  probe.acceptInitAck(first.envelope);
+  let response = probe.buildChallengeResponse(options);
+  response = options.challengeResponse?.(response, probe.handshakeSecrets()) ?? response;
+  probe.sendHandshake(response);
+  const second = await probe.expectMessage(["ERROR", "SESSION_ESTABLISHED"], { describe: expected });
+  if (second.envelope.type === "SESSION_ESTABLISHED") throw new CaseFailure([expected], "SESSION_ESTABLISHED: the target accepted the handshake");
+  await probe.checkError(second, code);
+  return "CHALLENGE_RESPONSE";
+}
+
+/** After an error whose connection stays open, a whole handshake still runs on the connection (PP-ERR-004). */
+export async function keepsServing(probe: ProbePeer): Promise<void> {
+  try {
+    await probe.handshake();
+  } catch (error) {
+    if (error instanceof CaseFailure) throw new CaseFailure([`${error.expected.join(" or ")}: after an ERROR that keeps the connection open, a new handshake on it completes (PP-ERR-004)`], error.actual);
+    throw error;
+  }
+}
+
+/** Sends `envelope` as the next message and expects INVALID_STATE and close 4409 (PP-HS-001). */
+export async function expectInvalidState(probe: ProbePeer, send: () => void, why: string): Promise<void> {
+  send();
+  const item = await probe.expectMessage("ERROR", { describe: `ERROR INVALID_STATE and close 4409: ${why}` });
+  await probe.checkError(item, "INVALID_STATE");
+}
+
+/** Equality of two JSON values as JCS sees it (member order and number spelling do not matter). */
+export function jcsEqual(a: unknown, b: unknown): boolean {
+  return Buffer.from(canonical(a)).equals(Buffer.from(canonical(b)));
+}

@@ -1,0 +1,100 @@
+/**
+ * Spec §3 (versioning and v1.1 compatibility): selection, refusal of v1.1 on the WebSocket, the
+ * version of session messages, and downgrade protection through the transcript.
+ */
+import { suite } from "../case.ts";
+import type { Envelope } from "../probe/peer.ts";
+
+export const versioningCases = suite("versioning", "3. Versioning and v1.1 compatibility", [
+  {
+    id: "selects-offered",
+    title: "A responder selects 1.2 from an offer of [1.2] and of [1.2, 1.1]",
+    requirements: ["PP-VER-003", "PP-VER-006"],
+    level: "MUST",
+    async run(ctx) {
+      for (const versions of [["1.2"], ["1.2", "1.1"]]) {
+        const probe = await ctx.probe();
+        await probe.handshake({ versions });
+        const selected = (probe.initAck?.payload as Record<string, unknown>).version_selected;
+        ctx.check(selected === "1.2", `version_selected 1.2 for the offer ${JSON.stringify(versions)}`, `version_selected ${JSON.stringify(selected)}`);
+        // PP-VER-006 is checked on every record of the session by the probe.
+        await probe.echo({ versions });
+        probe.close();
+      }
+    },
+  },
+  {
+    id: "v11-refused-on-websocket",
+    title: "A server refuses a v1.1 HANDSHAKE_INIT (version 1.1, no versions) on the WebSocket with VERSION_NOT_SUPPORTED and close 4400",
+    requirements: ["PP-VER-009", "PP-VER-005", "PP-VER-004", "PP-ERR-003"],
+    level: "MUST",
+    async run(ctx) {
+      const probe = await ctx.probe();
+      const init = probe.buildInit({ version: "1.1", versions: null, capabilities: null });
+      probe.sendHandshake(init);
+      await probe.expectError("VERSION_NOT_SUPPORTED");
+    },
+  },
+  {
+    id: "only-11-offered",
+    title: "A server answers an offer of [1.1] on the WebSocket with VERSION_NOT_SUPPORTED and close 4400",
+    requirements: ["PP-VER-004", "PP-VER-009", "PP-ERR-003"],
+    level: "MUST",
+    async run(ctx) {
+      const probe = await ctx.probe();
+      probe.sendHandshake(probe.buildInit({ versions: ["1.1"] }));
+      await probe.expectError("VERSION_NOT_SUPPORTED");
+    },
+  },
+  {
+    id: "11-preferred-on-websocket",
+    title: "A server never selects 1.1 on the WebSocket, even when the offer prefers it",
+    requirements: ["PP-VER-003", "PP-VER-009"],
+    level: "MUST",
+    async run(ctx) {
+      const probe = await ctx.probe();
+      probe.sendHandshake(probe.buildInit({ versions: ["1.1", "1.2"] }));
+      const item = await probe.expectMessage(["HANDSHAKE_INIT_ACK", "ERROR"], { describe: "HANDSHAKE_INIT_ACK selecting 1.2, or ERROR VERSION_NOT_SUPPORTED" });
+      if (item.envelope.type === "ERROR") {
+        ctx.note("the target refused [1.1, 1.2] on the WebSocket; spec §3 leaves open whether 1.1 counts as supported there");
+        await probe.checkError(item, "VERSION_NOT_SUPPORTED");
+        return;
+      }
+      const selected = (item.envelope.payload as Record<string, unknown>).version_selected;
+      ctx.check(selected === "1.2", "version_selected 1.2 (1.1 is not spoken on the WebSocket, PP-VER-009)", `version_selected ${JSON.stringify(selected)}`);
+    },
+  },
+  {
+    id: "downgrade-detected",
+    title: "A responder aborts when a machine in the middle stripped 1.2 from the offer: the transcripts differ",
+    requirements: ["PP-KS-001", "PP-HS-008"],
+    level: "MUST",
+    async run(ctx) {
+      // The target receives [1.2, 1.1]; the initiator believes it offered [1.2] only (vector
+      // "stripped version list" of spec/vectors/negative.json, with the roles of what each side saw).
+      const probe = await ctx.probe();
+      const sent = probe.buildInit({ versions: ["1.2", "1.1"] });
+      const believed: Envelope = { ...sent, payload: { ...(sent.payload as object), versions: ["1.2"] } };
+      probe.sendHandshake(believed, JSON.stringify(sent));
+      probe.offeredVersions = ["1.2", "1.1"];
+      await probe.receiveInitAck();
+      probe.sendHandshake(probe.buildChallengeResponse());
+      const item = await probe.expectMessage(["ERROR", "SESSION_ESTABLISHED"], { describe: "ERROR AUTHENTICATION_FAILED: the offer in the transcripts differs" });
+      ctx.check(item.envelope.type === "ERROR", "ERROR AUTHENTICATION_FAILED: the offer in the transcripts differs", "SESSION_ESTABLISHED: the version offer is not bound by the transcript");
+      await probe.checkError(item, "AUTHENTICATION_FAILED");
+    },
+  },
+  {
+    id: "session-version-mismatch",
+    title: "A receiver rejects a session record whose version differs from the selected one with INVALID_MESSAGE",
+    requirements: ["PP-VER-007", "PP-ERR-004"],
+    level: "MUST",
+    async run(ctx) {
+      const probe = await ctx.session();
+      const sent = probe.sendRecord("TASK_REQUEST", { task_id: "task-v11", action: "echo", params: {} }, { envelope: { version: "1.1" } });
+      await probe.expectError("INVALID_MESSAGE", { checkConnection: false });
+      ctx.check(!probe.history.some((i) => i.kind === "message" && i.envelope.type === "TASK_RESPONSE"), "no TASK_RESPONSE to a record of the wrong version", `a TASK_RESPONSE to ${String(sent.message_id)}`);
+      ctx.note(`after the rejected record: ${await probe.expectServingAfterRejected(sent.seq as number)}`);
+    },
+  },
+]);

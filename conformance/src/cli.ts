@@ -1,0 +1,297 @@
+/**
+ * `peer-conformance [TARGET]` (DESIGN.md §4): parses flags, runs the suite through the runner
+ * library, renders the reporters, writes replay files for failures and sets the exit code:
+ * 0 every required case passed, 1 a case failed (or the baseline is stale), 2 usage error or
+ * unreachable target.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import type { Case } from "./case.ts";
+import { ALL_CASES } from "./cases/index.ts";
+import { coverage } from "./coverage.ts";
+import { EXCLUSIONS } from "./exclusions.ts";
+import { REPORTER_NAMES, REPORTERS, type Reporter } from "./reporters/index.ts";
+import { TOOL_VERSION, type Report } from "./report.ts";
+import { DEFAULTS, runConformance, type RunEvent } from "./runner.ts";
+import { select, selectors, UsageError } from "./selection.ts";
+import { TargetError } from "./target.ts";
+import { evaluate, parseBaseline, type BaselineEntry } from "./verdict.ts";
+
+export const USAGE = `Usage: peer-conformance [TARGET] [options]
+
+Drives a Peer Protocol v1.2 server through the spec and reports per requirement.
+TARGET is a ws(s):// URL of /ws/v1/peers or an http(s):// base URL; without it an embedded
+reference server is started on a free loopback port.
+
+Options:
+  --list                   list the cases (id, level, requirements) and exit
+  --only X                 run only cases matching X: case id (globs with *), requirement id
+                           (PP-HS-004) or area (PP-HS), suite (handshake) or section (6, 7.4);
+                           repeatable, comma-separated
+  --skip X                 skip cases matching X (same forms as --only)
+  --strict                 SHOULD failures fail the run instead of warning
+  --slow                   also run cases that wait for long protocol timers (heartbeat, ...)
+  --runs N                 fast-check runs per property (default ${DEFAULTS.runs})
+  --seed S                 the run seed, a 32-bit integer (default: random, printed)
+  --path P                 fast-check path of a counterexample (with --only naming one case)
+  --replay FILE            re-run a failure from its conformance-replay-*.json file
+  --timeout MS             per-case timeout in milliseconds (default ${DEFAULTS.timeoutMs}, with --slow ${DEFAULTS.slowTimeoutMs})
+  --reporter R[=FILE]      pretty | json | junit | markdown, to stdout or FILE; repeatable
+                           (default: pretty)
+  --expected-failures FILE case ids expected to fail (JSON array or one id per line); they do
+                           not fail the run, but an entry for a passing case does
+  -h, --help               this help
+  --version                the tool version
+
+Exit codes: 0 every required case passed; 1 a case failed; 2 usage error or unreachable target.`;
+
+export interface CliIo {
+  stdout: { write(text: string): unknown; isTTY?: boolean };
+  stderr: { write(text: string): unknown; isTTY?: boolean };
+  cwd: string;
+}
+
+interface ReporterSpec {
+  name: string;
+  file?: string;
+}
+
+export interface CliOptions {
+  target?: string;
+  list: boolean;
+  only: string[];
+  skip: string[];
+  strict: boolean;
+  slow: boolean;
+  runs?: number;
+  seed?: number;
+  path?: string;
+  replay?: string;
+  timeoutMs?: number;
+  reporters: ReporterSpec[];
+  expectedFailures?: string;
+  help: boolean;
+  version: boolean;
+}
+
+function integer(flag: string, value: string | undefined, min: number, max: number, form: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^-?\d+$/.test(value.trim())) throw new UsageError(`${flag} expects ${form}, got '${value}'`);
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new UsageError(`${flag} expects ${form}, got '${value}'`);
+  return n;
+}
+
+/** Parses argv (without node and the script). Throws UsageError naming the flag and the expected form. */
+export function parseCli(argv: string[]): CliOptions {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        list: { type: "boolean" },
+        only: { type: "string", multiple: true },
+        skip: { type: "string", multiple: true },
+        strict: { type: "boolean" },
+        slow: { type: "boolean" },
+        runs: { type: "string" },
+        seed: { type: "string" },
+        path: { type: "string" },
+        replay: { type: "string" },
+        timeout: { type: "string" },
+        reporter: { type: "string", multiple: true },
+        "expected-failures": { type: "string" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean" },
+      },
+    });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const unknown = /Unknown option '([^']+)'/.exec(message);
+    if (unknown) throw new UsageError(`unknown flag ${unknown[1]} (see --help)`);
+    const missing = /Option '(?:-\w, )?(--[\w-]+)(?: <value>)?' argument missing/.exec(message);
+    if (missing) throw new UsageError(`${missing[1]} needs a value (see --help)`);
+    const ambiguous = /Option '(?:-\w, )?(--[\w-]+)' argument is ambiguous/.exec(message);
+    if (ambiguous) throw new UsageError(`${ambiguous[1]}: write a value that starts with '-' as ${ambiguous[1]}=VALUE`);
+    throw new UsageError(message.split("\n")[0] ?? message);
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length > 1) throw new UsageError(`expected at most one TARGET, got ${positionals.length}: ${positionals.join(" ")}`);
+  const reporters = (values.reporter ?? []).map((spec): ReporterSpec => {
+    const [name, ...rest] = spec.split("=");
+    const file = rest.join("=");
+    if (!name || !REPORTER_NAMES.includes(name)) throw new UsageError(`--reporter expects ${REPORTER_NAMES.join("|")}[=FILE], got '${spec}'`);
+    if (rest.length > 0 && file === "") throw new UsageError(`--reporter ${name}= needs a file name after '='`);
+    return file ? { name, file } : { name };
+  });
+  const target = positionals[0];
+  if (target !== undefined && !/^(wss?|https?):\/\/./i.test(target)) throw new UsageError(`TARGET must be a ws(s):// or http(s):// URL, got '${target}'`);
+  return {
+    target,
+    list: values.list ?? false,
+    only: selectors(values.only),
+    skip: selectors(values.skip),
+    strict: values.strict ?? false,
+    slow: values.slow ?? false,
+    runs: integer("--runs", values.runs, 1, 1_000_000, "a positive integer"),
+    seed: integer("--seed", values.seed, -2147483648, 2147483647, "a 32-bit integer (-2147483648 to 2147483647)"),
+    path: values.path === undefined ? undefined : checkPath(values.path),
+    replay: values.replay,
+    timeoutMs: integer("--timeout", values.timeout, 1, 3_600_000, "a positive number of milliseconds"),
+    reporters: reporters.length > 0 ? reporters : [{ name: "pretty" }],
+    expectedFailures: values["expected-failures"],
+    help: values.help ?? false,
+    version: values.version ?? false,
+  };
+}
+
+function checkPath(path: string): string {
+  if (!/^\d+(:\d+)*$/.test(path)) throw new UsageError(`--path expects a fast-check path such as 3:0:1, got '${path}'`);
+  return path;
+}
+
+/** The replay file written for a failed case and read by --replay. */
+export interface ReplayFile {
+  tool: "peer-conformance";
+  case: string;
+  seed: number;
+  path?: string;
+  target: string;
+  runs?: number;
+}
+
+export function replayFileName(caseId: string): string {
+  return `conformance-replay-${caseId.replace(/[^A-Za-z0-9._-]/g, "-")}.json`;
+}
+
+export function readReplay(file: string): ReplayFile {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new UsageError(`--replay ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const r = value as Partial<ReplayFile>;
+  if (!r || typeof r.case !== "string" || typeof r.seed !== "number" || typeof r.target !== "string") throw new UsageError(`--replay ${file}: expected {"case", "seed", "target", "path"?} as written by peer-conformance`);
+  return r as ReplayFile;
+}
+
+export function renderList(cases: readonly Case[] = ALL_CASES): string {
+  const cov = coverage(ALL_CASES, EXCLUSIONS);
+  const lines: string[] = [];
+  let section = "";
+  for (const c of cases) {
+    if (c.section !== section) {
+      section = c.section;
+      lines.push("", section);
+    }
+    const flags = [c.level, ...(c.requires ?? []).map((r) => `requires ${r}`), ...(c.slow ? ["slow"] : [])].join(", ");
+    lines.push(`  ${c.id}  [${flags}] ${c.requirements.join(" ")}`, `      ${c.title}`);
+  }
+  lines.push("", `${cases.length} of ${ALL_CASES.length} cases; MUST requirements covered ${cov.covered.length}/${cov.totalMust}, excluded ${cov.excluded.length}, without a case ${cov.uncovered.length}: ${cov.uncovered.join(" ")}`);
+  return `${lines.join("\n").trimStart()}\n`;
+}
+
+/** Runs the CLI; returns the exit code. Never calls process.exit, so tests can drive it. */
+export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd() }): Promise<number> {
+  let options: CliOptions;
+  try {
+    options = parseCli(argv);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`peer-conformance: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+  if (options.help) {
+    io.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  if (options.version) {
+    io.stdout.write(`${TOOL_VERSION}\n`);
+    return 0;
+  }
+  if (options.list) {
+    const { selected, unmatched } = select(ALL_CASES, options.only, options.skip);
+    if (unmatched.length > 0) {
+      io.stderr.write(`peer-conformance: ${unmatched.map((s) => `'${s}'`).join(", ")} match no case id, requirement id, suite or section\n`);
+      return 2;
+    }
+    io.stdout.write(renderList(selected));
+    return 0;
+  }
+
+  try {
+    let { target, seed, path, only } = options;
+    let runs = options.runs;
+    if (options.replay) {
+      const replay = readReplay(options.replay);
+      target ??= replay.target === "embedded" ? undefined : replay.target;
+      seed ??= replay.seed;
+      path ??= replay.path || undefined;
+      runs ??= replay.runs;
+      only = [replay.case];
+    }
+    let baseline: BaselineEntry[] = [];
+    if (options.expectedFailures) {
+      let text: string;
+      try {
+        text = readFileSync(options.expectedFailures, "utf8");
+      } catch (error) {
+        throw new UsageError(`--expected-failures ${options.expectedFailures}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+      }
+      baseline = parseBaseline(text, options.expectedFailures);
+    }
+    const reporters: [Reporter, ReporterSpec][] = options.reporters.map((spec) => [REPORTERS[spec.name]!(), spec]);
+    const runNotes: string[] = [];
+    const onEvent = (event: RunEvent) => {
+      if (event.type === "start") runNotes.push(...event.notes);
+      for (const [reporter] of reporters) reporter.onEvent?.(event);
+    };
+    const report: Report = await runConformance({ target, only, skip: options.skip, strict: options.strict, slow: options.slow, runs, seed, path, timeoutMs: options.timeoutMs, onEvent });
+    const outcome = evaluate(report, baseline, ALL_CASES.map((c) => c.id));
+
+    const replayFiles: Record<string, string> = {};
+    for (const c of report.cases.filter((r) => r.verdict === "fail")) {
+      const file = replayFileName(c.id);
+      const content: ReplayFile = { tool: "peer-conformance", case: c.id, seed: report.seed, target: report.target, ...(c.replay?.path ? { path: c.replay.path } : {}), ...(runs ? { runs } : {}) };
+      try {
+        writeFileSync(`${io.cwd}/${file}`, `${JSON.stringify(content, null, 2)}\n`);
+        replayFiles[c.id] = file;
+      } catch {
+        // A read-only working directory must not hide the results.
+      }
+    }
+    for (const [reporter, spec] of reporters) {
+      const text = reporter.render(report, { outcome, runNotes, replayFiles, color: !spec.file && io.stdout.isTTY === true && !process.env.NO_COLOR });
+      if (spec.file) writeFileSync(spec.file.startsWith("/") ? spec.file : `${io.cwd}/${spec.file}`, text);
+      else io.stdout.write(text);
+    }
+    if (outcome.stale.length > 0) io.stderr.write(`peer-conformance: stale expected-failures entries (the cases pass or no longer exist): ${outcome.stale.join(", ")}\n`);
+    return outcome.exitCode;
+  } catch (error) {
+    if (error instanceof UsageError || error instanceof TargetError) {
+      io.stderr.write(`peer-conformance: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}
+
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`peer-conformance: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = 2;
+    },
+  );
+}

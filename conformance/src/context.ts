@@ -1,0 +1,228 @@
+/**
+ * The context a case runs in: probes on the target with deterministic identities, fast-check with
+ * the run's seed, HTTP, and the h2spec-style failure helpers. It owns every probe it opens and
+ * closes them when the case ends.
+ */
+import fc from "fast-check";
+import type { Case, CaseContext, HttpResponse, ProbeRequest, PropertyOptions, TargetInfo } from "./case.ts";
+import { CaseFailure, CaseSkip, PropertyFailure } from "./failure.ts";
+import { caseSeed, probeIdentity } from "./probe/keys.ts";
+import { ProbePeer } from "./probe/peer.ts";
+import { Trace, truncateFrame } from "./probe/trace.ts";
+import { connectWebSocket, httpTransport, TransportError, type HttpTransport } from "./probe/transport.ts";
+import type { Validators } from "./schemas.ts";
+
+export interface ContextSettings {
+  target: TargetInfo;
+  runSeed: number;
+  runs: number;
+  slow: boolean;
+  /** fast-check replay path, when replaying one case. */
+  path?: string;
+  validators: Validators | null;
+  stepTimeoutMs: number;
+  /** When the case must be finished (epoch ms); properties stop shrinking before it. */
+  deadline: number;
+}
+
+export class RunContext implements CaseContext {
+  readonly fc = fc;
+  readonly seed: number;
+  readonly trace: Trace;
+  readonly violations: string[] = [];
+  readonly notes: string[] = [];
+  private readonly probes: ProbePeer[] = [];
+  private probeCount = 0;
+
+  constructor(
+    private readonly caseDef: Case,
+    private readonly settings: ContextSettings,
+  ) {
+    this.seed = caseSeed(settings.runSeed, caseDef.id);
+    this.trace = new Trace(Date.now());
+  }
+
+  get target(): TargetInfo {
+    return this.settings.target;
+  }
+  get limits(): Record<string, number> {
+    return this.settings.target.limits;
+  }
+  get runs(): number {
+    return this.settings.runs;
+  }
+  get slow(): boolean {
+    return this.settings.slow;
+  }
+  get validators(): Validators | null {
+    return this.settings.validators;
+  }
+
+  async probe(request: ProbeRequest = {}): Promise<ProbePeer> {
+    const index = request.identityIndex ?? this.probeCount;
+    this.probeCount++;
+    const url = new URL(request.endpoint === "events" ? this.target.wsUrl.replace(/\/ws\/v1\/peers$/, "/ws/v1/events") : this.target.wsUrl);
+    for (const [k, v] of Object.entries(request.query ?? {})) url.searchParams.set(k, v);
+    let transport;
+    try {
+      transport = await connectWebSocket(url.href, { headers: request.headers, timeoutMs: this.settings.stepTimeoutMs, autoPong: request.wsAutoPong });
+    } catch (error) {
+      if (error instanceof TransportError) throw new CaseFailure([`a WebSocket upgrade at ${url.href}`], error.message);
+      throw error;
+    }
+    const label = this.probeCount > 1 || request.identityIndex !== undefined ? `p${index}` : undefined;
+    const identity = probeIdentity(this.settings.runSeed, this.caseDef.id, index);
+    const probe = new ProbePeer(transport, {
+      identity: request.entityId ? { ...identity, entityId: request.entityId } : identity,
+      serverId: request.serverId ?? (this.target.serverId || undefined),
+      validators: this.settings.validators,
+      trace: this.trace,
+      label,
+      onViolation: (message) => this.violations.push(message),
+      stepTimeoutMs: request.stepTimeoutMs ?? this.settings.stepTimeoutMs,
+      autoPong: request.autoPong,
+    });
+    this.trace.add("out", `<connect ${url.href}>`, label);
+    this.probes.push(probe);
+    return probe;
+  }
+
+  httpProbe(request: Pick<ProbeRequest, "identityIndex"> = {}): { probe: ProbePeer; http: HttpTransport } {
+    const index = request.identityIndex ?? this.probeCount;
+    this.probeCount++;
+    const label = `http${index}`;
+    const http = httpTransport(this.target.baseUrl, {
+      timeoutMs: this.settings.stepTimeoutMs,
+      onExchange: (e) => this.trace.add("in", `HTTP ${e.status} for ${e.method} ${e.path}${e.body !== undefined && !(typeof e.body === "object" && e.body !== null && "type" in e.body) ? `: ${e.text}` : ""}`, label),
+    });
+    const probe = new ProbePeer(http, {
+      identity: probeIdentity(this.settings.runSeed, this.caseDef.id, index),
+      serverId: this.target.serverId || undefined,
+      validators: this.settings.validators,
+      trace: this.trace,
+      label,
+      onViolation: (message) => this.violations.push(message),
+      stepTimeoutMs: this.settings.stepTimeoutMs,
+      autoPong: false,
+    });
+    this.probes.push(probe);
+    return { probe, http };
+  }
+
+  async tryProbe(request: ProbeRequest = {}): Promise<ProbePeer | { refusedStatus: number | null; message: string }> {
+    try {
+      return await this.probe(request);
+    } catch (error) {
+      if (error instanceof CaseFailure) {
+        const status = /refused with HTTP (\d+)/.exec(error.actual);
+        this.trace.add("in", `<upgrade refused: ${error.actual}>`);
+        return { refusedStatus: status ? Number(status[1]) : null, message: error.actual };
+      }
+      throw error;
+    }
+  }
+
+  async session(request: ProbeRequest = {}): Promise<ProbePeer> {
+    const probe = await this.probe(request);
+    await probe.handshake();
+    return probe;
+  }
+
+  async property<T>(arbitrary: fc.Arbitrary<T>, predicate: (value: T) => Promise<void>, options: PropertyOptions = {}): Promise<void> {
+    const runOnce = async (value: T): Promise<void> => {
+      const openBefore = this.probes.length;
+      const violationsBefore = this.violations.length;
+      try {
+        await predicate(value);
+        const fresh = this.violations.slice(violationsBefore);
+        if (fresh.length > 0) throw new CaseFailure(["every message the target emits follows the spec"], fresh.join("; "));
+      } finally {
+        for (const probe of this.probes.splice(openBefore)) probe.close();
+      }
+    };
+    const remaining = this.settings.deadline - Date.now();
+    const details = await fc.check(
+      fc.asyncProperty(arbitrary, async (value) => {
+        await runOnce(value);
+      }),
+      {
+        seed: this.seed,
+        numRuns: options.numRuns ?? this.settings.runs,
+        ...(this.settings.path ? { path: this.settings.path } : {}),
+        interruptAfterTimeLimit: Math.max(1000, remaining - 2000),
+        markInterruptAsFailure: false,
+      },
+    );
+    if (!details.failed || details.counterexample === null) return;
+    const counterexample = details.counterexample[0] as T;
+    // Re-run the counterexample alone so that the trace and violations shown are its own.
+    this.trace.entries.length = 0;
+    this.violations.length = 0;
+    this.trace.add("out", `<replaying counterexample ${truncateFrame(fc.stringify(counterexample), 500)}>`);
+    let failure: CaseFailure;
+    try {
+      await runOnce(counterexample);
+      const error = details.errorInstance;
+      failure = error instanceof CaseFailure ? error : new CaseFailure(["the property holds"], String(error));
+      this.notes.push("the counterexample passed when re-run alone: the target's behaviour depends on earlier traffic or timing");
+    } catch (error) {
+      failure = error instanceof CaseFailure ? error : new CaseFailure(["the property holds"], error instanceof Error ? error.message : String(error));
+    }
+    throw new PropertyFailure(failure, fc.stringify(counterexample), this.settings.runSeed, details.counterexamplePath ?? "");
+  }
+
+  async http(method: string, path: string, options: { body?: string | Uint8Array; headers?: Record<string, string> } = {}): Promise<HttpResponse> {
+    const url = `${this.target.baseUrl}${path}`;
+    const bodyText = options.body === undefined ? "" : typeof options.body === "string" ? options.body : `<${options.body.length} bytes>`;
+    this.trace.add("out", `${method} ${path}${bodyText ? ` ${bodyText}` : ""}`);
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers: { ...(options.body !== undefined ? { "content-type": "application/json" } : {}), ...options.headers },
+        body: options.body as RequestInit["body"],
+        signal: AbortSignal.timeout(this.settings.stepTimeoutMs),
+      });
+    } catch (error) {
+      const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
+      this.trace.add("in", `<no response: ${cause}>`);
+      throw new CaseFailure([`an HTTP response to ${method} ${path}`], `no response (${cause})`);
+    }
+    const text = await response.text();
+    this.trace.add("in", `HTTP ${response.status} ${text}`);
+    let json: unknown = undefined;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    const headers: Record<string, string> = {};
+    response.headers.forEach((value, key) => (headers[key] = value));
+    return { status: response.status, headers, text, json };
+  }
+
+  fail(expected: string | string[], actual: string): never {
+    throw new CaseFailure(typeof expected === "string" ? [expected] : expected, actual);
+  }
+
+  check(condition: boolean, expected: string | string[], actual: string | (() => string)): void {
+    if (!condition) this.fail(expected, typeof actual === "function" ? actual() : actual);
+  }
+
+  skip(reason: string): never {
+    throw new CaseSkip(reason);
+  }
+
+  sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, ms));
+  }
+
+  note(text: string): void {
+    this.notes.push(text);
+  }
+
+  /** Closes every probe still open. */
+  dispose(): void {
+    for (const probe of this.probes.splice(0)) probe.close();
+  }
+}

@@ -1,0 +1,241 @@
+/**
+ * The runner: selects cases, resolves the target (starting the embedded reference server when
+ * none is given), runs each case with a timeout in its own context, turns outcomes into verdicts
+ * and builds the report. It never prints; progress goes to `onEvent` for the reporters.
+ *
+ * Library use (e.g. from vitest): `const report = await runConformance({ only: ["handshake"] })`.
+ */
+import type { Case, TargetInfo } from "./case.ts";
+import { ALL_CASES } from "./cases/index.ts";
+import { RunContext } from "./context.ts";
+import { coverage } from "./coverage.ts";
+import { EXCLUSIONS } from "./exclusions.ts";
+import { CaseFailure, CaseSkip, PropertyFailure } from "./failure.ts";
+import { probeIdentity } from "./probe/keys.ts";
+import { ProbePeer } from "./probe/peer.ts";
+import { connectWebSocket, TransportError } from "./probe/transport.ts";
+import { summarize, TOOL_VERSION, type CaseResult, type Report } from "./report.ts";
+import { VALIDATORS, type Validators } from "./schemas.ts";
+import { select, UsageError } from "./selection.ts";
+import { fetchDiscovery, normalizeTarget, targetInfo, TargetError } from "./target.ts";
+import { verdictFor } from "./verdict.ts";
+
+/** Options of the embedded reference server; other members are passed through unchanged. */
+export interface EmbeddedOptions {
+  faults?: string[];
+  limits?: Partial<Record<string, number>>;
+  [option: string]: unknown;
+}
+
+export interface RunOptions {
+  /** ws(s) URL of /ws/v1/peers or http(s) base URL; none starts the embedded reference server. */
+  target?: string;
+  embedded?: EmbeddedOptions;
+  cases?: readonly Case[];
+  only?: string[];
+  skip?: string[];
+  strict?: boolean;
+  slow?: boolean;
+  runs?: number;
+  seed?: number;
+  path?: string;
+  /** Per-case timeout (ms). */
+  timeoutMs?: number;
+  /** How long a probe waits for one answer (ms). */
+  stepTimeoutMs?: number;
+  /** Which traces the report keeps. */
+  traces?: "failures" | "all" | "none";
+  onEvent?: (event: RunEvent) => void;
+  /** Schema validators for what the target emits; null disables the checks (tests only). */
+  validators?: Validators | null;
+}
+
+export type RunEvent =
+  | { type: "start"; target: string; seed: number; total: number; notes: string[] }
+  | { type: "case-start"; index: number; total: number; case: Case }
+  | { type: "case-end"; index: number; total: number; result: CaseResult; notes: string[] }
+  | { type: "end"; report: Report };
+
+/** Defaults; --slow raises the per-case timeout so that cases can wait for protocol timers. */
+export const DEFAULTS = { runs: 25, timeoutMs: 30_000, slowTimeoutMs: 180_000, stepTimeoutMs: 3000 } as const;
+
+/** A fresh run seed: a 32-bit signed integer, as fast-check and the report schema take it. */
+export const randomSeed = (): number => (Math.random() * 0x1_0000_0000) | 0;
+
+interface EmbeddedServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+const EMBEDDED_MODULE = new URL("../../reference/src/server/embedded.ts", import.meta.url).href;
+
+/** Starts the reference server (the only thing taken from reference/, DESIGN.md §2). */
+export async function startEmbedded(options: EmbeddedOptions = {}): Promise<EmbeddedServer> {
+  let module: { startEmbeddedServer?: (options?: EmbeddedOptions) => Promise<EmbeddedServer> };
+  try {
+    module = (await import(EMBEDDED_MODULE)) as typeof module;
+  } catch (error) {
+    throw new TargetError(`no TARGET given and the embedded reference server cannot be loaded (${error instanceof Error ? error.message.split("\n")[0] : String(error)})`);
+  }
+  if (typeof module.startEmbeddedServer !== "function") throw new TargetError("no TARGET given and reference/src/server/embedded.ts exports no startEmbeddedServer");
+  return module.startEmbeddedServer(options);
+}
+
+/** Learns the server id from HANDSHAKE_INIT_ACK when discovery did not give it; a TargetError when the WebSocket is unreachable. */
+async function serverIdFromHandshake(wsUrl: string, seed: number, stepTimeoutMs: number): Promise<string | undefined> {
+  let transport;
+  try {
+    transport = await connectWebSocket(wsUrl, { timeoutMs: stepTimeoutMs });
+  } catch (error) {
+    throw new TargetError(error instanceof TransportError ? error.message : `cannot reach ${wsUrl}`);
+  }
+  const probe = new ProbePeer(transport, { identity: probeIdentity(seed, "runner", 0), stepTimeoutMs });
+  try {
+    probe.sendHandshake(probe.buildInit({ recipientId: null }));
+    const ack = await probe.receiveInitAck();
+    return typeof ack.sender_id === "string" ? ack.sender_id : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    probe.close();
+  }
+}
+
+export async function resolveTarget(target: string, seed: number, stepTimeoutMs: number): Promise<TargetInfo> {
+  const urls = normalizeTarget(target);
+  const { document, error } = await fetchDiscovery(urls.baseUrl, stepTimeoutMs);
+  const fallback = typeof document?.server_id === "string" ? undefined : await serverIdFromHandshake(urls.wsUrl, seed, stepTimeoutMs);
+  return targetInfo(urls, document, error, fallback);
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      onTimeout();
+      reject(new CaseFailure([`the case to finish within ${ms} ms (--timeout)`], "it timed out"));
+    }, ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function runCase(c: Case, target: TargetInfo, settings: { runSeed: number; runs: number; slow: boolean; strict: boolean; path?: string; timeoutMs: number; stepTimeoutMs: number; traces: "failures" | "all" | "none"; validators: Validators | null }): Promise<{ result: CaseResult; notes: string[] }> {
+  const started = Date.now();
+  const base = { id: c.id, title: c.title, suite: c.section, level: c.level, requirements: [...c.requirements] };
+  const missing = (c.requires ?? []).filter((cap) => !target.capabilities.includes(cap));
+  if (missing.length > 0) return { result: { ...base, verdict: "skip", duration_ms: 0, message: `the target does not advertise ${missing.join(", ")}` }, notes: [] };
+  if (c.slow && !settings.slow) return { result: { ...base, verdict: "skip", duration_ms: 0, message: "waits for real protocol timers: run with --slow" }, notes: [] };
+
+  const ctx = new RunContext(c, { target, runSeed: settings.runSeed, runs: settings.runs, slow: settings.slow, path: settings.path, validators: settings.validators, stepTimeoutMs: settings.stepTimeoutMs, deadline: started + settings.timeoutMs });
+  let outcome: "pass" | "fail" | "skip" = "pass";
+  let failure: CaseFailure | null = null;
+  let message: string | undefined;
+  try {
+    await withTimeout(c.run(ctx), settings.timeoutMs, () => ctx.dispose());
+  } catch (error) {
+    if (error instanceof CaseSkip) {
+      outcome = "skip";
+      message = error.message;
+    } else if (error instanceof CaseFailure) {
+      outcome = "fail";
+      failure = error;
+    } else {
+      outcome = "fail";
+      failure = new CaseFailure(["the case runs to completion"], `the probe raised ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+    }
+  } finally {
+    ctx.dispose();
+  }
+  // What the target emitted is checked whatever the case asserted (PP-ENV-001 and friends).
+  if (ctx.violations.length > 0 && outcome !== "skip") {
+    const violations = [...new Set(ctx.violations)];
+    if (!failure) {
+      failure = new CaseFailure(["every message the target emits follows the spec"], violations.join("; "), violations[0]);
+    } else {
+      failure = Object.assign(new CaseFailure(failure.expected, `${failure.actual}; also: ${violations.join("; ")}`, `${violations[0]} (and: ${failure.message})`), {
+        counterexample: (failure as PropertyFailure).counterexample,
+        seed: (failure as PropertyFailure).seed,
+        path: (failure as PropertyFailure).path,
+      });
+    }
+    outcome = "fail";
+  }
+  const verdict = verdictFor(c.level, outcome, settings.strict);
+  const result: CaseResult = { ...base, verdict, duration_ms: Date.now() - started };
+  if (message) result.message = message;
+  else if (ctx.notes.length > 0 && !failure) result.message = ctx.notes.join("; ");
+  if (failure) {
+    result.message = failure.message;
+    result.expected = failure.expected;
+    result.actual = failure.actual;
+    const property = failure as Partial<PropertyFailure>;
+    if (typeof property.counterexample === "string") {
+      result.counterexample = property.counterexample;
+      result.replay = { seed: settings.runSeed, path: property.path ?? "" };
+    }
+  }
+  const keepTrace = settings.traces === "all" || (settings.traces === "failures" && (verdict === "fail" || verdict === "warn"));
+  if (keepTrace && ctx.trace.entries.length > 0) result.trace = [...ctx.trace.entries];
+  return { result, notes: ctx.notes };
+}
+
+/** Runs the selected cases against the target and returns the report. Throws UsageError or TargetError. */
+export async function runConformance(options: RunOptions = {}): Promise<Report> {
+  const all = options.cases ?? ALL_CASES;
+  const { selected, unmatched } = select(all, options.only, options.skip);
+  if (unmatched.length > 0) throw new UsageError(`${unmatched.map((s) => `'${s}'`).join(", ")} match${unmatched.length === 1 ? "es" : ""} no case id, requirement id, suite or section (see --list)`);
+  if (options.path && selected.length !== 1) throw new UsageError(`--path replays one case: select exactly one with --only (${selected.length} selected)`);
+  const seed = (options.seed ?? randomSeed()) | 0;
+  const runs = options.runs ?? DEFAULTS.runs;
+  const stepTimeoutMs = options.stepTimeoutMs ?? DEFAULTS.stepTimeoutMs;
+  const startedAt = new Date();
+
+  const embedded = options.target ? null : await startEmbedded(options.embedded);
+  try {
+    const targetUrl = options.target ?? embedded!.url;
+    const target = await resolveTarget(targetUrl, seed, stepTimeoutMs);
+    const validators = options.validators === undefined ? VALIDATORS : options.validators;
+    const notes: string[] = [];
+    if (!validators) notes.push("inbound messages are not schema-checked (validators disabled)");
+    if (target.discoveryError) notes.push(`discovery failed (${target.discoveryError}); using the spec's default limits`);
+    options.onEvent?.({ type: "start", target: options.target ?? `${targetUrl} (embedded reference server)`, seed, total: selected.length, notes });
+
+    const results: CaseResult[] = [];
+    for (const [index, c] of selected.entries()) {
+      options.onEvent?.({ type: "case-start", index, total: selected.length, case: c });
+      const { result, notes: caseNotes } = await runCase(c, target, {
+        runSeed: seed,
+        runs,
+        slow: options.slow ?? false,
+        strict: options.strict ?? false,
+        path: options.path,
+        timeoutMs: options.timeoutMs ?? (options.slow ? DEFAULTS.slowTimeoutMs : DEFAULTS.timeoutMs),
+        stepTimeoutMs,
+        traces: options.traces ?? "failures",
+        validators,
+      });
+      results.push(result);
+      options.onEvent?.({ type: "case-end", index, total: selected.length, result, notes: caseNotes });
+    }
+    const cov = coverage(all, EXCLUSIONS);
+    const report: Report = {
+      tool: "peer-conformance",
+      version: TOOL_VERSION,
+      target: options.target ?? "embedded",
+      started_at: startedAt.toISOString(),
+      duration_ms: Date.now() - startedAt.getTime(),
+      seed,
+      summary: summarize(results),
+      coverage: { covered: cov.covered.length, total_must: cov.totalMust, excluded: cov.excluded.length },
+      cases: results,
+    };
+    options.onEvent?.({ type: "end", report });
+    return report;
+  } finally {
+    await embedded?.close();
+  }
+}
