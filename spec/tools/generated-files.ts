@@ -29,5 +29,6 @@ export async function generatedFiles(root: string): Promise<GeneratedFile[]> {
   ];
   for (const [name, vector] of Object.entries(buildVectors(defaultLimits(spec.registries)))) files.push({ path: join(root, "spec/vectors", name), contents: json(vector) });
   for (const { relativePath, schema } of (await import("../../schemas/src/emit.ts")).emitJsonSchemas()) files.push({ path: join(root, relativePath), contents: json(schema) });
+  for (const file of (await import("../../docs/src/generated.ts")).docsGeneratedFiles(root)) files.push(file);
   return files;
 }
