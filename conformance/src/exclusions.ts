@@ -14,6 +14,7 @@ const CLIENT_ONLY = "binds a client or initiator; peer-conformance tests servers
 export const EXCLUSIONS: readonly Exclusion[] = [
   { requirement: "PP-VER-002", reason: CLIENT_ONLY },
   { requirement: "PP-VER-008", reason: CLIENT_ONLY },
+  { requirement: "PP-VER-011", reason: CLIENT_ONLY },
   { requirement: "PP-HS-002", reason: CLIENT_ONLY },
   { requirement: "PP-HS-010", reason: CLIENT_ONLY },
   { requirement: "PP-HS-013", reason: `${CLIENT_ONLY}; the probe checks the server side (both session_id values equal) in handshake/complete` },

@@ -732,6 +732,18 @@ export class ProbePeer {
    * spec, so a PING is sent with that seq again: the target answers PONG (seq not used up) or
    * REPLAY_DETECTED, and then the PING with the next seq must be answered. Returns which.
    */
+  /**
+   * PP-RPL-008: a record refused before it authenticated (wrong version, session_id or envelope)
+   * does not use up its seq, so a PING with the same seq must be answered with PONG.
+   */
+  async expectSeqNotUsedUp(seq: number): Promise<void> {
+    const pingId = `ping-${b64u(this.random(6))}`;
+    this.sendRecord("PING", { ping_id: pingId }, { seq });
+    const answer = await this.expectMessage(["PONG", "ERROR"], { describe: `PONG ${pingId}: the refused record did not use up seq ${seq} (PP-RPL-008)` });
+    if (answer.envelope.type !== "PONG") throw new CaseFailure([`PONG ${pingId} for a PING reusing seq ${seq}: a record refused before it authenticated does not use up its seq (PP-RPL-008)`], `ERROR ${String(ProbePeer.payloadOf(answer).code)}`);
+    this.txSeq = seq + 1;
+  }
+
   async expectServingAfterRejected(seq: number): Promise<"seq reused" | "seq consumed"> {
     const what = `the session keeps serving after a rejected record (PP-ERR-004)`;
     const pingId = `ping-${b64u(this.random(6))}`;
