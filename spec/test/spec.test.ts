@@ -3,7 +3,9 @@
  * text is indexed and the reverse, IDs are unique and well-formed, and every label, error code and
  * limit named in the spec's registries is the one the implementations use.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import requirements from "../requirements.json" with { type: "json" };
 import registries from "../registries.json" with { type: "json" };
@@ -39,6 +41,29 @@ describe("requirement index", () => {
     expect(() => extractSpec("## x\n\n- **PP-HS-999** A MUST and a SHOULD.\n")).toThrow(/exactly one/);
     expect(() => extractSpec("## x\n\n- **PP-HS-998** One MUST.\n- **PP-HS-998** Again MUST.\n")).toThrow(/twice/);
   });
+});
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? sourceFiles(path) : path.endsWith(".ts") ? [path] : [];
+  });
+}
+
+test("every requirement ID cited in the source code exists in the spec", () => {
+  const root = fileURLToPath(new URL("../../", import.meta.url));
+  const defined = new Set(requirements.map((r) => r.id));
+  const unknown: string[] = [];
+  for (const dir of ["reference/src", "conformance/src", "schemas/src", "docs/src", "bench/src"]) {
+    let files: string[] = [];
+    try {
+      files = sourceFiles(join(root, dir));
+    } catch {
+      continue; // a part that does not exist yet
+    }
+    for (const file of files) for (const id of readFileSync(file, "utf8").match(/PP-[A-Z]+-\d{3}/g) ?? []) if (!defined.has(id)) unknown.push(`${file.slice(root.length)}: ${id}`);
+  }
+  expect(unknown).toEqual([]);
 });
 
 describe("registries agree with the code", () => {
