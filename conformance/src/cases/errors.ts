@@ -3,7 +3,9 @@
  * answering an ERROR, and one connection's error never harms the others.
  */
 import { suite } from "../case.ts";
+import { randomBytes } from "../probe/crypto.ts";
 import { ProbePeer, type Envelope } from "../probe/peer.ts";
+import { b64u } from "../probe/wire.ts";
 import { ERROR_CODES } from "../schemas.ts";
 import { flipBit } from "./support.ts";
 
@@ -19,8 +21,11 @@ export const errorCases = suite("errors", "12. Errors", [
       const open = await ctx.session();
       open.sendRecord("TASK_REQUEST", { task_id: "task-e" });
       await open.expectError("INVALID_MESSAGE");
+      // A well-formed CHALLENGE_RESPONSE as the first message: the state check (INVALID_STATE,
+      // which closes) decides, not the schema.
       const closing = await ctx.probe();
-      closing.sendJson({ ...closing.buildInit(), type: "CHALLENGE_RESPONSE" });
+      const session = `sess_${b64u(randomBytes(16)).slice(0, 22)}`;
+      closing.sendJson(closing.plaintextEnvelope("CHALLENGE_RESPONSE", { signature: b64u(randomBytes(64)), finished: b64u(randomBytes(32)) }, { sessionId: session }));
       const item = await closing.expectMessage("ERROR");
       const code = String(ProbePeer.payloadOf(item).code);
       ctx.check(code in ERROR_CODES, "a code from the error registry (PP-ERR-001)", code);

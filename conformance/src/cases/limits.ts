@@ -144,7 +144,8 @@ async function flood(ctx: CaseContext, victim: ProbePeer, send: (content: string
   const deadline = Date.now() + 20_000;
   let sawError = false;
   while (Date.now() < deadline) {
-    const item = await victim.next(Math.max(1, deadline - Date.now()));
+    // Once the victim reads again, what was queued arrives back to back: a pause of a whole step means nothing more is coming.
+    const item = await victim.next(Math.max(1, Math.min(deadline - Date.now(), victim.stepTimeoutMs)));
     if (item === null) break;
     if (item.kind === "close") {
       ctx.check(item.code === 1013, "close 1013 (BUFFER_OVERFLOW) for a consumer over max_send_queue_bytes", `close ${item.code}`);

@@ -1,4 +1,5 @@
 /** Spec §4.7 (TLS): required for every connection that leaves the loopback interface. */
+import { isIP } from "node:net";
 import { connect } from "node:tls";
 import { suite } from "../case.ts";
 
@@ -24,8 +25,10 @@ export const tlsCases = suite("tls", "4.7 TLS", [
     async run(ctx) {
       const url = new URL(ctx.target.baseUrl);
       if (url.protocol !== "https:") ctx.skip("the target does not use TLS");
+      // No IP address as the SNI server name (RFC 6066 §3).
+      const host = url.hostname.replace(/^\[|\]$/g, "");
       const version = await new Promise<string>((resolve, reject) => {
-        const socket = connect({ host: url.hostname, port: Number(url.port || 443), servername: url.hostname, rejectUnauthorized: false }, () => {
+        const socket = connect({ host, port: Number(url.port || 443), servername: isIP(host) ? undefined : host, rejectUnauthorized: false }, () => {
           resolve(socket.getProtocol() ?? "unknown");
           socket.end();
         });

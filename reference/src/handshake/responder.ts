@@ -11,7 +11,7 @@
  *     | 5 SESSION_CONFIRM (record) -------------->|  (session) -> READY
  *     |<------------------------- 6 READY (record)|
  */
-import { constantTimeEqual, CryptoError, ed25519PointProblem, ed25519Sign, ed25519VerifyPermissive, ed25519VerifyStrict, generateX25519, x25519, type Ed25519Identity, type X25519KeyPair } from "../crypto.ts";
+import { constantTimeEqual, CryptoError, ed25519PointProblem, ed25519Sign, ed25519VerifyPermissive, ed25519VerifyStrict, generateX25519, sha256, x25519, type Ed25519Identity, type X25519KeyPair } from "../crypto.ts";
 import { fromBase64Url, toBase64Url } from "../encoding.ts";
 import { plaintextEnvelope, systemEntropy, type Entropy, type Envelope, type Version } from "../envelope.ts";
 import { ProtocolError } from "../errors.ts";
@@ -22,7 +22,7 @@ import { aeadFor, type HandshakeResult } from "./result.ts";
 export type ResponderState = "START" | "SENT_INIT_ACK" | "SENT_ESTABLISHED" | "CLOSED";
 
 /** Checks a deliberately faulty endpoint may skip (conformance self-test only; never by default). */
-export type RelaxedCheck = "identity-key" | "signature" | "signature-scalar" | "finished" | "zero-dh" | "clock-skew" | "replayed-nonce";
+export type RelaxedCheck = "identity-key" | "signature" | "signature-scalar" | "finished" | "zero-dh" | "clock-skew" | "replayed-nonce" | "transcript-encoding" | "capability-offer" | "aead-selection" | "nonce-per-identity";
 
 export interface ResponderConfig {
   identity: Ed25519Identity;
@@ -88,7 +88,8 @@ export class ResponderHandshake {
     const now = config.now();
     const relaxed = config.relaxed ?? new Set<RelaxedCheck>();
     if (Math.abs(now - init.timestamp) > config.limits.max_clock_skew_ms && !relaxed.has("clock-skew")) throw new ProtocolError("REPLAY_DETECTED", `HANDSHAKE_INIT timestamp is ${now - init.timestamp} ms from the server clock`, init.message_id);
-    if (!init.nonce || (config.isReplayedNonce(init.nonce, init.timestamp) && !relaxed.has("replayed-nonce"))) throw new ProtocolError("REPLAY_DETECTED", "HANDSHAKE_INIT nonce was already used", init.message_id);
+    // The "nonce-per-identity" fault (self-test only) keys the cache by identity key, which breaks PP-RPL-002.
+    if (!init.nonce || (config.isReplayedNonce(relaxed.has("nonce-per-identity") ? `identity:${payload.identity_key}` : init.nonce, init.timestamp) && !relaxed.has("replayed-nonce"))) throw new ProtocolError("REPLAY_DETECTED", "HANDSHAKE_INIT nonce was already used", init.message_id);
     const peerEphemeral = decodeKey(payload.ephemeral_key, "ephemeral_key", init.message_id);
     const peerIdentityKey = decodeKey(payload.identity_key, "identity_key", init.message_id);
     const keyProblem = ed25519PointProblem(peerIdentityKey); // PP-HS-006, PP-KS-013, PP-KS-014
@@ -98,7 +99,7 @@ export class ResponderHandshake {
     config.checkIdentity(init.sender_id, peerIdentityKey); // PP-AUTH-011
 
     // PP-HS-015: select only offered capabilities; PP-CAP-005: unknown names are ignored.
-    const capabilities = version === "1.1" ? [] : config.capabilities.filter((c) => (payload.capabilities ?? []).includes(c));
+    const capabilities = version === "1.1" ? [] : config.capabilities.filter((c) => (payload.capabilities ?? []).includes(c) || relaxed.has("capability-offer")); // the fault (self-test only) breaks PP-HS-015
     const ephemeral = (config.ephemeral ?? generateX25519)(); // PP-HS-003
     if (constantTimeEqual(ephemeral.publicKey, peerEphemeral)) throw new ProtocolError("AUTHENTICATION_FAILED", "peer ephemeral key equals our own (reflection)", init.message_id); // PP-HS-005
     const entropy = config.entropy ?? systemEntropy;
@@ -106,7 +107,8 @@ export class ResponderHandshake {
     const sessionId = config.newSessionId(); // PP-HS-012
 
     const transcript = Transcript.handshake();
-    transcript.mixHash(init); // PP-KS-001
+    if (relaxed.has("transcript-encoding")) transcript.h = sha256(transcript.h, Buffer.from(JSON.stringify(init))); // fault (self-test only): arrival order, not JCS (breaks PP-ENV-009)
+    else transcript.mixHash(init); // PP-KS-001
     const ackPayload: Record<string, unknown> = {
       version_selected: version,
       ephemeral_key: toBase64Url(ephemeral.publicKey),
@@ -186,7 +188,7 @@ export class ResponderHandshake {
         sessionId: pending.sessionId,
         version: pending.version,
         capabilities: pending.capabilities,
-        aead: aeadFor(pending.capabilities),
+        aead: relaxed.has("aead-selection") ? "chacha20-poly1305" : aeadFor(pending.capabilities), // the fault (self-test only) breaks PP-CAP-001
         localId: this.config.serverId,
         peerId: pending.peerId,
         peerIdentityKey: pending.peerIdentityKey,

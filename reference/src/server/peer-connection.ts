@@ -78,8 +78,8 @@ export class PeerConnection implements RecordSink {
 
   private sendJson(message: object): void {
     if (this.state === "closed" && (message as { type?: string }).type !== "ERROR") return;
-    // PP-LIM-007: a consumer that does not read is disconnected before its queue grows without bound.
-    if (this.transport.bufferedAmount > this.service.limits.max_send_queue_bytes) {
+    // PP-LIM-007: a consumer that does not read is disconnected before its queue grows without bound (the "no-send-queue-limit" fault, self-test only, never does).
+    if (this.transport.bufferedAmount > this.service.limits.max_send_queue_bytes && !this.service.config.faults.has("no-send-queue-limit")) {
       this.service.metrics.errors.labels("BUFFER_OVERFLOW").inc();
       this.close(1013, "BUFFER_OVERFLOW: send queue over max_send_queue_bytes");
       return;
@@ -123,6 +123,8 @@ export class PeerConnection implements RecordSink {
     const check = validateEnvelope(version, message, { strict: false });
     if (!check.ok) throw new ProtocolError("INVALID_MESSAGE", `${check.path || "/"} ${check.error}`, relatedId); // PP-ENV-007, PP-ENV-008
     const envelope = message as Envelope;
+    // Fault (self-test only): mid-handshake, anything but the expected next message is dropped silently (breaks PP-HS-001, PP-HS-014).
+    if (this.service.config.faults.has("ignore-unexpected-mid-handshake") && ((this.state === "handshaking" && envelope.type !== "CHALLENGE_RESPONSE") || (this.state === "await-confirm" && envelope.type !== "SESSION_CONFIRM"))) return;
     switch (this.state) {
       case "await-resume":
         if (envelope.type !== "SESSION_RESUME") throw new ProtocolError("INVALID_STATE", `the first frame of a connection with session_id must be SESSION_RESUME, got ${envelope.type}`, envelope.message_id); // PP-SES-001
@@ -192,7 +194,8 @@ export class PeerConnection implements RecordSink {
 
   /** The version an inbound message is validated against. */
   private expectedVersion(message: unknown): Version {
-    if (this.serverSession) return this.serverSession.session.version;
+    // The "accept-any-record-version" fault (self-test only) validates a session record under the version it claims (breaks PP-VER-007).
+    if (this.serverSession && !this.service.config.faults.has("accept-any-record-version")) return this.serverSession.session.version;
     const claimed = (message as { version?: unknown } | null)?.version;
     return claimed === "1.1" ? "1.1" : "1.2";
   }

@@ -63,7 +63,7 @@ export class PeerService {
       capabilities: config.capabilities,
       limits,
       now: this.now,
-      newSessionId: () => "sess_" + toBase64Url(Buffer.from(crypto.getRandomValues(new Uint8Array(16)))),
+      newSessionId: () => (faults.has("reuse-session-id") ? "sess_AAAAAAAAAAAAAAAAAAAAAA" : "sess_" + toBase64Url(Buffer.from(crypto.getRandomValues(new Uint8Array(16))))), // the fault (self-test only) breaks PP-HS-012
       isReplayedNonce: (nonce) => store.seenNonce(nonce, this.now() + limits.max_clock_skew_ms, this.now()),
       relaxed: faults.relaxedHandshakeChecks(),
       checkIdentity: (entityId, key) => {
@@ -95,7 +95,7 @@ export class PeerService {
   confirm(serverSession: ServerSession, record: RecordEnvelope, mode: ReplayMode): RecordEnvelope {
     if (record.type !== "SESSION_CONFIRM") throw new ProtocolError("INVALID_STATE", `expected SESSION_CONFIRM, got ${record.type}`, record.message_id);
     const inner = serverSession.session.open(record, mode, this.limits.replay_window) as { handshake_hash?: string };
-    if (inner.handshake_hash !== toBase64Url(serverSession.session.handshakeHash)) throw new ProtocolError("AUTHENTICATION_FAILED", "SESSION_CONFIRM handshake_hash does not match", record.message_id);
+    if (inner.handshake_hash !== toBase64Url(serverSession.session.handshakeHash) && !this.config.faults.has("skip-confirm-hash-check")) throw new ProtocolError("AUTHENTICATION_FAILED", "SESSION_CONFIRM handshake_hash does not match", record.message_id); // PP-HS-009; the fault (self-test only) skips it
     serverSession.ready = true;
     this.metrics.handshakes.labels(mode === "stream" ? "websocket" : "http", "ok").inc();
     return serverSession.session.seal("READY", { handshake_hash: toBase64Url(serverSession.session.handshakeHash) }, { recipient_id: serverSession.peerId });
@@ -139,7 +139,7 @@ export class PeerService {
       this.end(serverSession, "expired");
       return refuse("EXPIRED"); // PP-SES-005
     }
-    if (!resume.nonce || serverSession.resumeNonces.has(resume.nonce)) return refuse("ERROR", new ProtocolError("REPLAY_DETECTED", "resume nonce already used", resume.message_id)); // PP-RPL-006
+    if (!resume.nonce || (serverSession.resumeNonces.has(resume.nonce) && !this.config.faults.has("accept-replayed-resume-nonce"))) return refuse("ERROR", new ProtocolError("REPLAY_DETECTED", "resume nonce already used", resume.message_id)); // PP-RPL-006; the fault (self-test only) skips it
     let accepted;
     try {
       accepted = acceptResume(serverSession.session.resumptionSecret, resume, { serverId: this.config.serverId, now, lastRxSeq: serverSession.session.lastRecvSeq, skipBinderCheck: this.config.faults.has("resume-accept-any-binder") });
@@ -149,6 +149,7 @@ export class PeerService {
     }
     serverSession.resumeNonces.add(resume.nonce);
     const usedSecret = serverSession.session.resumptionSecret;
+    if (this.config.faults.has("resume-forgets-unacknowledged")) serverSession.session.acknowledge(Number.MAX_SAFE_INTEGER); // fault (self-test only): breaks PP-SES-010
     serverSession.session.rekey(accepted.keys, this.config.faults.has("resend-acknowledged") ? -1 : accepted.peerLastRxSeq);
     if (this.config.faults.has("resume-keeps-secret")) serverSession.session.resumptionSecret = usedSecret;
     serverSession.reassembler.expire(Number.POSITIVE_INFINITY);
@@ -183,7 +184,7 @@ export class PeerService {
   /** Handles one record of an established, ready session. */
   handleRecord(serverSession: ServerSession, record: RecordEnvelope, mode: ReplayMode, validateInner: (type: string, inner: unknown) => string | null): void {
     const session = serverSession.session;
-    if (session.isExpired(this.now())) {
+    if (session.isExpired(this.now()) && !this.config.faults.has("no-session-lifetime")) { // the fault (self-test only) breaks PP-SES-012
       this.end(serverSession, "session lifetime ended", false); // the connection stays open for a new handshake
       throw new ProtocolError("SESSION_EXPIRED", "the session's lifetime has ended", record.message_id); // PP-SES-012
     }
@@ -204,12 +205,14 @@ export class PeerService {
         return;
       case "PONG":
       case "STATUS":
-      case "ERROR": // PP-ERR-007: never answer an ERROR with an ERROR
         return;
+      case "ERROR":
+        if (this.config.faults.has("answer-errors")) throw new ProtocolError("INVALID_MESSAGE", "an ERROR record is not expected here", record.message_id); // fault (self-test only): breaks PP-ERR-007
+        return; // PP-ERR-007: never answer an ERROR with an ERROR
       case "CAPABILITY_EXCHANGE": {
         const exchange = inner as { capabilities: string[]; reply?: boolean };
         if (session.version !== "1.2") throw new ProtocolError("INVALID_STATE", "CAPABILITY_EXCHANGE is not part of v1.1", record.message_id); // PP-VER-010
-        if (!exchange.reply) this.sendControl(serverSession, "CAPABILITY_EXCHANGE", { capabilities: session.capabilities, limits: { ...this.limits }, reply: true }); // PP-CAP-003
+        if (!exchange.reply) this.sendControl(serverSession, "CAPABILITY_EXCHANGE", { capabilities: session.capabilities, limits: { ...this.limits }, reply: !this.config.faults.has("capability-reply-unmarked") }); // PP-CAP-003; the fault (self-test only) breaks it
         return;
       }
       case "BYE":
@@ -232,14 +235,15 @@ export class PeerService {
     this.scheduleAck(serverSession); // PP-DLV-002, PP-DLV-004: duplicates are acknowledged too
     if (!session.firstDelivery(session.peerId, record.message_id) && !this.config.faults.has("no-dedupe")) return; // PP-DLV-003
     if (record.type === "CHUNKED_MESSAGE") {
-      const whole = serverSession.reassembler.add(inner as ChunkPayload, this.now(), { skipDigest: this.config.faults.has("chunk-skip-digest"), skipSizeLimit: this.config.faults.has("chunk-accept-oversize") });
+      const whole = serverSession.reassembler.add(inner as ChunkPayload, this.now(), this.config.faults.chunkFaults());
       if (!whole) return;
       if (!session.firstDelivery(session.peerId, whole.message_id)) return;
       this.route(serverSession, { message_id: whole.message_id, type: whole.type, inner: whole.payload, sender_id: session.peerId, ...(record.recipient_id !== undefined ? { recipient_id: record.recipient_id } : {}) });
       return;
     }
     const senderId = this.config.faults.has("spoofable-sender") ? record.sender_id : session.peerId; // PP-DLV-006: the session says who sent it
-    this.route(serverSession, { message_id: record.message_id, type: record.type, inner, sender_id: senderId, ...(record.recipient_id !== undefined ? { recipient_id: record.recipient_id } : {}) });
+    const messageId = this.config.faults.has("route-new-message-id") ? toBase64Url(crypto.getRandomValues(new Uint8Array(12))) : record.message_id; // the fault (self-test only) breaks PP-DLV-012
+    this.route(serverSession, { message_id: messageId, type: record.type, inner, sender_id: senderId, ...(record.recipient_id !== undefined ? { recipient_id: record.recipient_id } : {}) });
   }
 
   /** Routes a whole data message from a session's peer (PP-DLV-006..009, PP-EVT-003). */
@@ -267,7 +271,8 @@ export class PeerService {
 
   /** Queues or sends a data message to a session, chunking it for the wire (PP-CHK-001, PP-CHK-013). */
   deliver(target: ServerSession, message: OutboundEntry): void {
-    const chunks = splitMessage({ message_id: message.message_id, type: message.type, payload: message.inner }, this.limits.max_chunk_bytes);
+    const chunkBytes = this.config.faults.has("chunk-small-messages") ? Math.floor(this.limits.max_chunk_bytes / 2) : this.limits.max_chunk_bytes; // the fault (self-test only) breaks PP-CHK-014
+    const chunks = this.config.faults.has("no-outbound-chunking") ? null : splitMessage({ message_id: message.message_id, type: message.type, payload: message.inner }, chunkBytes); // the fault (self-test only) breaks PP-CHK-001
     const entries: OutboundEntry[] = chunks
       ? chunks.map((chunk) => ({ message_id: `${message.message_id.slice(0, 100)}-c${chunk.sequence_number}`, type: "CHUNKED_MESSAGE", inner: chunk, sender_id: message.sender_id, ...(message.recipient_id !== undefined ? { recipient_id: message.recipient_id } : {}) }))
       : [message];
@@ -306,7 +311,8 @@ export class PeerService {
     const errors: ProtocolError[] = [];
     this.store.sweepNonces(now);
     for (const serverSession of this.store.sessions()) {
-      if (serverSession.disconnectedAt !== undefined && (now - serverSession.disconnectedAt > this.limits.resume_window_ms || serverSession.session.isExpired(now))) {
+      const windowOver = serverSession.disconnectedAt !== undefined && now - serverSession.disconnectedAt > this.limits.resume_window_ms && !this.config.faults.has("resume-ignores-window"); // the fault (self-test only) breaks PP-SES-005
+      if (windowOver || (serverSession.disconnectedAt !== undefined && serverSession.session.isExpired(now))) {
         this.end(serverSession, "resume window over");
         continue;
       }

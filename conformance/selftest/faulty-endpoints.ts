@@ -1,0 +1,218 @@
+/**
+ * The catalogue of deliberately faulty endpoints of the conformance self-test (DESIGN.md §5, issue
+ * #4): each breaks one behaviour, either inside the reference server (a fault switch of
+ * reference/src/server/faults.ts, started through reference/src/server/embedded.ts) or on the wire
+ * (a fault of ./fault-proxy.ts in front of a clean reference server). `catchers` are the case ids
+ * meant to catch the fault: at least one of them must fail against the endpoint, and each must pass
+ * against the same endpoint without the fault.
+ */
+import type { ProxyFaultName } from "./fault-proxy.ts";
+
+export type EmbeddedConfig = {
+  faults?: string[];
+  limits?: Partial<Record<string, number>>;
+  requireToken?: boolean;
+  originAllowlist?: string[];
+};
+
+export interface FaultyEndpoint {
+  /** Unique; the reference fault's or the proxy fault's name. */
+  name: string;
+  kind: "reference-fault" | "proxy";
+  /** What is broken, with the requirement it breaks. */
+  description: string;
+  /** Options of the reference server: its faults (reference-fault) and the configuration the catchers need. */
+  embedded?: EmbeddedConfig;
+  /** The proxy fault (kind "proxy"), in front of a clean server configured by `embedded`. */
+  proxy?: ProxyFaultName;
+  /** Case ids meant to catch the fault. */
+  catchers: string[];
+  /** The catchers wait for protocol timers (cases marked slow): they run with --slow, with the short timers of `embedded.limits`. */
+  slow?: boolean;
+}
+
+const HEARTBEAT = { ping_interval_ms: 1000, pong_grace_ms: 500 };
+
+const ref = (name: string, description: string, catchers: string[], extra: Omit<EmbeddedConfig, "faults"> = {}, slow?: boolean): FaultyEndpoint => ({
+  name,
+  kind: "reference-fault",
+  description,
+  embedded: { faults: [name], ...extra },
+  catchers,
+  ...(slow ? { slow } : {}),
+});
+
+const proxy = (name: ProxyFaultName, description: string, catchers: string[], embedded?: Omit<EmbeddedConfig, "faults">, slow?: boolean): FaultyEndpoint => ({
+  name: `proxy:${name}`,
+  kind: "proxy",
+  description,
+  proxy: name,
+  ...(embedded ? { embedded } : {}),
+  catchers,
+  ...(slow ? { slow } : {}),
+});
+
+export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
+  // §3 Versioning.
+  ref("v11-on-websocket", "accepts a v1.1 handshake on the WebSocket endpoint (PP-VER-009)", ["versioning.v11-refused-on-websocket", "versioning.only-11-offered", "versioning.11-preferred-on-websocket"]),
+  ref("accept-any-record-version", "accepts a session record whose version differs from the selected one (PP-VER-007)", ["versioning.session-version-mismatch"]),
+  proxy("select-v11", 'selects "1.1" in HANDSHAKE_INIT_ACK on the WebSocket, whatever was offered (PP-VER-003, PP-VER-009)', ["versioning.selects-offered", "versioning.11-preferred-on-websocket"]),
+  proxy("truncate-offered-versions", "its transcript covers only the first offered version, not HANDSHAKE_INIT as received: a downgrade goes unnoticed (PP-KS-001)", ["versioning.downgrade-detected"]),
+
+  // §4.1 WebSocket.
+  ref("close-on-invalid-json", "closes the connection after INVALID_MESSAGE (PP-TRN-002, PP-ERR-004)", ["websocket.not-json", "websocket.not-json-in-session", "websocket.not-an-object", "websocket.binary-frame"]),
+  proxy("close-code-1000", "closes with 1000 whatever the error (PP-ERR-003; 1007 for invalid UTF-8)", ["websocket.invalid-utf8", "records.tampered-ciphertext", "handshake.unexpected-first-message"]),
+
+  // §4.4 Discovery.
+  proxy("discovery-401", "requires a token for the discovery document (PP-TRN-014)", ["discovery.served-without-token"]),
+  proxy("discovery-missing-transports", "serves a discovery document without transports (PP-TRN-014)", ["discovery.schema"]),
+  proxy("discovery-wrong-identity-key", "advertises an identity_key it does not use (PP-TRN-016)", ["discovery.identity-key"]),
+  ref("discovery-wrong-limits", "advertises limits in discovery that differ from those it enforces (PP-TRN-015)", ["discovery.limits-match-handshake", "limits.frame-at-limit", "limits.rate-limit"]),
+
+  // §4.3 HTTP binding.
+  ref("echo-corrupts", "answers the echo task with a different result (PP-DLV-009)", ["delivery.echo", "http.handshake-and-records"]),
+  proxy("http-refuse-v11", "does not speak v1.1 over the HTTP binding (PP-VER-005)", ["http.v11-handshake"]),
+  proxy("http-last-handshake-wins", "correlates an HTTP CHALLENGE_RESPONSE with the latest handshake instead of its session_id (PP-TRN-009)", ["http.handshake-correlation"]),
+  proxy("poll-reversed", "returns polled records in decreasing seq order (PP-TRN-010)", ["http.poll-until-acknowledged"]),
+  proxy("http-error-status-400", "answers every failed HTTP request with 400 instead of the registry's status (PP-ERR-005, PP-LIM-002)", ["http.error-statuses", "http.body-too-large", "http.replay-window"]),
+
+  // §4.5, §4.6 Tokens and identity binding.
+  proxy("auth-challenge-repeated", "issues the same token challenge again (PP-AUTH-001)", ["auth.challenge"]),
+  proxy("token-long-lived", "issues tokens valid for 24 hours (PP-AUTH-003)", ["auth.token"]),
+  proxy("auth-verify-replayed", "accepts a token challenge twice (PP-RPL-007)", ["auth.challenge-single-use"]),
+  ref("skip-token-signature-check", "issues a token without verifying the challenge signature (PP-AUTH-002)", ["auth.strict-challenge-signature"]),
+  proxy("token-query-refused", "does not accept a token in the token query parameter (PP-AUTH-005)", ["auth.bearer-header-and-query"]),
+  proxy("strip-authorization", "ignores the presented token, so a handshake need not match it (PP-AUTH-007)", ["auth.token-must-match"]),
+  ref("no-identity-binding", "lets a second identity key take over a bound entity id (PP-AUTH-011)", ["auth.identity-binding"]),
+  ref("token-not-required", "accepts upgrades without a token although it requires tokens (PP-AUTH-006)", ["auth.required"], { requireToken: true }),
+
+  // §4.7 TLS.
+  proxy("plaintext-off-loopback", "serves plain ws:/http: on a non-loopback address (PP-TRN-017)", ["tls.required-off-loopback"]),
+  proxy("tls-1.2-only", "negotiates TLS 1.2 at most (PP-TRN-018)", ["tls.tls13"]),
+
+  // §5 Envelope.
+  proxy("add-unknown-member", "adds an unknown member to its plaintext envelopes (PP-ENV-001)", ["envelope.emitted-envelopes-follow-schema"]),
+  proxy("strip-nonce", "sends plaintext envelopes without a nonce (PP-ENV-010)", ["envelope.emitted-envelopes-follow-schema", "handshake.fresh-ephemeral-and-challenge"]),
+  proxy("duplicate-records", "sends every data record twice, with the same message_id (PP-ENV-006, PP-KS-005)", ["envelope.message-ids-unique", "records.numbered-from-zero"]),
+  proxy("strip-related-message-id", "does not name the offending message in related_message_id (PP-ENV-007, PP-ERR-006)", ["envelope.schema-violations", "errors.related-message-id"]),
+  proxy("canonicalize-base64url", "accepts binary values that are not canonical base64url (PP-ENV-004)", ["envelope.non-canonical-base64url"]),
+  proxy("swallow-errors", "ignores bad input silently: no ERROR, no close (PP-ENV-008, PP-KS-010, PP-KS-012, PP-TRN-019, PP-CHK-010, PP-EVT-007)", [
+    "envelope.unknown-type",
+    "envelope.inner-schema-violation",
+    "envelope.inner-not-json",
+    "records.foreign-session-id",
+    "resume.query-alone-grants-nothing",
+    "events.bad-channel-name",
+    "chunking.incomplete-timeout",
+  ], { limits: { chunk_timeout_ms: 1000 } }),
+  proxy("strip-unknown-members", "drops unknown members before hashing the handshake, instead of absorbing them (PP-VER-001, PP-KS-001)", ["envelope.unknown-members-ignored"]),
+  ref("transcript-not-jcs", "hashes HANDSHAKE_INIT in arrival member order instead of its JCS form (PP-ENV-009)", ["envelope.member-order-and-whitespace"]),
+
+  // §6 Handshake.
+  proxy("truncate-offered-capabilities", "its transcript covers only the first offered capability, not HANDSHAKE_INIT as received (PP-KS-001)", ["handshake.transcript-binding"]),
+  proxy("corrupt-responder-signature", "sends a responder signature that does not verify (PP-HS-007, PP-HS-016)", ["handshake.complete"]),
+  ref("reuse-session-id", "assigns the same session_id to every handshake (PP-HS-012)", ["handshake.session-id"]),
+  proxy("reuse-handshake-values", "reuses its ephemeral key and challenge, and misses an initiator that reflects the ephemeral (PP-HS-003, PP-HS-005)", ["handshake.fresh-ephemeral-and-challenge", "handshake.reflected-ephemeral"]),
+  ref("ignore-unexpected-messages", "silently ignores a first message other than HANDSHAKE_INIT or SESSION_RESUME (PP-HS-001)", ["handshake.unexpected-first-message"]),
+  ref("ignore-unexpected-mid-handshake", "silently ignores a second, reflected or early message mid-handshake instead of INVALID_STATE (PP-HS-001, PP-HS-014)", ["handshake.init-twice", "handshake.reflected-init-ack", "handshake.reflected-established", "handshake.data-before-confirm"]),
+  ref("skip-finished-check", "does not verify the initiator's Finished MAC (PP-HS-008)", ["handshake.wrong-finished"]),
+  ref("skip-signature-check", "does not verify the initiator's signature (PP-HS-007)", ["handshake.wrong-signature", "handshake.signature-label", "handshake.signature-by-other-key", "keys.small-order-signature-r"]),
+  ref("skip-confirm-hash-check", "sends READY for a SESSION_CONFIRM with a wrong handshake_hash (PP-HS-009)", ["handshake.wrong-confirm-hash"]),
+  ref("wrong-close-codes", "closes with 1008 instead of the registry's close code (PP-ERR-003)", ["errors.registry-values", "handshake.confirm-does-not-decrypt", "records.tampered-ciphertext", "records.tampered-aad", "records.wrong-direction-key", "records.wrong-nonce"]),
+  ref("no-handshake-timeout", "never times out a handshake (PP-HS-011)", ["handshake.timeout"], { limits: { handshake_timeout_ms: 1000 } }),
+
+  // §7.4 Key and signature validation.
+  ref("accept-zero-dh", "continues with an all-zero X25519 shared secret (PP-HS-004)", ["keys.zero-shared-secret"]),
+  ref("accept-small-order-identity", "accepts small-order identity keys and verifies permissively: the identity-point forgery passes (PP-HS-006, PP-KS-014)", ["keys.identity-point-forgery", "keys.small-order-identity-keys"]),
+  ref("accept-noncanonical-s", "accepts a signature whose S is not below L (PP-KS-015)", ["keys.non-canonical-signature-s"]),
+
+  // §8 Session and resume.
+  proxy("drop-resume-ack", "never answers SESSION_RESUME (PP-SES-002, PP-SES-004)", ["resume.resume-after-drop", "resume.unknown-session"]),
+  ref("resume-accept-any-binder", "resumes without checking the binder (PP-SES-002, PP-SES-003)", ["resume.wrong-binder"]),
+  ref("resume-keeps-secret", "does not rotate the resumption secret (PP-SES-007)", ["resume.secret-single-use"]),
+  ref("accept-replayed-resume-nonce", "accepts a SESSION_RESUME nonce twice (PP-RPL-006)", ["resume.nonce-replayed"]),
+  proxy("keep-open-on-close", "does not close the older connection of a resumed session (PP-SES-014) or after a closing error (PP-ERR-003)", ["resume.older-connection-closed"]),
+  ref("resume-forgets-unacknowledged", "drops unacknowledged records on resume instead of re-sending them (PP-SES-010)", ["resume.retransmit-unacknowledged"]),
+  ref("resend-acknowledged", "re-sends records the peer already acknowledged after a resume (PP-SES-010)", ["resume.no-resend-of-covered"]),
+  proxy("drop-bye", "ignores BYE: the session can still be resumed (PP-SES-015)", ["resume.bye-ends-session"]),
+  ref("route-new-message-id", "routes a data message under a new message_id (PP-DLV-012)", ["delivery.route-between-peers", "resume.queued-while-disconnected"]),
+  ref("resume-ignores-window", "resumes sessions past their resume window (PP-SES-005)", ["resume.expired-window"], { limits: { resume_window_ms: 1000 } }),
+  ref("no-session-lifetime", "keeps serving a session past its lifetime (PP-SES-012)", ["resume.lifetime-ends"], { limits: { session_lifetime_ms: 2000 } }),
+
+  // §9 Delivery.
+  ref("never-ack", "never sends ACK (PP-DLV-002, PP-EVT-008)", ["delivery.ack-within-delay", "events.broadcast-without-subscribers"]),
+  ref("no-pong", "does not answer PING (PP-DLV-010)", ["delivery.ping-pong"]),
+  ref("spoofable-sender", "routes with the sender_id the peer claims (PP-DLV-006)", ["delivery.sender-id-not-spoofable"]),
+  ref("unknown-recipient-silent", "drops a message for an unknown recipient without UNKNOWN_RECIPIENT (PP-DLV-007)", ["delivery.unknown-recipient"]),
+  ref("no-dedupe", "routes a data message again when its message_id repeats (PP-DLV-003)", ["delivery.duplicates"]),
+  proxy("reorder-records", "sends data records out of order (PP-DLV-005, PP-KS-005, PP-CHK-003)", ["delivery.order-preserved", "chunking.out-of-order", "chunking.route-whole"]),
+
+  // §10 Chunking.
+  ref("no-outbound-chunking", "sends a message larger than max_chunk_bytes as one record (PP-CHK-001)", ["chunking.echo-large"]),
+  ref("chunk-small-messages", "chunks messages that fit in max_chunk_bytes (PP-CHK-014)", ["chunking.small-not-chunked"]),
+  ref("chunk-skip-digest", "delivers a reassembled message whose digest does not match (PP-CHK-005)", ["chunking.digest-mismatch"]),
+  ref("chunk-skip-total-check", "delivers a reassembled message whose length differs from total_size (PP-CHK-005)", ["chunking.total-size-mismatch"]),
+  ref("chunk-accept-oversize", "buffers chunks whose total_size exceeds max_message_bytes (PP-CHK-006)", ["chunking.oversize-total"]),
+  ref("chunk-ignore-conflicts", "ignores a repeated chunk number with different content (PP-CHK-007)", ["chunking.conflicting-duplicate"]),
+  ref("chunk-duplicate-is-error", "answers an identical duplicate chunk with CHUNK_ERROR (PP-CHK-008)", ["chunking.identical-duplicate"]),
+  ref("chunk-skip-consistency", "does not check that the chunks of one message agree (PP-CHK-009)", ["chunking.inconsistent-chunks"]),
+  ref("chunk-skip-overflow-check", "keeps buffering a chunked message whose bytes exceed total_size (PP-CHK-011)", ["chunking.bytes-exceed-total"]),
+  ref("chunk-out-of-order-invalid-state", "refuses chunks out of order with INVALID_STATE instead of CHUNK_ERROR (PP-CHK-012)", ["chunking.out-of-order"]),
+
+  // §11 Capabilities.
+  ref("select-unoffered-capabilities", "selects capabilities that were not offered (PP-HS-015, PP-CAP-001)", ["capabilities.selected-from-offer", "capabilities.unselected-not-used"]),
+  ref("capability-reply-unmarked", "answers CAPABILITY_EXCHANGE without reply: true (PP-CAP-003)", ["capabilities.exchange-reply"]),
+  ref("aead-ignores-selection", "seals with ChaCha20-Poly1305 although aes-256-gcm was selected (PP-CAP-001)", ["capabilities.aes-256-gcm"]),
+  ref("skip-record-signature-check", "does not verify record signatures under message-signatures (PP-CAP-007)", ["capabilities.message-signatures"]),
+
+  // §12 Errors.
+  ref("answer-errors", "answers an ERROR record with an ERROR (PP-ERR-007)", ["errors.no-error-for-error"]),
+  proxy("wrong-retryable", "sends ERROR with the opposite of the registry's retryable (PP-ERR-002)", ["errors.registry-values", "envelope.schema-violations"]),
+  proxy("error-closes-all", "one connection's error closes its other connections (PP-ERR-009)", ["errors.other-connections-unharmed"]),
+
+  // §13 Limits.
+  ref("no-frame-limit", "reads frames far beyond max_frame_bytes (PP-LIM-001)", ["limits.frame-too-large"]),
+  ref("no-rate-limit", "applies no rate limit (PP-LIM-003)", ["limits.rate-limit"]),
+  proxy("drop-pings", "sends no heartbeat ping (PP-LIM-004)", ["limits.heartbeat-ping"], { limits: HEARTBEAT }, true),
+  ref("no-heartbeat-timeout", "never closes a silent connection (PP-LIM-005)", ["limits.heartbeat-timeout"], { limits: HEARTBEAT }, true),
+  proxy("no-backpressure", "never notices an events subscriber that does not read: its queue grows without bound (PP-LIM-007)", ["limits.slow-consumer-events"]),
+  ref("no-send-queue-limit", "never disconnects a recipient whose send queue exceeds max_send_queue_bytes (PP-LIM-007, PP-DLV-013)", ["limits.slow-recipient"]),
+
+  // §14 Replay protection.
+  ref("accept-replayed-init", "accepts a HANDSHAKE_INIT nonce twice (PP-RPL-002)", ["replay.init-nonce-reused"]),
+  ref("accept-stale-timestamp", "accepts a HANDSHAKE_INIT outside the clock-skew window (PP-RPL-001)", ["replay.init-timestamp-skew"]),
+  proxy("discovery-inflated-skew", "advertises a clock-skew window ten times the one it enforces (PP-RPL-001, PP-TRN-015)", ["replay.init-timestamp-within-skew"]),
+  ref("accept-replayed-record", "accepts a record whose seq was already received (PP-RPL-003)", ["replay.record-replayed", "replay.record-seq-not-greater"]),
+  ref("accept-seq-gap", "accepts a record that skips a seq (PP-RPL-004)", ["replay.record-seq-gap"]),
+  ref("nonce-cache-per-identity", "refuses a second handshake from one identity: its replay cache is keyed by identity, not nonce (PP-RPL-002)", ["replay.init-nonce-fresh-per-connection"]),
+
+  // §15 Events.
+  proxy("subscribed-lists-request-only", "lists only the channels just added in SUBSCRIBED (PP-EVT-001)", ["events.subscribe"]),
+  proxy("unsubscribed-empty", "lists no channel in UNSUBSCRIBED (PP-EVT-002)", ["events.unsubscribe"]),
+  proxy("duplicate-events", "delivers a BROADCAST twice to each subscriber (PP-EVT-003)", ["events.broadcast-delivered"]),
+  proxy("unsubscribe-ignored", "acknowledges UNSUBSCRIBE but keeps delivering the channel (PP-EVT-004)", ["events.only-subscribers"]),
+  ref("no-subscription-limit", "ignores max_subscriptions (PP-LIM-006)", ["events.subscription-limit"]),
+];
+
+/**
+ * Reference faults no endpoint uses, with why: every other fault of reference/src/server/faults.ts
+ * must appear in FAULTY_ENDPOINTS.
+ */
+export const UNUSED_REFERENCE_FAULTS: Readonly<Record<string, string>> = {
+  "no-origin-check": "no case checks the Origin allowlist: PP-AUTH-009 is excluded (conformance/src/exclusions.ts), since discovery does not advertise a target's allowlist",
+};
+
+/**
+ * The checks issue #4 names: each must have a faulty endpoint among whose catchers one of `cases`
+ * is (and the self-test shows that the endpoint is detected).
+ */
+export const KEY_CHECKS: readonly { check: string; cases: string[] }[] = [
+  { check: "zero DH", cases: ["keys.zero-shared-secret"] },
+  { check: "small-order Ed25519 keys", cases: ["keys.small-order-identity-keys"] },
+  { check: "identity-point forgery", cases: ["keys.identity-point-forgery"] },
+  { check: "non-canonical S", cases: ["keys.non-canonical-signature-s"] },
+  { check: "wrong Finished MAC", cases: ["handshake.wrong-finished"] },
+  { check: "reflection", cases: ["handshake.reflected-init-ack", "handshake.reflected-established", "handshake.reflected-ephemeral"] },
+  { check: "replayed INIT", cases: ["replay.init-nonce-reused"] },
+  { check: "timestamp window", cases: ["replay.init-timestamp-skew"] },
+];
