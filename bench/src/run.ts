@@ -1,0 +1,115 @@
+/**
+ * One bench run: resolve the target, start the worker threads, and run each selected scenario
+ * against the target and the raw baseline. With the embedded target, every scenario gets a fresh
+ * `peer-server` process and a fresh raw server process, so no scenario inherits another's memory or
+ * sessions.
+ */
+import { cpus, release, totalmem } from "node:os";
+import { WorkerPool } from "./load/pool.ts";
+import type { BenchOptions } from "./options.ts";
+import { fdLimit, machineCores } from "./proc.ts";
+import type { BenchReport, ScenarioResult } from "./report-schema.ts";
+import type { Endpoint, PeerEndpoint, ScenarioContext } from "./scenarios/scenario.ts";
+import { SCENARIOS } from "./scenarios/index.ts";
+import { startPeerServer, startRawServerProcess, type ChildServer } from "./servers.ts";
+import { discover, resolveExplicitTarget, type ResolvedTarget } from "./target.ts";
+import { evaluateTargets } from "./targets.ts";
+
+interface Servers {
+  peer: PeerEndpoint;
+  raw: Endpoint;
+  stop(): Promise<void>;
+}
+
+async function startServers(options: BenchOptions, explicit: ResolvedTarget | undefined, scenario: string): Promise<Servers> {
+  const children: ChildServer[] = [];
+  const track = <T extends ChildServer>(child: T): T => {
+    children.push(child);
+    return child;
+  };
+  try {
+    // One directory per scenario; the main thread's profile is the largest file in it.
+    const nodeArgs = options.serverCpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", `${options.serverCpuProfDir}/${scenario}`] : [];
+    const [rawChild, peerChild] = await Promise.all([startRawServerProcess().then(track), explicit ? undefined : startPeerServer({ nodeArgs }).then(track)]);
+    let peer: PeerEndpoint;
+    if (explicit || !peerChild) {
+      if (!explicit) throw new Error("no target");
+      peer = { url: explicit.url, pid: options.serverPid, serverId: explicit.serverId, limits: explicit.limits };
+    } else {
+      const { limits } = await discover(peerChild.url);
+      peer = { url: peerChild.url, pid: peerChild.pid, serverId: peerChild.serverId, limits };
+    }
+    return { peer, raw: { url: rawChild.url, pid: rawChild.pid }, stop: async () => void (await Promise.all(children.map((c) => c.stop()))) };
+  } catch (error) {
+    await Promise.all(children.map((c) => c.stop()));
+    throw error;
+  }
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchReport> {
+  const started = new Date();
+  const t0 = performance.now();
+  const warnings: string[] = [];
+  const explicit = options.target === undefined ? undefined : await resolveExplicitTarget(options.target);
+  if (explicit && !explicit.loopback) warnings.push(`The target ${explicit.url} is not on loopback (accepted because it was given explicitly as TARGET); the raw baseline runs locally, so ratios include the network.`);
+  if (explicit && (explicit.limits.rate_limit_per_minute ?? 0) > 0) warnings.push(`The target enforces rate_limit_per_minute ${explicit.limits.rate_limit_per_minute}: data scenarios will meet RATE_LIMIT_EXCEEDED (counted as errors). Start it with a rate limit of 0 for benchmarks (spec §13).`);
+  if (explicit && options.serverPid === null) warnings.push("No --server-pid given: server CPU and RSS per session are not measured for an explicit target.");
+  const limit = fdLimit();
+  let sessions = options.sessions;
+  if (limit !== null && options.scenarios.includes("sessions")) {
+    // The client holds one socket per session; the embedded server, in its own process, holds the other.
+    const cap = Math.max(1, limit - 512);
+    if (sessions > cap) {
+      warnings.push(`Open-file limit (ulimit -n) is ${limit}: concurrent sessions capped at ${cap} instead of ${sessions}. Raise the limit to measure the full size.`);
+      sessions = cap;
+    }
+  }
+  const runOptions = { ...options, sessions };
+  const pool = await WorkerPool.start(options.workers);
+  const scenarios: ScenarioResult[] = [];
+  let reportTarget: BenchReport["target"] = explicit
+    ? { kind: "explicit", url: explicit.url, serverId: explicit.serverId, loopback: explicit.loopback, serverPid: options.serverPid, limits: explicit.limits }
+    : { kind: "embedded", url: "", serverId: "", loopback: true, serverPid: null, limits: {} };
+  let rawPid: number | null = null;
+  try {
+    for (const scenario of SCENARIOS) {
+      if (!options.scenarios.includes(scenario.name)) continue;
+      options.log(`scenario ${scenario.name}: ${scenario.title}`);
+      const s0 = performance.now();
+      const outcome = { measurements: [], notes: [] } as Pick<ScenarioResult, "measurements" | "notes">;
+      let error: string | undefined;
+      let servers: Servers | undefined;
+      try {
+        servers = await startServers(runOptions, explicit, scenario.name);
+        if (!explicit) reportTarget = { kind: "embedded", url: servers.peer.url, serverId: servers.peer.serverId, loopback: true, serverPid: servers.peer.pid, limits: servers.peer.limits };
+        rawPid = servers.raw.pid;
+        const context: ScenarioContext = { options: runOptions, pool, peer: servers.peer, raw: servers.raw, log: options.log };
+        await scenario.run(context, outcome);
+      } catch (caught) {
+        error = caught instanceof Error ? caught.message : String(caught);
+        options.log(`scenario ${scenario.name} stopped: ${error}`);
+      } finally {
+        await servers?.stop();
+      }
+      scenarios.push({ name: scenario.name, title: scenario.title, description: scenario.description, durationMs: Math.round(performance.now() - s0), measurements: outcome.measurements, notes: outcome.notes, ...(error !== undefined ? { error } : {}) });
+    }
+  } finally {
+    await pool.close();
+  }
+  const report: BenchReport = {
+    tool: "peer-bench",
+    reportVersion: 1,
+    startedAt: started.toISOString(),
+    finishedAt: new Date().toISOString(),
+    durationMs: Math.round(performance.now() - t0),
+    machine: { cpus: machineCores(), cpuModel: cpus()[0]?.model.trim() ?? "unknown", platform: process.platform, arch: process.arch, osRelease: release(), node: process.version, totalMemoryBytes: totalmem(), fdLimit: limit },
+    target: reportTarget,
+    baseline: { kind: "raw-ws", description: "A raw `ws` 8 server (and raw node:http for HTTP endpoints) in its own process on loopback, same load pattern, same run.", serverPid: rawPid },
+    options: { quick: options.quick, durationS: options.durationS, warmupS: options.warmupS, connections: options.connections, sessions, payloadSizes: options.payloadSizes, workers: options.workers, pipeline: options.pipeline, scenarios: options.scenarios },
+    scenarios,
+    targets: [],
+    warnings,
+  };
+  report.targets = evaluateTargets(report);
+  return report;
+}
