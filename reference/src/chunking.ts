@@ -24,6 +24,9 @@ export interface WholeMessage {
 
 /** Null when the payload fits in one record (PP-CHK-014); otherwise its chunks (PP-CHK-001..003). */
 export function splitMessage(message: WholeMessage, maxChunkBytes: number): ChunkPayload[] | null {
+  // JCS has the same characters as JSON.stringify, in another member order, and UTF-8 needs at
+  // most 3 bytes per UTF-16 unit: a payload this small fits without computing JCS.
+  if (JSON.stringify(message.payload).length * 3 <= maxChunkBytes) return null;
   const bytes = jcs(message.payload);
   if (bytes.length <= maxChunkBytes) return null;
   const digest = toBase64Url(sha256(bytes));

@@ -18,9 +18,16 @@ export interface Envelope {
   signature?: string;
 }
 
-/** A fresh message id: 96 random bits in base64url (PP-ENV-006). */
+const MESSAGE_ID_PREFIX = toBase64Url(randomBytes(9));
+let messageCounter = 0;
+
+/**
+ * A fresh message id (PP-ENV-006): 72 random bits fixed per process, then a counter, so ids never
+ * repeat for this sender without drawing random bytes for every message on the hot path.
+ */
 export function newMessageId(): string {
-  return toBase64Url(randomBytes(12));
+  messageCounter = (messageCounter + 1) % Number.MAX_SAFE_INTEGER;
+  return MESSAGE_ID_PREFIX + messageCounter.toString(36);
 }
 
 /** A fresh nonce for a plaintext envelope (PP-ENV-010). */

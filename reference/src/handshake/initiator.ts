@@ -9,7 +9,7 @@
  *     -> SENT_CONFIRM          | 5 SESSION_CONFIRM (record, session) >|
  *                              |<-------------- 6 READY (record)      |
  */
-import { constantTimeEqual, CryptoError, ed25519PointProblem, ed25519Sign, ed25519VerifyStrict, generateX25519, x25519, type Ed25519Identity, type X25519KeyPair } from "../crypto.ts";
+import { constantTimeEqual, CryptoError, ed25519KeyProblemCached, ed25519Sign, ed25519VerifyStrict, generateX25519, x25519, type Ed25519Identity, type X25519KeyPair } from "../crypto.ts";
 import { fromBase64Url, toBase64Url } from "../encoding.ts";
 import { plaintextEnvelope, systemEntropy, type Entropy, type Envelope, type Version } from "../envelope.ts";
 import { ProtocolError } from "../errors.ts";
@@ -77,7 +77,7 @@ export class InitiatorHandshake {
     const identityKey = fromBase64Url(payload.identity_key);
     const challenge = fromBase64Url(payload.challenge);
     if (!peerEphemeral || peerEphemeral.length !== 32 || !identityKey || !challenge || challenge.length !== 32 || !ack.session_id) throw new ProtocolError("INVALID_MESSAGE", "HANDSHAKE_INIT_ACK has malformed keys, challenge or session_id", ack.message_id);
-    const keyProblem = ed25519PointProblem(identityKey); // PP-HS-006
+    const keyProblem = ed25519KeyProblemCached(identityKey); // PP-HS-006
     if (keyProblem) throw new ProtocolError("AUTHENTICATION_FAILED", `responder identity key refused: ${keyProblem}`, ack.message_id);
     if (this.config.expectedResponderKey && !this.config.expectedResponderKey.equals(identityKey)) throw new ProtocolError("AUTHENTICATION_FAILED", "responder identity key differs from the pinned key", ack.message_id);
     if (constantTimeEqual(peerEphemeral, this.ephemeral.publicKey)) throw new ProtocolError("AUTHENTICATION_FAILED", "responder ephemeral equals ours (reflection)", ack.message_id); // PP-HS-005

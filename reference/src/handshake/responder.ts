@@ -11,7 +11,7 @@
  *     | 5 SESSION_CONFIRM (record) -------------->|  (session) -> READY
  *     |<------------------------- 6 READY (record)|
  */
-import { constantTimeEqual, CryptoError, ed25519PointProblem, ed25519Sign, ed25519VerifyPermissive, ed25519VerifyStrict, generateX25519, sha256, x25519, type Ed25519Identity, type X25519KeyPair } from "../crypto.ts";
+import { constantTimeEqual, CryptoError, ed25519KeyProblemCached, ed25519Sign, ed25519VerifyPermissive, ed25519VerifyStrict, generateX25519, sha256, x25519, type Ed25519Identity, type X25519KeyPair } from "../crypto.ts";
 import { fromBase64Url, toBase64Url } from "../encoding.ts";
 import { plaintextEnvelope, systemEntropy, type Entropy, type Envelope, type Version } from "../envelope.ts";
 import { ProtocolError } from "../errors.ts";
@@ -92,7 +92,7 @@ export class ResponderHandshake {
     if (!init.nonce || (config.isReplayedNonce(relaxed.has("nonce-per-identity") ? `identity:${payload.identity_key}` : init.nonce, init.timestamp) && !relaxed.has("replayed-nonce"))) throw new ProtocolError("REPLAY_DETECTED", "HANDSHAKE_INIT nonce was already used", init.message_id);
     const peerEphemeral = decodeKey(payload.ephemeral_key, "ephemeral_key", init.message_id);
     const peerIdentityKey = decodeKey(payload.identity_key, "identity_key", init.message_id);
-    const keyProblem = ed25519PointProblem(peerIdentityKey); // PP-HS-006, PP-KS-013, PP-KS-014
+    const keyProblem = ed25519KeyProblemCached(peerIdentityKey); // PP-HS-006, PP-KS-013, PP-KS-014
     if (keyProblem && !relaxed.has("identity-key")) throw new ProtocolError("AUTHENTICATION_FAILED", `identity key refused: ${keyProblem}`, init.message_id);
     const subject = config.tokenSubject;
     if (subject && (subject.entityId !== init.sender_id || !subject.identityKey.equals(peerIdentityKey))) throw new ProtocolError("AUTHENTICATION_FAILED", "sender_id or identity key differs from the token's subject", init.message_id); // PP-AUTH-007

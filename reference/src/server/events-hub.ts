@@ -2,8 +2,7 @@
  * Channel subscriptions and broadcast on `/ws/v1/events` (spec §15). Frames here are plaintext
  * envelopes, protected by TLS (spec §4.2).
  */
-import { toBase64Url } from "../encoding.ts";
-import { plaintextEnvelope, type Envelope } from "../envelope.ts";
+import { newMessageId, plaintextEnvelope, type Envelope } from "../envelope.ts";
 import { ProtocolError } from "../errors.ts";
 
 /** One subscriber connection, as the hub sees it. */
@@ -59,7 +58,7 @@ export class EventsHub {
   publish(channel: string, content: unknown, publisherId: string): number {
     const members = this.channels.get(channel);
     if (!members || members.size === 0) return 0;
-    const eventId = toBase64Url(crypto.getRandomValues(new Uint8Array(12)));
+    const eventId = newMessageId();
     for (const subscriber of members) {
       subscriber.send(plaintextEnvelope({ type: "EVENT", version: "1.2", sender_id: this.serverId, timestamp: this.now(), payload: { event_id: eventId, channel, content, publisher_id: publisherId } }));
     }

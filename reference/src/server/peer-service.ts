@@ -7,7 +7,7 @@
 import { splitMessage, type ChunkPayload } from "../chunking.ts";
 import type { Ed25519Identity } from "../crypto.ts";
 import { fromBase64Url, jcs, toBase64Url } from "../encoding.ts";
-import type { Envelope, Version } from "../envelope.ts";
+import { newMessageId, type Envelope, type Version } from "../envelope.ts";
 import { ProtocolError } from "../errors.ts";
 import { ResponderHandshake } from "../handshake/responder.ts";
 import type { HandshakeResult } from "../handshake/result.ts";
@@ -291,7 +291,7 @@ export class PeerService {
       request.action === "echo"
         ? { task_id: request.task_id, status: "ok", result: this.config.faults.has("echo-corrupts") ? { corrupted: true } : (request.params ?? null) }
         : { task_id: request.task_id, status: "error", error: `unknown action ${request.action}; this server serves "echo"` };
-    this.deliver(from, { message_id: toBase64Url(crypto.getRandomValues(new Uint8Array(12))), type: "TASK_RESPONSE", inner: response, sender_id: this.config.serverId, recipient_id: from.peerId });
+    this.deliver(from, { message_id: newMessageId(), type: "TASK_RESPONSE", inner: response, sender_id: this.config.serverId, recipient_id: from.peerId });
   }
 
   /** Coalesces acknowledgements: one cumulative ACK per turn of the event loop (PP-DLV-002). */

@@ -5,7 +5,7 @@
  */
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { jwtVerify, SignJWT } from "jose";
-import { ed25519PointProblem, ed25519VerifyStrict, randomBytes } from "../crypto.ts";
+import { ed25519KeyProblemCached, ed25519VerifyStrict, randomBytes } from "../crypto.ts";
 import { fromBase64Url, toBase64Url } from "../encoding.ts";
 import { ProtocolError } from "../errors.ts";
 import { signatureInput } from "../key-schedule.ts";
@@ -39,7 +39,7 @@ export class TokenIssuer {
   challenge(entityId: string, publicKey: string): { challenge: string; expires_at: number } {
     const key = fromBase64Url(publicKey);
     if (!key || key.length !== 32) throw new ProtocolError("INVALID_MESSAGE", "public_key must be 32 bytes of base64url");
-    const problem = ed25519PointProblem(key);
+    const problem = ed25519KeyProblemCached(key);
     if (problem) throw new ProtocolError("AUTHENTICATION_FAILED", `public_key refused: ${problem}`);
     this.sweep();
     const challenge = toBase64Url(randomBytes(32));

@@ -11,9 +11,27 @@ export class WebSocketTransport implements Transport {
     return this.ws.bufferedAmount;
   }
 
+  /**
+   * Frames sent in one turn of the event loop leave in one write: the socket is corked until the
+   * next tick. A record and its ACK, or a burst of answers, then cost one system call.
+   */
   send(text: string): void {
-    if (this.ws.readyState === this.ws.OPEN) this.ws.send(text);
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    if (!this.corked) {
+      const socket = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+      if (socket) {
+        this.corked = true;
+        socket.cork();
+        process.nextTick(() => {
+          this.corked = false;
+          socket.uncork();
+        });
+      }
+    }
+    this.ws.send(text);
   }
+
+  private corked = false;
 
   close(code = 1000, reason = ""): void {
     if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(code, reason.slice(0, 120));
