@@ -3,6 +3,7 @@
  * without touching protocol code. Holds sessions, entity -> identity key bindings (PP-AUTH-010)
  * and the HANDSHAKE_INIT nonce cache (PP-RPL-002).
  */
+import { retained } from "../encoding.ts";
 import type { ServerSession } from "./server-session.ts";
 
 export interface ServerStore {
@@ -64,7 +65,7 @@ export class MemoryStore implements ServerStore {
   }
 
   bindKey(entityId: string, key: Buffer) {
-    if (!this.bindings.has(entityId)) this.bindings.set(entityId, Buffer.from(key));
+    if (!this.bindings.has(entityId)) this.bindings.set(entityId, retained(key));
   }
 
   seenNonce(nonce: string, expiresAt: number, now: number) {

@@ -3,7 +3,7 @@
  * retransmit buffer of unacknowledged data records, and de-duplication by message id.
  */
 import { ed25519Sign, ed25519VerifyStrict, type AeadAlgorithm, type Ed25519Identity } from "../crypto.ts";
-import { fromBase64Url, jcs, toBase64Url, without } from "../encoding.ts";
+import { fromBase64Url, jcs, retained, toBase64Url, without } from "../encoding.ts";
 import { newMessageId, type Version } from "../envelope.ts";
 import { ProtocolError } from "../errors.ts";
 import type { HandshakeResult } from "../handshake/result.ts";
@@ -24,6 +24,12 @@ export interface OutboundEntry {
 }
 
 export type ReplayMode = "stream" | "window";
+
+/** PP-KS-011: send with our direction's keys, receive with the peer's (retained copies). */
+function directionKeys(role: "initiator" | "responder", keys: SessionKeys): [DirectionKeys, DirectionKeys] {
+  const copy = (k: DirectionKeys): DirectionKeys => ({ key: retained(k.key), iv: retained(k.iv) });
+  return role === "initiator" ? [copy(keys.i2r), copy(keys.r2i)] : [copy(keys.r2i), copy(keys.i2r)];
+}
 
 /** Record checks a deliberately faulty endpoint may skip (conformance self-test only; never by default). */
 export type RelaxedRecordCheck = "seq-replay" | "seq-gap" | "record-version" | "record-signature";
@@ -75,15 +81,14 @@ export class Session {
     this.aead = result.aead;
     this.localId = result.localId;
     this.peerId = result.peerId;
-    this.peerIdentityKey = result.peerIdentityKey;
+    this.peerIdentityKey = retained(result.peerIdentityKey);
     this.peerLimits = result.peerLimits;
     this.createdAt = options.now();
     this.expiresAt = this.createdAt + result.lifetimeMs;
-    this.resumptionSecret = result.keys.resumptionSecret;
-    this.handshakeHash = result.keys.handshakeHash;
+    this.resumptionSecret = retained(result.keys.resumptionSecret);
+    this.handshakeHash = retained(result.keys.handshakeHash);
     this.signRecords = result.capabilities.includes("message-signatures");
-    // PP-KS-011: send with our direction's keys, receive with the peer's.
-    [this.sendKeys, this.recvKeys] = result.role === "initiator" ? [result.keys.i2r, result.keys.r2i] : [result.keys.r2i, result.keys.i2r];
+    [this.sendKeys, this.recvKeys] = directionKeys(result.role, result.keys);
   }
 
   get pendingCount(): number {
@@ -191,9 +196,9 @@ export class Session {
     const resend = [...this.unacked.values()].map(({ seq: _seq, ...entry }) => entry);
     this.unacked.clear();
     this.queued.unshift(...resend);
-    [this.sendKeys, this.recvKeys] = this.role === "initiator" ? [keys.i2r, keys.r2i] : [keys.r2i, keys.i2r];
-    this.resumptionSecret = keys.resumptionSecret;
-    this.handshakeHash = keys.handshakeHash;
+    [this.sendKeys, this.recvKeys] = directionKeys(this.role, keys);
+    this.resumptionSecret = retained(keys.resumptionSecret);
+    this.handshakeHash = retained(keys.handshakeHash);
     this.nextSendSeq = 0;
     this.lastRecvSeq = -1;
     this.windowSeen.clear();
