@@ -29,6 +29,8 @@ export interface FaultyEndpoint {
   catchers: string[];
   /** The catchers wait for protocol timers (cases marked slow): they run with --slow, with the short timers of `embedded.limits`. */
   slow?: boolean;
+  /** An Origin the endpoint's allowlist refuses, given to the runner as --forbidden-origin. */
+  forbiddenOrigin?: string;
 }
 
 const HEARTBEAT = { ping_interval_ms: 1000, pong_grace_ms: 500 };
@@ -84,7 +86,9 @@ export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
   proxy("token-query-refused", "does not accept a token in the token query parameter (PP-AUTH-005)", ["auth.bearer-header-and-query"]),
   proxy("strip-authorization", "ignores the presented token, so a handshake need not match it (PP-AUTH-007)", ["auth.token-must-match"]),
   ref("no-identity-binding", "lets a second identity key take over a bound entity id (PP-AUTH-011)", ["auth.identity-binding"]),
+  ref("unbounded-delivery-queue", "delivers beyond retransmit_buffer unacknowledged records to a client (PP-DLV-011)", ["delivery.retransmit-bound"], { limits: { retransmit_buffer: 20, rate_limit_per_minute: 0 } }),
   ref("token-not-required", "accepts upgrades without a token although it requires tokens (PP-AUTH-006)", ["auth.required"], { requireToken: true }),
+  { ...ref("no-origin-check", "accepts an upgrade whose Origin is not on its allowlist (PP-AUTH-009)", ["auth.origin-allowlist"], { originAllowlist: ["https://allowed.example"] }), forbiddenOrigin: "https://forbidden.example" },
 
   // §4.7 TLS.
   proxy("plaintext-off-loopback", "serves plain ws:/http: on a non-loopback address (PP-TRN-017)", ["tls.required-off-loopback"]),
@@ -198,9 +202,7 @@ export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
  * Reference faults no endpoint uses, with why: every other fault of reference/src/server/faults.ts
  * must appear in FAULTY_ENDPOINTS.
  */
-export const UNUSED_REFERENCE_FAULTS: Readonly<Record<string, string>> = {
-  "no-origin-check": "no case checks the Origin allowlist: PP-AUTH-009 is excluded (conformance/src/exclusions.ts), since discovery does not advertise a target's allowlist",
-};
+export const UNUSED_REFERENCE_FAULTS: Readonly<Record<string, string>> = {};
 
 /**
  * The checks issue #4 names: each must have a faulty endpoint among whose catchers one of `cases`

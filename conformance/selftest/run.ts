@@ -136,10 +136,10 @@ async function startEndpoint(endpoint: FaultyEndpoint, clean: boolean): Promise<
 }
 
 /** Runs the given cases against a started endpoint; every SHOULD counts (strict). */
-async function runCases(started: Started, ids: string[], settings: { runs: number; seed: number; slow: boolean }): Promise<Map<string, CaseResult>> {
+async function runCases(started: Started, ids: string[], settings: { runs: number; seed: number; slow: boolean; forbiddenOrigin?: string }): Promise<Map<string, CaseResult>> {
   const results = new Map<string, CaseResult>();
   if (!started.direct) {
-    const report = await runConformance({ target: started.url, only: ids, runs: settings.runs, seed: settings.seed, slow: settings.slow, strict: true, stepTimeoutMs: STEP_TIMEOUT_MS, traces: "none" });
+    const report = await runConformance({ target: started.url, only: ids, runs: settings.runs, seed: settings.seed, slow: settings.slow, strict: true, stepTimeoutMs: STEP_TIMEOUT_MS, traces: "none", ...(settings.forbiddenOrigin ? { forbiddenOrigin: settings.forbiddenOrigin } : {}) });
     for (const c of report.cases) results.set(c.id, c);
     return results;
   }
@@ -156,7 +156,7 @@ async function runCases(started: Started, ids: string[], settings: { runs: numbe
 /** The configuration a clean twin shares with other endpoints' twins, so that each runs once. */
 function twinKey(endpoint: FaultyEndpoint): string {
   const listen = endpoint.kind === "proxy" ? (DIRECT_FAULTS.has(endpoint.proxy as ProxyFaultName) ? `listen:${endpoint.proxy}` : "proxy") : "direct";
-  return JSON.stringify({ config: upstreamOptions(endpoint.embedded), listen, slow: endpoint.slow ?? false });
+  return JSON.stringify({ config: upstreamOptions(endpoint.embedded), listen, slow: endpoint.slow ?? false, origin: endpoint.forbiddenOrigin ?? null });
 }
 
 const DEFAULT_TWIN = twinKey({ name: "", kind: "reference-fault", description: "", catchers: [] });
@@ -199,7 +199,7 @@ export async function runSelfTest(options: SelfTestOptions = {}): Promise<SelfTe
       continue;
     }
     try {
-      cleanResults.set(key, await runCases(target, [...twin.ids], { runs, seed, slow: twin.endpoint.slow ?? false }));
+      cleanResults.set(key, await runCases(target, [...twin.ids], { runs, seed, slow: twin.endpoint.slow ?? false, ...(twin.endpoint.forbiddenOrigin ? { forbiddenOrigin: twin.endpoint.forbiddenOrigin } : {}) }));
     } finally {
       await target.close();
     }
@@ -219,7 +219,7 @@ export async function runSelfTest(options: SelfTestOptions = {}): Promise<SelfTe
     }
     let faulty: Map<string, CaseResult>;
     try {
-      faulty = await runCases(target, endpoint.catchers, { runs, seed, slow: endpoint.slow ?? false });
+      faulty = await runCases(target, endpoint.catchers, { runs, seed, slow: endpoint.slow ?? false, ...(endpoint.forbiddenOrigin ? { forbiddenOrigin: endpoint.forbiddenOrigin } : {}) });
     } finally {
       await target.close();
     }

@@ -42,6 +42,8 @@ export interface TargetInfo {
   versions: string[];
   /** Advertised limits, with the spec defaults for any the target does not advertise. */
   limits: Record<string, number>;
+  /** An Origin the target's allowlist refuses (--forbidden-origin): allowlists are not advertised. */
+  forbiddenOrigin?: string;
 }
 
 export interface HttpResponse {

@@ -40,6 +40,7 @@ Options:
   --timeout MS             per-case timeout in milliseconds (default ${DEFAULTS.timeoutMs}, with --slow ${DEFAULTS.slowTimeoutMs})
   --reporter R[=FILE]      pretty | json | junit | markdown, to stdout or FILE; repeatable
                            (default: pretty)
+  --forbidden-origin ORIGIN an Origin the target's allowlist refuses; enables the Origin case (PP-AUTH-009)
   --expected-failures FILE case ids expected to fail (JSON array or one id per line); they do
                            not fail the run, but an entry for a passing case does
   -h, --help               this help
@@ -72,6 +73,7 @@ export interface CliOptions {
   timeoutMs?: number;
   reporters: ReporterSpec[];
   expectedFailures?: string;
+  forbiddenOrigin?: string;
   help: boolean;
   version: boolean;
 }
@@ -105,6 +107,7 @@ export function parseCli(argv: string[]): CliOptions {
         timeout: { type: "string" },
         reporter: { type: "string", multiple: true },
         "expected-failures": { type: "string" },
+        "forbidden-origin": { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean" },
       },
@@ -144,9 +147,16 @@ export function parseCli(argv: string[]): CliOptions {
     timeoutMs: integer("--timeout", values.timeout, 1, 3_600_000, "a positive number of milliseconds"),
     reporters: reporters.length > 0 ? reporters : [{ name: "pretty" }],
     expectedFailures: values["expected-failures"],
+    forbiddenOrigin: forbiddenOrigin(values["forbidden-origin"]),
     help: values.help ?? false,
     version: values.version ?? false,
   };
+}
+
+function forbiddenOrigin(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^https?:\/\/[^/\s]+$/i.test(value)) throw new UsageError(`--forbidden-origin expects an Origin such as https://evil.example (scheme and host, no path), got '${value}'`);
+  return value;
 }
 
 function checkPath(path: string): string {
@@ -253,7 +263,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
       if (event.type === "start") runNotes.push(...event.notes);
       for (const [reporter] of reporters) reporter.onEvent?.(event);
     };
-    const report: Report = await runConformance({ target, only, skip: options.skip, strict: options.strict, slow: options.slow, runs, seed, path, timeoutMs: options.timeoutMs, onEvent });
+    const report: Report = await runConformance({ target, only, skip: options.skip, strict: options.strict, slow: options.slow, runs, seed, path, timeoutMs: options.timeoutMs, onEvent, ...(options.forbiddenOrigin ? { forbiddenOrigin: options.forbiddenOrigin } : {}) });
     const outcome = evaluate(report, baseline, ALL_CASES.map((c) => c.id));
 
     const replayFiles: Record<string, string> = {};

@@ -23,12 +23,10 @@ export const EXCLUSIONS: readonly Exclusion[] = [
   { requirement: "PP-SES-009", reason: `${CLIENT_ONLY}; the probe verifies the server's resume finished MAC in every resume case` },
   { requirement: "PP-TRN-011", reason: CLIENT_ONLY },
   { requirement: "PP-TRN-013", reason: CLIENT_ONLY },
-  { requirement: "PP-DLV-011", reason: `${CLIENT_ONLY}: only a responder advertises limits, so the bound applies to what a client sends; the probe never exceeds the target's retransmit_buffer` },
   { requirement: "PP-AUTH-008", reason: "logs are not observable over the wire; ERROR.message is checked for secrets instead (PP-ERR-008)" },
   { requirement: "PP-KS-003", reason: "erasing key material is not observable over the wire" },
   { requirement: "PP-KS-009", reason: "reaching seq 2^53-1 needs 2^53 records; the schema check of every inbound seq (at most 2^53-1) is all that is observable" },
   { requirement: "PP-SES-016", reason: "needs control of the target's lifecycle (a shutdown); the reference's own tests cover it" },
-  { requirement: "PP-AUTH-009", reason: "needs the target's Origin allowlist, which is deployment configuration that discovery does not advertise" },
   { requirement: "PP-LIM-008", reason: "configurability is a property of the server's deployment, not of its wire behaviour; the reference's own tests cover it" },
 ];
 

@@ -43,6 +43,8 @@ export interface RunOptions {
   timeoutMs?: number;
   /** How long a probe waits for one answer (ms). */
   stepTimeoutMs?: number;
+  /** An Origin the target's allowlist refuses, for the Origin case (PP-AUTH-009); optional. */
+  forbiddenOrigin?: string;
   /** Which traces the report keeps. */
   traces?: "failures" | "all" | "none";
   onEvent?: (event: RunEvent) => void;
@@ -198,6 +200,7 @@ export async function runConformance(options: RunOptions = {}): Promise<Report> 
   try {
     const targetUrl = options.target ?? embedded!.url;
     const target = await resolveTarget(targetUrl, seed, stepTimeoutMs);
+    if (options.forbiddenOrigin !== undefined) target.forbiddenOrigin = options.forbiddenOrigin;
     const validators = options.validators === undefined ? VALIDATORS : options.validators;
     const notes: string[] = [];
     if (!validators) notes.push("inbound messages are not schema-checked (validators disabled)");

@@ -178,6 +178,27 @@ export const authCases = suite("auth", "4.5 Tokens", [
     },
   },
   {
+    id: "origin-allowlist",
+    title: "A server refuses an upgrade whose Origin is not on its allowlist with HTTP 401, and accepts one without Origin",
+    requirements: ["PP-AUTH-009"],
+    level: "MUST",
+    async run(ctx) {
+      const forbidden = ctx.target.forbiddenOrigin ?? ctx.skip("no --forbidden-origin given: a target's Origin allowlist is not advertised");
+      for (const endpoint of ["peers", "events"] as const) {
+        if (endpoint === "events" && !ctx.target.capabilities.includes("events")) continue;
+        const expected = `HTTP 401 (AUTHENTICATION_FAILED) for an upgrade to /ws/v1/${endpoint} with Origin ${forbidden}`;
+        const attempt = await ctx.tryProbe({ endpoint, headers: { origin: forbidden } });
+        if (attempt instanceof ProbePeer) {
+          attempt.close();
+          ctx.fail(expected, "the upgrade succeeded");
+        } else ctx.check(attempt.refusedStatus === 401, expected, attempt.message);
+      }
+      // Non-browser clients send no Origin; the allowlist does not apply to them.
+      const plain = await ctx.session();
+      plain.close();
+    },
+  },
+  {
     id: "required",
     title: "A server that requires tokens refuses a peer or events upgrade without a valid token with HTTP 401",
     requirements: ["PP-AUTH-006", "PP-EVT-006"],

@@ -91,6 +91,33 @@ export const deliveryCases = suite("delivery", "9. Delivery", [
     },
   },
   {
+    id: "retransmit-bound",
+    title: "A server holds at most retransmit_buffer unacknowledged data records for a client, and answers the sender of the excess with BUFFER_OVERFLOW",
+    requirements: ["PP-DLV-011", "PP-DLV-013"],
+    level: "MUST",
+    async run(ctx) {
+      const bound = ctx.limits.retransmit_buffer ?? 1024;
+      const rate = ctx.limits.rate_limit_per_minute ?? 100;
+      const count = bound + 3;
+      if (bound > 2000) ctx.skip(`retransmit_buffer is ${bound}: too many records to send`);
+      if (rate !== 0 && rate < count) ctx.skip(`sending retransmit_buffer + 3 = ${count} messages needs rate_limit_per_minute >= ${count} (or 0); the target allows ${rate}`);
+      const alice = await ctx.session();
+      const bob = await ctx.session();
+      for (let i = 0; i < count; i++) alice.sendRecord("PEER_MESSAGE", { content: { i } }, { envelope: { recipient_id: bob.identity.entityId } });
+      // Bob never acknowledges: count what reaches him until the line goes quiet.
+      let received = 0;
+      for (;;) {
+        const item = await bob.next(Math.max(500, (ctx.limits.ack_delay_ms ?? 100) * 5));
+        if (!item) break;
+        if (item.kind === "message" && (item.envelope.type === "PEER_MESSAGE" || item.envelope.type === "CHUNKED_MESSAGE")) received++;
+        if (item.kind === "close") break;
+      }
+      ctx.check(received <= bound, `at most retransmit_buffer (${bound}) unacknowledged data records delivered to a client that does not acknowledge`, `${received} delivered`);
+      const error = await alice.expectMessage((m) => m.envelope.type === "ERROR", { describe: "ERROR BUFFER_OVERFLOW to the sender of the records beyond the bound (PP-DLV-013)", skip: (m) => m.envelope.type === "ACK" });
+      await alice.checkError(error, "BUFFER_OVERFLOW", { checkConnection: false });
+    },
+  },
+  {
     id: "sender-id-not-spoofable",
     title: "A server never delivers a routed record under a sender_id other than the sending session's entity",
     requirements: ["PP-DLV-006", "PP-AUTH-010"],

@@ -41,6 +41,7 @@ export const FAULT_DESCRIPTIONS = {
   "no-identity-binding": "lets a second identity key take over a bound entity id (PP-AUTH-011)",
   "token-not-required": "accepts connections without a token even when tokens are required (PP-AUTH-006)",
   "no-origin-check": "accepts any Origin (PP-AUTH-009)",
+  "unbounded-delivery-queue": "queues and sends data records to a peer beyond retransmit_buffer unacknowledged (PP-DLV-011)",
   "spoofable-sender": "routes with the sender_id the peer claims instead of its session's (PP-DLV-006)",
   "ignore-unexpected-mid-handshake": "silently ignores a message not allowed mid-handshake (a second or reflected handshake message, data before SESSION_CONFIRM) instead of INVALID_STATE (PP-HS-001, PP-HS-014)",
   "skip-confirm-hash-check": "does not compare SESSION_CONFIRM's handshake_hash with the transcript hash (PP-HS-009)",

@@ -276,7 +276,8 @@ export class PeerService {
     const entries: OutboundEntry[] = chunks
       ? chunks.map((chunk) => ({ message_id: `${message.message_id.slice(0, 100)}-c${chunk.sequence_number}`, type: "CHUNKED_MESSAGE", inner: chunk, sender_id: message.sender_id, ...(message.recipient_id !== undefined ? { recipient_id: message.recipient_id } : {}) }))
       : [message];
-    if (target.session.pendingCount + entries.length > this.limits.retransmit_buffer) {
+    // PP-DLV-011, PP-DLV-013: a client advertises no limits, so the server's own retransmit_buffer bounds what it holds for it.
+    if (target.session.pendingCount + entries.length > this.limits.retransmit_buffer && !this.config.faults.has("unbounded-delivery-queue")) {
       throw new ProtocolError("BUFFER_OVERFLOW", `the queue for ${target.peerId} is full (${this.limits.retransmit_buffer} records)`, message.message_id); // PP-DLV-013
     }
     target.session.queued.push(...entries);
