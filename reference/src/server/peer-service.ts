@@ -296,14 +296,21 @@ export class PeerService {
   }
 
   /** Coalesces acknowledgements: one cumulative ACK per turn of the event loop (PP-DLV-002). */
+  /**
+   * Coalesces acknowledgements (PP-DLV-002): one cumulative ACK at most every ack_delay_ms / 4
+   * (10 ms at most), so that a stream of one-at-a-time messages does not cost an ACK record each.
+   */
   private scheduleAck(serverSession: ServerSession): void {
     if (serverSession.ackPending || this.config.faults.has("never-ack")) return;
     serverSession.ackPending = true;
-    setImmediate(() => {
+    const send = () => {
       serverSession.ackPending = false;
       if (serverSession.ended || !serverSession.sink) return;
       this.sendControl(serverSession, "ACK", { ack: serverSession.session.lastRecvSeq });
-    });
+    };
+    const delay = Math.min(10, Math.floor(this.limits.ack_delay_ms / 4));
+    if (delay === 0) setImmediate(send);
+    else setTimeout(send, delay);
   }
 
   /** Periodic housekeeping: chunk timeouts (PP-CHK-010), resume windows, nonce cache. */
