@@ -18,6 +18,13 @@ export interface Envelope {
   signature?: string;
 }
 
+const MESSAGE_ID = /^[A-Za-z0-9_-]{8,128}$/;
+
+/** True for a well-formed message id (spec §5), e.g. before echoing one in related_message_id. */
+export function isMessageId(value: unknown): value is string {
+  return typeof value === "string" && MESSAGE_ID.test(value);
+}
+
 const MESSAGE_ID_PREFIX = toBase64Url(randomBytes(9));
 let messageCounter = 0;
 

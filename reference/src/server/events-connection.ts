@@ -1,7 +1,7 @@
 /** One WebSocket connection on `/ws/v1/events` (spec §15). */
 import type { RawData, WebSocket } from "ws";
 import { validateEnvelope } from "../../../schemas/src/index.ts";
-import { plaintextEnvelope, type Envelope } from "../envelope.ts";
+import { isMessageId, plaintextEnvelope, type Envelope } from "../envelope.ts";
 import { ProtocolError } from "../errors.ts";
 import type { EventsHub, Subscriber } from "./events-hub.ts";
 import type { PeerService } from "./peer-service.ts";
@@ -63,7 +63,7 @@ export class EventsConnection implements Subscriber {
       }
       const check = validateEnvelope("1.2", message, { strict: false });
       const relatedId = (message as { message_id?: unknown } | null)?.message_id;
-      if (!check.ok) throw new ProtocolError("INVALID_MESSAGE", `${check.path || "/"} ${check.error}`, typeof relatedId === "string" && /^[A-Za-z0-9_-]{8,128}$/.test(relatedId) ? relatedId : undefined); // PP-EVT-007
+      if (!check.ok) throw new ProtocolError("INVALID_MESSAGE", `${check.path || "/"} ${check.error}`, isMessageId(relatedId) ? relatedId : undefined); // PP-EVT-007
       const envelope = message as Envelope;
       if (envelope.type === "SUBSCRIBE") this.send(this.hub.subscribe(this, envelope));
       else if (envelope.type === "UNSUBSCRIBE") this.send(this.hub.unsubscribe(this, envelope));

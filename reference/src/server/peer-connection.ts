@@ -7,7 +7,7 @@
  *   await-resume ──SESSION_RESUME (READY)──> ready;  (EXPIRED | ERROR | NOT_FOUND) ──> start
  */
 import { validateEnvelope, validateInnerPayload } from "../../../schemas/src/index.ts";
-import { plaintextEnvelope, type Envelope, type Version } from "../envelope.ts";
+import { isMessageId, plaintextEnvelope, type Envelope, type Version } from "../envelope.ts";
 import { ProtocolError } from "../errors.ts";
 import type { ResponderHandshake } from "../handshake/responder.ts";
 import type { RecordEnvelope } from "../record.ts";
@@ -15,8 +15,6 @@ import type { PeerService } from "./peer-service.ts";
 import type { RecordSink, ServerSession } from "./server-session.ts";
 import type { TokenSubject } from "./tokens.ts";
 import type { Transport } from "../transport/transport.ts";
-
-const MESSAGE_ID = /^[A-Za-z0-9_-]{8,128}$/;
 
 type ConnectionState = "start" | "await-resume" | "handshaking" | "await-confirm" | "ready" | "closed";
 
@@ -118,7 +116,7 @@ export class PeerConnection implements RecordSink {
     }
     // related_message_id only when the offending message_id is itself well-formed (PP-ERR-006).
     const claimedId = (message as { message_id?: unknown } | null)?.message_id;
-    const relatedId = typeof claimedId === "string" && MESSAGE_ID.test(claimedId) ? claimedId : undefined;
+    const relatedId = isMessageId(claimedId) ? claimedId : undefined;
     const version = this.expectedVersion(message);
     const check = validateEnvelope(version, message, { strict: false });
     if (!check.ok) throw new ProtocolError("INVALID_MESSAGE", `${check.path || "/"} ${check.error}`, relatedId); // PP-ENV-007, PP-ENV-008
