@@ -46,7 +46,7 @@ export class HttpBinding {
   constructor(
     private readonly service: PeerService,
     private readonly tokens: TokenIssuer,
-    private readonly options: { requireToken: boolean; discovery: () => object },
+    private readonly options: { discovery: () => object },
   ) {}
 
   /** True when the request was for the HTTP binding (handled), false for a 404. */

@@ -6,7 +6,7 @@
  */
 import { splitMessage, type ChunkPayload } from "../chunking.ts";
 import type { Ed25519Identity } from "../crypto.ts";
-import { fromBase64Url, jcs, toBase64Url } from "../encoding.ts";
+import { toBase64Url } from "../encoding.ts";
 import { newMessageId, type Envelope, type Version } from "../envelope.ts";
 import { ProtocolError } from "../errors.ts";
 import { ResponderHandshake } from "../handshake/responder.ts";
@@ -331,14 +331,5 @@ export class PeerService {
       }
     }
     return errors;
-  }
-
-  /** Size check used by the HTTP binding and tests: the JCS size of a payload. */
-  static payloadBytes(payload: unknown): number {
-    return jcs(payload).length;
-  }
-
-  static decodeBinary(value: string): Buffer | null {
-    return fromBase64Url(value);
   }
 }

@@ -72,7 +72,7 @@ export class PeerServer {
     const hub = new EventsHub(serverId, faults.has("no-subscription-limit") ? Number.POSITIVE_INFINITY : this.limits.max_subscriptions);
     this.service = new PeerService({ serverId, identity: this.identity, limits: this.limits, capabilities, faults }, options.store ?? new MemoryStore(options.identityAllowlist), hub, metrics, log);
     this.tokens = new TokenIssuer(serverId, options.tokenLifetimeSeconds ?? 300, Date.now, faults.has("skip-token-signature-check"));
-    this.binding = new HttpBinding(this.service, this.tokens, { requireToken: options.requireToken ?? false, discovery: () => this.discovery() });
+    this.binding = new HttpBinding(this.service, this.tokens, { discovery: () => this.discovery() });
     const maxPayload = faults.has("no-frame-limit") ? this.limits.max_frame_bytes * 64 : this.limits.max_frame_bytes;
     const wsOptions = { noServer: true, maxPayload, perMessageDeflate: false, clientTracking: false }; // PP-LIM-001: ws closes 1009 past maxPayload
     this.peersWss = new WebSocketServer(wsOptions);
