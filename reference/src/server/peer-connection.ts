@@ -16,6 +16,8 @@ import type { RecordSink, ServerSession } from "./server-session.ts";
 import type { TokenSubject } from "./tokens.ts";
 import type { Transport } from "../transport/transport.ts";
 
+const FRAMES_PER_TURN = 32;
+
 type ConnectionState = "start" | "await-resume" | "handshaking" | "await-confirm" | "ready" | "closed";
 
 export class PeerConnection implements RecordSink {
@@ -91,8 +93,24 @@ export class PeerConnection implements RecordSink {
     if (this.serverSession) this.service.detach(this.serverSession, this);
   }
 
+  /**
+   * Fairness under load: Node reads a readable socket until it is drained, so one busy connection
+   * could hold the event loop for a long turn. After FRAMES_PER_TURN frames the connection pauses
+   * until the next turn, and the others (and timers) get their share.
+   */
+  private framesThisTurn = 0;
+
+  private countFrame(): void {
+    if (this.framesThisTurn++ === 0) setImmediate(() => (this.framesThisTurn = 0));
+    if (this.framesThisTurn === FRAMES_PER_TURN && this.transport.pause) {
+      this.transport.pause();
+      setImmediate(() => this.transport.resume?.());
+    }
+  }
+
   private onFrame(data: string | Buffer, isBinary: boolean): void {
     this.lastReceivedAt = this.service.now();
+    this.countFrame();
     if (this.state === "closed") return;
     try {
       this.handleFrame(data, isBinary);

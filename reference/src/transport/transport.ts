@@ -13,5 +13,8 @@ export interface Transport {
   /** Liveness signals below the protocol (WebSocket pongs); optional. */
   onPong?(handler: () => void): void;
   ping?(): void;
+  /** Stop and restart reading (flow control); optional. */
+  pause?(): void;
+  resume?(): void;
   readonly bufferedAmount: number;
 }

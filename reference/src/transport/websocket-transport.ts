@@ -49,6 +49,14 @@ export class WebSocketTransport implements Transport {
     this.ws.on("pong", handler);
   }
 
+  pause(): void {
+    this.ws.pause();
+  }
+
+  resume(): void {
+    this.ws.resume();
+  }
+
   ping(): void {
     if (this.ws.readyState === this.ws.OPEN) this.ws.ping();
   }
