@@ -160,12 +160,9 @@ export class PeerClient extends EventEmitter {
     const session = this.session;
     if (this.state !== "ready" || !session || !this.transport) return;
     const window = session.peerLimits?.retransmit_buffer ?? DEFAULT_LIMITS.retransmit_buffer;
-    while (session.queued.length > 0 && session.unacked.size < window) {
-      const entry = session.queued.shift() as OutboundEntry;
-      const fields: { recipient_id?: string; sender_id: string; message_id: string } = { sender_id: entry.sender_id, message_id: entry.message_id };
-      if (entry.recipient_id !== undefined) fields.recipient_id = entry.recipient_id;
+    for (const record of session.drainQueue(window)) {
       this.lastSentAt = Date.now();
-      this.transport.send(JSON.stringify(session.seal(entry.type, entry.inner, fields)));
+      this.transport.send(JSON.stringify(record));
     }
   }
 
@@ -288,7 +285,7 @@ export class PeerClient extends EventEmitter {
       const session = new Session(result, { now: Date.now, dedupeMemory: 4096, identity: this.identity });
       // Carry everything not yet acknowledged into the new session: nothing is lost (spec §8).
       const previous = this.session;
-      if (previous) session.queued.push(...[...previous.unacked.values()].map(({ seq: _seq, ...entry }) => entry), ...previous.queued);
+      if (previous) session.queued.push(...previous.takeUndelivered());
       session.queued.push(...this.preSession.splice(0));
       this.session = session;
       transport.send(JSON.stringify(session.seal("SESSION_CONFIRM", { handshake_hash: toBase64Url(result.keys.handshakeHash) }, { recipient_id: result.peerId })));

@@ -80,7 +80,7 @@ export class PeerService {
     const serverSession = new ServerSession(session, this.limits);
     const previous = this.store.sessionOf(result.peerId);
     if (previous) {
-      session.queued.push(...[...previous.session.unacked.values()].map(({ seq: _seq, ...entry }) => entry), ...previous.session.queued);
+      session.queued.push(...previous.session.takeUndelivered());
       this.end(previous, "replaced by a new session");
     }
     this.store.bindKey(result.peerId, result.peerIdentityKey); // PP-AUTH-010

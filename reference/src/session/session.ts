@@ -193,9 +193,7 @@ export class Session {
    */
   rekey(keys: SessionKeys, peerLastRxSeq: number): void {
     this.acknowledge(peerLastRxSeq);
-    const resend = [...this.unacked.values()].map(({ seq: _seq, ...entry }) => entry);
-    this.unacked.clear();
-    this.queued.unshift(...resend);
+    this.queued.push(...this.takeUndelivered());
     [this.sendKeys, this.recvKeys] = directionKeys(this.role, keys);
     this.resumptionSecret = retained(keys.resumptionSecret);
     this.handshakeHash = retained(keys.handshakeHash);
@@ -204,15 +202,22 @@ export class Session {
     this.windowSeen.clear();
   }
 
-  /** Seals every queued entry, in order, for sending now. */
-  drainQueue(): RecordEnvelope[] {
+  /** Seals queued entries, in order, while fewer than `window` data records are unacknowledged. */
+  drainQueue(window = Number.POSITIVE_INFINITY): RecordEnvelope[] {
     const records: RecordEnvelope[] = [];
-    while (this.queued.length > 0) {
+    while (this.queued.length > 0 && this.unacked.size < window) {
       const entry = this.queued.shift() as OutboundEntry;
       const fields: { recipient_id?: string; sender_id: string; message_id: string } = { sender_id: entry.sender_id, message_id: entry.message_id };
       if (entry.recipient_id !== undefined) fields.recipient_id = entry.recipient_id;
       records.push(this.seal(entry.type, entry.inner, fields));
     }
     return records;
+  }
+
+  /** Every data message not yet acknowledged, sent or not, in order; both buffers are emptied. */
+  takeUndelivered(): OutboundEntry[] {
+    const entries = [...this.unacked.values()].map(({ seq: _seq, ...entry }) => entry);
+    this.unacked.clear();
+    return [...entries, ...this.queued.splice(0)];
   }
 }
