@@ -65,11 +65,17 @@ export interface ProbeRequest extends Partial<Pick<ProbeOptions, "autoPong" | "s
   identityIndex?: number;
   /** Speak as this entity id with the probe's own key (e.g. to claim another entity's id). */
   entityId?: string;
+  /** Connect here instead of the target's /ws/v1/peers (e.g. through the runner's proxy). */
+  wsUrl?: string;
+  /** The probe's name in the trace (default `p<index>` when a case opens several). */
+  label?: string;
 }
 
-export interface PropertyOptions {
+export interface PropertyOptions<T = unknown> {
   /** Overrides --runs for a property whose runs are expensive. */
   numRuns?: number;
+  /** The counterexample as a person reads it (default: fast-check's rendering of the value). */
+  describe?: (value: T) => string;
 }
 
 export interface CaseContext {
@@ -84,13 +90,15 @@ export interface CaseContext {
   /** Opens a WebSocket to /ws/v1/peers with a fresh probe peer (not yet handshaken). */
   probe(request?: ProbeRequest): Promise<ProbePeer>;
   /** A probe speaking the HTTP binding of spec §4.3 (POST /peers/handshake, /peers/message, GET /peers/poll). */
-  httpProbe(request?: Pick<ProbeRequest, "identityIndex">): { probe: ProbePeer; http: HttpTransport };
+  httpProbe(request?: Pick<ProbeRequest, "identityIndex" | "label"> & { baseUrl?: string }): { probe: ProbePeer; http: HttpTransport };
   /** Like `probe`, but a refused upgrade is returned (with its HTTP status) instead of failing the case. */
   tryProbe(request?: ProbeRequest): Promise<ProbePeer | { refusedStatus: number | null; message: string }>;
   /** A probe with a completed handshake (READY). */
   session(request?: ProbeRequest): Promise<ProbePeer>;
   /** Runs a fast-check property with the run's seed, --runs and --path; a counterexample fails the case. */
-  property<T>(arbitrary: fc.Arbitrary<T>, predicate: (value: T) => Promise<void>, options?: PropertyOptions): Promise<void>;
+  property<T>(arbitrary: fc.Arbitrary<T>, predicate: (value: T) => Promise<void>, options?: PropertyOptions<T>): Promise<void>;
+  /** When replaying a counterexample of `fc.commands`: its replay hint, for the commands arbitrary (`replayPath`). */
+  readonly replayPath?: string;
   http(method: string, path: string, options?: { body?: string | Uint8Array; headers?: Record<string, string> }): Promise<HttpResponse>;
   fail(expected: string | string[], actual: string): never;
   /** Fails unless `condition` holds. */

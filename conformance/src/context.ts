@@ -17,8 +17,10 @@ export interface ContextSettings {
   runSeed: number;
   runs: number;
   slow: boolean;
-  /** fast-check replay path, when replaying one case. */
+  /** fast-check replay path, when replaying one case; `PATH~REPLAYPATH` for a commands property. */
   path?: string;
+  /** How many times a counterexample is re-run to tell reproducible from flaky (default 3). */
+  reproduce?: number;
   validators: Validators | null;
   stepTimeoutMs: number;
   /** When the case must be finished (epoch ms); properties stop shrinking before it. */
@@ -57,11 +59,15 @@ export class RunContext implements CaseContext {
   get validators(): Validators | null {
     return this.settings.validators;
   }
+  get replayPath(): string | undefined {
+    return this.settings.path?.split("~")[1] || undefined;
+  }
 
   async probe(request: ProbeRequest = {}): Promise<ProbePeer> {
     const index = request.identityIndex ?? this.probeCount;
     this.probeCount++;
-    const url = new URL(request.endpoint === "events" ? this.target.wsUrl.replace(/\/ws\/v1\/peers$/, "/ws/v1/events") : this.target.wsUrl);
+    const wsUrl = request.wsUrl ?? this.target.wsUrl;
+    const url = new URL(request.endpoint === "events" ? wsUrl.replace(/\/ws\/v1\/peers$/, "/ws/v1/events") : wsUrl);
     for (const [k, v] of Object.entries(request.query ?? {})) url.searchParams.set(k, v);
     let transport;
     try {
@@ -70,7 +76,7 @@ export class RunContext implements CaseContext {
       if (error instanceof TransportError) throw new CaseFailure([`a WebSocket upgrade at ${url.href}`], error.message);
       throw error;
     }
-    const label = this.probeCount > 1 || request.identityIndex !== undefined ? `p${index}` : undefined;
+    const label = request.label ?? (this.probeCount > 1 || request.identityIndex !== undefined ? `p${index}` : undefined);
     const identity = probeIdentity(this.settings.runSeed, this.caseDef.id, index);
     const probe = new ProbePeer(transport, {
       identity: request.entityId ? { ...identity, entityId: request.entityId } : identity,
@@ -87,11 +93,11 @@ export class RunContext implements CaseContext {
     return probe;
   }
 
-  httpProbe(request: Pick<ProbeRequest, "identityIndex"> = {}): { probe: ProbePeer; http: HttpTransport } {
+  httpProbe(request: Pick<ProbeRequest, "identityIndex" | "label"> & { baseUrl?: string } = {}): { probe: ProbePeer; http: HttpTransport } {
     const index = request.identityIndex ?? this.probeCount;
     this.probeCount++;
-    const label = `http${index}`;
-    const http = httpTransport(this.target.baseUrl, {
+    const label = request.label ?? `http${index}`;
+    const http = httpTransport(request.baseUrl ?? this.target.baseUrl, {
       timeoutMs: this.settings.stepTimeoutMs,
       onExchange: (e) => this.trace.add("in", `HTTP ${e.status} for ${e.method} ${e.path}${e.body !== undefined && !(typeof e.body === "object" && e.body !== null && "type" in e.body) ? `: ${e.text}` : ""}`, label),
     });
@@ -128,7 +134,7 @@ export class RunContext implements CaseContext {
     return probe;
   }
 
-  async property<T>(arbitrary: fc.Arbitrary<T>, predicate: (value: T) => Promise<void>, options: PropertyOptions = {}): Promise<void> {
+  async property<T>(arbitrary: fc.Arbitrary<T>, predicate: (value: T) => Promise<void>, options: PropertyOptions<T> = {}): Promise<void> {
     const runOnce = async (value: T): Promise<void> => {
       const openBefore = this.probes.length;
       const violationsBefore = this.violations.length;
@@ -141,6 +147,7 @@ export class RunContext implements CaseContext {
       }
     };
     const remaining = this.settings.deadline - Date.now();
+    const path = this.settings.path?.split("~")[0];
     const details = await fc.check(
       fc.asyncProperty(arbitrary, async (value) => {
         await runOnce(value);
@@ -148,27 +155,52 @@ export class RunContext implements CaseContext {
       {
         seed: this.seed,
         numRuns: options.numRuns ?? this.settings.runs,
-        ...(this.settings.path ? { path: this.settings.path } : {}),
-        interruptAfterTimeLimit: Math.max(1000, remaining - 2000),
+        ...(path ? { path } : {}),
+        // Time is kept back to re-run the counterexample (below).
+        interruptAfterTimeLimit: Math.max(1000, remaining - Math.min(8000, Math.max(2000, remaining * 0.25))),
         markInterruptAsFailure: false,
       },
     );
     if (!details.failed || details.counterexample === null) return;
     const counterexample = details.counterexample[0] as T;
-    // Re-run the counterexample alone so that the trace and violations shown are its own.
-    this.trace.entries.length = 0;
-    this.violations.length = 0;
-    this.trace.add("out", `<replaying counterexample ${truncateFrame(fc.stringify(counterexample), 500)}>`);
-    let failure: CaseFailure;
-    try {
-      await runOnce(counterexample);
+    const rendered = fc.stringify(counterexample);
+    // fast-check's commands shrink by what ran; their replay needs this hint beside seed and path.
+    const replayPath = /\/\*replayPath="([^"]*)"\*\//.exec(rendered)?.[1];
+    // Re-run the counterexample alone, K times: the trace and violations shown are its own, and a
+    // failure that does not come back is reported as flaky (never as a pass).
+    const times = Math.max(1, this.settings.reproduce ?? 3);
+    let reproduced = 0;
+    let attempts = 0;
+    let failure: CaseFailure | null = null;
+    let failingTrace: typeof this.trace.entries = [];
+    let failingViolations: string[] = [];
+    for (; attempts < times && (attempts === 0 || Date.now() < this.settings.deadline - 2000); attempts++) {
+      this.trace.entries.length = 0;
+      this.violations.length = 0;
+      this.trace.add("out", `<re-run ${attempts + 1} of ${times} of the counterexample ${truncateFrame(rendered, 500)}>`);
+      try {
+        await runOnce(counterexample);
+      } catch (error) {
+        reproduced++;
+        failure = error instanceof CaseFailure ? error : new CaseFailure(["the property holds"], error instanceof Error ? error.message : String(error));
+        failingTrace = [...this.trace.entries];
+        failingViolations = [...this.violations];
+      }
+    }
+    if (failure) {
+      this.trace.entries.splice(0, this.trace.entries.length, ...failingTrace);
+      this.violations.splice(0, this.violations.length, ...failingViolations);
+    }
+    const describe = options.describe ? options.describe(counterexample) : rendered;
+    if (!failure) {
       const error = details.errorInstance;
       failure = error instanceof CaseFailure ? error : new CaseFailure(["the property holds"], String(error));
-      this.notes.push("the counterexample passed when re-run alone: the target's behaviour depends on earlier traffic or timing");
-    } catch (error) {
-      failure = error instanceof CaseFailure ? error : new CaseFailure(["the property holds"], error instanceof Error ? error.message : String(error));
+      this.notes.push(`flaky: the counterexample failed during the search but passed ${attempts} of ${attempts} re-runs alone; the outcome depends on timing (the target's scheduling, ACK delays, where a cut falls) or on earlier traffic`);
     }
-    throw new PropertyFailure(failure, fc.stringify(counterexample), this.settings.runSeed, details.counterexamplePath ?? "");
+    const verdictNote = reproduced === 0 ? `flaky: reproduced 0 of ${attempts}` : `reproduced ${reproduced} of ${attempts}`;
+    const fullPath = `${details.counterexamplePath ?? ""}${replayPath ? `~${replayPath}` : ""}`;
+    const marked = new CaseFailure(failure.expected, failure.actual, `${failure.message} [${verdictNote}]`);
+    throw new PropertyFailure(marked, describe, this.settings.runSeed, fullPath);
   }
 
   async http(method: string, path: string, options: { body?: string | Uint8Array; headers?: Record<string, string> } = {}): Promise<HttpResponse> {

@@ -58,6 +58,14 @@ export type RunEvent =
   | { type: "case-end"; index: number; total: number; result: CaseResult; notes: string[] }
   | { type: "end"; report: Report };
 
+/**
+ * The limits the embedded reference runs with: small buffers and chunks, so that generated
+ * scenarios reach every bound within the default budget (a burst past retransmit_buffer, a message
+ * of a few chunks, a cut inside a chunk burst). The cases read the limits the target advertises,
+ * so any server can be tested the same way when started with small limits.
+ */
+export const EMBEDDED_LIMITS: Readonly<Record<string, number>> = { retransmit_buffer: 16, max_chunk_bytes: 16_384 };
+
 /** Defaults; --slow raises the per-case timeout so that cases can wait for protocol timers. */
 export const DEFAULTS = { runs: 25, timeoutMs: 30_000, slowTimeoutMs: 180_000, stepTimeoutMs: 3000 } as const;
 
@@ -196,7 +204,7 @@ export async function runConformance(options: RunOptions = {}): Promise<Report> 
   const stepTimeoutMs = options.stepTimeoutMs ?? DEFAULTS.stepTimeoutMs;
   const startedAt = new Date();
 
-  const embedded = options.target ? null : await startEmbedded(options.embedded);
+  const embedded = options.target ? null : await startEmbedded({ ...options.embedded, limits: { ...EMBEDDED_LIMITS, ...options.embedded?.limits } });
   try {
     const targetUrl = options.target ?? embedded!.url;
     const target = await resolveTarget(targetUrl, seed, stepTimeoutMs);

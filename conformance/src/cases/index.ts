@@ -15,6 +15,7 @@ import { limitCases } from "./limits.ts";
 import { recordCases } from "./records.ts";
 import { replayCases } from "./replay.ts";
 import { resumeCases } from "./resume.ts";
+import { scenarioCases } from "./scenarios.ts";
 import { tlsCases } from "./tls.ts";
 import { versioningCases } from "./versioning.ts";
 import { websocketCases } from "./websocket.ts";
@@ -33,6 +34,7 @@ export const ALL_CASES: readonly Case[] = [
   ...resumeCases,
   ...deliveryCases,
   ...chunkingCases,
+  ...scenarioCases,
   ...capabilityCases,
   ...errorCases,
   ...limitCases,

@@ -788,7 +788,7 @@ export class ProbePeer {
     const sessionId = options.sessionId ?? ticket.sessionId;
     const envelope = this.plaintextEnvelope(
       "SESSION_RESUME",
-      { session_id: sessionId, ephemeral_key: b64u(x25519PublicKey(ephemeralPrivate)), last_rx_seq: Math.max(0, options.lastRxSeq ?? ticket.lastRxSeq) },
+      { session_id: sessionId, ephemeral_key: b64u(x25519PublicKey(ephemeralPrivate)), last_rx_seq: options.lastRxSeq ?? ticket.lastRxSeq },
       { sessionId, nonce: options.nonce },
     );
     const sym = initialResumeState(ticket.resumptionSecret);
