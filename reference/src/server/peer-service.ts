@@ -142,7 +142,7 @@ export class PeerService {
     if (!resume.nonce || (serverSession.resumeNonces.has(resume.nonce) && !this.config.faults.has("accept-replayed-resume-nonce"))) return refuse("ERROR", new ProtocolError("REPLAY_DETECTED", "resume nonce already used", resume.message_id)); // PP-RPL-006; the fault (self-test only) skips it
     let accepted;
     try {
-      accepted = acceptResume(serverSession.session.resumptionSecret, resume, { serverId: this.config.serverId, now, lastRxSeq: serverSession.session.lastRecvSeq, skipBinderCheck: this.config.faults.has("resume-accept-any-binder") });
+      accepted = acceptResume(serverSession.session.resumptionSecret, resume, { serverId: this.config.serverId, now, lastRxSeq: serverSession.session.acknowledgeableSeq, skipBinderCheck: this.config.faults.has("resume-accept-any-binder") });
     } catch (error) {
       if (error instanceof ProtocolError) return refuse("ERROR", error); // PP-SES-003, PP-SES-017: the session is untouched
       throw error;
@@ -152,7 +152,6 @@ export class PeerService {
     if (this.config.faults.has("resume-forgets-unacknowledged")) serverSession.session.acknowledge(Number.MAX_SAFE_INTEGER); // fault (self-test only): breaks PP-SES-010
     serverSession.session.rekey(accepted.keys, this.config.faults.has("resend-acknowledged") ? -1 : accepted.peerLastRxSeq);
     if (this.config.faults.has("resume-keeps-secret")) serverSession.session.resumptionSecret = usedSecret;
-    serverSession.reassembler.expire(Number.POSITIVE_INFINITY);
     serverSession.ready = true;
     this.metrics.resumes.labels("READY").inc();
     this.log.info({ entity: serverSession.peerId, resent: serverSession.session.queued.length }, "session resumed");
@@ -233,17 +232,36 @@ export class PeerService {
       throw new ProtocolError("RATE_LIMIT_EXCEEDED", `more than ${this.limits.rate_limit_per_minute} data messages in 60 s; discarded`, record.message_id); // PP-LIM-003
     }
     this.scheduleAck(serverSession); // PP-DLV-002, PP-DLV-004: duplicates are acknowledged too
-    if (!session.firstDelivery(session.peerId, record.message_id) && !this.config.faults.has("no-dedupe")) return; // PP-DLV-003
+    const dedupe = !this.config.faults.has("no-dedupe"); // the fault (self-test only) breaks PP-DLV-003
     if (record.type === "CHUNKED_MESSAGE") {
-      const whole = serverSession.reassembler.add(inner as ChunkPayload, this.now(), this.config.faults.chunkFaults());
+      // A chunked message is one data message whose message_id is its chunk_id (spec §10): a chunk of
+      // a message already delivered is a duplicate; a repeated chunk of one in progress is the
+      // reassembler's (PP-CHK-008). Reassembly survives a resume: those chunks were acknowledged.
+      const chunk = inner as ChunkPayload;
+      if (dedupe && session.delivered(session.peerId, chunk.chunk_id)) return;
+      const whole = serverSession.reassembler.add(chunk, this.now(), this.config.faults.chunkFaults());
       if (!whole) return;
-      if (!session.firstDelivery(session.peerId, whole.message_id)) return;
-      this.route(serverSession, { message_id: whole.message_id, type: whole.type, inner: whole.payload, sender_id: session.peerId, ...(record.recipient_id !== undefined ? { recipient_id: record.recipient_id } : {}) });
+      this.routeOnce(serverSession, record, { message_id: whole.message_id, type: whole.type, inner: whole.payload, sender_id: session.peerId, ...(record.recipient_id !== undefined ? { recipient_id: record.recipient_id } : {}) });
       return;
     }
+    if (dedupe && session.delivered(session.peerId, record.message_id)) return; // PP-DLV-003
     const senderId = this.config.faults.has("spoofable-sender") ? record.sender_id : session.peerId; // PP-DLV-006: the session says who sent it
     const messageId = this.config.faults.has("route-new-message-id") ? toBase64Url(crypto.getRandomValues(new Uint8Array(12))) : record.message_id; // the fault (self-test only) breaks PP-DLV-012
-    this.route(serverSession, { message_id: messageId, type: record.type, inner, sender_id: senderId, ...(record.recipient_id !== undefined ? { recipient_id: record.recipient_id } : {}) });
+    this.routeOnce(serverSession, record, { message_id: messageId, type: record.type, inner, sender_id: senderId, ...(record.recipient_id !== undefined ? { recipient_id: record.recipient_id } : {}) });
+  }
+
+  /**
+   * Routes a whole message and remembers it as delivered. A message refused because a queue is
+   * full is neither remembered nor acknowledged, so the sender's re-send gets through (PP-DLV-013).
+   */
+  private routeOnce(from: ServerSession, record: RecordEnvelope, message: OutboundEntry): void {
+    try {
+      this.route(from, message);
+    } catch (error) {
+      if (error instanceof ProtocolError && error.code === "BUFFER_OVERFLOW") from.session.refuse(record.seq);
+      throw error;
+    }
+    from.session.markDelivered(from.session.peerId, message.message_id);
   }
 
   /** Routes a whole data message from a session's peer (PP-DLV-006..009, PP-EVT-003). */
@@ -269,8 +287,11 @@ export class PeerService {
     this.deliver(target, message);
   }
 
-  /** Queues or sends a data message to a session, chunking it for the wire (PP-CHK-001, PP-CHK-013). */
-  deliver(target: ServerSession, message: OutboundEntry): void {
+  /**
+   * Queues or sends a data message to a session, chunking it for the wire (PP-CHK-001, PP-CHK-013).
+   * A full queue is BUFFER_OVERFLOW naming `causeId`, the message that caused this one (PP-ERR-006).
+   */
+  deliver(target: ServerSession, message: OutboundEntry, causeId = message.message_id): void {
     const chunkBytes = this.config.faults.has("chunk-small-messages") ? Math.floor(this.limits.max_chunk_bytes / 2) : this.limits.max_chunk_bytes; // the fault (self-test only) breaks PP-CHK-014
     const chunks = this.config.faults.has("no-outbound-chunking") ? null : splitMessage({ message_id: message.message_id, type: message.type, payload: message.inner }, chunkBytes); // the fault (self-test only) breaks PP-CHK-001
     const entries: OutboundEntry[] = chunks
@@ -278,7 +299,7 @@ export class PeerService {
       : [message];
     // PP-DLV-011, PP-DLV-013: a client advertises no limits, so the server's own retransmit_buffer bounds what it holds for it.
     if (target.session.pendingCount + entries.length > this.limits.retransmit_buffer && !this.config.faults.has("unbounded-delivery-queue")) {
-      throw new ProtocolError("BUFFER_OVERFLOW", `the queue for ${target.peerId} is full (${this.limits.retransmit_buffer} records)`, message.message_id); // PP-DLV-013
+      throw new ProtocolError("BUFFER_OVERFLOW", `the queue for ${target.peerId} is full (${this.limits.retransmit_buffer} records)`, causeId); // PP-DLV-013
     }
     target.session.queued.push(...entries);
     this.flush(target);
@@ -292,10 +313,9 @@ export class PeerService {
       request.action === "echo"
         ? { task_id: request.task_id, status: "ok", result: this.config.faults.has("echo-corrupts") ? { corrupted: true } : (request.params ?? null) }
         : { task_id: request.task_id, status: "error", error: `unknown action ${request.action}; this server serves "echo"` };
-    this.deliver(from, { message_id: newMessageId(), type: "TASK_RESPONSE", inner: response, sender_id: this.config.serverId, recipient_id: from.peerId });
+    this.deliver(from, { message_id: newMessageId(), type: "TASK_RESPONSE", inner: response, sender_id: this.config.serverId, recipient_id: from.peerId }, message.message_id);
   }
 
-  /** Coalesces acknowledgements: one cumulative ACK per turn of the event loop (PP-DLV-002). */
   /**
    * Coalesces acknowledgements (PP-DLV-002): one cumulative ACK at most every ack_delay_ms / 4
    * (10 ms at most), so that a stream of one-at-a-time messages does not cost an ACK record each.
@@ -305,8 +325,10 @@ export class PeerService {
     serverSession.ackPending = true;
     const send = () => {
       serverSession.ackPending = false;
-      if (serverSession.ended || !serverSession.sink) return;
-      this.sendControl(serverSession, "ACK", { ack: serverSession.session.lastRecvSeq });
+      // A resume may have restarted the numbering since the ACK was scheduled: nothing to acknowledge yet.
+      const ack = serverSession.session.acknowledgeableSeq;
+      if (serverSession.ended || !serverSession.sink || ack < 0) return;
+      this.sendControl(serverSession, "ACK", { ack });
     };
     const delay = Math.min(10, Math.floor(this.limits.ack_delay_ms / 4));
     if (delay === 0) setImmediate(send);

@@ -68,6 +68,8 @@ export class Session {
   private recvKeys: DirectionKeys;
   private readonly seen = new Map<string, true>();
   private readonly windowSeen = new Set<number>();
+  /** The first seq of this key epoch that was refused after it authenticated, if any. */
+  private refusedFrom: number | null = null;
   private readonly signRecords: boolean;
 
   constructor(
@@ -177,13 +179,35 @@ export class Session {
     return released;
   }
 
-  /** True the first time a (sender, message_id) pair is seen (PP-DLV-003). */
-  firstDelivery(senderId: string, messageId: string): boolean {
-    const key = `${senderId}\u0000${messageId}`;
-    if (this.seen.has(key)) return false;
-    this.seen.set(key, true);
+  /** True once a data message from this sender with this message_id was delivered (PP-DLV-003). */
+  delivered(senderId: string, messageId: string): boolean {
+    return this.seen.has(`${senderId}\u0000${messageId}`);
+  }
+
+  /**
+   * Remembers a delivered data message, over at least the last `dedupeMemory` of them (PP-DLV-003).
+   * Only a message that was delivered (routed or served) is remembered: one the server refused
+   * must be accepted when the sender sends it again (PP-DLV-013).
+   */
+  markDelivered(senderId: string, messageId: string): void {
+    this.seen.set(`${senderId}\u0000${messageId}`, true);
     if (this.seen.size > this.options.dedupeMemory) this.seen.delete(this.seen.keys().next().value as string);
-    return true;
+  }
+
+  /**
+   * A record that authenticated but was refused (BUFFER_OVERFLOW): it is not acknowledged, by ACK
+   * or by the resume's last_rx_seq, so that it stays in the sender's retransmit buffer (PP-DLV-013).
+   */
+  refuse(seq: number): void {
+    this.refusedFrom = this.refusedFrom === null ? seq : Math.min(this.refusedFrom, seq);
+  }
+
+  /**
+   * What a cumulative ACK and a resume's last_rx_seq report (spec §8, §9): the last seq received,
+   * or the one before the first refused record of this key epoch.
+   */
+  get acknowledgeableSeq(): number {
+    return this.refusedFrom === null ? this.lastRecvSeq : Math.min(this.lastRecvSeq, this.refusedFrom - 1);
   }
 
   /**
@@ -199,6 +223,7 @@ export class Session {
     this.handshakeHash = retained(keys.handshakeHash);
     this.nextSendSeq = 0;
     this.lastRecvSeq = -1;
+    this.refusedFrom = null;
     this.windowSeen.clear();
   }
 
