@@ -57,26 +57,26 @@ const proxy = (name: ProxyFaultName, description: string, catchers: string[], em
 export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
   // §3 Versioning.
   ref("v11-on-websocket", "accepts a v1.1 handshake on the WebSocket endpoint (PP-VER-009)", ["versioning.v11-refused-on-websocket", "versioning.only-11-offered", "versioning.11-preferred-on-websocket"]),
-  ref("accept-any-record-version", "accepts a session record whose version differs from the selected one (PP-VER-007)", ["versioning.session-version-mismatch"]),
+  ref("accept-any-record-version", "accepts a session record whose version differs from the selected one (PP-VER-007)", ["versioning.session-version-mismatch", "errors.mapping-property"]),
   proxy("select-v11", 'selects "1.1" in HANDSHAKE_INIT_ACK on the WebSocket, whatever was offered (PP-VER-003, PP-VER-009)', ["versioning.selects-offered", "versioning.11-preferred-on-websocket"]),
   proxy("truncate-offered-versions", "its transcript covers only the first offered version, not HANDSHAKE_INIT as received: a downgrade goes unnoticed (PP-KS-001)", ["versioning.downgrade-detected"]),
 
   // §4.1 WebSocket.
-  ref("close-on-invalid-json", "closes the connection after INVALID_MESSAGE (PP-TRN-002, PP-ERR-004)", ["websocket.not-json", "websocket.not-json-in-session", "websocket.not-an-object", "websocket.binary-frame"]),
-  proxy("close-code-1000", "closes with 1000 whatever the error (PP-ERR-003; 1007 for invalid UTF-8)", ["websocket.invalid-utf8", "records.tampered-ciphertext", "handshake.unexpected-first-message"]),
+  ref("close-on-invalid-json", "closes the connection after INVALID_MESSAGE (PP-TRN-002, PP-ERR-004)", ["websocket.not-json", "websocket.not-json-in-session", "websocket.not-an-object", "websocket.binary-frame", "errors.mapping-property"]),
+  proxy("close-code-1000", "closes with 1000 whatever the error (PP-ERR-003; 1007 for invalid UTF-8)", ["websocket.invalid-utf8", "records.tampered-ciphertext", "handshake.unexpected-first-message", "errors.mapping-property"]),
 
   // §4.4 Discovery.
   proxy("discovery-401", "requires a token for the discovery document (PP-TRN-014)", ["discovery.served-without-token"]),
   proxy("discovery-missing-transports", "serves a discovery document without transports (PP-TRN-014)", ["discovery.schema"]),
   proxy("discovery-wrong-identity-key", "advertises an identity_key it does not use (PP-TRN-016)", ["discovery.identity-key"]),
-  ref("discovery-wrong-limits", "advertises limits in discovery that differ from those it enforces (PP-TRN-015)", ["discovery.limits-match-handshake", "limits.frame-at-limit", "limits.rate-limit"]),
+  ref("discovery-wrong-limits", "advertises limits in discovery that differ from those it enforces (PP-TRN-015)", ["discovery.limits-match-handshake", "limits.frame-at-limit", "limits.rate-limit", "errors.mapping-property"]),
 
   // §4.3 HTTP binding.
   ref("echo-corrupts", "answers the echo task with a different result (PP-DLV-009)", ["delivery.echo", "http.handshake-and-records"]),
   proxy("http-refuse-v11", "does not speak v1.1 over the HTTP binding (PP-VER-005)", ["http.v11-handshake"]),
   proxy("http-last-handshake-wins", "correlates an HTTP CHALLENGE_RESPONSE with the latest handshake instead of its session_id (PP-TRN-009)", ["http.handshake-correlation"]),
   proxy("poll-reversed", "returns polled records in decreasing seq order (PP-TRN-010)", ["http.poll-until-acknowledged"]),
-  proxy("http-error-status-400", "answers every failed HTTP request with 400 instead of the registry's status (PP-ERR-005, PP-LIM-002)", ["http.error-statuses", "http.body-too-large", "http.replay-window"]),
+  proxy("http-error-status-400", "answers every failed HTTP request with 400 instead of the registry's status (PP-ERR-005, PP-LIM-002)", ["http.error-statuses", "http.body-too-large", "http.replay-window", "errors.mapping-property"]),
 
   // §4.5, §4.6 Tokens and identity binding.
   proxy("auth-challenge-repeated", "issues the same token challenge again (PP-AUTH-001)", ["auth.challenge"]),
@@ -98,8 +98,8 @@ export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
   proxy("add-unknown-member", "adds an unknown member to its plaintext envelopes (PP-ENV-001)", ["envelope.emitted-envelopes-follow-schema"]),
   proxy("strip-nonce", "sends plaintext envelopes without a nonce (PP-ENV-010)", ["envelope.emitted-envelopes-follow-schema", "handshake.fresh-ephemeral-and-challenge"]),
   proxy("duplicate-records", "sends every data record twice, with the same message_id (PP-ENV-006, PP-KS-005)", ["envelope.message-ids-unique", "records.numbered-from-zero"]),
-  proxy("strip-related-message-id", "does not name the offending message in related_message_id (PP-ENV-007, PP-ERR-006)", ["envelope.schema-violations", "errors.related-message-id"]),
-  proxy("canonicalize-base64url", "accepts binary values that are not canonical base64url (PP-ENV-004)", ["envelope.non-canonical-base64url"]),
+  proxy("strip-related-message-id", "does not name the offending message in related_message_id (PP-ENV-007, PP-ERR-006)", ["envelope.schema-violations", "errors.related-message-id", "errors.mapping-property"]),
+  proxy("canonicalize-base64url", "accepts binary values that are not canonical base64url (PP-ENV-004)", ["envelope.non-canonical-base64url", "errors.mapping-property"]),
   proxy("swallow-errors", "ignores bad input silently: no ERROR, no close (PP-ENV-008, PP-KS-010, PP-KS-012, PP-TRN-019, PP-CHK-010, PP-EVT-007)", [
     "envelope.unknown-type",
     "envelope.inner-schema-violation",
@@ -108,6 +108,7 @@ export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
     "resume.query-alone-grants-nothing",
     "events.bad-channel-name",
     "chunking.incomplete-timeout",
+    "errors.mapping-property",
   ], { limits: { chunk_timeout_ms: 1000 } }),
   proxy("strip-unknown-members", "drops unknown members before hashing the handshake, instead of absorbing them (PP-VER-001, PP-KS-001)", ["envelope.unknown-members-ignored"]),
   ref("transcript-not-jcs", "hashes HANDSHAKE_INIT in arrival member order instead of its JCS form (PP-ENV-009)", ["envelope.member-order-and-whitespace"]),
@@ -117,12 +118,12 @@ export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
   proxy("corrupt-responder-signature", "sends a responder signature that does not verify (PP-HS-007, PP-HS-016)", ["handshake.complete"]),
   ref("reuse-session-id", "assigns the same session_id to every handshake (PP-HS-012)", ["handshake.session-id"]),
   proxy("reuse-handshake-values", "reuses its ephemeral key and challenge, and misses an initiator that reflects the ephemeral (PP-HS-003, PP-HS-005)", ["handshake.fresh-ephemeral-and-challenge", "handshake.reflected-ephemeral"]),
-  ref("ignore-unexpected-messages", "silently ignores a first message other than HANDSHAKE_INIT or SESSION_RESUME (PP-HS-001)", ["handshake.unexpected-first-message"]),
-  ref("ignore-unexpected-mid-handshake", "silently ignores a second, reflected or early message mid-handshake instead of INVALID_STATE (PP-HS-001, PP-HS-014)", ["handshake.init-twice", "handshake.reflected-init-ack", "handshake.reflected-established", "handshake.data-before-confirm"]),
+  ref("ignore-unexpected-messages", "silently ignores a first message other than HANDSHAKE_INIT or SESSION_RESUME (PP-HS-001)", ["handshake.unexpected-first-message", "errors.mapping-property"]),
+  ref("ignore-unexpected-mid-handshake", "silently ignores a second, reflected or early message mid-handshake instead of INVALID_STATE (PP-HS-001, PP-HS-014)", ["handshake.init-twice", "handshake.reflected-init-ack", "handshake.reflected-established", "handshake.data-before-confirm", "errors.mapping-property"]),
   ref("skip-finished-check", "does not verify the initiator's Finished MAC (PP-HS-008)", ["handshake.wrong-finished"]),
   ref("skip-signature-check", "does not verify the initiator's signature (PP-HS-007)", ["handshake.wrong-signature", "handshake.signature-label", "handshake.signature-by-other-key", "keys.small-order-signature-r"]),
   ref("skip-confirm-hash-check", "sends READY for a SESSION_CONFIRM with a wrong handshake_hash (PP-HS-009)", ["handshake.wrong-confirm-hash"]),
-  ref("wrong-close-codes", "closes with 1008 instead of the registry's close code (PP-ERR-003)", ["errors.registry-values", "handshake.confirm-does-not-decrypt", "records.tampered-ciphertext", "records.tampered-aad", "records.wrong-direction-key", "records.wrong-nonce"]),
+  ref("wrong-close-codes", "closes with 1008 instead of the registry's close code (PP-ERR-003)", ["errors.registry-values", "handshake.confirm-does-not-decrypt", "records.tampered-ciphertext", "records.tampered-aad", "records.wrong-direction-key", "records.wrong-nonce", "errors.mapping-property"]),
   ref("no-handshake-timeout", "never times out a handshake (PP-HS-011)", ["handshake.timeout"], { limits: { handshake_timeout_ms: 1000 } }),
 
   // §7.4 Key and signature validation.
@@ -171,11 +172,11 @@ export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
 
   // §12 Errors.
   ref("answer-errors", "answers an ERROR record with an ERROR (PP-ERR-007)", ["errors.no-error-for-error"]),
-  proxy("wrong-retryable", "sends ERROR with the opposite of the registry's retryable (PP-ERR-002)", ["errors.registry-values", "envelope.schema-violations"]),
+  proxy("wrong-retryable", "sends ERROR with the opposite of the registry's retryable (PP-ERR-002)", ["errors.registry-values", "envelope.schema-violations", "errors.mapping-property"]),
   proxy("error-closes-all", "one connection's error closes its other connections (PP-ERR-009)", ["errors.other-connections-unharmed"]),
 
   // §13 Limits.
-  ref("no-frame-limit", "reads frames far beyond max_frame_bytes (PP-LIM-001)", ["limits.frame-too-large"]),
+  ref("no-frame-limit", "reads frames far beyond max_frame_bytes (PP-LIM-001)", ["limits.frame-too-large", "errors.mapping-property"]),
   ref("no-rate-limit", "applies no rate limit (PP-LIM-003)", ["limits.rate-limit"]),
   proxy("drop-pings", "sends no heartbeat ping (PP-LIM-004)", ["limits.heartbeat-ping"], { limits: HEARTBEAT }, true),
   ref("no-heartbeat-timeout", "never closes a silent connection (PP-LIM-005)", ["limits.heartbeat-timeout"], { limits: HEARTBEAT }, true),
@@ -184,10 +185,10 @@ export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
 
   // §14 Replay protection.
   ref("accept-replayed-init", "accepts a HANDSHAKE_INIT nonce twice (PP-RPL-002)", ["replay.init-nonce-reused"]),
-  ref("accept-stale-timestamp", "accepts a HANDSHAKE_INIT outside the clock-skew window (PP-RPL-001)", ["replay.init-timestamp-skew"]),
+  ref("accept-stale-timestamp", "accepts a HANDSHAKE_INIT outside the clock-skew window (PP-RPL-001)", ["replay.init-timestamp-skew", "errors.mapping-property"]),
   proxy("discovery-inflated-skew", "advertises a clock-skew window ten times the one it enforces (PP-RPL-001, PP-TRN-015)", ["replay.init-timestamp-within-skew"]),
-  ref("accept-replayed-record", "accepts a record whose seq was already received (PP-RPL-003)", ["replay.record-replayed", "replay.record-seq-not-greater"]),
-  ref("accept-seq-gap", "accepts a record that skips a seq (PP-RPL-004)", ["replay.record-seq-gap"]),
+  ref("accept-replayed-record", "accepts a record whose seq was already received (PP-RPL-003)", ["replay.record-replayed", "replay.record-seq-not-greater", "errors.mapping-property"]),
+  ref("accept-seq-gap", "accepts a record that skips a seq (PP-RPL-004)", ["replay.record-seq-gap", "errors.mapping-property"]),
   ref("nonce-cache-per-identity", "refuses a second handshake from one identity: its replay cache is keyed by identity, not nonce (PP-RPL-002)", ["replay.init-nonce-fresh-per-connection"]),
 
   // §15 Events.
