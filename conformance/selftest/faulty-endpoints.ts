@@ -56,14 +56,14 @@ const proxy = (name: ProxyFaultName, description: string, catchers: string[], em
 
 export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
   // §3 Versioning.
-  ref("v11-on-websocket", "accepts a v1.1 handshake on the WebSocket endpoint (PP-VER-009)", ["versioning.v11-refused-on-websocket", "versioning.only-11-offered", "versioning.11-preferred-on-websocket"]),
+  ref("v11-on-websocket", "accepts a v1.1 handshake on the WebSocket endpoint (PP-VER-009)", ["versioning.v11-refused-on-websocket", "versioning.only-11-offered", "versioning.11-preferred-on-websocket", "handshake.sequence-property"]),
   ref("accept-any-record-version", "accepts a session record whose version differs from the selected one (PP-VER-007)", ["versioning.session-version-mismatch", "errors.mapping-property"]),
-  proxy("select-v11", 'selects "1.1" in HANDSHAKE_INIT_ACK on the WebSocket, whatever was offered (PP-VER-003, PP-VER-009)', ["versioning.selects-offered", "versioning.11-preferred-on-websocket"]),
-  proxy("truncate-offered-versions", "its transcript covers only the first offered version, not HANDSHAKE_INIT as received: a downgrade goes unnoticed (PP-KS-001)", ["versioning.downgrade-detected"]),
+  proxy("select-v11", 'selects "1.1" in HANDSHAKE_INIT_ACK on the WebSocket, whatever was offered (PP-VER-003, PP-VER-009)', ["versioning.selects-offered", "versioning.11-preferred-on-websocket", "handshake.sequence-property"]),
+  proxy("truncate-offered-versions", "its transcript covers only the first offered version, not HANDSHAKE_INIT as received: a downgrade goes unnoticed (PP-KS-001)", ["versioning.downgrade-detected", "handshake.sequence-property"]),
 
   // §4.1 WebSocket.
   ref("close-on-invalid-json", "closes the connection after INVALID_MESSAGE (PP-TRN-002, PP-ERR-004)", ["websocket.not-json", "websocket.not-json-in-session", "websocket.not-an-object", "websocket.binary-frame", "errors.mapping-property"]),
-  proxy("close-code-1000", "closes with 1000 whatever the error (PP-ERR-003; 1007 for invalid UTF-8)", ["websocket.invalid-utf8", "records.tampered-ciphertext", "handshake.unexpected-first-message", "errors.mapping-property"]),
+  proxy("close-code-1000", "closes with 1000 whatever the error (PP-ERR-003; 1007 for invalid UTF-8)", ["websocket.invalid-utf8", "records.tampered-ciphertext", "handshake.unexpected-first-message", "errors.mapping-property", "handshake.sequence-property"]),
 
   // §4.4 Discovery.
   proxy("discovery-401", "requires a token for the discovery document (PP-TRN-014)", ["discovery.served-without-token"]),
@@ -110,26 +110,26 @@ export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
     "chunking.incomplete-timeout",
     "errors.mapping-property",
   ], { limits: { chunk_timeout_ms: 1000 } }),
-  proxy("strip-unknown-members", "drops unknown members before hashing the handshake, instead of absorbing them (PP-VER-001, PP-KS-001)", ["envelope.unknown-members-ignored"]),
-  ref("transcript-not-jcs", "hashes HANDSHAKE_INIT in arrival member order instead of its JCS form (PP-ENV-009)", ["envelope.member-order-and-whitespace"]),
+  proxy("strip-unknown-members", "drops unknown members before hashing the handshake, instead of absorbing them (PP-VER-001, PP-KS-001)", ["envelope.unknown-members-ignored", "handshake.sequence-property"]),
+  ref("transcript-not-jcs", "hashes HANDSHAKE_INIT in arrival member order instead of its JCS form (PP-ENV-009)", ["envelope.member-order-and-whitespace", "handshake.sequence-property"]),
 
   // §6 Handshake.
-  proxy("truncate-offered-capabilities", "its transcript covers only the first offered capability, not HANDSHAKE_INIT as received (PP-KS-001)", ["handshake.transcript-binding"]),
+  proxy("truncate-offered-capabilities", "its transcript covers only the first offered capability, not HANDSHAKE_INIT as received (PP-KS-001)", ["handshake.transcript-binding", "handshake.sequence-property"]),
   proxy("corrupt-responder-signature", "sends a responder signature that does not verify (PP-HS-007, PP-HS-016)", ["handshake.complete"]),
   ref("reuse-session-id", "assigns the same session_id to every handshake (PP-HS-012)", ["handshake.session-id"]),
   proxy("reuse-handshake-values", "reuses its ephemeral key and challenge, and misses an initiator that reflects the ephemeral (PP-HS-003, PP-HS-005)", ["handshake.fresh-ephemeral-and-challenge", "handshake.reflected-ephemeral"]),
-  ref("ignore-unexpected-messages", "silently ignores a first message other than HANDSHAKE_INIT or SESSION_RESUME (PP-HS-001)", ["handshake.unexpected-first-message", "errors.mapping-property"]),
-  ref("ignore-unexpected-mid-handshake", "silently ignores a second, reflected or early message mid-handshake instead of INVALID_STATE (PP-HS-001, PP-HS-014)", ["handshake.init-twice", "handshake.reflected-init-ack", "handshake.reflected-established", "handshake.data-before-confirm", "errors.mapping-property"]),
-  ref("skip-finished-check", "does not verify the initiator's Finished MAC (PP-HS-008)", ["handshake.wrong-finished"]),
-  ref("skip-signature-check", "does not verify the initiator's signature (PP-HS-007)", ["handshake.wrong-signature", "handshake.signature-label", "handshake.signature-by-other-key", "keys.small-order-signature-r"]),
-  ref("skip-confirm-hash-check", "sends READY for a SESSION_CONFIRM with a wrong handshake_hash (PP-HS-009)", ["handshake.wrong-confirm-hash"]),
-  ref("wrong-close-codes", "closes with 1008 instead of the registry's close code (PP-ERR-003)", ["errors.registry-values", "handshake.confirm-does-not-decrypt", "records.tampered-ciphertext", "records.tampered-aad", "records.wrong-direction-key", "records.wrong-nonce", "errors.mapping-property"]),
+  ref("ignore-unexpected-messages", "silently ignores a first message other than HANDSHAKE_INIT or SESSION_RESUME (PP-HS-001)", ["handshake.unexpected-first-message", "errors.mapping-property", "handshake.sequence-property"]),
+  ref("ignore-unexpected-mid-handshake", "silently ignores a second, reflected or early message mid-handshake instead of INVALID_STATE (PP-HS-001, PP-HS-014)", ["handshake.init-twice", "handshake.reflected-init-ack", "handshake.reflected-established", "handshake.data-before-confirm", "errors.mapping-property", "handshake.sequence-property"]),
+  ref("skip-finished-check", "does not verify the initiator's Finished MAC (PP-HS-008)", ["handshake.wrong-finished", "handshake.sequence-property"]),
+  ref("skip-signature-check", "does not verify the initiator's signature (PP-HS-007)", ["handshake.wrong-signature", "handshake.signature-label", "handshake.signature-by-other-key", "keys.small-order-signature-r", "handshake.sequence-property"]),
+  ref("skip-confirm-hash-check", "sends READY for a SESSION_CONFIRM with a wrong handshake_hash (PP-HS-009)", ["handshake.wrong-confirm-hash", "handshake.sequence-property"]),
+  ref("wrong-close-codes", "closes with 1008 instead of the registry's close code (PP-ERR-003)", ["errors.registry-values", "handshake.confirm-does-not-decrypt", "records.tampered-ciphertext", "records.tampered-aad", "records.wrong-direction-key", "records.wrong-nonce", "errors.mapping-property", "handshake.sequence-property"]),
   ref("no-handshake-timeout", "never times out a handshake (PP-HS-011)", ["handshake.timeout"], { limits: { handshake_timeout_ms: 1000 } }),
 
   // §7.4 Key and signature validation.
-  ref("accept-zero-dh", "continues with an all-zero X25519 shared secret (PP-HS-004)", ["keys.zero-shared-secret"]),
-  ref("accept-small-order-identity", "accepts small-order identity keys and verifies permissively: the identity-point forgery passes (PP-HS-006, PP-KS-014)", ["keys.identity-point-forgery", "keys.small-order-identity-keys"]),
-  ref("accept-noncanonical-s", "accepts a signature whose S is not below L (PP-KS-015)", ["keys.non-canonical-signature-s"]),
+  ref("accept-zero-dh", "continues with an all-zero X25519 shared secret (PP-HS-004)", ["keys.zero-shared-secret", "handshake.sequence-property"]),
+  ref("accept-small-order-identity", "accepts small-order identity keys and verifies permissively: the identity-point forgery passes (PP-HS-006, PP-KS-014)", ["keys.identity-point-forgery", "keys.small-order-identity-keys", "handshake.sequence-property"]),
+  ref("accept-noncanonical-s", "accepts a signature whose S is not below L (PP-KS-015)", ["keys.non-canonical-signature-s", "handshake.sequence-property"]),
 
   // §8 Session and resume.
   proxy("drop-resume-ack", "never answers SESSION_RESUME (PP-SES-002, PP-SES-004)", ["resume.resume-after-drop", "resume.unknown-session"]),
@@ -165,7 +165,7 @@ export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
   ref("chunk-out-of-order-invalid-state", "refuses chunks out of order with INVALID_STATE instead of CHUNK_ERROR (PP-CHK-012)", ["chunking.out-of-order"]),
 
   // §11 Capabilities.
-  ref("select-unoffered-capabilities", "selects capabilities that were not offered (PP-HS-015, PP-CAP-001)", ["capabilities.selected-from-offer", "capabilities.unselected-not-used"]),
+  ref("select-unoffered-capabilities", "selects capabilities that were not offered (PP-HS-015, PP-CAP-001)", ["capabilities.selected-from-offer", "capabilities.unselected-not-used", "handshake.sequence-property"]),
   ref("capability-reply-unmarked", "answers CAPABILITY_EXCHANGE without reply: true (PP-CAP-003)", ["capabilities.exchange-reply"]),
   ref("aead-ignores-selection", "seals with ChaCha20-Poly1305 although aes-256-gcm was selected (PP-CAP-001)", ["capabilities.aes-256-gcm"]),
   ref("skip-record-signature-check", "does not verify record signatures under message-signatures (PP-CAP-007)", ["capabilities.message-signatures"]),
@@ -184,8 +184,8 @@ export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
   ref("no-send-queue-limit", "never disconnects a recipient whose send queue exceeds max_send_queue_bytes (PP-LIM-007, PP-DLV-013)", ["limits.slow-recipient"]),
 
   // §14 Replay protection.
-  ref("accept-replayed-init", "accepts a HANDSHAKE_INIT nonce twice (PP-RPL-002)", ["replay.init-nonce-reused"]),
-  ref("accept-stale-timestamp", "accepts a HANDSHAKE_INIT outside the clock-skew window (PP-RPL-001)", ["replay.init-timestamp-skew", "errors.mapping-property"]),
+  ref("accept-replayed-init", "accepts a HANDSHAKE_INIT nonce twice (PP-RPL-002)", ["replay.init-nonce-reused", "handshake.sequence-property"]),
+  ref("accept-stale-timestamp", "accepts a HANDSHAKE_INIT outside the clock-skew window (PP-RPL-001)", ["replay.init-timestamp-skew", "errors.mapping-property", "handshake.sequence-property"]),
   proxy("discovery-inflated-skew", "advertises a clock-skew window ten times the one it enforces (PP-RPL-001, PP-TRN-015)", ["replay.init-timestamp-within-skew"]),
   ref("accept-replayed-record", "accepts a record whose seq was already received (PP-RPL-003)", ["replay.record-replayed", "replay.record-seq-not-greater", "errors.mapping-property"]),
   ref("accept-seq-gap", "accepts a record that skips a seq (PP-RPL-004)", ["replay.record-seq-gap", "errors.mapping-property"]),

@@ -2,14 +2,308 @@
  * Spec §6 (handshake) and §7.2 (handshake schedule): the six steps as a responder must run them,
  * the state table, and the aborts a responder owes a broken initiator.
  */
-import { suite } from "../case.ts";
+import type fc from "fast-check";
+import { suite, type CaseContext } from "../case.ts";
 import { ed25519PublicKey, ed25519Sign, randomBytes, x25519PublicKey } from "../probe/crypto.ts";
-import type { Envelope, ProbePeer } from "../probe/peer.ts";
+import { ProbePeer, type Envelope, type HandshakeOptions, type InitOptions } from "../probe/peer.ts";
 import { sigInput } from "../probe/schedule.ts";
 import { b64u, unb64u } from "../probe/wire.ts";
-import { expectHandshakeRejected, expectInvalidState, flipBit } from "./support.ts";
+import { errorRow } from "../schemas.ts";
+import { BAD_ED25519_KEYS, expectHandshakeRejected, expectInvalidState, flipBit, fromHex, IDENTITY_FORGERY, jcsEqual, keepsServing, SMALL_ORDER_X25519, toursFor, Tour, withScalarPlusL } from "./support.ts";
 
 const SESSION_ID = /^sess_[A-Za-z0-9_-]{22}$/;
+
+// ---------------------------------------------------------------------------------------------
+// handshake.sequence-property: sequences and mutations of the six steps, one fault at a time.
+
+/** What the initiator sends, in the honest order; TASK_REQUEST is the first application record (the session check). */
+const STEPS = ["HANDSHAKE_INIT", "CHALLENGE_RESPONSE", "SESSION_CONFIRM", "TASK_REQUEST"] as const;
+type Step = (typeof STEPS)[number];
+type HandshakeStep = Exclude<Step, "TASK_REQUEST">;
+/** A step of the plan: one of the initiator's steps, or one of the target's own messages sent back. */
+type Action = Step | "HANDSHAKE_INIT_ACK" | "SESSION_ESTABLISHED";
+
+type Variation = "as-is" | "unknown-members" | "members-reordered" | "offers-1.2-and-1.1" | "timestamp-half-skew-past" | "timestamp-half-skew-future" | "unknown-capability-offered";
+
+/** One handshake run: no fault (with a variation the spec allows), or exactly one fault. */
+type HandshakeRun =
+  | { mutation: "none"; variation: Variation }
+  | { mutation: "step-skipped"; step: HandshakeStep }
+  | { mutation: "step-repeated"; step: HandshakeStep }
+  | { mutation: "steps-swapped"; first: HandshakeStep }
+  | { mutation: "message-reflected"; message: "HANDSHAKE_INIT_ACK" | "SESSION_ESTABLISHED" }
+  | { mutation: "signature-bit-flipped"; bit: number }
+  | { mutation: "signature-scalar-plus-l" }
+  | { mutation: "signature-other-label"; label: "responder signature" | "record signature" }
+  | { mutation: "finished-bit-flipped"; bit: number }
+  | { mutation: "init-changed-in-transit"; member: "versions" | "capabilities" }
+  | { mutation: "confirm-hash-bit-flipped"; bit: number }
+  | { mutation: "confirm-does-not-decrypt"; bit: number }
+  | { mutation: "small-order-ephemeral"; point: string }
+  | { mutation: "small-order-identity-key"; key: string }
+  | { mutation: "version-not-offered"; offer: "versions [1.1]" | "v1.1 HANDSHAKE_INIT" }
+  | { mutation: "stale-timestamp"; direction: "past" | "future"; beyondSkewMs: number }
+  | { mutation: "replayed-init-nonce" };
+
+/** A bad Ed25519 key's name with the start of its encoding (two keys of the vectors share a name). */
+const badKeyLabel = (k: { name: string; key: string }): string => `${k.name} (${k.key.slice(0, 8)}…)`;
+
+function handshakeTour(f: typeof fc): Tour<HandshakeRun> {
+  const handshakeSteps = ["HANDSHAKE_INIT", "CHALLENGE_RESPONSE", "SESSION_CONFIRM"] as const;
+  const variations: Variation[] = ["as-is", "unknown-members", "members-reordered", "offers-1.2-and-1.1", "timestamp-half-skew-past", "timestamp-half-skew-future", "unknown-capability-offered"];
+  // Every variation, sequence mutation and bad key is its own member of the tour, so that each run meets all of them.
+  const arbitraries: fc.Arbitrary<HandshakeRun>[] = [
+    ...variations.map((variation) => f.constant<HandshakeRun>({ mutation: "none", variation })),
+    ...handshakeSteps.flatMap((step) => [f.constant<HandshakeRun>({ mutation: "step-skipped", step }), f.constant<HandshakeRun>({ mutation: "step-repeated", step }), f.constant<HandshakeRun>({ mutation: "steps-swapped", first: step })]),
+    f.constant<HandshakeRun>({ mutation: "message-reflected", message: "HANDSHAKE_INIT_ACK" }),
+    f.constant<HandshakeRun>({ mutation: "message-reflected", message: "SESSION_ESTABLISHED" }),
+    f.nat(511).map((bit): HandshakeRun => ({ mutation: "signature-bit-flipped", bit })),
+    f.constant<HandshakeRun>({ mutation: "signature-scalar-plus-l" }),
+    f.constantFrom("responder signature" as const, "record signature" as const).map((label): HandshakeRun => ({ mutation: "signature-other-label", label })),
+    f.nat(255).map((bit): HandshakeRun => ({ mutation: "finished-bit-flipped", bit })),
+    f.constantFrom("versions" as const, "capabilities" as const).map((member): HandshakeRun => ({ mutation: "init-changed-in-transit", member })),
+    f.nat(255).map((bit): HandshakeRun => ({ mutation: "confirm-hash-bit-flipped", bit })),
+    f.nat(8 * 64 - 1).map((bit): HandshakeRun => ({ mutation: "confirm-does-not-decrypt", bit })),
+    // Each bad key is its own member too: a responder may refuse some of them by accident (a decoder that rejects the encoding) and not others.
+    ...SMALL_ORDER_X25519.map((p) => f.constant<HandshakeRun>({ mutation: "small-order-ephemeral", point: p.name })),
+    ...BAD_ED25519_KEYS.map((k) => f.constant<HandshakeRun>({ mutation: "small-order-identity-key", key: badKeyLabel(k) })),
+    f.constantFrom("versions [1.1]" as const, "v1.1 HANDSHAKE_INIT" as const).map((offer): HandshakeRun => ({ mutation: "version-not-offered", offer })),
+    f.record({ direction: f.constantFrom("past" as const, "future" as const), beyondSkewMs: f.integer({ min: 2_000, max: 86_400_000 }) }).map((r): HandshakeRun => ({ mutation: "stale-timestamp", ...r })),
+    f.constant<HandshakeRun>({ mutation: "replayed-init-nonce" }),
+  ];
+  return new Tour(arbitraries);
+}
+
+/** The plan of a sequence mutation: the honest steps skipped, repeated, swapped, or with a message of the target's reflected. */
+function planOf(run: HandshakeRun): Action[] {
+  const plan: Action[] = [...STEPS];
+  if (run.mutation === "step-skipped") plan.splice(plan.indexOf(run.step), 1);
+  else if (run.mutation === "step-repeated") plan.splice(plan.indexOf(run.step), 0, run.step);
+  else if (run.mutation === "steps-swapped") {
+    const i = plan.indexOf(run.first);
+    [plan[i], plan[i + 1]] = [plan[i + 1] as Action, plan[i] as Action];
+  } else if (run.mutation === "message-reflected") plan.splice(run.message === "HANDSHAKE_INIT_ACK" ? 1 : 2, 0, run.message);
+  return plan;
+}
+
+/** The responder state in which each honest step is the one expected (spec §6.2). */
+const RESPONDER_STATE = ["START", "SENT_INIT_ACK", "SENT_ESTABLISHED", "READY"] as const;
+
+const describeRun = (run: HandshakeRun): string => JSON.stringify(run);
+
+/** A well-formed message for `action` that the state does not allow; records without keys carry random ciphertext. */
+function unexpectedMessage(probe: ProbePeer, action: Action): { text: string; seq?: number } {
+  const sessionId = probe.sessionId ?? `sess_${b64u(randomBytes(16)).slice(0, 22)}`;
+  const record = (type: string) => ({ message_id: probe.newId("m"), type, version: "1.2", timestamp: Date.now(), seq: 0, session_id: sessionId, sender_id: probe.identity.entityId, ...(probe.serverId ? { recipient_id: probe.serverId } : {}), payload: b64u(randomBytes(48)) });
+  switch (action) {
+    case "HANDSHAKE_INIT":
+      // Fresh and valid on its own, without touching the probe's handshake in progress.
+      return { text: JSON.stringify(probe.plaintextEnvelope("HANDSHAKE_INIT", { versions: ["1.2"], ephemeral_key: b64u(x25519PublicKey(randomBytes(32))), identity_key: b64u(probe.identity.publicKey), capabilities: ["websocket"] })) };
+    case "CHALLENGE_RESPONSE":
+      if (probe.initAck) return { text: JSON.stringify(probe.buildChallengeResponse()) };
+      return { text: JSON.stringify(probe.plaintextEnvelope("CHALLENGE_RESPONSE", { signature: b64u(randomBytes(64)), finished: b64u(randomBytes(32)) }, { sessionId })) };
+    case "SESSION_CONFIRM":
+      if (probe.th && probe.keys) return { text: probe.sealRecord("SESSION_CONFIRM", { handshake_hash: b64u(probe.th) }, { seq: probe.txSeq }).text, seq: probe.txSeq };
+      return { text: JSON.stringify(record("SESSION_CONFIRM")) };
+    case "TASK_REQUEST":
+      if (probe.keys) return { text: probe.sealRecord("TASK_REQUEST", { task_id: probe.newId("task"), action: "echo", params: { early: true } }, { seq: probe.txSeq }).text, seq: probe.txSeq };
+      return { text: JSON.stringify(record("TASK_REQUEST")) };
+    case "HANDSHAKE_INIT_ACK":
+      return { text: JSON.stringify(probe.initAck) };
+    case "SESSION_ESTABLISHED":
+      return { text: JSON.stringify(probe.established) };
+  }
+}
+
+/**
+ * After a rejected step the probe holds the traffic keys and session_id the session would have had:
+ * nothing sealed under them is served, over the HTTP binding or by a resume (PP-HS-009).
+ */
+async function expectNoSession(ctx: CaseContext, probe: ProbePeer, why: string, seen: Set<string>): Promise<void> {
+  const ticket = probe.ticket();
+  if (ctx.target.capabilities.includes("http")) {
+    const { text } = probe.sealRecord("TASK_REQUEST", { task_id: probe.newId("task"), action: "echo", params: { after: "rejected" } }, { seq: probe.txSeq });
+    const answer = await ctx.http("POST", "/peers/message", { body: text });
+    const body = answer.json as Envelope | undefined;
+    const code = String((body?.payload as Record<string, unknown> | undefined)?.code);
+    const expected = `POST /peers/message of a record sealed under the keys of ${ticket.sessionId} refused with an ERROR and its registry row's status: ${why} yields no session (PP-HS-009, PP-TRN-008)`;
+    ctx.check(answer.status !== 200 && body?.type === "ERROR" && errorRow(code)?.http === answer.status, expected, `HTTP ${answer.status} ${answer.text.slice(0, 200)}`);
+    seen.add(`a record for a rejected handshake's session over HTTP: ${code}`);
+  }
+  if (ctx.target.capabilities.includes("resume")) {
+    const resumer = await ctx.probe({ query: { session_id: ticket.sessionId }, entityId: probe.identity.entityId });
+    resumer.sendJson(resumer.buildResume(ticket));
+    const status = String((await resumer.receiveResumeAck()).status);
+    // §8 does not say whether a session whose SESSION_CONFIRM was never verified is resumable: the
+    // binder proves the resumption secret, which is key confirmation of a kind, yet PP-HS-009 asks
+    // for a verified SESSION_CONFIRM before application data. Noted, not failed.
+    if (status === "READY") seen.add("a session whose handshake was rejected before SESSION_CONFIRM was verified can be resumed (status READY): PP-HS-009 is in doubt, spec §8 is silent");
+    else seen.add(`a resume of a rejected handshake's session: ${status}`);
+    resumer.close();
+  }
+}
+
+/** A sequence mutation: the honest steps until the first one the state does not expect, which must get INVALID_STATE and close 4409. */
+async function runPlan(ctx: CaseContext, probe: ProbePeer, run: HandshakeRun, seen: Set<string>): Promise<void> {
+  const plan = planOf(run);
+  let done = 0;
+  for (const action of plan) {
+    if (action === STEPS[done]) {
+      await honestStep(ctx, probe, action, run);
+      done++;
+      continue;
+    }
+    // PP-HS-001, PP-HS-014 (reflected messages), and in READY the §6.2 row "any (either), unexpected type".
+    const state = RESPONDER_STATE[done];
+    const message = unexpectedMessage(probe, action);
+    const why = `${action}${action === "HANDSHAKE_INIT_ACK" || action === "SESSION_ESTABLISHED" ? " (reflected)" : ""} in responder state ${state} (${describeRun(run)})`;
+    probe.sendText(message.text);
+    const item = await probe.expectMessage("ERROR", { describe: `ERROR INVALID_STATE and close 4409 for ${why} (PP-HS-001${action === "HANDSHAKE_INIT_ACK" || action === "SESSION_ESTABLISHED" ? ", PP-HS-014" : ""})` });
+    await probe.checkError(item, "INVALID_STATE");
+    if (state !== "READY") ctx.check(!probe.history.some((i) => i.kind === "message" && (i.envelope.type === "READY" || i.envelope.type === "TASK_RESPONSE")), `no READY and no application data after ${why} (PP-HS-009)`, "a READY or TASK_RESPONSE");
+    if (state === "SENT_ESTABLISHED") await expectNoSession(ctx, probe, why, seen);
+    return;
+  }
+}
+
+/** One honest step and the target's answer; TASK_REQUEST checks that the keys work (an echo round-trips under them). */
+async function honestStep(ctx: CaseContext, probe: ProbePeer, step: Step, run: HandshakeRun): Promise<void> {
+  const variation = run.mutation === "none" ? run.variation : "as-is";
+  switch (step) {
+    case "HANDSHAKE_INIT": {
+      const skew = ctx.limits.max_clock_skew_ms ?? 300_000;
+      const init = probe.buildInit({
+        ...(variation === "offers-1.2-and-1.1" ? { versions: ["1.2", "1.1"] } : {}),
+        ...(variation === "unknown-capability-offered" ? { capabilities: ["websocket", "resume", "x-future-capability"] } : {}),
+        ...(variation.startsWith("timestamp-half-skew") ? { timestamp: Math.round(Date.now() + ((variation.endsWith("past") ? -1 : 1) * skew) / 2) } : {}),
+      });
+      if (variation === "unknown-members") probe.sendHandshake({ ...init, x_extension: { future: true }, payload: { ...(init.payload as object), x_hint: "ignored" } });
+      else if (variation === "members-reordered") {
+        const reversed = (value: unknown): unknown => (value && typeof value === "object" && !Array.isArray(value) ? Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, reversed(v)])) : value);
+        probe.sendHandshake(init, JSON.stringify(reversed(init), null, 2));
+      } else probe.sendHandshake(init);
+      const ack = await probe.receiveInitAck();
+      const payload = ack.payload as Record<string, unknown>;
+      // PP-VER-003: the first offered version the WebSocket speaks; PP-HS-015, PP-CAP-005: only offered capabilities.
+      ctx.check(payload.version_selected === "1.2", `version_selected 1.2 (PP-VER-003) for ${describeRun(run)}`, `version_selected ${JSON.stringify(payload.version_selected)}`);
+      const offered = (init.payload as { capabilities: string[] }).capabilities;
+      const selected = Array.isArray(payload.capabilities) ? payload.capabilities.map(String) : [];
+      ctx.check(selected.every((c) => offered.includes(c)), `capabilities selected from the offer ${JSON.stringify(offered)} (PP-HS-015, PP-CAP-005)`, JSON.stringify(selected));
+      return;
+    }
+    case "CHALLENGE_RESPONSE": {
+      const response = probe.buildChallengeResponse();
+      probe.sendHandshake(variation === "unknown-members" ? { ...response, x_trace: "abc", payload: { ...(response.payload as object), x_note: 1 } } : response);
+      await probe.receiveEstablished();
+      return;
+    }
+    case "SESSION_CONFIRM":
+      probe.sendConfirm();
+      await probe.receiveReady();
+      return;
+    case "TASK_REQUEST": {
+      const params = { run: describeRun(run) };
+      const { response } = await probe.echo(params);
+      ctx.check(jcsEqual(ProbePeer.payloadOf(response).result, params), `the echo of ${JSON.stringify(params)} under the session's keys (PP-DLV-009)`, JSON.stringify(ProbePeer.payloadOf(response).result));
+      return;
+    }
+  }
+}
+
+/** A fault in step 1 or step 3: the abort `code` at one of `steps` (the step the fault is in, or the earliest that can see it). */
+async function expectRejected(probe: ProbePeer, options: HandshakeOptions, code: string, steps: ("HANDSHAKE_INIT" | "CHALLENGE_RESPONSE")[], why: string, ctx: CaseContext): Promise<void> {
+  const step = await expectHandshakeRejected(probe, options, code, why);
+  ctx.check(steps.includes(step), `ERROR ${code} in answer to ${steps.join(" or ")}: ${why}`, `ERROR ${code} in answer to ${step}, whose content was valid`);
+}
+
+async function runHandshakeItem(ctx: CaseContext, run: HandshakeRun, seen: Set<string>): Promise<void> {
+  const probe = await ctx.probe();
+  const why = describeRun(run);
+  try {
+    switch (run.mutation) {
+      case "none":
+      case "step-skipped":
+      case "step-repeated":
+      case "steps-swapped":
+      case "message-reflected":
+        return await runPlan(ctx, probe, run, seen);
+      case "signature-bit-flipped":
+        return await expectRejected(probe, { challengeResponse: (env) => ({ ...env, payload: { ...(env.payload as object), signature: b64u(flipBit(unb64u((env.payload as Record<string, unknown>).signature) as Uint8Array, run.bit)) } }) }, "AUTHENTICATION_FAILED", ["CHALLENGE_RESPONSE"], `${why}: PP-HS-007`, ctx);
+      case "signature-scalar-plus-l":
+        return await expectRejected(probe, { sign: (m) => withScalarPlusL(ed25519Sign(probe.identity.seed, m)) }, "AUTHENTICATION_FAILED", ["CHALLENGE_RESPONSE"], `${why}: PP-KS-015, PP-HS-007`, ctx);
+      case "signature-other-label":
+        return await expectRejected(probe, { challengeResponse: (env, s) => ({ ...env, payload: { ...(env.payload as object), signature: b64u(ed25519Sign(probe.identity.seed, sigInput(run.label, s.h2, s.challenge))) } }) }, "AUTHENTICATION_FAILED", ["CHALLENGE_RESPONSE"], `${why}: PP-KS-004, PP-HS-007`, ctx);
+      case "finished-bit-flipped":
+        return await expectRejected(probe, { challengeResponse: (env) => ({ ...env, payload: { ...(env.payload as object), finished: b64u(flipBit(unb64u((env.payload as Record<string, unknown>).finished) as Uint8Array, run.bit)) } }) }, "AUTHENTICATION_FAILED", ["CHALLENGE_RESPONSE"], `${why}: PP-HS-008`, ctx);
+      case "small-order-ephemeral": {
+        const point = SMALL_ORDER_X25519.find((p) => p.name === run.point) as { key: string };
+        return await expectRejected(probe, { ephemeral: { publicKey: fromHex(point.key), dh: new Uint8Array(32) } }, "AUTHENTICATION_FAILED", ["HANDSHAKE_INIT", "CHALLENGE_RESPONSE"], `${why}: PP-HS-004, PP-KS-017`, ctx);
+      }
+      case "small-order-identity-key": {
+        // With the forged signature that permissive verifiers accept under such keys: only the key check refuses it.
+        const key = BAD_ED25519_KEYS.find((k) => badKeyLabel(k) === run.key) as { key: string };
+        return await expectRejected(probe, { identityKey: fromHex(key.key), signature: IDENTITY_FORGERY }, "AUTHENTICATION_FAILED", ["HANDSHAKE_INIT", "CHALLENGE_RESPONSE"], `${why}: PP-HS-006, PP-KS-013, PP-KS-014`, ctx);
+      }
+      case "init-changed-in-transit": {
+        // The target receives one HANDSHAKE_INIT, the probe's transcript holds another (a machine in the middle): fin_I cannot match (PP-KS-001, PP-HS-008).
+        const sent = probe.buildInit(run.member === "versions" ? { versions: ["1.2", "1.1"] } : { capabilities: ["websocket", "resume", "chunking"] });
+        const payload = sent.payload as Record<string, string[]>;
+        const believed = { ...sent, payload: { ...payload, [run.member]: (payload[run.member] as string[]).slice(0, 1) } };
+        probe.sendHandshake(believed, JSON.stringify(sent));
+        probe.offeredVersions = payload.versions as string[];
+        await probe.receiveInitAck();
+        probe.sendHandshake(probe.buildChallengeResponse());
+        const item = await probe.expectMessage(["ERROR", "SESSION_ESTABLISHED"], { describe: `ERROR AUTHENTICATION_FAILED: ${why} (PP-KS-001, PP-HS-008)` });
+        ctx.check(item.envelope.type === "ERROR", `ERROR AUTHENTICATION_FAILED: ${why} (PP-KS-001, PP-HS-008)`, "SESSION_ESTABLISHED: the transcript does not cover HANDSHAKE_INIT as received");
+        await probe.checkError(item, "AUTHENTICATION_FAILED");
+        return;
+      }
+      case "confirm-hash-bit-flipped":
+      case "confirm-does-not-decrypt": {
+        await probe.handshake({ until: "ESTABLISHED" });
+        if (run.mutation === "confirm-hash-bit-flipped") probe.sendConfirm({ handshakeHash: flipBit(probe.th as Uint8Array, run.bit) });
+        else probe.sendConfirm({ ciphertext: (sealed) => flipBit(sealed, run.bit % (sealed.length * 8)) });
+        // PP-KS-008 and the §6.2 row for a record that fails to decrypt; §6.2 names no code for a
+        // handshake_hash that differs, and AUTHENTICATION_FAILED (key confirmation failed) is the one that fits.
+        const expected = `ERROR AUTHENTICATION_FAILED and close 4401: ${why} (${run.mutation === "confirm-does-not-decrypt" ? "PP-KS-008" : "PP-HS-009"})`;
+        const item = await probe.expectMessage(["ERROR", "READY"], { describe: expected });
+        ctx.check(item.envelope.type === "ERROR", expected, "READY: the target confirmed the session");
+        await probe.checkError(item, "AUTHENTICATION_FAILED");
+        await expectNoSession(ctx, probe, why, seen);
+        return;
+      }
+      case "version-not-offered": {
+        // PP-VER-004, PP-VER-009: v1.1 is not spoken on the WebSocket, so the offer has no common version.
+        probe.sendHandshake(run.offer === "versions [1.1]" ? probe.buildInit({ versions: ["1.1"] }) : probe.buildInit({ version: "1.1", versions: null, capabilities: null }));
+        await probe.expectError("VERSION_NOT_SUPPORTED");
+        return;
+      }
+      case "stale-timestamp":
+      case "replayed-init-nonce": {
+        let options: InitOptions;
+        if (run.mutation === "stale-timestamp") options = { timestamp: Date.now() + (run.direction === "past" ? -1 : 1) * ((ctx.limits.max_clock_skew_ms ?? 300_000) + run.beyondSkewMs) };
+        else {
+          const first = await ctx.probe();
+          const init = first.buildInit();
+          first.sendHandshake(init);
+          await first.receiveInitAck();
+          first.close();
+          options = { nonce: unb64u(init.nonce) as Uint8Array };
+        }
+        probe.sendHandshake(probe.buildInit(options));
+        const requirement = run.mutation === "stale-timestamp" ? "PP-RPL-001" : "PP-RPL-002";
+        const item = await probe.expectMessage(["ERROR", "HANDSHAKE_INIT_ACK"], { describe: `ERROR REPLAY_DETECTED: ${why} (${requirement})` });
+        ctx.check(item.envelope.type === "ERROR", `ERROR REPLAY_DETECTED: ${why} (${requirement})`, "HANDSHAKE_INIT_ACK: the target accepted it");
+        await probe.checkError(item, "REPLAY_DETECTED", { checkConnection: false });
+        // REPLAY_DETECTED keeps the connection (PP-ERR-004): a fresh handshake on it completes.
+        await keepsServing(probe);
+        return;
+      }
+    }
+  } finally {
+    probe.close();
+  }
+}
 
 export const handshakeCases = suite("handshake", "6. Handshake", [
   {
@@ -294,6 +588,23 @@ export const handshakeCases = suite("handshake", "6. Handshake", [
       }
       const ephemeral = String((item.envelope.payload as Record<string, unknown>).ephemeral_key);
       ctx.check(ephemeral !== b64u(reflected), "a fresh responder ephemeral, or AUTHENTICATION_FAILED for e_I = e_R (PP-HS-005)", "HANDSHAKE_INIT_ACK whose ephemeral_key equals the initiator's");
+    },
+  },
+  {
+    id: "sequence-property",
+    title: "Any order of the six handshake steps, or any one fault in them, ends in a session whose keys work or in the registry's error for it, never in a session after a rejected step",
+    requirements: ["PP-HS-001", "PP-HS-004", "PP-HS-006", "PP-HS-007", "PP-HS-008", "PP-HS-009", "PP-HS-014", "PP-HS-015", "PP-KS-001", "PP-KS-004", "PP-KS-008", "PP-KS-014", "PP-KS-015", "PP-KS-017", "PP-VER-001", "PP-VER-003", "PP-VER-004", "PP-VER-009", "PP-ENV-009", "PP-RPL-001", "PP-RPL-002", "PP-ERR-003", "PP-ERR-004"],
+    level: "MUST",
+    async run(ctx) {
+      // Each run is a tour (support.ts): every mutation once, in a generated order and with
+      // generated parameters, each on a fresh connection. The steps of a sequence mutation run
+      // honestly until the first one the responder's state does not expect; a run without a fault
+      // ends with an echo TASK_REQUEST under the derived keys.
+      const seen = new Set<string>();
+      await ctx.property(handshakeTour(ctx.fc), async (tour) => {
+        for (const run of tour) await runHandshakeItem(ctx, run, seen);
+      }, { numRuns: toursFor(ctx.runs) });
+      for (const line of [...seen].sort()) ctx.note(line);
     },
   },
 ]);
