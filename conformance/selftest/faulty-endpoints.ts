@@ -31,9 +31,16 @@ export interface FaultyEndpoint {
   slow?: boolean;
   /** An Origin the endpoint's allowlist refuses, given to the runner as --forbidden-origin. */
   forbiddenOrigin?: string;
+  /** Runs per property for this endpoint (default: the self-test's --runs): a generated scenario needs several to meet the fault. */
+  runs?: number;
 }
 
 const HEARTBEAT = { ping_interval_ms: 1000, pong_grace_ms: 500 };
+
+/** What scenarios.delivery-history needs to reach every bound quickly (as the embedded default target has). */
+const SCENARIO = { limits: { retransmit_buffer: 16, max_chunk_bytes: 16_384 } };
+const SCENARIO_RUNS = 25;
+const scenario = (endpoint: FaultyEndpoint): FaultyEndpoint => ({ ...endpoint, embedded: { ...endpoint.embedded, ...SCENARIO }, catchers: [...endpoint.catchers, "scenarios.delivery-history"], runs: SCENARIO_RUNS });
 
 const ref = (name: string, description: string, catchers: string[], extra: Omit<EmbeddedConfig, "faults"> = {}, slow?: boolean): FaultyEndpoint => ({
   name,
@@ -72,7 +79,7 @@ export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
   ref("discovery-wrong-limits", "advertises limits in discovery that differ from those it enforces (PP-TRN-015)", ["discovery.limits-match-handshake", "limits.frame-at-limit", "limits.rate-limit", "errors.mapping-property"]),
 
   // §4.3 HTTP binding.
-  ref("echo-corrupts", "answers the echo task with a different result (PP-DLV-009)", ["delivery.echo", "http.handshake-and-records"]),
+  scenario(ref("echo-corrupts", "answers the echo task with a different result (PP-DLV-009)", ["delivery.echo", "http.handshake-and-records"])),
   proxy("http-refuse-v11", "does not speak v1.1 over the HTTP binding (PP-VER-005)", ["http.v11-handshake"]),
   proxy("http-last-handshake-wins", "correlates an HTTP CHALLENGE_RESPONSE with the latest handshake instead of its session_id (PP-TRN-009)", ["http.handshake-correlation"]),
   proxy("poll-reversed", "returns polled records in decreasing seq order (PP-TRN-010)", ["http.poll-until-acknowledged"]),
@@ -138,19 +145,19 @@ export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
   ref("accept-replayed-resume-nonce", "accepts a SESSION_RESUME nonce twice (PP-RPL-006)", ["resume.nonce-replayed"]),
   proxy("keep-open-on-close", "does not close the older connection of a resumed session (PP-SES-014) or after a closing error (PP-ERR-003)", ["resume.older-connection-closed"]),
   ref("resume-forgets-unacknowledged", "drops unacknowledged records on resume instead of re-sending them (PP-SES-010)", ["resume.retransmit-unacknowledged"]),
-  ref("resend-acknowledged", "re-sends records the peer already acknowledged after a resume (PP-SES-010)", ["resume.no-resend-of-covered"]),
+  scenario(ref("resend-acknowledged", "re-sends records the peer already acknowledged after a resume (PP-SES-010)", ["resume.no-resend-of-covered"])),
   proxy("drop-bye", "ignores BYE: the session can still be resumed (PP-SES-015)", ["resume.bye-ends-session"]),
-  ref("route-new-message-id", "routes a data message under a new message_id (PP-DLV-012)", ["delivery.route-between-peers", "resume.queued-while-disconnected"]),
+  scenario(ref("route-new-message-id", "routes a data message under a new message_id (PP-DLV-012)", ["delivery.route-between-peers", "resume.queued-while-disconnected"])),
   ref("resume-ignores-window", "resumes sessions past their resume window (PP-SES-005)", ["resume.expired-window"], { limits: { resume_window_ms: 1000 } }),
   ref("no-session-lifetime", "keeps serving a session past its lifetime (PP-SES-012)", ["resume.lifetime-ends"], { limits: { session_lifetime_ms: 2000 } }),
 
   // §9 Delivery.
-  ref("never-ack", "never sends ACK (PP-DLV-002, PP-EVT-008)", ["delivery.ack-within-delay", "events.broadcast-without-subscribers"]),
+  scenario(ref("never-ack", "never sends ACK (PP-DLV-002, PP-EVT-008)", ["delivery.ack-within-delay", "events.broadcast-without-subscribers"])),
   ref("no-pong", "does not answer PING (PP-DLV-010)", ["delivery.ping-pong"]),
   ref("spoofable-sender", "routes with the sender_id the peer claims (PP-DLV-006)", ["delivery.sender-id-not-spoofable"]),
   ref("unknown-recipient-silent", "drops a message for an unknown recipient without UNKNOWN_RECIPIENT (PP-DLV-007)", ["delivery.unknown-recipient"]),
-  ref("no-dedupe", "routes a data message again when its message_id repeats (PP-DLV-003)", ["delivery.duplicates"]),
-  proxy("reorder-records", "sends data records out of order (PP-DLV-005, PP-KS-005, PP-CHK-003)", ["delivery.order-preserved", "chunking.out-of-order", "chunking.route-whole"]),
+  scenario(ref("no-dedupe", "routes a data message again when its message_id repeats (PP-DLV-003)", ["delivery.duplicates"])),
+  scenario(proxy("reorder-records", "sends data records out of order (PP-DLV-005, PP-KS-005, PP-CHK-003)", ["delivery.order-preserved", "chunking.out-of-order", "chunking.route-whole"])),
 
   // §10 Chunking.
   ref("no-outbound-chunking", "sends a message larger than max_chunk_bytes as one record (PP-CHK-001)", ["chunking.echo-large"]),

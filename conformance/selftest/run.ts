@@ -156,7 +156,7 @@ async function runCases(started: Started, ids: string[], settings: { runs: numbe
 /** The configuration a clean twin shares with other endpoints' twins, so that each runs once. */
 function twinKey(endpoint: FaultyEndpoint): string {
   const listen = endpoint.kind === "proxy" ? (DIRECT_FAULTS.has(endpoint.proxy as ProxyFaultName) ? `listen:${endpoint.proxy}` : "proxy") : "direct";
-  return JSON.stringify({ config: upstreamOptions(endpoint.embedded), listen, slow: endpoint.slow ?? false, origin: endpoint.forbiddenOrigin ?? null });
+  return JSON.stringify({ config: upstreamOptions(endpoint.embedded), listen, slow: endpoint.slow ?? false, origin: endpoint.forbiddenOrigin ?? null, runs: endpoint.runs ?? null });
 }
 
 const DEFAULT_TWIN = twinKey({ name: "", kind: "reference-fault", description: "", catchers: [] });
@@ -199,7 +199,7 @@ export async function runSelfTest(options: SelfTestOptions = {}): Promise<SelfTe
       continue;
     }
     try {
-      cleanResults.set(key, await runCases(target, [...twin.ids], { runs, seed, slow: twin.endpoint.slow ?? false, ...(twin.endpoint.forbiddenOrigin ? { forbiddenOrigin: twin.endpoint.forbiddenOrigin } : {}) }));
+      cleanResults.set(key, await runCases(target, [...twin.ids], { runs: twin.endpoint.runs ?? runs, seed, slow: twin.endpoint.slow ?? false, ...(twin.endpoint.forbiddenOrigin ? { forbiddenOrigin: twin.endpoint.forbiddenOrigin } : {}) }));
     } finally {
       await target.close();
     }
@@ -219,7 +219,7 @@ export async function runSelfTest(options: SelfTestOptions = {}): Promise<SelfTe
     }
     let faulty: Map<string, CaseResult>;
     try {
-      faulty = await runCases(target, endpoint.catchers, { runs, seed, slow: endpoint.slow ?? false, ...(endpoint.forbiddenOrigin ? { forbiddenOrigin: endpoint.forbiddenOrigin } : {}) });
+      faulty = await runCases(target, endpoint.catchers, { runs: endpoint.runs ?? runs, seed, slow: endpoint.slow ?? false, ...(endpoint.forbiddenOrigin ? { forbiddenOrigin: endpoint.forbiddenOrigin } : {}) });
     } finally {
       await target.close();
     }

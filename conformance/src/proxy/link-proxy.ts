@@ -141,8 +141,13 @@ export class LinkProxy {
   armCut(direction: Direction, afterBytes: number): Promise<void> {
     this.cut?.fired();
     return new Promise((resolve) => {
-      this.cut = { direction, remaining: Math.max(0, Math.floor(afterBytes)), fired: resolve };
-      if (this.cut.remaining === 0) for (const socket of this.sockets) socket.resetAndDestroy();
+      const cut: ArmedCut = { direction, remaining: Math.max(0, Math.floor(afterBytes)), fired: resolve };
+      this.cut = cut;
+      // A cut after 0 bytes falls now, on what is open (in-flight bytes included), or on the next connection.
+      if (cut.remaining === 0 && this.sockets.size > 0) {
+        this.fireCut(cut);
+        this.resetAll();
+      }
     });
   }
 

@@ -76,22 +76,21 @@ function commandsArbitrary(settings: ScenarioSettings): fc.Arbitrary<Iterable<Sc
   const recipient = fc.constantFrom<EntityName | "server">(...entities, "server");
   const burstBytes = Math.floor(maxChunk * 3.6 * 1.4);
   const cutAfter = fc.oneof(fc.integer({ min: 0, max: 2000 }), fc.integer({ min: 2000, max: burstBytes }));
-  const resumable = capabilities.includes("resume");
 
-  const commands: fc.Arbitrary<ScenarioCommand>[] = [
-    fc.tuple(entity, via).map(([e, v]) => new ConnectCommand(e, v, capabilities)),
-    fc.tuple(entity, recipient, shape).map(([from, to, s]) => new SendCommand(from, to, s, maxChunk)),
-    fc.tuple(entity, recipient, shape).map(([from, to, s]) => new SendCommand(from, to, s, maxChunk)),
-    entity.map((e) => new RepeatCommand(e)),
-    fc.tuple(entity, fc.boolean()).map(([e, hold]) => new HoldAcksCommand(e, hold)),
-    entity.map((e) => new HoldAcksCommand(e, true)),
-    fc.tuple(entity, direction, cutAfter).map(([e, d, n]) => new CutCommand(e, d, n)),
-    fc.tuple(entity, direction, fc.integer({ min: 50, max: 400 })).map(([e, d, ms]) => new DelayCommand(e, d, ms)),
-    fc.tuple(entity, direction, fc.integer({ min: 512, max: 4096 })).map(([e, d, n]) => new SplitCommand(e, d, n)),
-    fc.integer({ min: 20, max: 400 }).map((ms) => new WaitCommand(ms)),
-    entity.map((e) => new ByeCommand(e)),
-    fc.tuple(entity, fc.constantFrom(...(Object.keys(INVALID_INPUTS) as InvalidInput[]))).map(([e, input]) => new InvalidInputCommand(e, input)),
-  ];
-  if (resumable) commands.push(fc.tuple(entity, fc.boolean()).map(([e, wrong]) => new ResumeCommand(e, wrong)), entity.map((e) => new ResumeCommand(e, false)));
+  const connect = fc.tuple(entity, via).map(([e, v]) => new ConnectCommand(e, v, capabilities));
+  const send = fc.tuple(entity, recipient, shape).map(([from, to, s]) => new SendCommand(from, to, s, maxChunk));
+  const repeat = entity.map((e) => new RepeatCommand(e));
+  const holdAcks = fc.tuple(entity, fc.boolean()).map(([e, hold]) => new HoldAcksCommand(e, hold));
+  // A cut at once resets what is in flight (the kernel's buffers too); a cut after N bytes falls later.
+  const cut = fc.tuple(entity, direction, fc.oneof(fc.constant(0), cutAfter)).map(([e, d, n]) => new CutCommand(e, d, n));
+  const delay = fc.tuple(entity, direction, fc.integer({ min: 50, max: 400 })).map(([e, d, ms]) => new DelayCommand(e, d, ms));
+  const split = fc.tuple(entity, direction, fc.integer({ min: 512, max: 4096 })).map(([e, d, n]) => new SplitCommand(e, d, n));
+  const wait = fc.integer({ min: 20, max: 400 }).map((ms) => new WaitCommand(ms));
+  const bye = entity.map((e) => new ByeCommand(e));
+  const invalid = fc.tuple(entity, fc.constantFrom(...(Object.keys(INVALID_INPUTS) as InvalidInput[]))).map(([e, input]) => new InvalidInputCommand(e, input));
+  const resume = fc.tuple(entity, fc.oneof({ weight: 3, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) })).map(([e, wrong]) => new ResumeCommand(e, wrong));
+  // fast-check picks uniformly among these: repeating an entry weights it.
+  const commands: fc.Arbitrary<ScenarioCommand>[] = [connect, send, send, send, send, repeat, holdAcks, holdAcks, cut, cut, cut, delay, split, wait, bye, invalid];
+  if (capabilities.includes("resume")) commands.push(resume, resume);
   return fc.commands(commands, { maxCommands: settings.maxCommands, size: "max", ...(settings.replayPath ? { replayPath: settings.replayPath } : {}) });
 }

@@ -72,10 +72,11 @@ export function checkHistory(world: ScenarioWorld, atRest: boolean): Anomaly[] {
     const got = deliveriesOf(world, message);
     for (const d of got) expected.add(d);
     const acknowledged = isAcknowledged(message);
+    if (!acknowledged && !message.excused && world.peers[message.from].hasSession) {
+      anomalies.push({ kind: "stuck", text: `${describe(message)} was never acknowledged${got.length > 0 ? ", although it was delivered" : ""}${message.refusedWith ? ` (last refused with ${message.refusedWith})` : ""}${atRest ? "" : "; the scenario never came to rest"}`, requirements: ["PP-DLV-002", "PP-DLV-013", "PP-SES-010"] });
+    }
     if (got.length === 0) {
-      if (message.excused || message.recipientEnded) continue;
-      if (acknowledged) anomalies.push({ kind: "lost", text: `${describe(message)} was acknowledged but never delivered`, requirements: isChunked(message) ? ["PP-CHK-013", "PP-SES-010", "PP-DLV-012"] : ["PP-DLV-012", "PP-SES-010", "PP-DLV-001"] });
-      else if (world.peers[message.from].hasSession) anomalies.push({ kind: "stuck", text: `${describe(message)} was never acknowledged${message.refusedWith ? ` (last refused with ${message.refusedWith})` : ""}${atRest ? "" : " and the scenario never came to rest"}`, requirements: ["PP-DLV-002", "PP-DLV-013", "PP-SES-010"] });
+      if (acknowledged && !message.excused && !message.recipientEnded) anomalies.push({ kind: "lost", text: `${describe(message)} was acknowledged but never delivered`, requirements: isChunked(message) ? ["PP-CHK-013", "PP-SES-010", "PP-DLV-012"] : ["PP-DLV-012", "PP-SES-010", "PP-DLV-001"] });
       continue;
     }
     const twice = duplicate(world, message, got);

@@ -238,7 +238,16 @@ export class ScenarioPeer {
     return this.ticket;
   }
 
+  /** Cuts of this entity's link since its current connection was made. */
+  private cutsAtAttach = 0;
+
+  /** True when the proxy cut a connection of this entity since the current one was made: its close says nothing about the target. */
+  get cutSinceAttach(): boolean {
+    return this.link.stats.cuts !== this.cutsAtAttach;
+  }
+
   private attach(probe: ProbePeer, transport: TransportKind): void {
+    this.cutsAtAttach = this.link.stats.cuts;
     this.epochOf.set(probe, ++this.epoch);
     this.probe = probe;
     this.entityId = probe.identity.entityId;
@@ -352,6 +361,11 @@ export class ScenarioPeer {
   /** Expects the ERROR a command provoked; resolves with its code and, if its row closes, the close code. */
   expectError(code: string, relatedMessageId?: string): Promise<{ code: string; closedWith?: number } | null> {
     return new Promise((resolve) => this.expected.push({ code, ...(relatedMessageId ? { relatedMessageId } : {}), resolve }));
+  }
+
+  /** Gives up on every expected ERROR (a cut made the outcome meaningless). */
+  cancelExpectations(): void {
+    for (const expectation of this.expected.splice(0)) expectation.resolve(null);
   }
 
   // ---------------------------------------------------------------------------------------------

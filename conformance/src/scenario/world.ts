@@ -14,6 +14,8 @@ import { ScenarioPeer } from "./scenario-peer.ts";
 const QUIET_MS = 250;
 /** How long `close` tries before it reports what is still outstanding as stuck. */
 const CLOSE_BUDGET_MS = 8000;
+/** Rounds without any progress after which `close` stops waiting. */
+const STALLED_ROUNDS = 4;
 
 export class ScenarioWorld {
   readonly peers: Record<EntityName, ScenarioPeer>;
@@ -39,32 +41,43 @@ export class ScenarioWorld {
     return Object.values(this.peers);
   }
 
-  /** Brings the scenario to rest; returns false if it did not get there within the budget. */
+  /**
+   * Brings the scenario to rest; returns false if it did not get there: within the budget, or
+   * because nothing moved for several rounds while records were still unacknowledged.
+   */
   async close(): Promise<boolean> {
     for (const link of Object.values(this.links)) link.calm();
     const deadline = Date.now() + CLOSE_BUDGET_MS;
     // Recipients first: a sender refused with BUFFER_OVERFLOW can only succeed once they acknowledge.
     for (const peer of this.all) peer.setHoldingAcks(false);
-    while (Date.now() < deadline) {
+    let stalled = 0;
+    let before = this.progress();
+    while (Date.now() < deadline && stalled < STALLED_ROUNDS) {
       for (const peer of this.all) {
         if (!peer.hasSession) continue;
         if (!peer.connected && peer.transport !== "http") await peer.resume();
         else await peer.flushPending();
         peer.ackNow();
       }
-      const before = this.all.map((p) => p.received);
       await this.quiet(Math.min(QUIET_MS, Math.max(0, deadline - Date.now())));
-      const moved = this.all.some((p, i) => p.received !== before[i]);
+      const now = this.progress();
       const outstanding = this.all.some((p) => p.hasSession && p.outstanding > 0);
       const disconnected = this.all.some((p) => p.hasSession && !p.connected);
-      if (!moved && !outstanding && !disconnected) return true;
+      if (now === before && !outstanding && !disconnected) return true;
+      stalled = now === before ? stalled + 1 : 0;
+      before = now;
     }
     return false;
   }
 
-  /** Waits until nothing has arrived at any entity for `ms`. */
+  /** Changes whenever a record arrives or an outstanding record is settled. */
+  private progress(): string {
+    return this.all.map((p) => `${p.received}/${p.outstanding}`).join(" ");
+  }
+
+  /** Waits until nothing has arrived at any entity for `ms` (at most 20 such waits). */
   private async quiet(ms: number): Promise<void> {
-    for (;;) {
+    for (let i = 0; i < 20; i++) {
       const before = this.all.map((p) => p.received);
       await new Promise((resolve) => setTimeout(resolve, ms));
       if (this.all.every((p, i) => p.received === before[i])) return;

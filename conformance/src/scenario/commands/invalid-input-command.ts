@@ -41,8 +41,7 @@ export class InvalidInputCommand implements ScenarioCommand {
     const messageId = `bad-${probe.newId("in")}`;
     const ping = { ping_id: `p-${messageId}` };
     const next = probe.txSeq;
-    const cutsBefore = peer.link.stats.cuts;
-    const outcome = peer.expectError(spec.code, messageId);
+        const outcome = peer.expectError(spec.code, messageId);
     switch (this.input) {
       case "unknown-type":
         probe.sendRecord("NOT_A_TYPE", ping, { seq: next, envelope: { message_id: messageId } });
@@ -64,10 +63,17 @@ export class InvalidInputCommand implements ScenarioCommand {
         probe.sendRecord("PING", ping, { seq: next + 1, envelope: { message_id: messageId } });
         break;
     }
-    const result = await Promise.race([outcome, world.ctx.sleep((world.ctx.limits.ack_delay_ms ?? 100) + 3000).then(() => "timeout" as const)]);
-    if (peer.link.stats.cuts !== cutsBefore) return; // a cut fell meanwhile: nothing to conclude
+    // The ERROR (and, for a closing row, the close) must come within a few seconds; a cut ends the wait.
+    const box: { result: { code: string; closedWith?: number } | null | "timeout" } = { result: "timeout" };
+    void outcome.then((r) => (box.result = r));
+    const deadline = Date.now() + (world.ctx.limits.ack_delay_ms ?? 100) + 3000;
+    while (box.result === "timeout" && Date.now() < deadline && !peer.cutSinceAttach && (probe.isOpen || row?.connection === "close")) await peer.changed(50);
+    await Promise.resolve();
+    const result = box.result;
+    if (peer.cutSinceAttach) return peer.cancelExpectations(); // a cut fell meanwhile: nothing to conclude
     if (result === "timeout") {
-      peer.violate(`${spec.text} got no ERROR ${spec.code}`, [...spec.requirements]);
+      peer.cancelExpectations();
+      peer.violate(`${spec.text} got no ERROR ${spec.code}${probe.isOpen ? "" : ` before the connection closed (${String(probe.closed?.code)})`}`, [...spec.requirements]);
       return;
     }
     if (result === null) return;
@@ -75,7 +81,7 @@ export class InvalidInputCommand implements ScenarioCommand {
     else if (row?.connection === "close" && result.closedWith !== row.close) peer.violate(`after ERROR ${spec.code} the connection closed with ${String(result.closedWith)}, not ${String(row.close)}`, ["PP-ERR-003"]);
     else if (row?.connection === "open") {
       await world.ctx.sleep(50);
-      if (!peer.connected && peer.link.stats.cuts === cutsBefore) peer.violate(`after ERROR ${spec.code} the connection closed (code ${String(peer.lastClose?.code)}), but the registry keeps it open`, ["PP-ERR-004"]);
+      if (!peer.connected && !peer.cutSinceAttach) peer.violate(`after ERROR ${spec.code} the connection closed (code ${String(peer.lastClose?.code)}), but the registry keeps it open`, ["PP-ERR-004"]);
     }
   }
 
