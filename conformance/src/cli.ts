@@ -35,7 +35,8 @@ Options:
   --slow                   also run cases that wait for long protocol timers (heartbeat, ...)
   --runs N                 fast-check runs per property (default ${DEFAULTS.runs})
   --seed S                 the run seed, a 32-bit integer (default: random, printed)
-  --path P                 fast-check path of a counterexample (with --only naming one case)
+  --path P                 fast-check path of a counterexample (with --only naming one case),
+                           with ~REPLAYPATH for a generated scenario, as the report prints it
   --replay FILE            re-run a failure from its conformance-replay-*.json file
   --timeout MS             per-case timeout in milliseconds (default ${DEFAULTS.timeoutMs}, with --slow ${DEFAULTS.slowTimeoutMs})
   --reporter R[=FILE]      pretty | json | junit | markdown, to stdout or FILE; repeatable
@@ -160,7 +161,8 @@ function forbiddenOrigin(value: string | undefined): string | undefined {
 }
 
 function checkPath(path: string): string {
-  if (!/^\d+(:\d+)*$/.test(path)) throw new UsageError(`--path expects a fast-check path such as 3:0:1, got '${path}'`);
+  // A commands property adds its replay hint after "~" (fast-check's replayPath), as the report prints it.
+  if (!/^\d+(:\d+)*(~[A-Za-z0-9+/:]*)?$/.test(path)) throw new UsageError(`--path expects a fast-check path such as 3:0:1 (or 3:0:1~AB:C for a generated scenario, as the report prints it), got '${path}'`);
   return path;
 }
 

@@ -41,7 +41,7 @@ export const CaseResultSchema = Type.Object(
     trace: Type.Optional(Type.Array(TraceEntrySchema, { description: "The frames exchanged, in order." })),
     replay: Type.Optional(
       Type.Object(
-        { seed: Seed, path: Type.String({ description: "The fast-check path of the shrunk counterexample." }) },
+        { seed: Seed, path: Type.String({ description: "The fast-check path of the shrunk counterexample; a generated scenario (fast-check commands) appends `~` and its replayPath." }) },
         { additionalProperties: false, description: "How to replay a property case (fast-check `seed` and `path`)." },
       ),
     ),
