@@ -38,7 +38,7 @@ export interface FaultyEndpoint {
 const HEARTBEAT = { ping_interval_ms: 1000, pong_grace_ms: 500 };
 
 /** What scenarios.delivery-history needs to reach every bound quickly (as the embedded default target has). */
-const SCENARIO = { limits: { retransmit_buffer: 16, max_chunk_bytes: 16_384 } };
+const SCENARIO = { limits: { retransmit_buffer: 64, max_send_queue_bytes: 2_097_152 } };
 const SCENARIO_RUNS = 25;
 const scenario = (endpoint: FaultyEndpoint): FaultyEndpoint => ({ ...endpoint, embedded: { ...endpoint.embedded, ...SCENARIO }, catchers: [...endpoint.catchers, "scenarios.delivery-history"], runs: SCENARIO_RUNS });
 

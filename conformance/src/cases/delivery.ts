@@ -177,7 +177,9 @@ export const deliveryCases = suite("delivery", "9. Delivery", [
     async run(ctx) {
       const alice = await ctx.session();
       const bob = await ctx.session();
-      const count = Math.min(30, Math.max(1, (ctx.limits.rate_limit_per_minute ?? 100) - 5));
+      // Bob does not acknowledge: at most retransmit_buffer records may be outstanding towards him
+      // (PP-DLV-011), and exactly that many must all arrive.
+      const count = Math.min(30, ctx.limits.retransmit_buffer ?? 1024, Math.max(1, (ctx.limits.rate_limit_per_minute ?? 100) - 5));
       for (let i = 0; i < count; i++) alice.sendRecord("PEER_MESSAGE", { content: { i } }, { envelope: { recipient_id: bob.identity.entityId } });
       const order: number[] = [];
       for (let i = 0; i < count; i++) {

@@ -49,7 +49,16 @@ export const limitCases = suite("limits", "13. Limits", [
       const limit = ctx.limits.rate_limit_per_minute ?? 100;
       if (limit > 2000) ctx.skip(`rate_limit_per_minute is ${limit}: too many records to send`);
       const probe = await ctx.session();
-      for (let i = 0; i < limit; i++) probe.sendRecord("TASK_REQUEST", { task_id: `task-r${i}`, action: "echo", params: { i } });
+      // The answers come back to the probe: it acknowledges them in batches, so that the server
+      // never holds more than retransmit_buffer of them unacknowledged (PP-DLV-011).
+      const batch = Math.max(1, Math.min(limit, (ctx.limits.retransmit_buffer ?? 1024) - 1));
+      for (let sent = 0; sent < limit; ) {
+        const last = Math.min(limit, sent + batch);
+        for (; sent < last; sent++) probe.sendRecord("TASK_REQUEST", { task_id: `task-r${sent}`, action: "echo", params: { i: sent } });
+        if (sent === limit) break;
+        await probe.expectMessage((m) => m.envelope.type === "TASK_RESPONSE" && ProbePeer.payloadOf(m).task_id === `task-r${sent - 1}`, { describe: `the TASK_RESPONSE for task-r${sent - 1}`, skip: (m) => ["TASK_RESPONSE", "ACK", "PING", "PONG"].includes(String(m.envelope.type)) });
+        probe.ack();
+      }
       const over = probe.sendRecord("TASK_REQUEST", { task_id: "task-over", action: "echo", params: { over: true } });
       const error = await probe.expectMessage((m) => m.envelope.type === "ERROR", {
         timeoutMs: 10_000,
@@ -132,9 +141,16 @@ export const limitCases = suite("limits", "13. Limits", [
  */
 async function flood(ctx: CaseContext, victim: ProbePeer, send: (content: string) => Envelope, sender: ProbePeer): Promise<void> {
   const queue = ctx.limits.max_send_queue_bytes ?? 8_388_608;
-  const piece = Math.min(Math.floor((ctx.limits.max_frame_bytes ?? 1_048_576) * 0.5), 512 * 1024);
-  const count = Math.ceil((3 * queue) / piece);
-  if (count > (ctx.limits.rate_limit_per_minute ?? 100) - 5) ctx.skip(`max_send_queue_bytes ${queue} needs ${count} records, over rate_limit_per_minute`);
+  // One record per piece: a piece over max_chunk_bytes would travel as several chunk records, each
+  // counting against retransmit_buffer (PP-CHK-001).
+  const piece = Math.min(Math.floor((ctx.limits.max_frame_bytes ?? 1_048_576) * 0.5), 512 * 1024, (ctx.limits.max_chunk_bytes ?? 262_144) - 512);
+  // The victim acknowledges nothing, so at most retransmit_buffer records may be outstanding towards
+  // it (PP-DLV-011). As many as that allows are sent, and at least three times the queue, so that
+  // the kernel's socket buffers cannot absorb it all.
+  const needed = Math.ceil((3 * queue) / piece);
+  const allowed = Math.min(ctx.limits.retransmit_buffer ?? 1024, (ctx.limits.rate_limit_per_minute ?? 100) - 5);
+  if (needed > allowed) ctx.skip(`max_send_queue_bytes ${queue} needs ${needed} unacknowledged records of ${piece} bytes, over retransmit_buffer or rate_limit_per_minute`);
+  const count = allowed;
   victim.setReading(false);
   const content = "f".repeat(piece - 200);
   let last: Envelope | null = null;
