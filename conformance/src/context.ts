@@ -1,7 +1,7 @@
 /**
- * The context a case runs in: probes on the target with deterministic identities, fast-check with
- * the run's seed, HTTP, and the h2spec-style failure helpers. It owns every probe it opens and
- * closes them when the case ends.
+ * The context a case runs in: probes on the target with identities fixed by the run's seed and
+ * salt (fresh per run, probe/keys.ts), fast-check with the run's seed, HTTP, and the h2spec-style
+ * failure helpers. It owns every probe it opens and closes them when the case ends.
  */
 import fc from "fast-check";
 import type { Case, CaseContext, HttpResponse, ProbeRequest, PropertyOptions, TargetInfo } from "./case.ts";
@@ -15,6 +15,8 @@ import type { Validators } from "./schemas.ts";
 export interface ContextSettings {
   target: TargetInfo;
   runSeed: number;
+  /** Fresh per run: goes into the probe identities only, so a re-run meets the target as new entities (probe/keys.ts). */
+  runSalt: string;
   runs: number;
   slow: boolean;
   /** fast-check replay path, when replaying one case; `PATH~REPLAYPATH` for a commands property. */
@@ -77,7 +79,7 @@ export class RunContext implements CaseContext {
       throw error;
     }
     const label = request.label ?? (this.probeCount > 1 || request.identityIndex !== undefined ? `p${index}` : undefined);
-    const identity = probeIdentity(this.settings.runSeed, this.caseDef.id, index);
+    const identity = probeIdentity(this.settings.runSeed, this.settings.runSalt, this.caseDef.id, index);
     const probe = new ProbePeer(transport, {
       identity: request.entityId ? { ...identity, entityId: request.entityId } : identity,
       serverId: request.serverId ?? (this.target.serverId || undefined),
@@ -102,7 +104,7 @@ export class RunContext implements CaseContext {
       onExchange: (e) => this.trace.add("in", `HTTP ${e.status} for ${e.method} ${e.path}${e.body !== undefined && !(typeof e.body === "object" && e.body !== null && "type" in e.body) ? `: ${e.text}` : ""}`, label),
     });
     const probe = new ProbePeer(http, {
-      identity: probeIdentity(this.settings.runSeed, this.caseDef.id, index),
+      identity: probeIdentity(this.settings.runSeed, this.settings.runSalt, this.caseDef.id, index),
       serverId: this.target.serverId || undefined,
       validators: this.settings.validators,
       trace: this.trace,
@@ -161,6 +163,8 @@ export class RunContext implements CaseContext {
         markInterruptAsFailure: false,
       },
     );
+    const requested = options.numRuns ?? this.settings.runs;
+    if (details.interrupted && details.numRuns < requested) this.notes.push(`ran ${details.numRuns} of ${requested} runs within the time budget (--timeout raises it)`);
     if (!details.failed || details.counterexample === null) return;
     const counterexample = details.counterexample[0] as T;
     const rendered = fc.stringify(counterexample);

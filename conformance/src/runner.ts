@@ -11,7 +11,7 @@ import { RunContext } from "./context.ts";
 import { coverage } from "./coverage.ts";
 import { EXCLUSIONS } from "./exclusions.ts";
 import { CaseFailure, CaseSkip, PropertyFailure } from "./failure.ts";
-import { probeIdentity } from "./probe/keys.ts";
+import { probeIdentity, runSalt } from "./probe/keys.ts";
 import { ProbePeer } from "./probe/peer.ts";
 import { connectWebSocket, TransportError } from "./probe/transport.ts";
 import { summarize, TOOL_VERSION, type CaseResult, type Report } from "./report.ts";
@@ -59,12 +59,13 @@ export type RunEvent =
   | { type: "end"; report: Report };
 
 /**
- * The limits the embedded reference runs with: small buffers and chunks, so that generated
- * scenarios reach every bound within the default budget (a burst past retransmit_buffer, a message
- * of a few chunks, a cut inside a chunk burst). The cases read the limits the target advertises,
- * so any server can be tested the same way when started with small limits.
+ * The limits the embedded reference runs with: a small retransmit_buffer, so that generated
+ * scenarios reach it within the default budget (a burst past it within rate_limit_per_minute), and
+ * a send queue small enough that the slow-consumer cases overflow it with retransmit_buffer
+ * records, past the kernel's socket buffers. The cases read the limits the target advertises, so
+ * any server can be tested the same way when started with small limits.
  */
-export const EMBEDDED_LIMITS: Readonly<Record<string, number>> = { retransmit_buffer: 16, max_chunk_bytes: 16_384 };
+export const EMBEDDED_LIMITS: Readonly<Record<string, number>> = { retransmit_buffer: 64, max_send_queue_bytes: 2_097_152 };
 
 /** Defaults; --slow raises the per-case timeout so that cases can wait for protocol timers. */
 export const DEFAULTS = { runs: 25, timeoutMs: 30_000, slowTimeoutMs: 180_000, stepTimeoutMs: 3000 } as const;
@@ -92,14 +93,14 @@ export async function startEmbedded(options: EmbeddedOptions = {}): Promise<Embe
 }
 
 /** Learns the server id from HANDSHAKE_INIT_ACK when discovery did not give it; a TargetError when the WebSocket is unreachable. */
-async function serverIdFromHandshake(wsUrl: string, seed: number, stepTimeoutMs: number): Promise<string | undefined> {
+async function serverIdFromHandshake(wsUrl: string, seed: number, salt: string, stepTimeoutMs: number): Promise<string | undefined> {
   let transport;
   try {
     transport = await connectWebSocket(wsUrl, { timeoutMs: stepTimeoutMs });
   } catch (error) {
     throw new TargetError(error instanceof TransportError ? error.message : `cannot reach ${wsUrl}`);
   }
-  const probe = new ProbePeer(transport, { identity: probeIdentity(seed, "runner", 0), stepTimeoutMs });
+  const probe = new ProbePeer(transport, { identity: probeIdentity(seed, salt, "runner", 0), stepTimeoutMs });
   try {
     probe.sendHandshake(probe.buildInit({ recipientId: null }));
     const ack = await probe.receiveInitAck();
@@ -111,10 +112,10 @@ async function serverIdFromHandshake(wsUrl: string, seed: number, stepTimeoutMs:
   }
 }
 
-export async function resolveTarget(target: string, seed: number, stepTimeoutMs: number): Promise<TargetInfo> {
+export async function resolveTarget(target: string, seed: number, stepTimeoutMs: number, salt: string = runSalt()): Promise<TargetInfo> {
   const urls = normalizeTarget(target);
   const { document, error } = await fetchDiscovery(urls.baseUrl, stepTimeoutMs);
-  const fallback = typeof document?.server_id === "string" ? undefined : await serverIdFromHandshake(urls.wsUrl, seed, stepTimeoutMs);
+  const fallback = typeof document?.server_id === "string" ? undefined : await serverIdFromHandshake(urls.wsUrl, seed, salt, stepTimeoutMs);
   return targetInfo(urls, document, error, fallback);
 }
 
@@ -133,14 +134,15 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => 
   }
 }
 
-export async function runCase(c: Case, target: TargetInfo, settings: { runSeed: number; runs: number; slow: boolean; strict: boolean; path?: string; timeoutMs: number; stepTimeoutMs: number; traces: "failures" | "all" | "none"; validators: Validators | null }): Promise<{ result: CaseResult; notes: string[] }> {
+/** `runSalt` makes the probe identities fresh (probe/keys.ts); one is drawn per call when absent. */
+export async function runCase(c: Case, target: TargetInfo, settings: { runSeed: number; runSalt?: string; runs: number; slow: boolean; strict: boolean; path?: string; timeoutMs: number; stepTimeoutMs: number; traces: "failures" | "all" | "none"; validators: Validators | null }): Promise<{ result: CaseResult; notes: string[] }> {
   const started = Date.now();
   const base = { id: c.id, title: c.title, suite: c.section, level: c.level, requirements: [...c.requirements] };
   const missing = (c.requires ?? []).filter((cap) => !target.capabilities.includes(cap));
   if (missing.length > 0) return { result: { ...base, verdict: "skip", duration_ms: 0, message: `the target does not advertise ${missing.join(", ")}` }, notes: [] };
   if (c.slow && !settings.slow) return { result: { ...base, verdict: "skip", duration_ms: 0, message: "waits for real protocol timers: run with --slow" }, notes: [] };
 
-  const ctx = new RunContext(c, { target, runSeed: settings.runSeed, runs: settings.runs, slow: settings.slow, path: settings.path, validators: settings.validators, stepTimeoutMs: settings.stepTimeoutMs, deadline: started + settings.timeoutMs });
+  const ctx = new RunContext(c, { target, runSeed: settings.runSeed, runSalt: settings.runSalt ?? runSalt(), runs: settings.runs, slow: settings.slow, path: settings.path, validators: settings.validators, stepTimeoutMs: settings.stepTimeoutMs, deadline: started + settings.timeoutMs });
   let outcome: "pass" | "fail" | "skip" = "pass";
   let failure: CaseFailure | null = null;
   let message: string | undefined;
@@ -200,6 +202,9 @@ export async function runConformance(options: RunOptions = {}): Promise<Report> 
   if (unmatched.length > 0) throw new UsageError(`${unmatched.map((s) => `'${s}'`).join(", ")} match${unmatched.length === 1 ? "es" : ""} no case id, requirement id, suite or section (see --list)`);
   if (options.path && selected.length !== 1) throw new UsageError(`--path replays one case: select exactly one with --only (${selected.length} selected)`);
   const seed = (options.seed ?? randomSeed()) | 0;
+  // Fresh on every call, replays included: the same seed twice against one live target must meet
+  // it as new entities, not as the last run's (probe/keys.ts).
+  const salt = runSalt();
   const runs = options.runs ?? DEFAULTS.runs;
   const stepTimeoutMs = options.stepTimeoutMs ?? DEFAULTS.stepTimeoutMs;
   const startedAt = new Date();
@@ -207,7 +212,7 @@ export async function runConformance(options: RunOptions = {}): Promise<Report> 
   const embedded = options.target ? null : await startEmbedded({ ...options.embedded, limits: { ...EMBEDDED_LIMITS, ...options.embedded?.limits } });
   try {
     const targetUrl = options.target ?? embedded!.url;
-    const target = await resolveTarget(targetUrl, seed, stepTimeoutMs);
+    const target = await resolveTarget(targetUrl, seed, stepTimeoutMs, salt);
     if (options.forbiddenOrigin !== undefined) target.forbiddenOrigin = options.forbiddenOrigin;
     const validators = options.validators === undefined ? VALIDATORS : options.validators;
     const notes: string[] = [];
@@ -220,6 +225,7 @@ export async function runConformance(options: RunOptions = {}): Promise<Report> 
       options.onEvent?.({ type: "case-start", index, total: selected.length, case: c });
       const { result, notes: caseNotes } = await runCase(c, target, {
         runSeed: seed,
+        runSalt: salt,
         runs,
         slow: options.slow ?? false,
         strict: options.strict ?? false,
