@@ -29,7 +29,7 @@ describe("flag parsing", () => {
     [["--timeout", "1.5"], "--timeout expects a positive number of milliseconds, got '1.5'"],
     [["--reporter", "xml"], "--reporter expects pretty|json|junit|markdown[=FILE], got 'xml'"],
     [["--reporter", "json="], "--reporter json= needs a file name"],
-    [["--path", "a:b"], "--path expects a fast-check path such as 3:0:1, got 'a:b'"],
+    [["--path", "a:b"], "--path expects a fast-check path such as 3:0:1 (or 3:0:1~AB:C for a generated scenario, as the report prints it), got 'a:b'"],
     [["ftp://x"], "TARGET must be a ws(s):// or http(s):// URL, got 'ftp://x'"],
     [["ws://a", "ws://b"], "expected at most one TARGET"],
     [["--only"], "--only needs a value"],

@@ -93,7 +93,8 @@ export function checkHistory(world: ScenarioWorld, atRest: boolean): Anomaly[] {
   for (const peer of world.all) {
     for (const delivery of peer.delivered) {
       if (expected.has(delivery)) continue;
-      anomalies.push({ kind: "phantom", text: `${peer.name} received ${delivery.type} ${delivery.messageId} from ${delivery.senderId}, which no probe sent`, requirements: ["PP-DLV-006", "PP-DLV-012"] });
+      const from = world.all.find((p) => p.entityId === delivery.senderId)?.name ?? delivery.senderId;
+      anomalies.push({ kind: "phantom", text: `${peer.name} received ${delivery.type} ${delivery.messageId} from ${from}, which no probe sent`, requirements: ["PP-DLV-006", "PP-DLV-012"] });
     }
     for (const broken of [...peer.broken, ...peer.incompleteChunks()]) {
       const message = messages.find((m) => m.id === broken.chunkId);
