@@ -67,6 +67,8 @@ export class PeerClient extends EventEmitter {
   private readonly inbox = new AsyncQueue<ReceivedMessage>();
   private readonly delivered = new Map<string, true>();
   private readonly reassembler = new Reassembler(DEFAULT_LIMITS);
+  /** Every chunk of each chunked message we sent whose last chunk is not yet acknowledged, by chunk_id. */
+  private readonly chunkedSends = new Map<string, OutboundEntry[]>();
   private readonly tasks = new Map<string, { resolve(result: unknown): void; reject(error: Error): void }>();
   private readyWaiter: { resolve(): void; reject(error: Error): void } | undefined;
   private ackScheduled = false;
@@ -149,6 +151,7 @@ export class PeerClient extends EventEmitter {
     const chunks = splitMessage({ message_id: messageId, type, payload }, maxChunk); // PP-CHK-001
     const base = { sender_id: this.entityId, ...(recipientId !== undefined ? { recipient_id: recipientId } : {}) };
     const entries: OutboundEntry[] = chunks ? chunks.map((chunk) => ({ ...base, message_id: newMessageId(), type: "CHUNKED_MESSAGE", inner: chunk })) : [{ ...base, message_id: messageId, type, inner: payload }];
+    if (chunks) this.chunkedSends.set(messageId, entries);
     if (this.session) this.session.queued.push(...entries);
     else this.preSession.push(...entries);
     this.flush();
@@ -287,6 +290,7 @@ export class PeerClient extends EventEmitter {
       const previous = this.session;
       if (previous) session.queued.push(...previous.takeUndelivered());
       session.queued.push(...this.preSession.splice(0));
+      this.resendChunkedWhole(session);
       this.session = session;
       transport.send(JSON.stringify(session.seal("SESSION_CONFIRM", { handshake_hash: toBase64Url(result.keys.handshakeHash) }, { recipient_id: result.peerId })));
     } else if (message.type === "READY" && this.session) {
@@ -311,6 +315,7 @@ export class PeerClient extends EventEmitter {
     const { keys, peerLastRxSeq } = this.resumeFlow.finish(message); // PP-SES-009
     this.resumeFlow = undefined;
     this.session.rekey(keys, peerLastRxSeq); // PP-SES-008, PP-SES-010
+    this.resendChunkedWhole(this.session);
     this.emit("resumed", this.session.id);
     this.becomeReady();
   }
@@ -332,6 +337,7 @@ export class PeerClient extends EventEmitter {
     switch (record.type) {
       case "ACK":
         session.acknowledge((inner as { ack: number }).ack);
+        this.forgetDeliveredChunked(session);
         this.flush();
         return;
       case "PING":
@@ -352,6 +358,41 @@ export class PeerClient extends EventEmitter {
       default:
         return;
     }
+  }
+
+  /**
+   * A chunked message is one data message (spec §10), delivered whole or not at all (PP-CHK-004):
+   * its receiver may not hold the chunks it acknowledged once the connection is gone. A new session
+   * (after a resume answered EXPIRED, ERROR or NOT_FOUND) starts without reassembly state, and a
+   * server that refused the completing chunk with BUFFER_OVERFLOW (PP-DLV-013) may have dropped the
+   * rest. So after a resume or a new handshake, every chunk of a message whose last chunk is not
+   * acknowledged goes out again, in place, before the chunks still unacknowledged; the receiver
+   * ignores the identical duplicates it still holds (PP-CHK-008) and delivers the message once
+   * (PP-DLV-003).
+   */
+  private resendChunkedWhole(session: Session): void {
+    this.forgetDeliveredChunked(session);
+    if (this.chunkedSends.size === 0) return;
+    const queue = session.queued;
+    const resent = new Set<string>();
+    const entries: OutboundEntry[] = [];
+    for (const entry of queue) {
+      const chunkId = entry.type === "CHUNKED_MESSAGE" ? (entry.inner as ChunkPayload).chunk_id : undefined;
+      const chunks = chunkId === undefined ? undefined : this.chunkedSends.get(chunkId);
+      if (chunkId === undefined || !chunks) entries.push(entry);
+      else if (!resent.has(chunkId)) {
+        resent.add(chunkId); // the chunks of one message are queued together, in order
+        entries.push(...chunks);
+      }
+    }
+    queue.splice(0, queue.length, ...entries);
+  }
+
+  /** A chunked message whose last chunk an ACK covered was delivered (PP-DLV-012): its chunks are released. */
+  private forgetDeliveredChunked(session: Session): void {
+    if (this.chunkedSends.size === 0) return;
+    const pending = new Set([...session.unacked.values(), ...session.queued, ...this.preSession].map((entry) => entry.message_id));
+    for (const [chunkId, chunks] of this.chunkedSends) if (!pending.has((chunks.at(-1) as OutboundEntry).message_id)) this.chunkedSends.delete(chunkId);
   }
 
   private onData(record: RecordEnvelope, inner: unknown): void {
@@ -420,7 +461,13 @@ export class PeerClient extends EventEmitter {
     this.scheduleReconnect();
   }
 
+  /**
+   * One reconnection at a time: a failed attempt is reported both by its transport's close and by
+   * its rejected attach, and two attempts would resume with the same secret — one would be refused
+   * and force a new handshake, with two live connections meanwhile (PP-SES-014).
+   */
   private scheduleReconnect(): void {
+    if (this.reconnectTimer || this.state === "closed") return;
     const reconnect = { ...DEFAULT_BACKOFF, ...this.options.reconnect };
     if (this.options.reconnect?.maxAttempts !== undefined && this.attempt >= this.options.reconnect.maxAttempts) {
       this.shutdown(new LocalError("CONNECTION_CLOSED", "gave up reconnecting"));
