@@ -68,10 +68,12 @@ function commandsArbitrary(settings: ScenarioSettings): fc.Arbitrary<Iterable<Sc
   const direction = fc.constantFrom<Direction>("up", "down");
   const via = fc.constantFrom<ConnectVia>(...connectVias(capabilities));
   // A large message of 2 to 4 chunks; its bytes on the wire are about 4/3 of its size (base64url).
-  const large = fc.record({ size: fc.integer({ min: maxChunk + 1, max: Math.floor(maxChunk * 3.6) }), reorder: fc.option(fc.oneof(fc.constant("reversed" as const), fc.record({ rotate: fc.integer({ min: 1, max: 3 }) })), { nil: undefined, freq: 3 }), duplicateChunk: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined, freq: 4 }) });
+  // A cut inside a message's bytes: on the sender's link or on the recipient's (fraction of its wire size).
+  const cutInside = fc.option(fc.record({ side: fc.constantFrom<"up" | "down">("up", "up", "down"), at: fc.double({ min: 0.05, max: 0.95, noNaN: true }) }), { nil: undefined, freq: 2 });
+  const large = fc.record({ size: fc.integer({ min: maxChunk + 1, max: Math.floor(maxChunk * 3.6) }), reorder: fc.option(fc.oneof(fc.constant("reversed" as const), fc.record({ rotate: fc.integer({ min: 1, max: 3 }) })), { nil: undefined, freq: 3 }), duplicateChunk: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined, freq: 4 }), cut: cutInside });
   const small = fc.record({ size: fc.integer({ min: 1, max: 400 }) });
   // Bursts around the recipient's bound, on both sides of it (retransmit_buffer - 1 … + 2).
-  const burst = fc.record({ size: fc.integer({ min: 1, max: 200 }), count: fc.oneof(fc.integer({ min: 2, max: 6 }), fc.integer({ min: Math.max(2, bound - 1), max: bound + 2 })) });
+  const burst = fc.record({ size: fc.integer({ min: 1, max: 200 }), count: fc.oneof(fc.integer({ min: 2, max: 6 }), fc.integer({ min: Math.max(2, bound - 1), max: bound + 2 })), cut: cutInside });
   const shape = fc.oneof({ weight: 3, arbitrary: small }, { weight: 3, arbitrary: large }, { weight: 3, arbitrary: burst });
   const recipient = fc.constantFrom<EntityName | "server">(...entities, "server");
   const burstBytes = Math.floor(maxChunk * 3.6 * 1.4);

@@ -22,11 +22,18 @@ export interface SendShape {
   reorder?: "reversed" | { rotate: number };
   /** For a chunked message: this chunk number is sent twice, identically. */
   duplicateChunk?: number;
+  /**
+   * A cut inside this message's bytes on the wire, as a fraction of them: on the sender's link
+   * (`up`, as it goes to the server) or the recipient's (`down`, as the server delivers it).
+   */
+  cut?: { side: "up" | "down"; at: number };
 }
 
 export class SendCommand implements ScenarioCommand {
   /** The messages as sent in the last run (`m3`), for the printed scenario. */
   private sentAs: OutMessage[] = [];
+  /** The byte offset of the cut in the last run. */
+  private cutAfter = 0;
 
   constructor(
     readonly from: EntityName,
@@ -51,6 +58,18 @@ export class SendCommand implements ScenarioCommand {
     entity.records += this.records;
     entity.hasSent = true;
     this.sentAs = [];
+    const cut = this.shape.cut;
+    const recipient = this.to === "server" ? this.from : this.to;
+    const cutEntity = cut?.side === "up" ? this.from : recipient;
+    // The proxy cuts WebSocket connections only (an HTTP entity has nothing to resume).
+    this.cutAfter = 0;
+    if (cut && model.entities[cutEntity].transport === "websocket") {
+      // About 4/3 of the payload travels (base64url), plus each record's envelope.
+      const count = this.shape.count ?? 1;
+      const wire = count * (Math.ceil(((this.shape.size + OVERHEAD) * 4) / 3) + (400 * this.records) / count);
+      this.cutAfter = Math.max(1, Math.floor(wire * cut.at));
+      void (cut.side === "up" ? world.links[this.from] : world.links[recipient]).armCut(cut.side, this.cutAfter);
+    }
     for (let i = 0; i < (this.shape.count ?? 1); i++) this.sentAs.push(this.sendOne(model.nextMessageName(), world));
   }
 
@@ -88,13 +107,20 @@ export class SendCommand implements ScenarioCommand {
     const message = this.sentAs[0];
     const last = this.sentAs.at(-1);
     if (!message || !last) return `${this.from} sends ${this.shape.count ?? 1} message(s) of ${bytesText(this.shape.size)} to ${target}`;
-    if (this.sentAs.length > 1) return `${this.from} sends ${message.name} … ${last.name} (${this.sentAs.length} messages of ${bytesText(message.size)}, back to back) to ${target}`;
+    if (this.sentAs.length > 1) return `${this.from} sends ${message.name} … ${last.name} (${this.sentAs.length} messages of ${bytesText(message.size)}, back to back) to ${target}${this.cutText()}`;
     const details = [bytesText(message.size)];
     if (message.records.length > 1) {
       details.push(`${message.records.length} chunks`);
       if (message.chunkOrder) details.push(`in the order ${message.chunkOrder.join(", ")}`);
       if (this.shape.duplicateChunk !== undefined) details.push(`chunk ${this.shape.duplicateChunk % message.records.length} twice`);
     }
-    return `${this.from} sends ${message.name} (${details.join(", ")}) to ${target}`;
+    return `${this.from} sends ${message.name} (${details.join(", ")}) to ${target}${this.cutText()}`;
+  }
+
+  private cutText(): string {
+    const cut = this.shape.cut;
+    if (!cut || this.cutAfter === 0) return "";
+    const recipient = this.to === "server" ? this.from : this.to;
+    return `; the proxy cuts ${cut.side === "up" ? `${this.from}->server` : `server->${recipient}`} after byte ${this.cutAfter.toLocaleString("en-US")} of it`;
   }
 }
