@@ -108,7 +108,6 @@ export class Reassembler {
     if (partial.received > partial.total && !faults.skipOverflowCheck) fail(`received ${partial.received} bytes, more than total_size ${partial.total}`); // PP-CHK-011
     partial.pieces.set(chunk.sequence_number, data);
     if (partial.lastSequence === null || partial.pieces.size !== partial.lastSequence + 1) return null; // PP-CHK-012: any order
-    this.partials.delete(chunk.chunk_id);
     const bytes = Buffer.concat([...partial.pieces.entries()].sort(([a], [b]) => a - b).map(([, piece]) => piece));
     // PP-CHK-004, PP-CHK-005: deliver only when size and digest match.
     if (bytes.length !== partial.total && !faults.skipTotalCheck) fail(`reassembled ${bytes.length} bytes, total_size says ${partial.total}`);
@@ -119,7 +118,27 @@ export class Reassembler {
     } catch {
       return fail("reassembled bytes are not JSON");
     }
+    // The pieces stay until the caller has delivered the message (`delivered`) or could not (`withdraw`).
     return { message_id: chunk.chunk_id, type: partial.innerType, payload };
+  }
+
+  /** The whole message returned by `add` was delivered: its pieces are no longer needed. */
+  delivered(chunkId: string): void {
+    this.partials.delete(chunkId);
+  }
+
+  /**
+   * The whole message could not be delivered (a full queue, PP-DLV-013): the chunk that completed it
+   * is taken back, since it was not acknowledged and will come again; the chunks before it were
+   * acknowledged and are kept.
+   */
+  withdraw(chunk: ChunkPayload): void {
+    const partial = this.partials.get(chunk.chunk_id);
+    const piece = partial?.pieces.get(chunk.sequence_number);
+    if (!partial || !piece) return;
+    partial.pieces.delete(chunk.sequence_number);
+    partial.received -= piece.length;
+    if (partial.lastSequence === chunk.sequence_number) partial.lastSequence = null;
   }
 
   /** Drops incomplete messages older than chunk_timeout_ms (PP-CHK-010); returns their chunk ids. */

@@ -30,7 +30,25 @@ describe("chunking", () => {
         const results = order.map((chunk) => reassembler.add(chunk, 0));
         expect(results.slice(0, -1).every((r) => r === null)).toBe(true);
         expect(results.at(-1)).toEqual({ message_id: "m-property", type: "PEER_MESSAGE", payload: JSON.parse(jcs(payload).toString()) });
+        reassembler.delivered("m-property");
         expect(reassembler.inProgress).toBe(0);
+      }),
+    );
+  });
+
+  test("when the whole message cannot be delivered, the completing chunk is taken back and its re-send completes the message (PP-DLV-013)", () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 10, maxLength: 300 }), fc.integer({ min: 4, max: 40 }), (text, size) => {
+        const payload = { content: text };
+        const chunks = splitMessage({ message_id: "m-refused", type: "PEER_MESSAGE", payload }, size);
+        if (!chunks) return;
+        const reassembler = new Reassembler(limits);
+        for (const chunk of chunks.slice(0, -1)) expect(reassembler.add(chunk, 0)).toBeNull();
+        const last = chunks.at(-1)!;
+        expect(reassembler.add(last, 0)).not.toBeNull();
+        reassembler.withdraw(last); // the queue was full: BUFFER_OVERFLOW for this record only
+        expect(reassembler.inProgress).toBe(1);
+        expect(reassembler.add(last, 0)).toEqual({ message_id: "m-refused", type: "PEER_MESSAGE", payload: JSON.parse(jcs(payload).toString()) });
       }),
     );
   });

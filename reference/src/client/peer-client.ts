@@ -401,6 +401,7 @@ export class PeerClient extends EventEmitter {
       if (!this.firstDelivery(record.sender_id, record.message_id)) return;
       const whole = this.reassembler.add(inner as ChunkPayload, Date.now());
       if (!whole) return;
+      this.reassembler.delivered(whole.message_id); // the application takes it now
       message = { message_id: whole.message_id, type: whole.type, sender_id: record.sender_id, payload: whole.payload };
     }
     if (!this.firstDelivery(message.sender_id, message.message_id)) return; // PP-DLV-003

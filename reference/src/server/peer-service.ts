@@ -239,9 +239,18 @@ export class PeerService {
       // reassembler's (PP-CHK-008). Reassembly survives a resume: those chunks were acknowledged.
       const chunk = inner as ChunkPayload;
       if (dedupe && session.delivered(session.peerId, chunk.chunk_id)) return;
-      const whole = serverSession.reassembler.add(chunk, this.now(), this.config.faults.chunkFaults());
+      const reassembler = serverSession.reassembler;
+      const whole = reassembler.add(chunk, this.now(), this.config.faults.chunkFaults());
       if (!whole) return;
-      this.routeOnce(serverSession, record, { message_id: whole.message_id, type: whole.type, inner: whole.payload, sender_id: session.peerId, ...(record.recipient_id !== undefined ? { recipient_id: record.recipient_id } : {}) });
+      try {
+        this.routeOnce(serverSession, record, { message_id: whole.message_id, type: whole.type, inner: whole.payload, sender_id: session.peerId, ...(record.recipient_id !== undefined ? { recipient_id: record.recipient_id } : {}) });
+      } catch (error) {
+        // PP-DLV-013: only the completing chunk was refused; the others were acknowledged and stay.
+        if (error instanceof ProtocolError && error.code === "BUFFER_OVERFLOW") reassembler.withdraw(chunk);
+        else reassembler.delivered(chunk.chunk_id);
+        throw error;
+      }
+      reassembler.delivered(chunk.chunk_id);
       return;
     }
     if (dedupe && session.delivered(session.peerId, record.message_id)) return; // PP-DLV-003
