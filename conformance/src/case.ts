@@ -76,6 +76,8 @@ export interface PropertyOptions<T = unknown> {
   numRuns?: number;
   /** The counterexample as a person reads it (default: fast-check's rendering of the value). */
   describe?: (value: T) => string;
+  /** For a flaky counterexample: the timing its outcome depends on, as a person reads it. */
+  timing?: (value: T) => string;
 }
 
 export interface CaseContext {

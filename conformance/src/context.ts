@@ -196,12 +196,14 @@ export class RunContext implements CaseContext {
       this.violations.splice(0, this.violations.length, ...failingViolations);
     }
     const describe = options.describe ? options.describe(counterexample) : rendered;
+    let verdictNote = `reproduced ${reproduced} of ${attempts}`;
     if (!failure) {
       const error = details.errorInstance;
       failure = error instanceof CaseFailure ? error : new CaseFailure(["the property holds"], String(error));
-      this.notes.push(`flaky: the counterexample failed during the search but passed ${attempts} of ${attempts} re-runs alone; the outcome depends on timing (the target's scheduling, ACK delays, where a cut falls) or on earlier traffic`);
+      const timing = options.timing?.(counterexample) || "the target's scheduling and ACK delays, or traffic before it";
+      verdictNote = `flaky: reproduced 0 of ${attempts}; it failed during the search only, and depends on ${timing}`;
+      this.notes.push(`flaky: the counterexample failed during the search but passed ${attempts} of ${attempts} re-runs alone`);
     }
-    const verdictNote = reproduced === 0 ? `flaky: reproduced 0 of ${attempts}` : `reproduced ${reproduced} of ${attempts}`;
     const fullPath = `${details.counterexamplePath ?? ""}${replayPath ? `~${replayPath}` : ""}`;
     const marked = new CaseFailure(failure.expected, failure.actual, `${failure.message} [${verdictNote}]`);
     throw new PropertyFailure(marked, describe, this.settings.runSeed, fullPath);

@@ -16,7 +16,7 @@ import type { ScenarioCommand } from "../scenario/commands/command.ts";
 import { checkHistory } from "../scenario/history.ts";
 import type { EntityName } from "../scenario/messages.ts";
 import { ScenarioModel } from "../scenario/model.ts";
-import { narrate, type Finding } from "../scenario/narrate.ts";
+import { narrate, timingOf, type Finding } from "../scenario/narrate.ts";
 import { ScenarioWorld } from "../scenario/world.ts";
 
 const ENTITIES: readonly EntityName[] = ["A", "B", "C"];
@@ -68,7 +68,7 @@ export const scenarioCases = suite("scenarios", "9. Delivery (generated scenario
               world.dispose();
             }
           },
-          { numRuns: Math.max(1, Math.round(ctx.runs * 0.8)), describe: (commands) => findings.get(commands as object) ?? narrate(commands as Iterable<ScenarioCommand>, []) },
+          { numRuns: Math.max(1, Math.round(ctx.runs * 0.8)), describe: (commands) => findings.get(commands as object) ?? narrate(commands as Iterable<ScenarioCommand>, []), timing: (commands) => timingOf(commands as Iterable<ScenarioCommand>) },
         );
       } finally {
         await close();

@@ -27,3 +27,11 @@ export function narrate(commands: Iterable<ScenarioCommand>, findings: readonly 
   for (const finding of findings) lines.push(`-> ${finding.text}${finding.requirements.length ? ` (${finding.requirements.join(", ")})` : ""}`);
   return lines.join("\n");
 }
+
+/** The steps whose effect depends on timing, for a flaky verdict: cuts, holds, splits, waits, and sends racing them. */
+export function timingOf(commands: Iterable<ScenarioCommand>): string {
+  const ran = [...commands].filter((c) => (c as { hasRan?: boolean }).hasRan !== false);
+  const steps = ran.map((c, i) => ({ text: c.toString(), step: i + 1 })).filter(({ text }) => /the proxy|time passes|resumes|stops acknowledging/.test(text));
+  if (steps.length === 0) return "when the target's ACKs arrive relative to the probes' next steps";
+  return `when the target acts relative to ${steps.map(({ text, step }) => `step ${step} (${text})`).join(", ")}`;
+}
