@@ -363,6 +363,14 @@ export class ScenarioPeer {
     return new Promise((resolve) => this.expected.push({ code, ...(relatedMessageId ? { relatedMessageId } : {}), resolve }));
   }
 
+  /** An ERROR whose registry row closes the connection, received on a connection. */
+  private readonly closingError = new WeakMap<ProbePeer, string>();
+
+  /** The code of an ERROR that is closing `probe` for a reason of its own, if any. */
+  closingErrorOn(probe: ProbePeer): string | undefined {
+    return this.closingError.get(probe);
+  }
+
   /** Gives up on every expected ERROR (a cut made the outcome meaningless). */
   cancelExpectations(): void {
     for (const expectation of this.expected.splice(0)) expectation.resolve(null);
@@ -395,6 +403,8 @@ export class ScenarioPeer {
       if (type === "ACK") {
         if (current) this.onAck(ProbePeer.payloadOf(item).ack);
       } else if (type === "ERROR") {
+        const code = String(ProbePeer.payloadOf(item).code);
+        if (errorRow(code)?.connection === "close") this.closingError.set(probe, code);
         const settled = this.onError(item);
         if (settled) {
           const row = errorRow(settled.code);

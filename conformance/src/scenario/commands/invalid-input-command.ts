@@ -73,6 +73,8 @@ export class InvalidInputCommand implements ScenarioCommand {
     if (peer.cutSinceAttach) return peer.cancelExpectations(); // a cut fell meanwhile: nothing to conclude
     if (result === "timeout") {
       peer.cancelExpectations();
+      // The connection was closing for another ERROR (a full queue, say) before this input was read.
+      if (peer.closingErrorOn(probe) !== undefined) return;
       peer.violate(`${spec.text} got no ERROR ${spec.code}${probe.isOpen ? "" : ` before the connection closed (${String(probe.closed?.code)})`}`, [...spec.requirements]);
       return;
     }
