@@ -69,8 +69,11 @@ export class ScenarioPeer {
   readonly reportedLastRx = new Map<number, number>();
   /** Records received in total, for quiescence. */
   received = 0;
-  /** Set when the connection closed without a protocol reason we caused. */
+  /** How the current connection last closed. */
   lastClose: { code: number; reason: string } | null = null;
+
+  /** The entity id, known once the entity has connected. */
+  entityId: string | null = null;
 
   constructor(
     readonly name: EntityName,
@@ -78,9 +81,6 @@ export class ScenarioPeer {
     private readonly identityIndex: number,
     readonly link: LinkProxy,
   ) {}
-
-  /** The entity id, known once the entity has connected. */
-  entityId: string | null = null;
 
   get connected(): boolean {
     return this.probe !== null && this.probe.isOpen && this.probe.stage === "READY";
@@ -148,7 +148,8 @@ export class ScenarioPeer {
         if (answer.status !== "ERROR" || code !== "AUTHENTICATION_FAILED") this.violate(`a resume with a wrong binder was answered with status ${String(answer.status)}${answer.error ? ` (${code})` : ""}, not ERROR with AUTHENTICATION_FAILED`, ["PP-SES-003"]);
       }
     }
-    if (old) this.reportedLastRx.set(this.epochOf.get(old) ?? 0, ticket.lastRxSeq);
+    const oldEpoch = old ? (this.epochOf.get(old) ?? 0) : 0;
+    if (old) this.reportedLastRx.set(oldEpoch, ticket.lastRxSeq);
     for (let attempt = 0; ; attempt++) {
       const probe = await this.openResume(ticket.sessionId);
       probe.sendJson(probe.buildResume(ticket));
@@ -157,13 +158,13 @@ export class ScenarioPeer {
         // The connection dropped mid-resume. Whether the target used up the secret is unknown: try once more.
         probe.close();
         if (attempt < 2) continue;
-        return this.sessionLost("the resume could not complete");
+        return this.sessionLost("the resume could not complete", oldEpoch);
       }
       const status = String(answer.status);
       if (status !== "READY") {
         probe.close();
         // After a resume whose answer was cut off, the target may have used up the secret (PP-SES-007).
-        if (attempt > 0) return this.sessionLost(`the answer to a resume was cut off, and the next resume got ${status}`);
+        if (attempt > 0) return this.sessionLost(`the answer to a resume was cut off, and the next resume got ${status}`, oldEpoch);
         return status;
       }
       if (oldOpen && old) void this.expectOldClosed(old);
@@ -222,9 +223,13 @@ export class ScenarioPeer {
     if (old.isOpen) this.violate("the older connection of the resumed session stayed open", ["PP-SES-014"]);
   }
 
-  /** The session is gone (a resume cut at the wrong moment used up the secret): a new handshake. */
-  private async sessionLost(why: string): Promise<string> {
+  /**
+   * The session is gone (a resume cut at the wrong moment used up the secret): a new handshake.
+   * No resume reported what the old epoch received, so the target may deliver it again.
+   */
+  private async sessionLost(why: string, oldEpoch: number): Promise<string> {
     this.notes.push(`${this.name}: ${why}; a new handshake follows`);
+    this.reportedLastRx.delete(oldEpoch);
     for (const record of this.unacked.values()) this.pending.push(record);
     this.unacked.clear();
     for (const record of this.pending) record.message.resentInNewSession = true;
@@ -252,6 +257,7 @@ export class ScenarioPeer {
     this.probe = probe;
     this.entityId = probe.identity.entityId;
     this.transport = transport;
+    if (transport === "websocket") this.http = null;
     this.ticket = probe.ticket();
     this.httpSeen = 0;
     void this.pump(probe);
@@ -259,7 +265,7 @@ export class ScenarioPeer {
     this.wake();
   }
 
-  /** Stops reading the current connection (and closes it unless `keepOpen`). */
+  /** Stops reading the current connection (and closes a WebSocket when `close`). */
   private detach(close = true): void {
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.pollTimer = null;
