@@ -34,6 +34,8 @@ Options:
   --strict                 SHOULD failures fail the run instead of warning
   --slow                   also run cases that wait for long protocol timers (heartbeat, ...)
   --runs N                 fast-check runs per property (default ${DEFAULTS.runs})
+  --time-budget S          each property keeps generating runs for S seconds (at least --runs),
+                           for nightly jobs; the per-case timeout grows to match
   --seed S                 the run seed, a 32-bit integer (default: random, printed)
   --path P                 fast-check path of a counterexample (with --only naming one case),
                            with ~REPLAYPATH for a generated scenario, as the report prints it
@@ -72,6 +74,7 @@ export interface CliOptions {
   path?: string;
   replay?: string;
   timeoutMs?: number;
+  timeBudgetS?: number;
   reporters: ReporterSpec[];
   expectedFailures?: string;
   forbiddenOrigin?: string;
@@ -106,6 +109,7 @@ export function parseCli(argv: string[]): CliOptions {
         path: { type: "string" },
         replay: { type: "string" },
         timeout: { type: "string" },
+        "time-budget": { type: "string" },
         reporter: { type: "string", multiple: true },
         "expected-failures": { type: "string" },
         "forbidden-origin": { type: "string" },
@@ -146,6 +150,7 @@ export function parseCli(argv: string[]): CliOptions {
     path: values.path === undefined ? undefined : checkPath(values.path),
     replay: values.replay,
     timeoutMs: integer("--timeout", values.timeout, 1, 3_600_000, "a positive number of milliseconds"),
+    timeBudgetS: integer("--time-budget", values["time-budget"], 1, 86_400, "a positive number of seconds (at most 86400)"),
     reporters: reporters.length > 0 ? reporters : [{ name: "pretty" }],
     expectedFailures: values["expected-failures"],
     forbiddenOrigin: forbiddenOrigin(values["forbidden-origin"]),
@@ -265,7 +270,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
       if (event.type === "start") runNotes.push(...event.notes);
       for (const [reporter] of reporters) reporter.onEvent?.(event);
     };
-    const report: Report = await runConformance({ target, only, skip: options.skip, strict: options.strict, slow: options.slow, runs, seed, path, timeoutMs: options.timeoutMs, onEvent, ...(options.forbiddenOrigin ? { forbiddenOrigin: options.forbiddenOrigin } : {}) });
+    const report: Report = await runConformance({ target, only, skip: options.skip, strict: options.strict, slow: options.slow, runs, seed, path, timeoutMs: options.timeoutMs, ...(options.timeBudgetS ? { timeBudgetMs: options.timeBudgetS * 1000 } : {}), onEvent, ...(options.forbiddenOrigin ? { forbiddenOrigin: options.forbiddenOrigin } : {}) });
     const outcome = evaluate(report, baseline, ALL_CASES.map((c) => c.id));
 
     const replayFiles: Record<string, string> = {};

@@ -23,6 +23,8 @@ export interface ContextSettings {
   path?: string;
   /** How many times a counterexample is re-run to tell reproducible from flaky (default 3). */
   reproduce?: number;
+  /** Each property keeps generating runs (at least `runs`) for this long (--time-budget). */
+  timeBudgetMs?: number;
   validators: Validators | null;
   stepTimeoutMs: number;
   /** When the case must be finished (epoch ms); properties stop shrinking before it. */
@@ -150,21 +152,24 @@ export class RunContext implements CaseContext {
     };
     const remaining = this.settings.deadline - Date.now();
     const path = this.settings.path?.split("~")[0];
+    const requested = options.numRuns ?? this.settings.runs;
+    // With --time-budget the runs go on until the budget is spent (a search, not a replay).
+    const budget = path ? undefined : this.settings.timeBudgetMs;
     const details = await fc.check(
       fc.asyncProperty(arbitrary, async (value) => {
         await runOnce(value);
       }),
       {
         seed: this.seed,
-        numRuns: options.numRuns ?? this.settings.runs,
+        numRuns: budget ? Math.max(requested, 1_000_000) : requested,
         ...(path ? { path } : {}),
-        // Time is kept back to re-run the counterexample (below).
-        interruptAfterTimeLimit: Math.max(1000, remaining - Math.min(8000, Math.max(2000, remaining * 0.25))),
+        // Time is kept back to shrink and re-run the counterexample (below).
+        interruptAfterTimeLimit: budget ? Math.min(budget, remaining / 2) : Math.max(1000, remaining - Math.min(8000, Math.max(2000, remaining * 0.25))),
         markInterruptAsFailure: false,
       },
     );
-    const requested = options.numRuns ?? this.settings.runs;
-    if (details.interrupted && details.numRuns < requested) this.notes.push(`ran ${details.numRuns} of ${requested} runs within the time budget (--timeout raises it)`);
+    if (budget) this.notes.push(`ran ${details.numRuns} runs in the time budget`);
+    else if (details.interrupted && details.numRuns < requested) this.notes.push(`ran ${details.numRuns} of ${requested} runs within the time budget (--timeout raises it)`);
     if (!details.failed || details.counterexample === null) return;
     const counterexample = details.counterexample[0] as T;
     const rendered = fc.stringify(counterexample);

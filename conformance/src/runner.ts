@@ -41,6 +41,8 @@ export interface RunOptions {
   path?: string;
   /** Per-case timeout (ms). */
   timeoutMs?: number;
+  /** Each property keeps generating runs (at least `runs`) for this long; the per-case timeout grows to match. */
+  timeBudgetMs?: number;
   /** How long a probe waits for one answer (ms). */
   stepTimeoutMs?: number;
   /** An Origin the target's allowlist refuses, for the Origin case (PP-AUTH-009); optional. */
@@ -135,19 +137,21 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => 
 }
 
 /** `runSalt` makes the probe identities fresh (probe/keys.ts); one is drawn per call when absent. */
-export async function runCase(c: Case, target: TargetInfo, settings: { runSeed: number; runSalt?: string; runs: number; slow: boolean; strict: boolean; path?: string; timeoutMs: number; stepTimeoutMs: number; traces: "failures" | "all" | "none"; validators: Validators | null }): Promise<{ result: CaseResult; notes: string[] }> {
+export async function runCase(c: Case, target: TargetInfo, settings: { runSeed: number; runSalt?: string; runs: number; slow: boolean; strict: boolean; path?: string; timeoutMs: number; timeBudgetMs?: number; stepTimeoutMs: number; traces: "failures" | "all" | "none"; validators: Validators | null }): Promise<{ result: CaseResult; notes: string[] }> {
   const started = Date.now();
   const base = { id: c.id, title: c.title, suite: c.section, level: c.level, requirements: [...c.requirements] };
   const missing = (c.requires ?? []).filter((cap) => !target.capabilities.includes(cap));
   if (missing.length > 0) return { result: { ...base, verdict: "skip", duration_ms: 0, message: `the target does not advertise ${missing.join(", ")}` }, notes: [] };
   if (c.slow && !settings.slow) return { result: { ...base, verdict: "skip", duration_ms: 0, message: "waits for real protocol timers: run with --slow" }, notes: [] };
 
-  const ctx = new RunContext(c, { target, runSeed: settings.runSeed, runSalt: settings.runSalt ?? runSalt(), runs: settings.runs, slow: settings.slow, path: settings.path, validators: settings.validators, stepTimeoutMs: settings.stepTimeoutMs, deadline: started + settings.timeoutMs });
+  // A time budget for properties grows the case's timeout: the budget, then time to shrink and re-run.
+  const timeoutMs = settings.timeBudgetMs ? Math.max(settings.timeoutMs, settings.timeBudgetMs * 2 + 30_000) : settings.timeoutMs;
+  const ctx = new RunContext(c, { target, runSeed: settings.runSeed, runSalt: settings.runSalt ?? runSalt(), runs: settings.runs, slow: settings.slow, path: settings.path, validators: settings.validators, stepTimeoutMs: settings.stepTimeoutMs, deadline: started + timeoutMs, ...(settings.timeBudgetMs ? { timeBudgetMs: settings.timeBudgetMs } : {}) });
   let outcome: "pass" | "fail" | "skip" = "pass";
   let failure: CaseFailure | null = null;
   let message: string | undefined;
   try {
-    await withTimeout(c.run(ctx), settings.timeoutMs, () => ctx.dispose());
+    await withTimeout(c.run(ctx), timeoutMs, () => ctx.dispose());
   } catch (error) {
     if (error instanceof CaseSkip) {
       outcome = "skip";
@@ -231,6 +235,7 @@ export async function runConformance(options: RunOptions = {}): Promise<Report> 
         strict: options.strict ?? false,
         path: options.path,
         timeoutMs: options.timeoutMs ?? (options.slow ? DEFAULTS.slowTimeoutMs : DEFAULTS.timeoutMs),
+        ...(options.timeBudgetMs ? { timeBudgetMs: options.timeBudgetMs } : {}),
         stepTimeoutMs,
         traces: options.traces ?? "failures",
         validators,

@@ -29,6 +29,7 @@ describe("flag parsing", () => {
     [["--timeout", "1.5"], "--timeout expects a positive number of milliseconds, got '1.5'"],
     [["--reporter", "xml"], "--reporter expects pretty|json|junit|markdown[=FILE], got 'xml'"],
     [["--reporter", "json="], "--reporter json= needs a file name"],
+    [["--time-budget", "0"], "--time-budget expects a positive number of seconds (at most 86400), got '0'"],
     [["--path", "a:b"], "--path expects a fast-check path such as 3:0:1 (or 3:0:1~AB:C for a generated scenario, as the report prints it), got 'a:b'"],
     [["ftp://x"], "TARGET must be a ws(s):// or http(s):// URL, got 'ftp://x'"],
     [["ws://a", "ws://b"], "expected at most one TARGET"],

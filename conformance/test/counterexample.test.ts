@@ -58,3 +58,14 @@ test("a counterexample that passes when re-run alone is reported as flaky and st
   expect(result.message).toMatch(/\[flaky: reproduced 0 of 3; it failed during the search only, and depends on .+\]$/);
   expect(report.summary.failed).toBe(1);
 });
+
+test("with a time budget a property keeps generating runs past --runs until the budget is spent", async () => {
+  let tried = 0;
+  const counting = suite("fake", "99. Fake", [
+    { id: "counting", title: "counting", requirements: ["PP-HS-001"], level: "MUST", run: (ctx) => ctx.property(ctx.fc.nat(), async () => void tried++) },
+  ]);
+  const report = await runConformance({ target, cases: counting, seed: 1, runs: 5, timeBudgetMs: 300 });
+  expect(report.cases[0]!.verdict).toBe("pass");
+  expect(tried).toBeGreaterThan(5);
+  expect(report.cases[0]!.message).toBe(`ran ${tried} runs in the time budget`);
+});
