@@ -278,6 +278,9 @@ export class ScenarioPeer {
   /** BYE (PP-SES-015): the session ends; what is not acknowledged need not arrive. */
   async bye(): Promise<void> {
     const probe = this.probe;
+    if (probe) this.ended.add(probe);
+    if (this.ackTimer) clearTimeout(this.ackTimer);
+    this.ackTimer = null;
     if (this.pollTimer) clearInterval(this.pollTimer);
     this.pollTimer = null;
     while (this.polling) await this.ctx.sleep(5);
@@ -369,6 +372,9 @@ export class ScenarioPeer {
     return new Promise((resolve) => this.expected.push({ code, ...(relatedMessageId ? { relatedMessageId } : {}), resolve }));
   }
 
+  /** Connections of a session ended by BYE: what still arrives on them (an answer to a request in flight) is moot. */
+  private readonly ended = new WeakSet<ProbePeer>();
+
   /** An ERROR whose registry row closes the connection, received on a connection. */
   private readonly closingError = new WeakMap<ProbePeer, string>();
 
@@ -403,7 +409,7 @@ export class ScenarioPeer {
         this.wake();
         return;
       }
-      if (item.kind === "invalid") continue;
+      if (item.kind === "invalid" || this.ended.has(probe)) continue;
       this.received++;
       const type = String(item.envelope.type);
       if (type === "ACK") {

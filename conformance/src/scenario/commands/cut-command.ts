@@ -15,9 +15,10 @@ export class CutCommand implements ScenarioCommand {
     readonly afterBytes: number,
   ) {}
 
+  /** On a WebSocket session, or before a connect, where it falls mid-handshake (HTTP connections are not cut). */
   check(model: Readonly<ScenarioModel>): boolean {
     const entity = model.entities[this.entity];
-    return entity.session === "live" && entity.transport === "websocket";
+    return entity.session === "live" ? entity.transport === "websocket" : true;
   }
 
   async run(_model: ScenarioModel, world: ScenarioWorld): Promise<void> {
