@@ -145,9 +145,9 @@ async function flood(ctx: CaseContext, victim: ProbePeer, send: (content: string
   // counting against retransmit_buffer (PP-CHK-001).
   const piece = Math.min(Math.floor((ctx.limits.max_frame_bytes ?? 1_048_576) * 0.5), 512 * 1024, (ctx.limits.max_chunk_bytes ?? 262_144) - 512);
   // The victim acknowledges nothing, so at most retransmit_buffer records may be outstanding towards
-  // it (PP-DLV-011). As many as that allows are sent, and at least three times the queue, so that
-  // the kernel's socket buffers cannot absorb it all.
-  const needed = Math.ceil((3 * queue) / piece);
+  // it (PP-DLV-011). As many as that and the rate limit allow are sent; at least 2.5 times the
+  // queue is needed, so that the kernel's socket buffers cannot absorb it all.
+  const needed = Math.ceil((2.5 * queue) / piece);
   const allowed = Math.min(ctx.limits.retransmit_buffer ?? 1024, (ctx.limits.rate_limit_per_minute ?? 100) - 5);
   if (needed > allowed) ctx.skip(`max_send_queue_bytes ${queue} needs ${needed} unacknowledged records of ${piece} bytes, over retransmit_buffer or rate_limit_per_minute`);
   const count = allowed;
