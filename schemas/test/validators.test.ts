@@ -124,14 +124,19 @@ describe("documents", () => {
 });
 
 describe("cost", () => {
-  it("loads in under 300 ms beyond importing Ajv and TypeBox, compiling validators on demand", () => {
+  it("compiles no validator when it is imported, only on demand", () => {
+    // Load time is a performance figure for bench/, not a wall-clock assertion here: what keeps the
+    // import cheap is that no schema is compiled until a validator is asked for.
     const index = fileURLToPath(new URL("../src/index.ts", import.meta.url));
     const script = [
-      `await import("ajv/dist/2020.js"); await import("@sinclair/typebox");`,
-      `const t = performance.now(); await import(${JSON.stringify(index)}); console.log(performance.now() - t);`,
+      `const { default: Ajv } = await import("ajv/dist/2020.js"); let compiled = 0;`,
+      `const compile = Ajv.prototype.compile; Ajv.prototype.compile = function (...args) { compiled++; return compile.apply(this, args); };`,
+      `const schemas = await import(${JSON.stringify(index)}); const before = compiled;`,
+      `schemas.validateEnvelope("1.2", { type: "HANDSHAKE_INIT" }, { strict: true }); console.log(JSON.stringify([before, compiled]));`,
     ].join("\n");
-    const ms = Number(execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8" }).trim());
-    expect(ms).toBeLessThan(300);
+    const [atImport, afterOneUse] = JSON.parse(execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8" }).trim()) as [number, number];
+    expect(atImport).toBe(0);
+    expect(afterOneUse).toBeGreaterThan(0);
     expect(precompileValidators()).toBe(2 * emitJsonSchemas().length);
   });
 });
