@@ -63,6 +63,9 @@ function connectVias(capabilities: readonly string[]): ConnectVia[] {
 function commandsArbitrary(settings: ScenarioSettings): fc.Arbitrary<Iterable<ScenarioCommand>> {
   const { entities, limits, capabilities } = settings;
   const maxChunk = limits.max_chunk_bytes ?? 262_144;
+  // Pieces of at most max_chunk_bytes (spec §10), small enough that each record fits in a frame.
+  const chunkSize = Math.max(1024, Math.min(maxChunk, Math.floor((((limits.max_frame_bytes ?? 1_048_576) - 2048) * 3) / 4)));
+  const largest = Math.max(maxChunk + 1, Math.min(Math.floor(maxChunk * 3.6), (limits.max_message_bytes ?? 16_777_216) - 1024));
   const bound = limits.retransmit_buffer ?? 1024;
   const entity = fc.constantFrom(...entities);
   const direction = fc.constantFrom<Direction>("up", "down");
@@ -70,17 +73,17 @@ function commandsArbitrary(settings: ScenarioSettings): fc.Arbitrary<Iterable<Sc
   // A large message of 2 to 4 chunks; its bytes on the wire are about 4/3 of its size (base64url).
   // A cut inside a message's bytes: on the sender's link or on the recipient's (fraction of its wire size).
   const cutInside = fc.option(fc.record({ side: fc.constantFrom<"up" | "down">("up", "up", "down"), at: fc.double({ min: 0.05, max: 0.95, noNaN: true }) }), { nil: undefined, freq: 2 });
-  const large = fc.record({ size: fc.integer({ min: maxChunk + 1, max: Math.floor(maxChunk * 3.6) }), reorder: fc.option(fc.oneof(fc.constant("reversed" as const), fc.record({ rotate: fc.integer({ min: 1, max: 3 }) })), { nil: undefined, freq: 3 }), duplicateChunk: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined, freq: 4 }), cut: cutInside });
+  const large = fc.record({ size: fc.integer({ min: maxChunk + 1, max: largest }), reorder: fc.option(fc.oneof(fc.constant("reversed" as const), fc.record({ rotate: fc.integer({ min: 1, max: 3 }) })), { nil: undefined, freq: 3 }), duplicateChunk: fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined, freq: 4 }), cut: cutInside });
   const small = fc.record({ size: fc.integer({ min: 1, max: 400 }) });
   // Bursts around the recipient's bound, on both sides of it (retransmit_buffer - 1 … + 2).
   const burst = fc.record({ size: fc.integer({ min: 1, max: 200 }), count: fc.oneof(fc.integer({ min: 2, max: 6 }), fc.integer({ min: Math.max(2, bound - 1), max: bound + 2 })), cut: cutInside });
   const shape = fc.oneof({ weight: 3, arbitrary: small }, { weight: 3, arbitrary: large }, { weight: 3, arbitrary: burst });
   const recipient = fc.constantFrom<EntityName | "server">(...entities, "server");
-  const burstBytes = Math.floor(maxChunk * 3.6 * 1.4);
+  const burstBytes = Math.floor(largest * 1.4);
   const cutAfter = fc.oneof(fc.integer({ min: 0, max: 2000 }), fc.integer({ min: 2000, max: burstBytes }));
 
   const connect = fc.tuple(entity, via).map(([e, v]) => new ConnectCommand(e, v, capabilities));
-  const send = fc.tuple(entity, recipient, shape).map(([from, to, s]) => new SendCommand(from, to, s, maxChunk));
+  const send = fc.tuple(entity, recipient, shape).map(([from, to, s]) => new SendCommand(from, to, s, chunkSize));
   const repeat = entity.map((e) => new RepeatCommand(e));
   const holdAcks = fc.tuple(entity, fc.boolean()).map(([e, hold]) => new HoldAcksCommand(e, hold));
   // A cut at once resets what is in flight (the kernel's buffers too); a cut after N bytes falls later.

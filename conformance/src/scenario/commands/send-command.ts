@@ -39,12 +39,13 @@ export class SendCommand implements ScenarioCommand {
     readonly from: EntityName,
     readonly to: EntityName | "server",
     readonly shape: SendShape,
-    private readonly maxChunk: number,
+    /** Pieces of at most this many bytes (at most max_chunk_bytes, spec §10). */
+    private readonly chunkSize: number,
   ) {}
 
   /** Records the messages take at most: their chunks and a repeated one. */
   get records(): number {
-    const chunks = Math.max(1, Math.ceil((this.shape.size + OVERHEAD) / this.maxChunk));
+    const chunks = Math.max(1, Math.ceil((this.shape.size + OVERHEAD) / this.chunkSize));
     return (this.shape.count ?? 1) * (chunks + (chunks > 1 && this.shape.duplicateChunk !== undefined ? 1 : 0));
   }
 
@@ -81,7 +82,7 @@ export class SendCommand implements ScenarioCommand {
     const inner: Record<string, unknown> = type === "TASK_REQUEST" ? { task_id: `task-${id}`, action: "echo", params: content } : { content };
     const message: OutMessage = { name, id, from: this.from, to: this.to, type, inner, size: 0, records: [] };
     if (this.to !== "server") message.recipientId = world.peers[this.to].entityId ?? undefined;
-    const chunks = chunksOf(id, type, inner, this.maxChunk);
+    const chunks = chunksOf(id, type, inner, this.chunkSize);
     message.size = chunks[0]?.total_size ?? 0;
     const record = (type: string, recordInner: unknown, messageId: string): OutRecord => ({ message, type, inner: recordInner, messageId, order: 0, acked: false });
     message.records = chunks.length === 1 ? [record(type, inner, id)] : chunks.map((c) => record("CHUNKED_MESSAGE", c, `${id}-c${c.sequence_number}`));
