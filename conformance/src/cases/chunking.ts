@@ -5,31 +5,11 @@
  * CHUNK_ERROR can only be about the defect under test.
  */
 import { suite, type CaseContext } from "../case.ts";
+import { chunksOf, type Chunk } from "../probe/chunks.ts";
 import { hash } from "../probe/crypto.ts";
 import { ProbePeer, type Envelope, type Inbound } from "../probe/peer.ts";
 import { b64u, canonical, unb64u } from "../probe/wire.ts";
 import { jcsEqual } from "./support.ts";
-
-export interface Chunk {
-  chunk_id: string;
-  sequence_number: number;
-  is_last: boolean;
-  total_size: number;
-  digest: string;
-  inner_type: string;
-  data: string;
-}
-
-/** Spec §10: B = JCS(payload) split into pieces of at most `size` bytes. */
-export function chunksOf(chunkId: string, innerType: string, payload: unknown, size: number): Chunk[] {
-  const bytes = canonical(payload);
-  const digest = b64u(hash(bytes));
-  const chunks: Chunk[] = [];
-  for (let offset = 0, i = 0; offset < bytes.length; offset += size, i++) {
-    chunks.push({ chunk_id: chunkId, sequence_number: i, is_last: offset + size >= bytes.length, total_size: bytes.length, digest, inner_type: innerType, data: b64u(bytes.subarray(offset, offset + size)) });
-  }
-  return chunks;
-}
 
 const maxChunk = (ctx: CaseContext) => ctx.limits.max_chunk_bytes ?? 262_144;
 

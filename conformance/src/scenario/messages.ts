@@ -2,22 +2,8 @@
  * What a generated scenario sends and receives, as the history check compares them: whole data
  * messages (spec §9), each carried by one record or by its chunks (spec §10).
  */
-import { hash } from "../probe/crypto.ts";
-import { b64u, canonical } from "../probe/wire.ts";
-
 export type EntityName = "A" | "B" | "C";
 export const ENTITY_NAMES: readonly EntityName[] = ["A", "B", "C"];
-
-/** A CHUNKED_MESSAGE inner payload (spec §10). */
-export interface Chunk {
-  chunk_id: string;
-  sequence_number: number;
-  is_last: boolean;
-  total_size: number;
-  digest: string;
-  inner_type: string;
-  data: string;
-}
 
 /** One record of a message as the sender keeps it in its retransmit buffer (PP-DLV-001). */
 export interface OutRecord {
@@ -83,17 +69,6 @@ export interface BrokenDelivery {
   to: EntityName;
   chunkId: string;
   why: string;
-}
-
-/** Spec §10: B = JCS(payload) split into pieces of at most `size` bytes. */
-export function chunksOf(chunkId: string, innerType: string, payload: unknown, size: number): Chunk[] {
-  const bytes = canonical(payload);
-  const digest = b64u(hash(bytes));
-  const chunks: Chunk[] = [];
-  for (let offset = 0, i = 0; offset < bytes.length; offset += size, i++) {
-    chunks.push({ chunk_id: chunkId, sequence_number: i, is_last: offset + size >= bytes.length, total_size: bytes.length, digest, inner_type: innerType, data: b64u(bytes.subarray(offset, offset + size)) });
-  }
-  return chunks;
 }
 
 /** `612,345 bytes` style sizes for the printed scenario. */

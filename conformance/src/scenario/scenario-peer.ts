@@ -16,7 +16,8 @@ import type { HttpTransport } from "../probe/transport.ts";
 import { b64u, canonical, unb64u } from "../probe/wire.ts";
 import type { LinkProxy } from "../proxy/link-proxy.ts";
 import { errorRow } from "../schemas.ts";
-import type { BrokenDelivery, Chunk, Delivery, EntityName, OutMessage, OutRecord } from "./messages.ts";
+import type { Chunk } from "../probe/chunks.ts";
+import type { BrokenDelivery, Delivery, EntityName, OutMessage, OutRecord } from "./messages.ts";
 
 export type TransportKind = "websocket" | "http";
 

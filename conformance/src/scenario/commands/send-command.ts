@@ -4,7 +4,8 @@
  * larger than max_chunk_bytes goes as CHUNKED_MESSAGE records (PP-CHK-001), in a generated order
  * (PP-CHK-012), possibly with one chunk sent twice (PP-CHK-008).
  */
-import { bytesText, chunksOf, type EntityName, type OutMessage, type OutRecord } from "../messages.ts";
+import { chunksOf } from "../../probe/chunks.ts";
+import { bytesText, type EntityName, type OutMessage, type OutRecord } from "../messages.ts";
 import type { ScenarioModel } from "../model.ts";
 import { scenarioMessageId } from "../scenario-peer.ts";
 import type { ScenarioWorld } from "../world.ts";
