@@ -77,7 +77,8 @@ function commandsArbitrary(settings: ScenarioSettings): fc.Arbitrary<Iterable<Sc
   const small = fc.record({ size: fc.integer({ min: 1, max: 400 }) });
   // Bursts around the recipient's bound, on both sides of it (retransmit_buffer - 1 … + 2).
   const burst = fc.record({ size: fc.integer({ min: 1, max: 200 }), count: fc.oneof(fc.integer({ min: 2, max: 6 }), fc.integer({ min: Math.max(2, bound - 1), max: bound + 2 })), cut: cutInside });
-  const shape = fc.oneof({ weight: 3, arbitrary: small }, { weight: 3, arbitrary: large }, { weight: 3, arbitrary: burst });
+  // Messages over max_chunk_bytes only when the target offers chunking (PP-CAP-001).
+  const shape = capabilities.includes("chunking") ? fc.oneof({ weight: 3, arbitrary: small }, { weight: 3, arbitrary: large }, { weight: 3, arbitrary: burst }) : fc.oneof(small, burst);
   const recipient = fc.constantFrom<EntityName | "server">(...entities, "server");
   const burstBytes = Math.floor(largest * 1.4);
   const cutAfter = fc.oneof(fc.integer({ min: 0, max: 2000 }), fc.integer({ min: 2000, max: burstBytes }));
