@@ -67,7 +67,15 @@ export class RunContext implements CaseContext {
     return this.settings.path?.split("~")[1] || undefined;
   }
 
+  /** Set when the case has ended (or timed out): a run still going must not open more probes. */
+  private disposed = false;
+
+  private checkLive(): void {
+    if (this.disposed) throw new CaseFailure(["the case still running"], "the case ended (timed out) while a probe was being opened");
+  }
+
   async probe(request: ProbeRequest = {}): Promise<ProbePeer> {
+    this.checkLive();
     const index = request.identityIndex ?? this.probeCount;
     this.probeCount++;
     const wsUrl = request.wsUrl ?? this.target.wsUrl;
@@ -98,6 +106,7 @@ export class RunContext implements CaseContext {
   }
 
   httpProbe(request: Pick<ProbeRequest, "identityIndex" | "label"> & { baseUrl?: string } = {}): { probe: ProbePeer; http: HttpTransport } {
+    this.checkLive();
     const index = request.identityIndex ?? this.probeCount;
     this.probeCount++;
     const label = request.label ?? `http${index}`;
@@ -264,8 +273,9 @@ export class RunContext implements CaseContext {
     this.notes.push(text);
   }
 
-  /** Closes every probe still open. */
+  /** Closes every probe still open; no probe opens after. */
   dispose(): void {
+    this.disposed = true;
     for (const probe of this.probes.splice(0)) probe.close();
   }
 }

@@ -72,7 +72,7 @@ export function checkHistory(world: ScenarioWorld, atRest: boolean): Anomaly[] {
     const got = deliveriesOf(world, message);
     for (const d of got) expected.add(d);
     const acknowledged = isAcknowledged(message);
-    if (!acknowledged && !message.excused && world.peers[message.from].hasSession) {
+    if (!acknowledged && !message.excused && !message.recipientEnded && world.peers[message.from].hasSession) {
       anomalies.push({ kind: "stuck", text: `${describe(message)} was never acknowledged${got.length > 0 ? ", although it was delivered" : ""}${message.refusedWith ? ` (last refused with ${message.refusedWith})` : ""}${atRest ? "" : "; the scenario never came to rest"}`, requirements: ["PP-DLV-002", "PP-DLV-013", "PP-SES-010"] });
     }
     if (got.length === 0) {

@@ -182,6 +182,13 @@ export class ScenarioPeer {
       this.unacked.clear();
       this.attach(probe, "websocket");
       this.ticket = null;
+      // A record refused because a queue was full goes again only once what the target re-sent has
+      // been received and acknowledged: at once, it would meet the same full queue (it may be ours).
+      if (this.pending.some((r) => r.message.refusedWith === "BUFFER_OVERFLOW")) {
+        await this.settle(50);
+        this.ackNow();
+        await this.ctx.sleep(20);
+      }
       await this.sendPending();
       return status;
     }
@@ -278,6 +285,8 @@ export class ScenarioPeer {
 
   /** BYE (PP-SES-015): the session ends; what is not acknowledged need not arrive. */
   async bye(): Promise<void> {
+    // A BYE needs the session's connection: a dropped one is resumed first.
+    if (this.hasSession && !this.connected && this.transport === "websocket") await this.resume();
     const probe = this.probe;
     if (probe) this.ended.add(probe);
     if (this.ackTimer) clearTimeout(this.ackTimer);
@@ -376,6 +385,15 @@ export class ScenarioPeer {
   /** Connections of a session ended by BYE: what still arrives on them (an answer to a request in flight) is moot. */
   private readonly ended = new WeakSet<ProbePeer>();
 
+  /** Connections read to their close: everything that arrived on them has been handled. */
+  private readonly readToClose = new WeakSet<ProbePeer>();
+
+  /** Waits (at most `ms`) until everything that arrived on a closed connection has been handled. */
+  async drained(probe: ProbePeer, ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    while (!this.readToClose.has(probe) && Date.now() < deadline) await this.changed(20);
+  }
+
   /** An ERROR whose registry row closes the connection, received on a connection. */
   private readonly closingError = new WeakMap<ProbePeer, string>();
 
@@ -405,14 +423,16 @@ export class ScenarioPeer {
       const current = this.probe === probe;
       if (item === null) continue;
       if (item.kind === "close") {
+        this.readToClose.add(probe);
         if (current) this.lastClose = { code: item.code, reason: item.reason };
         if (pendingClose) pendingClose.resolve({ code: pendingCode, closedWith: item.code });
         this.wake();
         return;
       }
       if (item.kind === "invalid" || this.ended.has(probe)) continue;
-      this.received++;
       const type = String(item.envelope.type);
+      // Progress is data and acknowledgements; an ERROR and a resume answer over and over are not.
+      if (type === "ACK" || DATA_TYPES.has(type)) this.received++;
       if (type === "ACK") {
         if (current) this.onAck(ProbePeer.payloadOf(item).ack);
       } else if (type === "ERROR") {
@@ -560,6 +580,15 @@ export class ScenarioPeer {
 
   violate(text: string, requirements: string[]): void {
     this.violations.push({ text: `${this.name}: ${text}`, requirements });
+  }
+
+  /** Waits until nothing has arrived for `ms` (at most 2 s). */
+  private async settle(ms: number): Promise<void> {
+    const deadline = Date.now() + 2000;
+    for (let before = -1; before !== this.received && Date.now() < deadline; ) {
+      before = this.received;
+      await this.ctx.sleep(ms);
+    }
   }
 
   /** Resolves when something happens (a record, an ACK, a close) or after `ms`. */

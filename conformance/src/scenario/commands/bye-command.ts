@@ -17,7 +17,8 @@ export class ByeCommand implements ScenarioCommand {
   async run(model: ScenarioModel, world: ScenarioWorld): Promise<void> {
     Object.assign(model.entities[this.entity], { session: "none", transport: null, holdingAcks: false });
     await world.peers[this.entity].bye();
-    for (const peer of world.all) for (const message of peer.sent) if (message.to === this.entity) message.recipientEnded = true;
+    // What was on its way to this entity: messages to it, and the echo's answers to its own requests.
+    for (const peer of world.all) for (const message of peer.sent) if (message.to === this.entity || (message.to === "server" && message.from === this.entity)) message.recipientEnded = true;
   }
 
   toString(): string {

@@ -68,7 +68,8 @@ export class InvalidInputCommand implements ScenarioCommand {
     void outcome.then((r) => (box.result = r));
     const deadline = Date.now() + (world.ctx.limits.ack_delay_ms ?? 100) + 3000;
     while (box.result === "timeout" && Date.now() < deadline && !peer.cutSinceAttach && (probe.isOpen || row?.connection === "close")) await peer.changed(50);
-    await Promise.resolve();
+    // A close seen on the socket may come before the records that preceded it have been read.
+    if (!probe.isOpen) await peer.drained(probe, 1000);
     const result = box.result;
     if (peer.cutSinceAttach) return peer.cancelExpectations(); // a cut fell meanwhile: nothing to conclude
     if (result === "timeout") {
@@ -83,6 +84,7 @@ export class InvalidInputCommand implements ScenarioCommand {
     else if (row?.connection === "close" && result.closedWith !== row.close) peer.violate(`after ERROR ${spec.code} the connection closed with ${String(result.closedWith)}, not ${String(row.close)}`, ["PP-ERR-003"]);
     else if (row?.connection === "open") {
       await world.ctx.sleep(50);
+      if (!probe.isOpen) await peer.drained(probe, 1000);
       // Closed by a cut, or by another ERROR whose row closes (a full queue), says nothing about this one.
       if (!probe.isOpen && !peer.cutSinceAttach && peer.closingErrorOn(probe) === undefined) peer.violate(`after ERROR ${spec.code} the connection closed (code ${String(probe.closed?.code)}), but the registry keeps it open`, ["PP-ERR-004"]);
     }
