@@ -25,7 +25,7 @@ const RESPONDER = "src/handshake/responder.ts";
 const SESSION = "src/session/session.ts";
 const CHUNKING = "src/chunking.ts";
 
-/** A check switched off: `if (CONDITION)` becomes `if (false)`. */
+/** A check switched off: `if (CONDITION)` becomes `if (false)` (for a CONDITION without side effects). */
 const never = (file: string, condition: string): SourceEdit => ({ file, find: `if (${condition})`, replace: "if (false)" });
 
 /**
@@ -174,12 +174,14 @@ export const SOURCE_FAULTS: Readonly<Record<string, readonly SourceEdit[]>> = {
 
   // §13 Limits.
   "no-frame-limit": [{ file: SERVER, find: "const maxPayload = this.limits.max_frame_bytes;", replace: "const maxPayload = this.limits.max_frame_bytes * 64;" }],
-  "no-rate-limit": [never(SERVICE, "!serverSession.limiter.tryAcquire(this.now())")],
+  // The limiter still counts; only its verdict is ignored.
+  "no-rate-limit": [{ file: SERVICE, find: "if (!serverSession.limiter.tryAcquire(this.now()))", replace: "if (!serverSession.limiter.tryAcquire(this.now()) && false)" }],
   "no-heartbeat-timeout": [never(CONNECTION, "now - this.lastReceivedAt >= limits.ping_interval_ms + limits.pong_grace_ms")],
   "no-send-queue-limit": [never(CONNECTION, "this.transport.bufferedAmount > this.service.limits.max_send_queue_bytes")],
 
   // §14 Replay protection.
-  "accept-replayed-init": [{ file: RESPONDER, find: "if (!init.nonce || config.isReplayedNonce(init.nonce, init.timestamp))", replace: "if (!init.nonce)" }],
+  // The nonce cache still records the nonce; only its verdict is ignored.
+  "accept-replayed-init": [{ file: RESPONDER, find: "if (!init.nonce || config.isReplayedNonce(init.nonce, init.timestamp))", replace: "if (!init.nonce || (config.isReplayedNonce(init.nonce, init.timestamp) && false))" }],
   "accept-stale-timestamp": [never(RESPONDER, "Math.abs(now - init.timestamp) > config.limits.max_clock_skew_ms")],
   "accept-replayed-record": [never(SESSION, "record.seq <= this.lastRecvSeq")],
   "accept-seq-gap": [never(SESSION, "record.seq > this.lastRecvSeq + 1")],
