@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { main, replayFileName, type ReplayFile } from "../src/cli.ts";
 import type { CaseResult, Report } from "../src/report.ts";
 import { runConformance, startEmbedded } from "../src/runner.ts";
-import { startFaultyReference } from "../selftest/scratch-reference.ts";
+import { removeScratchCopies, startFaultyReference } from "../selftest/scratch-reference.ts";
 
 /**
  * The cases that failed on a second `--seed 7` run against one live reference server while the
@@ -69,7 +69,10 @@ describe("--replay against one live server", () => {
     // PP-DLV-009: the echo task answers with another result, which the delivery.echo property catches.
     server = await startFaultyReference("echo-corrupts");
   });
-  afterAll(() => server?.close());
+  afterAll(async () => {
+    await server?.close();
+    removeScratchCopies();
+  });
 
   test("gives the same verdict and counterexample every time it is run", async () => {
     const cwd = mkdtempSync(join(tmpdir(), "pc-live-replay-"));

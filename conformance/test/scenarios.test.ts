@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { runConformance } from "../src/runner.ts";
-import { startFaultyReference } from "../selftest/scratch-reference.ts";
+import { removeScratchCopies, startFaultyReference } from "../selftest/scratch-reference.ts";
 
 let server: { url: string; close(): Promise<void> };
 
@@ -13,7 +13,10 @@ beforeAll(async () => {
   server = await startFaultyReference("route-new-message-id", { limits: { retransmit_buffer: 64, max_send_queue_bytes: 2_097_152 } });
 });
 
-afterAll(() => server.close());
+afterAll(async () => {
+  await server.close();
+  removeScratchCopies();
+});
 
 test("a server that routes under new message ids fails the scenario with a phantom message, and the replay reproduces it three times", async () => {
   const only = ["scenarios.delivery-history"];

@@ -21,6 +21,9 @@ const embedded = existsSync(new URL("../../reference/src/server/embedded.ts", im
 const caseIds = new Set(ALL_CASES.map((c) => c.id));
 const catchers = new Set(FAULTY_ENDPOINTS.flatMap((e) => e.catchers));
 
+// The scratch copies the self-test makes (a vitest worker may not see the process exit).
+afterAll(() => removeScratchCopies());
+
 describe("the catalogue of faulty endpoints", () => {
   test("names are unique, and every entry is either a source fault or a proxy fault", () => {
     const names = FAULTY_ENDPOINTS.map((e) => e.name);
@@ -67,10 +70,7 @@ describe("the catalogue of faulty endpoints", () => {
 
 describe("source faults", () => {
   const scratch = mkdtempSync(join(tmpdir(), "pp-source-faults-test-"));
-  afterAll(() => {
-    rmSync(scratch, { recursive: true, force: true });
-    removeScratchCopies();
-  });
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
   test("each applies to the current reference: every text to find occurs exactly once, and each edit changes the file", () => {
     for (const [name, edits] of Object.entries(SOURCE_FAULTS)) {

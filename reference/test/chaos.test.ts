@@ -17,7 +17,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { LinkProxy, type Direction } from "../../conformance/src/proxy/link-proxy.ts";
-import { scratchReference } from "../../conformance/selftest/scratch-reference.ts";
+import { removeScratchCopies, scratchReference } from "../../conformance/selftest/scratch-reference.ts";
 import { PeerClient, type ReceivedMessage } from "../src/client/peer-client.ts";
 import { PeerServer } from "../src/server/server.ts";
 
@@ -139,6 +139,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
+  removeScratchCopies();
 });
 
 async function runOnce(s: Schedule): Promise<Outcome> {
