@@ -1,28 +1,29 @@
 /**
  * The catalogue of deliberately faulty endpoints of the conformance self-test (DESIGN.md §5, issue
- * #4): each breaks one behaviour, either inside the reference server (a fault switch of
- * reference/src/server/faults.ts, started through reference/src/server/embedded.ts) or on the wire
- * (a fault of ./fault-proxy.ts in front of a clean reference server). `catchers` are the case ids
+ * #4): each breaks one behaviour, either in the reference's source (a source fault of
+ * ./source-faults.ts, applied to a scratch copy of reference/ by ./scratch-reference.ts) or on the
+ * wire (a fault of ./fault-proxy.ts in front of a clean reference server). `catchers` are the case ids
  * meant to catch the fault: at least one of them must fail against the endpoint, and each must pass
  * against the same endpoint without the fault.
  */
 import type { ProxyFaultName } from "./fault-proxy.ts";
 
 export type EmbeddedConfig = {
-  faults?: string[];
   limits?: Partial<Record<string, number>>;
   requireToken?: boolean;
   originAllowlist?: string[];
 };
 
 export interface FaultyEndpoint {
-  /** Unique; the reference fault's or the proxy fault's name. */
+  /** Unique; the source fault's name, or `proxy:` and the proxy fault's name. */
   name: string;
-  kind: "reference-fault" | "proxy";
+  kind: "source" | "proxy";
   /** What is broken, with the requirement it breaks. */
   description: string;
-  /** Options of the reference server: its faults (reference-fault) and the configuration the catchers need. */
+  /** Options of the reference server: the configuration the catchers need. */
   embedded?: EmbeddedConfig;
+  /** The source fault (kind "source"): a name of SOURCE_FAULTS, applied to a scratch copy of the reference. */
+  source?: string;
   /** The proxy fault (kind "proxy"), in front of a clean server configured by `embedded`. */
   proxy?: ProxyFaultName;
   /** Case ids meant to catch the fault. */
@@ -42,16 +43,17 @@ const SCENARIO = { limits: { retransmit_buffer: 64, max_send_queue_bytes: 2_097_
 const SCENARIO_RUNS = 25;
 const scenario = (endpoint: FaultyEndpoint): FaultyEndpoint => ({ ...endpoint, embedded: { ...endpoint.embedded, ...SCENARIO }, catchers: [...endpoint.catchers, "scenarios.delivery-history"], runs: SCENARIO_RUNS });
 
-const ref = (name: string, description: string, catchers: string[], extra: Omit<EmbeddedConfig, "faults"> = {}, slow?: boolean): FaultyEndpoint => ({
+const ref = (name: string, description: string, catchers: string[], embedded: EmbeddedConfig = {}, slow?: boolean): FaultyEndpoint => ({
   name,
-  kind: "reference-fault",
+  kind: "source",
   description,
-  embedded: { faults: [name], ...extra },
+  source: name,
+  ...(Object.keys(embedded).length > 0 ? { embedded } : {}),
   catchers,
   ...(slow ? { slow } : {}),
 });
 
-const proxy = (name: ProxyFaultName, description: string, catchers: string[], embedded?: Omit<EmbeddedConfig, "faults">, slow?: boolean): FaultyEndpoint => ({
+const proxy = (name: ProxyFaultName, description: string, catchers: string[], embedded?: EmbeddedConfig, slow?: boolean): FaultyEndpoint => ({
   name: `proxy:${name}`,
   kind: "proxy",
   description,
@@ -207,10 +209,10 @@ export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
 ];
 
 /**
- * Reference faults no endpoint uses, with why: every other fault of reference/src/server/faults.ts
- * must appear in FAULTY_ENDPOINTS.
+ * Source faults no endpoint uses, with why: every other fault of ./source-faults.ts must appear in
+ * FAULTY_ENDPOINTS.
  */
-export const UNUSED_REFERENCE_FAULTS: Readonly<Record<string, string>> = {};
+export const UNUSED_SOURCE_FAULTS: Readonly<Record<string, string>> = {};
 
 /**
  * The checks issue #4 names: each must have a faulty endpoint among whose catchers one of `cases`

@@ -1,10 +1,12 @@
 /**
  * `npm run conformance:selftest` (issue #4, DESIGN.md §5): proves that the conformance cases can
- * fail. Every faulty endpoint of ./faulty-endpoints.ts is started in turn (a reference server with
- * one fault switch on, or a clean one behind the fault proxy) and its catcher cases are run against
+ * fail. Every faulty endpoint of ./faulty-endpoints.ts is started in turn (a scratch copy of the
+ * reference with one source fault applied, or a clean reference behind the fault proxy) and its
+ * catcher cases are run against
  * it; the endpoint is detected when a catcher fails there and passes against the same endpoint
  * without the fault (its clean twin). The whole suite also runs once against a clean reference
- * server. The last line is `detected X of Y`; the exit code is 0 only when X = Y.
+ * server. The last line is `detected X of Y`; the exit code is 0 only when X = Y. A source fault
+ * that no longer applies to the reference stops the self-test before anything runs, naming it.
  *
  * Flags: --only NAME (repeatable, comma-separated), --runs N (default 5), --seed S (default 1),
  * --verbose (the failure of each catcher), --list.
@@ -23,6 +25,7 @@ import { VALIDATORS } from "../src/schemas.ts";
 import { normalizeTarget, targetInfo } from "../src/target.ts";
 import { startFaultProxy, type FaultProxyOptions, type ProxyFaultName, type TlsMaterial } from "./fault-proxy.ts";
 import { FAULTY_ENDPOINTS, type EmbeddedConfig, type FaultyEndpoint } from "./faulty-endpoints.ts";
+import { scratchReference, SourceFaultError, startFaultyReference } from "./scratch-reference.ts";
 
 /** How long a probe waits for one answer: short, since faulty endpoints often answer nothing. Clean twins run with the same. */
 export const STEP_TIMEOUT_MS = 2000;
@@ -108,16 +111,13 @@ function proxyListen(fault: ProxyFaultName, clean: boolean): Omit<FaultProxyOpti
   return {};
 }
 
-const upstreamOptions = (embedded: EmbeddedConfig | undefined): EmbeddedConfig => {
-  const { faults: _faults, ...rest } = embedded ?? {};
-  return rest;
-};
+const upstreamOptions = (embedded: EmbeddedConfig | undefined): EmbeddedConfig => ({ ...embedded });
 
 /** Starts the endpoint, or its clean twin (the same without the fault). A string says why it cannot run here. */
 async function startEndpoint(endpoint: FaultyEndpoint, clean: boolean): Promise<Started | string> {
   const config = upstreamOptions(endpoint.embedded);
-  if (endpoint.kind === "reference-fault") {
-    const server = await startEmbedded({ ...config, faults: clean ? [] : (endpoint.embedded?.faults ?? []) });
+  if (endpoint.kind === "source") {
+    const server = clean ? await startEmbedded(config) : await startFaultyReference(endpoint.source as string, config);
     return { url: server.url, direct: false, close: () => server.close() };
   }
   const fault = endpoint.proxy as ProxyFaultName;
@@ -159,7 +159,15 @@ function twinKey(endpoint: FaultyEndpoint): string {
   return JSON.stringify({ config: upstreamOptions(endpoint.embedded), listen, slow: endpoint.slow ?? false, origin: endpoint.forbiddenOrigin ?? null, runs: endpoint.runs ?? null });
 }
 
-const DEFAULT_TWIN = twinKey({ name: "", kind: "reference-fault", description: "", catchers: [] });
+const DEFAULT_TWIN = twinKey({ name: "", kind: "source", description: "", catchers: [] });
+
+/** Source faults that no longer apply to the reference (./source-faults.ts needs updating). */
+export class SourceFaultsBroken extends Error {
+  constructor(readonly errors: SourceFaultError[]) {
+    super(`${errors.length} source fault(s) no longer apply to the reference (edit conformance/selftest/source-faults.ts):\n${errors.map((e) => `  ${e.message}`).join("\n")}`);
+    this.name = "SourceFaultsBroken";
+  }
+}
 
 export async function runSelfTest(options: SelfTestOptions = {}): Promise<SelfTestResult> {
   const started = Date.now();
@@ -167,6 +175,19 @@ export async function runSelfTest(options: SelfTestOptions = {}): Promise<SelfTe
   const runs = options.runs ?? 5;
   const seed = options.seed ?? 1;
   const line = options.onLine ?? (() => undefined);
+
+  // Every source fault must still apply to the reference: one that does not stops the self-test, named.
+  const broken: SourceFaultError[] = [];
+  for (const endpoint of endpoints) {
+    if (endpoint.kind !== "source") continue;
+    try {
+      scratchReference(endpoint.source as string);
+    } catch (error) {
+      if (!(error instanceof SourceFaultError)) throw error;
+      broken.push(error);
+    }
+  }
+  if (broken.length > 0) throw new SourceFaultsBroken(broken);
 
   // The whole suite against the clean reference server, once.
   let baseline: Map<string, CaseResult> | null = null;
@@ -286,7 +307,14 @@ export async function main(argv: string[]): Promise<number> {
   if (unknown.length > 0) return usage(`--only: no faulty endpoint named ${unknown.join(", ")} (see --list)`);
   const endpoints = names.length > 0 ? FAULTY_ENDPOINTS.filter((e) => names.includes(e.name)) : FAULTY_ENDPOINTS;
 
-  const result = await runSelfTest({ endpoints, runs, seed, fullBaseline: names.length === 0, verbose: values.verbose ?? false, onLine: (l) => console.log(l) });
+  let result: SelfTestResult;
+  try {
+    result = await runSelfTest({ endpoints, runs, seed, fullBaseline: names.length === 0, verbose: values.verbose ?? false, onLine: (l) => console.log(l) });
+  } catch (error) {
+    if (!(error instanceof SourceFaultsBroken)) throw error;
+    console.error(`conformance:selftest: ${error.message}`);
+    return 1;
+  }
   const skipped = result.outcomes.filter((o) => o.status === "unavailable").length;
   if (names.length === 0) {
     console.log(`cases shown to fail: ${result.shownToFail.size} of ${ALL_CASES.length}`);

@@ -22,7 +22,6 @@ import { verdictFor } from "./verdict.ts";
 
 /** Options of the embedded reference server; other members are passed through unchanged. */
 export interface EmbeddedOptions {
-  faults?: string[];
   limits?: Partial<Record<string, number>>;
   [option: string]: unknown;
 }
@@ -82,11 +81,14 @@ interface EmbeddedServer {
 
 const EMBEDDED_MODULE = new URL("../../reference/src/server/embedded.ts", import.meta.url).href;
 
-/** Starts the reference server (the only thing taken from reference/, DESIGN.md §2). */
-export async function startEmbedded(options: EmbeddedOptions = {}): Promise<EmbeddedServer> {
+/**
+ * Starts the reference server (the only thing taken from reference/, DESIGN.md §2). `moduleUrl` is the
+ * URL of another copy's embedded.ts, such as the self-test's patched scratch copies.
+ */
+export async function startEmbedded(options: EmbeddedOptions = {}, moduleUrl: string = EMBEDDED_MODULE): Promise<EmbeddedServer> {
   let module: { startEmbeddedServer?: (options?: EmbeddedOptions) => Promise<EmbeddedServer> };
   try {
-    module = (await import(EMBEDDED_MODULE)) as typeof module;
+    module = (await import(moduleUrl)) as typeof module;
   } catch (error) {
     throw new TargetError(`no TARGET given and the embedded reference server cannot be loaded (${error instanceof Error ? error.message.split("\n")[0] : String(error)})`);
   }

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { main, replayFileName, type ReplayFile } from "../src/cli.ts";
 import type { CaseResult, Report } from "../src/report.ts";
 import { runConformance, startEmbedded } from "../src/runner.ts";
+import { removeScratchCopies, startFaultyReference } from "../selftest/scratch-reference.ts";
 
 /**
  * The cases that failed on a second `--seed 7` run against one live reference server while the
@@ -66,9 +67,12 @@ describe("--replay against one live server", () => {
   let server: { url: string; close(): Promise<void> };
   beforeAll(async () => {
     // PP-DLV-009: the echo task answers with another result, which the delivery.echo property catches.
-    server = await startEmbedded({ faults: ["echo-corrupts"] });
+    server = await startFaultyReference("echo-corrupts");
   });
-  afterAll(() => server?.close());
+  afterAll(async () => {
+    await server?.close();
+    removeScratchCopies();
+  });
 
   test("gives the same verdict and counterexample every time it is run", async () => {
     const cwd = mkdtempSync(join(tmpdir(), "pc-live-replay-"));

@@ -4,15 +4,19 @@
  * replay (seed, path and fast-check's replayPath) gives the same counterexample every time.
  */
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { runConformance, startEmbedded } from "../src/runner.ts";
+import { runConformance } from "../src/runner.ts";
+import { removeScratchCopies, startFaultyReference } from "../selftest/scratch-reference.ts";
 
 let server: { url: string; close(): Promise<void> };
 
 beforeAll(async () => {
-  server = await startEmbedded({ faults: ["route-new-message-id"], limits: { retransmit_buffer: 64, max_send_queue_bytes: 2_097_152 } });
+  server = await startFaultyReference("route-new-message-id", { limits: { retransmit_buffer: 64, max_send_queue_bytes: 2_097_152 } });
 });
 
-afterAll(() => server.close());
+afterAll(async () => {
+  await server.close();
+  removeScratchCopies();
+});
 
 test("a server that routes under new message ids fails the scenario with a phantom message, and the replay reproduces it three times", async () => {
   const only = ["scenarios.delivery-history"];

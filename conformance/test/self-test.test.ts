@@ -4,31 +4,39 @@
  * catalogue is well formed and runs a few endpoints end to end (those of the key checks that fail
  * fast), where the embedded reference server is available.
  */
-import { existsSync } from "node:fs";
-import { describe, expect, test } from "vitest";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, describe, expect, test } from "vitest";
 import { ALL_CASES } from "../src/cases/index.ts";
 import { PROXY_FAULT_NAMES } from "../selftest/fault-proxy.ts";
-import { FAULTY_ENDPOINTS, KEY_CHECKS, UNUSED_REFERENCE_FAULTS } from "../selftest/faulty-endpoints.ts";
-import { runSelfTest } from "../selftest/run.ts";
+import { FAULTY_ENDPOINTS, KEY_CHECKS, UNUSED_SOURCE_FAULTS } from "../selftest/faulty-endpoints.ts";
+import { runSelfTest, SourceFaultsBroken } from "../selftest/run.ts";
+import { applySourceFault, removeScratchCopies, SourceFaultError } from "../selftest/scratch-reference.ts";
+import { SOURCE_FAULTS } from "../selftest/source-faults.ts";
 
-const FAULTS_MODULE = new URL("../../reference/src/server/faults.ts", import.meta.url);
+const REFERENCE = fileURLToPath(new URL("../../reference/", import.meta.url));
 const embedded = existsSync(new URL("../../reference/src/server/embedded.ts", import.meta.url));
 const caseIds = new Set(ALL_CASES.map((c) => c.id));
 const catchers = new Set(FAULTY_ENDPOINTS.flatMap((e) => e.catchers));
 
+// The scratch copies the self-test makes (a vitest worker may not see the process exit).
+afterAll(() => removeScratchCopies());
+
 describe("the catalogue of faulty endpoints", () => {
-  test("names are unique, and every entry is either a reference fault or a proxy fault", () => {
+  test("names are unique, and every entry is either a source fault or a proxy fault", () => {
     const names = FAULTY_ENDPOINTS.map((e) => e.name);
     expect(new Set(names).size).toBe(names.length);
     for (const e of FAULTY_ENDPOINTS) {
       expect(e.description.length, e.name).toBeGreaterThan(10);
       expect(e.catchers.length, e.name).toBeGreaterThan(0);
-      if (e.kind === "reference-fault") {
+      if (e.kind === "source") {
         expect(e.proxy, e.name).toBeUndefined();
-        expect(e.embedded?.faults, e.name).toEqual([e.name]);
+        expect(e.source, e.name).toBe(e.name);
       } else {
         expect(PROXY_FAULT_NAMES, e.name).toContain(e.proxy);
-        expect(e.embedded?.faults ?? [], e.name).toEqual([]);
+        expect(e.source, e.name).toBeUndefined();
         expect(e.name).toBe(`proxy:${e.proxy}`);
       }
     }
@@ -51,12 +59,62 @@ describe("the catalogue of faulty endpoints", () => {
     for (const e of FAULTY_ENDPOINTS) for (const id of e.catchers) if (ALL_CASES.find((c) => c.id === id)?.slow) expect(e.slow, `${e.name}: ${id} waits for timers`).toBe(true);
   });
 
-  test.skipIf(!existsSync(FAULTS_MODULE))("every reference fault exists, and each one is used unless a reason says why not", async () => {
-    const { FAULTS } = (await import(FAULTS_MODULE.href)) as { FAULTS: string[] };
-    const used = new Set(FAULTY_ENDPOINTS.flatMap((e) => e.embedded?.faults ?? []));
-    for (const name of used) expect(FAULTS, name).toContain(name);
-    for (const name of Object.keys(UNUSED_REFERENCE_FAULTS)) expect(FAULTS, name).toContain(name);
-    expect(FAULTS.filter((f) => !used.has(f) && !(f in UNUSED_REFERENCE_FAULTS))).toEqual([]);
+  test("every source fault exists, and each one is used unless a reason says why not", () => {
+    const faults = Object.keys(SOURCE_FAULTS);
+    const used = new Set(FAULTY_ENDPOINTS.flatMap((e) => (e.source ? [e.source] : [])));
+    for (const name of used) expect(faults, name).toContain(name);
+    for (const name of Object.keys(UNUSED_SOURCE_FAULTS)) expect(faults, name).toContain(name);
+    expect(faults.filter((f) => !used.has(f) && !(f in UNUSED_SOURCE_FAULTS))).toEqual([]);
+  });
+});
+
+describe("source faults", () => {
+  const scratch = mkdtempSync(join(tmpdir(), "pp-source-faults-test-"));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  test("each applies to the current reference: every text to find occurs exactly once, and each edit changes the file", () => {
+    for (const [name, edits] of Object.entries(SOURCE_FAULTS)) {
+      expect(edits.length, name).toBeGreaterThan(0);
+      const copy = join(scratch, name);
+      cpSync(REFERENCE, copy, { recursive: true });
+      expect(() => applySourceFault(name, copy), name).not.toThrow();
+      for (const file of new Set(edits.map((e) => e.file))) {
+        const before = readFileSync(join(REFERENCE, file), "utf8");
+        expect(readFileSync(join(copy, file), "utf8"), `${name}: ${file}`).not.toBe(before);
+      }
+    }
+  });
+
+  test("a fault whose text to find is missing fails with the fault's name, and leaves the copy untouched", () => {
+    const copy = join(scratch, "missing");
+    cpSync(REFERENCE, copy, { recursive: true });
+    const before = readFileSync(join(copy, "src/chunking.ts"), "utf8");
+    const edits = [
+      { file: "src/chunking.ts", find: "if (toBase64Url(sha256(bytes)) !== partial.digest)", replace: "if (false)" },
+      { file: "src/chunking.ts", find: "this text is not in the reference", replace: "" },
+    ];
+    expect(() => applySourceFault("chunk-skip-digest", copy, edits)).toThrow(SourceFaultError);
+    expect(() => applySourceFault("chunk-skip-digest", copy, edits)).toThrow(/source fault chunk-skip-digest: edit 2: the text to find is not in reference\/src\/chunking\.ts/);
+    expect(readFileSync(join(copy, "src/chunking.ts"), "utf8")).toBe(before);
+  });
+
+  test("a fault whose text to find is ambiguous fails with the fault's name", () => {
+    const copy = join(scratch, "ambiguous");
+    cpSync(REFERENCE, copy, { recursive: true });
+    expect(() => applySourceFault("no-rate-limit", copy, [{ file: "src/chunking.ts", find: "fail(", replace: "" }])).toThrow(/source fault no-rate-limit: edit 1: the text to find occurs \d+ times/);
+  });
+
+  test("an unknown fault fails with its name", () => {
+    expect(() => applySourceFault("no-such-fault", scratch)).toThrow(/source fault no-such-fault: no such source fault/);
+  });
+
+  test("the self-test stops before running anything when a source fault does not apply, naming it", async () => {
+    const endpoint = { name: "no-such-fault", kind: "source" as const, source: "no-such-fault", description: "a fault that has no edits", catchers: ["delivery.echo"] };
+    const lines: string[] = [];
+    const error = await runSelfTest({ endpoints: [endpoint], onLine: (l) => lines.push(l) }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SourceFaultsBroken);
+    expect((error as Error).message).toContain("source fault no-such-fault");
+    expect(lines).toEqual([]);
   });
 });
 

@@ -45,18 +45,6 @@ export function splitMessage(message: WholeMessage, maxChunkBytes: number): Chun
   return chunks;
 }
 
-/** Checks a deliberately faulty endpoint skips or breaks (conformance self-test only; never by default). */
-export interface ChunkFaults {
-  skipDigest?: boolean;
-  skipSizeLimit?: boolean;
-  skipTotalCheck?: boolean;
-  skipOverflowCheck?: boolean;
-  ignoreConflicts?: boolean;
-  rejectDuplicates?: boolean;
-  skipConsistency?: boolean;
-  rejectOutOfOrder?: boolean;
-}
-
 interface Partial {
   total: number;
   digest: string;
@@ -77,12 +65,12 @@ export class Reassembler {
   }
 
   /** Adds one chunk; returns the whole message once complete and verified, else null. */
-  add(chunk: ChunkPayload, now: number, faults: ChunkFaults = {}): WholeMessage | null {
+  add(chunk: ChunkPayload, now: number): WholeMessage | null {
     const fail = (reason: string): never => {
       this.partials.delete(chunk.chunk_id);
       throw new ProtocolError("CHUNK_ERROR", `chunk ${chunk.sequence_number} of ${chunk.chunk_id}: ${reason}`, chunk.chunk_id);
     };
-    if (chunk.total_size > this.limits.max_message_bytes && !faults.skipSizeLimit) fail(`total_size ${chunk.total_size} exceeds max_message_bytes ${this.limits.max_message_bytes}`); // PP-CHK-006
+    if (chunk.total_size > this.limits.max_message_bytes) fail(`total_size ${chunk.total_size} exceeds max_message_bytes ${this.limits.max_message_bytes}`); // PP-CHK-006
     const data = fromBase64Url(chunk.data);
     if (!data) return fail("data is not base64url");
     let partial = this.partials.get(chunk.chunk_id);
@@ -91,27 +79,25 @@ export class Reassembler {
       this.partials.set(chunk.chunk_id, partial);
     }
     // PP-CHK-009: chunks of one message agree on size, digest and type.
-    if ((partial.total !== chunk.total_size || partial.digest !== chunk.digest || partial.innerType !== chunk.inner_type) && !faults.skipConsistency) fail("total_size, digest or inner_type differs from earlier chunks");
+    if (partial.total !== chunk.total_size || partial.digest !== chunk.digest || partial.innerType !== chunk.inner_type) fail("total_size, digest or inner_type differs from earlier chunks");
     const existing = partial.pieces.get(chunk.sequence_number);
     if (existing) {
-      if (!existing.equals(data) && !faults.ignoreConflicts) fail("a chunk with this sequence_number arrived before with different content"); // PP-CHK-007
-      if (faults.rejectDuplicates) fail("a chunk with this sequence_number arrived before"); // fault (self-test only): breaks PP-CHK-008
+      if (!existing.equals(data)) fail("a chunk with this sequence_number arrived before with different content"); // PP-CHK-007
       return null; // PP-CHK-008: an identical duplicate is ignored
     }
-    if (faults.rejectOutOfOrder && chunk.sequence_number !== partial.pieces.size) throw new ProtocolError("INVALID_STATE", `chunk ${chunk.sequence_number} of ${chunk.chunk_id} arrives out of order`, chunk.chunk_id); // fault (self-test only): breaks PP-CHK-012
     if (partial.lastSequence !== null && chunk.sequence_number > partial.lastSequence) fail("arrives after the last chunk with a higher sequence_number"); // PP-CHK-009
     if (chunk.is_last) {
       if ([...partial.pieces.keys()].some((seq) => seq > chunk.sequence_number)) fail("is_last, but a chunk with a higher sequence_number was received");
       partial.lastSequence = chunk.sequence_number;
     }
     partial.received += data.length;
-    if (partial.received > partial.total && !faults.skipOverflowCheck) fail(`received ${partial.received} bytes, more than total_size ${partial.total}`); // PP-CHK-011
+    if (partial.received > partial.total) fail(`received ${partial.received} bytes, more than total_size ${partial.total}`); // PP-CHK-011
     partial.pieces.set(chunk.sequence_number, data);
     if (partial.lastSequence === null || partial.pieces.size !== partial.lastSequence + 1) return null; // PP-CHK-012: any order
     const bytes = Buffer.concat([...partial.pieces.entries()].sort(([a], [b]) => a - b).map(([, piece]) => piece));
     // PP-CHK-004, PP-CHK-005: deliver only when size and digest match.
-    if (bytes.length !== partial.total && !faults.skipTotalCheck) fail(`reassembled ${bytes.length} bytes, total_size says ${partial.total}`);
-    if (toBase64Url(sha256(bytes)) !== partial.digest && !faults.skipDigest) fail("digest does not match the reassembled bytes");
+    if (bytes.length !== partial.total) fail(`reassembled ${bytes.length} bytes, total_size says ${partial.total}`);
+    if (toBase64Url(sha256(bytes)) !== partial.digest) fail("digest does not match the reassembled bytes");
     let payload: unknown;
     try {
       payload = JSON.parse(bytes.toString("utf8"));

@@ -239,31 +239,6 @@ export function ed25519VerifyStrict(publicKey: Uint8Array, message: Uint8Array, 
   return nodeVerify(null, message, keyObject, signature);
 }
 
-/**
- * NOT for protocol use: the permissive verification that PP-KS-013..016 forbid, kept only so that
- * the conformance self-test can run a deliberately faulty endpoint. `reduceScalar` accepts S >= L by
- * reducing it, as some old verifiers did.
- */
-export function ed25519VerifyPermissive(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array, reduceScalar = false): boolean {
-  if (signature.length !== 64 || publicKey.length !== 32) return false;
-  let sig = Buffer.from(signature);
-  if (reduceScalar) {
-    let s = 0n;
-    for (let i = 63; i >= 32; i--) s = (s << 8n) | BigInt(sig[i] as number);
-    s %= ED25519_ORDER;
-    for (let i = 32; i < 64; i++) {
-      sig[i] = Number(s & 0xffn);
-      s >>= 8n;
-    }
-  }
-  try {
-    return nodeVerify(null, message, ed25519PublicKeyObjectUnchecked(publicKey), sig);
-  } catch {
-    sig = Buffer.alloc(0);
-    return false;
-  }
-}
-
 // ---- AEAD (RFC 8439, or AES-256-GCM when negotiated) ----
 
 export function aeadSeal(algorithm: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Buffer {

@@ -9,17 +9,21 @@
  * A run's schedule (message sizes, send pacing, cut targets, offsets and delays) comes from its seed;
  * the interleaving with the event loop does not, so a replay reproduces the schedule, not every
  * timing. Replay one run: `CHAOS_SEED=<seed> npx vitest run reference/test/chaos.test.ts`.
- * More runs: `CHAOS_RUNS=<n>`. To see it fail, run it against a server with a deliberate fault, e.g.
- * `CHAOS_FAULTS=resume-forgets-unacknowledged` (names in reference/src/server/faults.ts).
+ * More runs: `CHAOS_RUNS=<n>`. To see it fail, run it against a scratch copy of the server with one
+ * of the self-test's source faults applied, e.g. `CHAOS_FAULT=resume-forgets-unacknowledged` (names
+ * in conformance/selftest/source-faults.ts).
  */
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { LinkProxy, type Direction } from "../../conformance/src/proxy/link-proxy.ts";
+import { removeScratchCopies, scratchReference } from "../../conformance/selftest/scratch-reference.ts";
 import { PeerClient, type ReceivedMessage } from "../src/client/peer-client.ts";
 import { PeerServer } from "../src/server/server.ts";
 
 const BASE_SEED = 0x5eed_c4a0;
 const RUNS = process.env.CHAOS_SEED ? 1 : Number(process.env.CHAOS_RUNS ?? 200);
-const SERVER_FAULTS = process.env.CHAOS_FAULTS ? process.env.CHAOS_FAULTS.split(",") : [];
+const SERVER_FAULT = process.env.CHAOS_FAULT;
 const CONCURRENT_PAIRS = 8;
 const MESSAGES_PER_RUN = 25;
 const CHUNKED_SHARE = 0.1;
@@ -127,13 +131,15 @@ let target: { host: string; port: number };
 
 beforeAll(async () => {
   // rate_limit_per_minute 0: no rate limit, so that only the cuts and full queues interfere.
-  server = await PeerServer.start({ logLevel: "silent", limits: { max_chunk_bytes: MAX_CHUNK_BYTES, rate_limit_per_minute: 0, retransmit_buffer: RETRANSMIT_BUFFER }, faults: SERVER_FAULTS });
+  const Server = SERVER_FAULT ? ((await import(pathToFileURL(join(scratchReference(SERVER_FAULT), "reference/src/server/server.ts")).href)) as { PeerServer: typeof PeerServer }).PeerServer : PeerServer;
+  server = await Server.start({ logLevel: "silent", limits: { max_chunk_bytes: MAX_CHUNK_BYTES, rate_limit_per_minute: 0, retransmit_buffer: RETRANSMIT_BUFFER } });
   const url = new URL(server.url);
   target = { host: url.hostname, port: Number(url.port) };
 });
 
 afterAll(async () => {
   await server?.close();
+  removeScratchCopies();
 });
 
 async function runOnce(s: Schedule): Promise<Outcome> {

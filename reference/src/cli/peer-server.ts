@@ -5,7 +5,6 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { LIMIT_NAMES, type Limits } from "../limits.ts";
-import { FAULTS } from "../server/faults.ts";
 import { PeerServer, SUPPORTED_CAPABILITIES, type PeerServerOptions } from "../server/server.ts";
 
 const limitFlag = (name: string): string => name.replaceAll("_", "-");
@@ -23,7 +22,6 @@ const USAGE = `usage: peer-server [options]
   --tls-cert FILE --tls-key FILE   serve https/wss
   --log-level LEVEL            fatal|error|warn|info|debug|silent (default info)
 ${LIMIT_NAMES.map((name) => `  --${limitFlag(name)} N`).join("\n")}
-  --fault NAME                 break one behaviour on purpose, for the conformance self-test (${FAULTS.join(", ")})
   --help`;
 
 export class UsageError extends Error {}
@@ -55,7 +53,6 @@ export function parseServerArgs(argv: string[]): PeerServerOptions | "help" {
         "tls-cert": { type: "string" },
         "tls-key": { type: "string" },
         "log-level": { type: "string" },
-        fault: { type: "string", multiple: true },
         help: { type: "boolean" },
         ...limitOptions,
       },
@@ -94,11 +91,6 @@ export function parseServerArgs(argv: string[]): PeerServerOptions | "help" {
   if (v["log-level"] !== undefined) {
     if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(v["log-level"] as string)) throw new UsageError(`--log-level expects one of fatal, error, warn, info, debug, trace, silent; got "${v["log-level"]}"`);
     options.logLevel = v["log-level"] as string;
-  }
-  if (v.fault) {
-    const unknown = (v.fault as string[]).filter((f) => !(FAULTS as readonly string[]).includes(f));
-    if (unknown.length > 0) throw new UsageError(`--fault: unknown ${unknown.join(", ")}; expected one of ${FAULTS.join(", ")}`);
-    options.faults = v.fault as string[];
   }
   const limits: Partial<Limits> = {};
   for (const name of LIMIT_NAMES) {

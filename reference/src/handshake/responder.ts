@@ -11,7 +11,7 @@
  *     | 5 SESSION_CONFIRM (record) -------------->|  (session) -> READY
  *     |<------------------------- 6 READY (record)|
  */
-import { constantTimeEqual, CryptoError, ed25519KeyProblemCached, ed25519Sign, ed25519VerifyPermissive, ed25519VerifyStrict, generateX25519, sha256, x25519, type Ed25519Identity, type X25519KeyPair } from "../crypto.ts";
+import { constantTimeEqual, CryptoError, ed25519KeyProblemCached, ed25519Sign, ed25519VerifyStrict, generateX25519, x25519, type Ed25519Identity, type X25519KeyPair } from "../crypto.ts";
 import { fromBase64Url, toBase64Url } from "../encoding.ts";
 import { plaintextEnvelope, systemEntropy, type Entropy, type Envelope, type Version } from "../envelope.ts";
 import { ProtocolError } from "../errors.ts";
@@ -20,9 +20,6 @@ import type { Limits } from "../limits.ts";
 import { aeadFor, type HandshakeResult } from "./result.ts";
 
 export type ResponderState = "START" | "SENT_INIT_ACK" | "SENT_ESTABLISHED" | "CLOSED";
-
-/** Checks a deliberately faulty endpoint may skip (conformance self-test only; never by default). */
-export type RelaxedCheck = "identity-key" | "signature" | "signature-scalar" | "finished" | "zero-dh" | "clock-skew" | "replayed-nonce" | "transcript-encoding" | "capability-offer" | "aead-selection" | "nonce-per-identity";
 
 export interface ResponderConfig {
   identity: Ed25519Identity;
@@ -41,7 +38,6 @@ export interface ResponderConfig {
   tokenSubject?: { entityId: string; identityKey: Buffer };
   ephemeral?: () => X25519KeyPair;
   entropy?: Entropy;
-  relaxed?: ReadonlySet<RelaxedCheck>;
 }
 
 interface PendingHandshake {
@@ -86,20 +82,18 @@ export class ResponderHandshake {
     }
     // PP-RPL-001, PP-RPL-002: a timestamp window and a nonce cache stop replayed INITs.
     const now = config.now();
-    const relaxed = config.relaxed ?? new Set<RelaxedCheck>();
-    if (Math.abs(now - init.timestamp) > config.limits.max_clock_skew_ms && !relaxed.has("clock-skew")) throw new ProtocolError("REPLAY_DETECTED", `HANDSHAKE_INIT timestamp is ${now - init.timestamp} ms from the server clock`, init.message_id);
-    // The "nonce-per-identity" fault (self-test only) keys the cache by identity key, which breaks PP-RPL-002.
-    if (!init.nonce || (config.isReplayedNonce(relaxed.has("nonce-per-identity") ? `identity:${payload.identity_key}` : init.nonce, init.timestamp) && !relaxed.has("replayed-nonce"))) throw new ProtocolError("REPLAY_DETECTED", "HANDSHAKE_INIT nonce was already used", init.message_id);
+    if (Math.abs(now - init.timestamp) > config.limits.max_clock_skew_ms) throw new ProtocolError("REPLAY_DETECTED", `HANDSHAKE_INIT timestamp is ${now - init.timestamp} ms from the server clock`, init.message_id);
+    if (!init.nonce || config.isReplayedNonce(init.nonce, init.timestamp)) throw new ProtocolError("REPLAY_DETECTED", "HANDSHAKE_INIT nonce was already used", init.message_id);
     const peerEphemeral = decodeKey(payload.ephemeral_key, "ephemeral_key", init.message_id);
     const peerIdentityKey = decodeKey(payload.identity_key, "identity_key", init.message_id);
     const keyProblem = ed25519KeyProblemCached(peerIdentityKey); // PP-HS-006, PP-KS-013, PP-KS-014
-    if (keyProblem && !relaxed.has("identity-key")) throw new ProtocolError("AUTHENTICATION_FAILED", `identity key refused: ${keyProblem}`, init.message_id);
+    if (keyProblem) throw new ProtocolError("AUTHENTICATION_FAILED", `identity key refused: ${keyProblem}`, init.message_id);
     const subject = config.tokenSubject;
     if (subject && (subject.entityId !== init.sender_id || !subject.identityKey.equals(peerIdentityKey))) throw new ProtocolError("AUTHENTICATION_FAILED", "sender_id or identity key differs from the token's subject", init.message_id); // PP-AUTH-007
     config.checkIdentity(init.sender_id, peerIdentityKey); // PP-AUTH-011
 
     // PP-HS-015: select only offered capabilities; PP-CAP-005: unknown names are ignored.
-    const capabilities = version === "1.1" ? [] : config.capabilities.filter((c) => (payload.capabilities ?? []).includes(c) || relaxed.has("capability-offer")); // the fault (self-test only) breaks PP-HS-015
+    const capabilities = version === "1.1" ? [] : config.capabilities.filter((c) => (payload.capabilities ?? []).includes(c));
     const ephemeral = (config.ephemeral ?? generateX25519)(); // PP-HS-003
     if (constantTimeEqual(ephemeral.publicKey, peerEphemeral)) throw new ProtocolError("AUTHENTICATION_FAILED", "peer ephemeral key equals our own (reflection)", init.message_id); // PP-HS-005
     const entropy = config.entropy ?? systemEntropy;
@@ -107,8 +101,7 @@ export class ResponderHandshake {
     const sessionId = config.newSessionId(); // PP-HS-012
 
     const transcript = Transcript.handshake();
-    if (relaxed.has("transcript-encoding")) transcript.h = sha256(transcript.h, Buffer.from(JSON.stringify(init))); // fault (self-test only): arrival order, not JCS (breaks PP-ENV-009)
-    else transcript.mixHash(init); // PP-KS-001
+    transcript.mixHash(init); // PP-KS-001
     const ackPayload: Record<string, unknown> = {
       version_selected: version,
       ephemeral_key: toBase64Url(ephemeral.publicKey),
@@ -126,8 +119,7 @@ export class ResponderHandshake {
       dh = x25519(ephemeral.privateKey, peerEphemeral); // PP-HS-004
     } catch (error) {
       if (!(error instanceof CryptoError)) throw error;
-      if (!relaxed.has("zero-dh")) throw new ProtocolError("AUTHENTICATION_FAILED", "X25519 shared secret is all zero", init.message_id);
-      dh = Buffer.alloc(32);
+      throw new ProtocolError("AUTHENTICATION_FAILED", "X25519 shared secret is all zero", init.message_id);
     }
     const handshakeSecret = transcript.mixKey(dh);
     const fk = finishedKeys(handshakeSecret, h2);
@@ -145,16 +137,13 @@ export class ResponderHandshake {
     const signature = fromBase64Url(payload.signature);
     const finished = fromBase64Url(payload.finished);
     const h2 = pending.transcript.h;
-    const relaxed = this.config.relaxed ?? new Set<RelaxedCheck>();
     const input = signatureInput("initiator signature", h2, pending.challenge);
-    const verified = (sig: Buffer) =>
-      relaxed.has("signature") || (relaxed.has("identity-key") || relaxed.has("signature-scalar") ? ed25519VerifyPermissive(pending.peerIdentityKey, input, sig, relaxed.has("signature-scalar")) : ed25519VerifyStrict(pending.peerIdentityKey, input, sig));
     // PP-HS-007: strict Ed25519 over the role-labelled transcript; PP-HS-008: constant-time Finished.
-    if (!signature || !verified(signature)) {
+    if (!signature || !ed25519VerifyStrict(pending.peerIdentityKey, input, signature)) {
       this.state = "CLOSED";
       throw new ProtocolError("AUTHENTICATION_FAILED", "initiator signature does not verify", response.message_id);
     }
-    if ((!finished || !constantTimeEqual(finished, finishedMac(pending.fkInitiator, h2))) && !relaxed.has("finished")) {
+    if (!finished || !constantTimeEqual(finished, finishedMac(pending.fkInitiator, h2))) {
       this.state = "CLOSED";
       throw new ProtocolError("AUTHENTICATION_FAILED", "initiator Finished MAC does not match", response.message_id);
     }
@@ -188,7 +177,7 @@ export class ResponderHandshake {
         sessionId: pending.sessionId,
         version: pending.version,
         capabilities: pending.capabilities,
-        aead: relaxed.has("aead-selection") ? "chacha20-poly1305" : aeadFor(pending.capabilities), // the fault (self-test only) breaks PP-CAP-001
+        aead: aeadFor(pending.capabilities),
         localId: this.config.serverId,
         peerId: pending.peerId,
         peerIdentityKey: pending.peerIdentityKey,

@@ -61,12 +61,11 @@ export class PeerConnection implements RecordSink {
   tick(now: number): void {
     if (this.state === "closed") return;
     const limits = this.service.limits;
-    const faults = this.service.config.faults;
-    if (this.state !== "ready" && now - this.openedAt >= limits.handshake_timeout_ms && !faults.has("no-handshake-timeout")) {
+    if (this.state !== "ready" && now - this.openedAt >= limits.handshake_timeout_ms) {
       this.fail(new ProtocolError("HANDSHAKE_TIMEOUT", `handshake not finished within ${limits.handshake_timeout_ms} ms`)); // PP-HS-011
       return;
     }
-    if (now - this.lastReceivedAt >= limits.ping_interval_ms + limits.pong_grace_ms && !faults.has("no-heartbeat-timeout")) {
+    if (now - this.lastReceivedAt >= limits.ping_interval_ms + limits.pong_grace_ms) {
       this.fail(new ProtocolError("HEARTBEAT_TIMEOUT", `nothing received for ${now - this.lastReceivedAt} ms`)); // PP-LIM-005
       return;
     }
@@ -78,8 +77,8 @@ export class PeerConnection implements RecordSink {
 
   private sendJson(message: object): void {
     if (this.state === "closed" && (message as { type?: string }).type !== "ERROR") return;
-    // PP-LIM-007: a consumer that does not read is disconnected before its queue grows without bound (the "no-send-queue-limit" fault, self-test only, never does).
-    if (this.transport.bufferedAmount > this.service.limits.max_send_queue_bytes && !this.service.config.faults.has("no-send-queue-limit")) {
+    // PP-LIM-007: a consumer that does not read is disconnected before its queue grows without bound.
+    if (this.transport.bufferedAmount > this.service.limits.max_send_queue_bytes) {
       this.service.metrics.errors.labels("BUFFER_OVERFLOW").inc();
       this.close(1013, "BUFFER_OVERFLOW: send queue over max_send_queue_bytes");
       return;
@@ -139,8 +138,6 @@ export class PeerConnection implements RecordSink {
     const check = validateEnvelope(version, message, { strict: false });
     if (!check.ok) throw new ProtocolError("INVALID_MESSAGE", `${check.path || "/"} ${check.error}`, relatedId); // PP-ENV-007, PP-ENV-008
     const envelope = message as Envelope;
-    // Fault (self-test only): mid-handshake, anything but the expected next message is dropped silently (breaks PP-HS-001, PP-HS-014).
-    if (this.service.config.faults.has("ignore-unexpected-mid-handshake") && ((this.state === "handshaking" && envelope.type !== "CHALLENGE_RESPONSE") || (this.state === "await-confirm" && envelope.type !== "SESSION_CONFIRM"))) return;
     switch (this.state) {
       case "await-resume":
         if (envelope.type !== "SESSION_RESUME") throw new ProtocolError("INVALID_STATE", `the first frame of a connection with session_id must be SESSION_RESUME, got ${envelope.type}`, envelope.message_id); // PP-SES-001
@@ -149,7 +146,6 @@ export class PeerConnection implements RecordSink {
       case "start":
         if (envelope.type === "SESSION_RESUME") return this.onResume(envelope);
         if (envelope.type !== "HANDSHAKE_INIT") {
-          if (this.service.config.faults.has("ignore-unexpected-messages")) return;
           throw new ProtocolError("INVALID_STATE", `${envelope.type} before the handshake`, envelope.message_id); // PP-HS-001
         }
         {
@@ -210,8 +206,7 @@ export class PeerConnection implements RecordSink {
 
   /** The version an inbound message is validated against. */
   private expectedVersion(message: unknown): Version {
-    // The "accept-any-record-version" fault (self-test only) validates a session record under the version it claims (breaks PP-VER-007).
-    if (this.serverSession && !this.service.config.faults.has("accept-any-record-version")) return this.serverSession.session.version;
+    if (this.serverSession) return this.serverSession.session.version;
     const claimed = (message as { version?: unknown } | null)?.version;
     return claimed === "1.1" ? "1.1" : "1.2";
   }
@@ -226,9 +221,7 @@ export class PeerConnection implements RecordSink {
     } else if (this.state !== "closed") {
       this.sendJson(plaintextEnvelope({ type: "ERROR", version: serverSession?.session.version ?? "1.2", sender_id: this.service.config.serverId, timestamp: this.service.now(), payload: error.toPayload() }));
     }
-    const faults = this.service.config.faults;
-    if (faults.has("close-on-invalid-json") && error.code === "INVALID_MESSAGE") this.close(1008, error.code);
-    else if (error.row.closes) this.close(faults.has("wrong-close-codes") ? 1008 : (error.row.closeCode ?? 1011), error.code);
+    if (error.row.closes) this.close(error.row.closeCode ?? 1011, error.code);
     else if (serverSession?.ended && this.state === "ready") {
       // The session ended (SESSION_EXPIRED) but the connection stays: a new handshake may follow.
       this.serverSession = undefined;

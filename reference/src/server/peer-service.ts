@@ -16,7 +16,6 @@ import type { RecordEnvelope } from "../record.ts";
 import { acceptResume, resumeRefusal } from "../session/resume.ts";
 import { DATA_TYPES, Session, type OutboundEntry, type ReplayMode } from "../session/session.ts";
 import type { EventsHub } from "./events-hub.ts";
-import type { Faults } from "./faults.ts";
 import type { Logger } from "./logger.ts";
 import type { ServerMetrics } from "./metrics.ts";
 import { ServerSession, type RecordSink } from "./server-session.ts";
@@ -28,13 +27,11 @@ export interface ServiceConfig {
   identity: Ed25519Identity;
   limits: Limits;
   capabilities: string[];
-  faults: Faults;
   now?: () => number;
 }
 
 /** Versions per transport: v1.1 is HTTP-only (PP-VER-009). */
 const VERSIONS: Record<"websocket" | "http", Version[]> = { websocket: ["1.2"], http: ["1.2", "1.1"] };
-const FAULTY_WEBSOCKET_VERSIONS: Version[] = ["1.2", "1.1"];
 
 export class PeerService {
   readonly now: () => number;
@@ -55,20 +52,18 @@ export class PeerService {
 
   newResponder(transport: "websocket" | "http", tokenSubject?: TokenSubject): ResponderHandshake {
     const { config, store, limits } = this;
-    const faults = config.faults;
     return new ResponderHandshake({
       identity: config.identity,
       serverId: config.serverId,
-      versions: transport === "websocket" && faults.has("v11-on-websocket") ? FAULTY_WEBSOCKET_VERSIONS : VERSIONS[transport],
+      versions: VERSIONS[transport],
       capabilities: config.capabilities,
       limits,
       now: this.now,
-      newSessionId: () => (faults.has("reuse-session-id") ? "sess_AAAAAAAAAAAAAAAAAAAAAA" : "sess_" + toBase64Url(Buffer.from(crypto.getRandomValues(new Uint8Array(16))))), // the fault (self-test only) breaks PP-HS-012
+      newSessionId: () => "sess_" + toBase64Url(Buffer.from(crypto.getRandomValues(new Uint8Array(16)))), // PP-HS-012
       isReplayedNonce: (nonce) => store.seenNonce(nonce, this.now() + limits.max_clock_skew_ms, this.now()),
-      relaxed: faults.relaxedHandshakeChecks(),
       checkIdentity: (entityId, key) => {
         const bound = store.boundKey(entityId);
-        if (bound && !bound.equals(key) && !faults.has("no-identity-binding")) throw new ProtocolError("AUTHENTICATION_FAILED", `entity ${entityId} is bound to another identity key`); // PP-AUTH-011
+        if (bound && !bound.equals(key)) throw new ProtocolError("AUTHENTICATION_FAILED", `entity ${entityId} is bound to another identity key`); // PP-AUTH-011
       },
       ...(tokenSubject ? { tokenSubject } : {}),
     });
@@ -76,7 +71,7 @@ export class PeerService {
 
   /** Creates the server session after step 4; the entity's older session hands over its queue (PP-DLV-008). */
   establish(result: HandshakeResult): ServerSession {
-    const session = new Session(result, { now: this.now, dedupeMemory: Math.max(1024, this.limits.retransmit_buffer * 4), identity: this.config.identity, relaxed: this.config.faults.relaxedRecordChecks() });
+    const session = new Session(result, { now: this.now, dedupeMemory: Math.max(1024, this.limits.retransmit_buffer * 4), identity: this.config.identity });
     const serverSession = new ServerSession(session, this.limits);
     const previous = this.store.sessionOf(result.peerId);
     if (previous) {
@@ -95,7 +90,7 @@ export class PeerService {
   confirm(serverSession: ServerSession, record: RecordEnvelope, mode: ReplayMode): RecordEnvelope {
     if (record.type !== "SESSION_CONFIRM") throw new ProtocolError("INVALID_STATE", `expected SESSION_CONFIRM, got ${record.type}`, record.message_id);
     const inner = serverSession.session.open(record, mode, this.limits.replay_window) as { handshake_hash?: string };
-    if (inner.handshake_hash !== toBase64Url(serverSession.session.handshakeHash) && !this.config.faults.has("skip-confirm-hash-check")) throw new ProtocolError("AUTHENTICATION_FAILED", "SESSION_CONFIRM handshake_hash does not match", record.message_id); // PP-HS-009; the fault (self-test only) skips it
+    if (inner.handshake_hash !== toBase64Url(serverSession.session.handshakeHash)) throw new ProtocolError("AUTHENTICATION_FAILED", "SESSION_CONFIRM handshake_hash does not match", record.message_id); // PP-HS-009
     serverSession.ready = true;
     this.metrics.handshakes.labels(mode === "stream" ? "websocket" : "http", "ok").inc();
     return serverSession.session.seal("READY", { handshake_hash: toBase64Url(serverSession.session.handshakeHash) }, { recipient_id: serverSession.peerId });
@@ -134,24 +129,21 @@ export class PeerService {
     };
     if (!serverSession || serverSession.ended || serverSession.peerId !== resume.sender_id) return refuse("NOT_FOUND"); // PP-SES-004
     if (serverSession.session.version !== "1.2") return refuse("ERROR", new ProtocolError("VERSION_NOT_SUPPORTED", "a v1.1 session cannot be resumed"));
-    const windowOver = serverSession.disconnectedAt !== undefined && now - serverSession.disconnectedAt > this.limits.resume_window_ms && !this.config.faults.has("resume-ignores-window");
+    const windowOver = serverSession.disconnectedAt !== undefined && now - serverSession.disconnectedAt > this.limits.resume_window_ms;
     if (serverSession.session.isExpired(now) || windowOver) {
       this.end(serverSession, "expired");
       return refuse("EXPIRED"); // PP-SES-005
     }
-    if (!resume.nonce || (serverSession.resumeNonces.has(resume.nonce) && !this.config.faults.has("accept-replayed-resume-nonce"))) return refuse("ERROR", new ProtocolError("REPLAY_DETECTED", "resume nonce already used", resume.message_id)); // PP-RPL-006; the fault (self-test only) skips it
+    if (!resume.nonce || serverSession.resumeNonces.has(resume.nonce)) return refuse("ERROR", new ProtocolError("REPLAY_DETECTED", "resume nonce already used", resume.message_id)); // PP-RPL-006
     let accepted;
     try {
-      accepted = acceptResume(serverSession.session.resumptionSecret, resume, { serverId: this.config.serverId, now, lastRxSeq: serverSession.session.acknowledgeableSeq, skipBinderCheck: this.config.faults.has("resume-accept-any-binder") });
+      accepted = acceptResume(serverSession.session.resumptionSecret, resume, { serverId: this.config.serverId, now, lastRxSeq: serverSession.session.acknowledgeableSeq });
     } catch (error) {
       if (error instanceof ProtocolError) return refuse("ERROR", error); // PP-SES-003, PP-SES-017: the session is untouched
       throw error;
     }
     serverSession.resumeNonces.add(resume.nonce);
-    const usedSecret = serverSession.session.resumptionSecret;
-    if (this.config.faults.has("resume-forgets-unacknowledged")) serverSession.session.acknowledge(Number.MAX_SAFE_INTEGER); // fault (self-test only): breaks PP-SES-010
-    serverSession.session.rekey(accepted.keys, this.config.faults.has("resend-acknowledged") ? -1 : accepted.peerLastRxSeq);
-    if (this.config.faults.has("resume-keeps-secret")) serverSession.session.resumptionSecret = usedSecret;
+    serverSession.session.rekey(accepted.keys, accepted.peerLastRxSeq);
     serverSession.ready = true;
     this.metrics.resumes.labels("READY").inc();
     this.log.info({ entity: serverSession.peerId, resent: serverSession.session.queued.length }, "session resumed");
@@ -183,7 +175,7 @@ export class PeerService {
   /** Handles one record of an established, ready session. */
   handleRecord(serverSession: ServerSession, record: RecordEnvelope, mode: ReplayMode, validateInner: (type: string, inner: unknown) => string | null): void {
     const session = serverSession.session;
-    if (session.isExpired(this.now()) && !this.config.faults.has("no-session-lifetime")) { // the fault (self-test only) breaks PP-SES-012
+    if (session.isExpired(this.now())) {
       this.end(serverSession, "session lifetime ended", false); // the connection stays open for a new handshake
       throw new ProtocolError("SESSION_EXPIRED", "the session's lifetime has ended", record.message_id); // PP-SES-012
     }
@@ -199,19 +191,17 @@ export class PeerService {
         return;
       }
       case "PING":
-        if (this.config.faults.has("no-pong")) return;
         this.sendControl(serverSession, "PONG", { ping_id: (inner as { ping_id: string }).ping_id }); // PP-DLV-010
         return;
       case "PONG":
       case "STATUS":
         return;
       case "ERROR":
-        if (this.config.faults.has("answer-errors")) throw new ProtocolError("INVALID_MESSAGE", "an ERROR record is not expected here", record.message_id); // fault (self-test only): breaks PP-ERR-007
         return; // PP-ERR-007: never answer an ERROR with an ERROR
       case "CAPABILITY_EXCHANGE": {
         const exchange = inner as { capabilities: string[]; reply?: boolean };
         if (session.version !== "1.2") throw new ProtocolError("INVALID_STATE", "CAPABILITY_EXCHANGE is not part of v1.1", record.message_id); // PP-VER-010
-        if (!exchange.reply) this.sendControl(serverSession, "CAPABILITY_EXCHANGE", { capabilities: session.capabilities, limits: { ...this.limits }, reply: !this.config.faults.has("capability-reply-unmarked") }); // PP-CAP-003; the fault (self-test only) breaks it
+        if (!exchange.reply) this.sendControl(serverSession, "CAPABILITY_EXCHANGE", { capabilities: session.capabilities, limits: { ...this.limits }, reply: true }); // PP-CAP-003
         return;
       }
       case "BYE":
@@ -228,19 +218,18 @@ export class PeerService {
 
   private handleData(serverSession: ServerSession, record: RecordEnvelope, inner: unknown): void {
     const session = serverSession.session;
-    if (!serverSession.limiter.tryAcquire(this.now()) && !this.config.faults.has("no-rate-limit")) {
+    if (!serverSession.limiter.tryAcquire(this.now())) {
       throw new ProtocolError("RATE_LIMIT_EXCEEDED", `more than ${this.limits.rate_limit_per_minute} data messages in 60 s; discarded`, record.message_id); // PP-LIM-003
     }
     this.scheduleAck(serverSession); // PP-DLV-002, PP-DLV-004: duplicates are acknowledged too
-    const dedupe = !this.config.faults.has("no-dedupe"); // the fault (self-test only) breaks PP-DLV-003
     if (record.type === "CHUNKED_MESSAGE") {
       // A chunked message is one data message whose message_id is its chunk_id (spec §10): a chunk of
       // a message already delivered is a duplicate; a repeated chunk of one in progress is the
       // reassembler's (PP-CHK-008). Reassembly survives a resume: those chunks were acknowledged.
       const chunk = inner as ChunkPayload;
-      if (dedupe && session.delivered(session.peerId, chunk.chunk_id)) return;
+      if (session.delivered(session.peerId, chunk.chunk_id)) return;
       const reassembler = serverSession.reassembler;
-      const whole = reassembler.add(chunk, this.now(), this.config.faults.chunkFaults());
+      const whole = reassembler.add(chunk, this.now());
       if (!whole) return;
       try {
         this.routeOnce(serverSession, record, { message_id: whole.message_id, type: whole.type, inner: whole.payload, sender_id: session.peerId, ...(record.recipient_id !== undefined ? { recipient_id: record.recipient_id } : {}) });
@@ -253,10 +242,9 @@ export class PeerService {
       reassembler.delivered(chunk.chunk_id);
       return;
     }
-    if (dedupe && session.delivered(session.peerId, record.message_id)) return; // PP-DLV-003
-    const senderId = this.config.faults.has("spoofable-sender") ? record.sender_id : session.peerId; // PP-DLV-006: the session says who sent it
-    const messageId = this.config.faults.has("route-new-message-id") ? toBase64Url(crypto.getRandomValues(new Uint8Array(12))) : record.message_id; // the fault (self-test only) breaks PP-DLV-012
-    this.routeOnce(serverSession, record, { message_id: messageId, type: record.type, inner, sender_id: senderId, ...(record.recipient_id !== undefined ? { recipient_id: record.recipient_id } : {}) });
+    if (session.delivered(session.peerId, record.message_id)) return; // PP-DLV-003
+    // PP-DLV-006: the session says who sent it; PP-DLV-012: the message keeps its message_id.
+    this.routeOnce(serverSession, record, { message_id: record.message_id, type: record.type, inner, sender_id: session.peerId, ...(record.recipient_id !== undefined ? { recipient_id: record.recipient_id } : {}) });
   }
 
   /**
@@ -289,7 +277,6 @@ export class PeerService {
     }
     const target = this.store.sessionOf(recipient);
     if (!target) {
-      if (this.config.faults.has("unknown-recipient-silent")) return;
       if (this.store.knowsEntity(recipient)) throw new ProtocolError("SESSION_NOT_FOUND", `${recipient} has no session to deliver to`, message.message_id);
       throw new ProtocolError("UNKNOWN_RECIPIENT", `no entity ${recipient} is known to this server`, message.message_id); // PP-DLV-007
     }
@@ -301,13 +288,12 @@ export class PeerService {
    * A full queue is BUFFER_OVERFLOW naming `causeId`, the message that caused this one (PP-ERR-006).
    */
   deliver(target: ServerSession, message: OutboundEntry, causeId = message.message_id): void {
-    const chunkBytes = this.config.faults.has("chunk-small-messages") ? Math.floor(this.limits.max_chunk_bytes / 2) : this.limits.max_chunk_bytes; // the fault (self-test only) breaks PP-CHK-014
-    const chunks = this.config.faults.has("no-outbound-chunking") ? null : splitMessage({ message_id: message.message_id, type: message.type, payload: message.inner }, chunkBytes); // the fault (self-test only) breaks PP-CHK-001
+    const chunks = splitMessage({ message_id: message.message_id, type: message.type, payload: message.inner }, this.limits.max_chunk_bytes); // PP-CHK-001, PP-CHK-014
     const entries: OutboundEntry[] = chunks
       ? chunks.map((chunk) => ({ message_id: `${message.message_id.slice(0, 100)}-c${chunk.sequence_number}`, type: "CHUNKED_MESSAGE", inner: chunk, sender_id: message.sender_id, ...(message.recipient_id !== undefined ? { recipient_id: message.recipient_id } : {}) }))
       : [message];
     // PP-DLV-011, PP-DLV-013: a client advertises no limits, so the server's own retransmit_buffer bounds what it holds for it.
-    if (target.session.pendingCount + entries.length > this.limits.retransmit_buffer && !this.config.faults.has("unbounded-delivery-queue")) {
+    if (target.session.pendingCount + entries.length > this.limits.retransmit_buffer) {
       throw new ProtocolError("BUFFER_OVERFLOW", `the queue for ${target.peerId} is full (${this.limits.retransmit_buffer} records)`, causeId); // PP-DLV-013
     }
     target.session.queued.push(...entries);
@@ -320,7 +306,7 @@ export class PeerService {
     const request = message.inner as { task_id: string; action: string; params?: unknown };
     const response =
       request.action === "echo"
-        ? { task_id: request.task_id, status: "ok", result: this.config.faults.has("echo-corrupts") ? { corrupted: true } : (request.params ?? null) }
+        ? { task_id: request.task_id, status: "ok", result: request.params ?? null }
         : { task_id: request.task_id, status: "error", error: `unknown action ${request.action}; this server serves "echo"` };
     this.deliver(from, { message_id: newMessageId(), type: "TASK_RESPONSE", inner: response, sender_id: this.config.serverId, recipient_id: from.peerId }, message.message_id);
   }
@@ -330,7 +316,7 @@ export class PeerService {
    * (10 ms at most), so that a stream of one-at-a-time messages does not cost an ACK record each.
    */
   private scheduleAck(serverSession: ServerSession): void {
-    if (serverSession.ackPending || this.config.faults.has("never-ack")) return;
+    if (serverSession.ackPending) return;
     serverSession.ackPending = true;
     const send = () => {
       serverSession.ackPending = false;
@@ -350,7 +336,7 @@ export class PeerService {
     const errors: ProtocolError[] = [];
     this.store.sweepNonces(now);
     for (const serverSession of this.store.sessions()) {
-      const windowOver = serverSession.disconnectedAt !== undefined && now - serverSession.disconnectedAt > this.limits.resume_window_ms && !this.config.faults.has("resume-ignores-window"); // the fault (self-test only) breaks PP-SES-005
+      const windowOver = serverSession.disconnectedAt !== undefined && now - serverSession.disconnectedAt > this.limits.resume_window_ms; // PP-SES-005
       if (windowOver || (serverSession.disconnectedAt !== undefined && serverSession.session.isExpired(now))) {
         this.end(serverSession, "resume window over");
         continue;

@@ -13,7 +13,6 @@ import { ProtocolError } from "../errors.ts";
 import { withLimits, type Limits } from "../limits.ts";
 import { EventsConnection } from "./events-connection.ts";
 import { EventsHub } from "./events-hub.ts";
-import { Faults } from "./faults.ts";
 import { HttpBinding } from "./http-binding.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { ServerMetrics } from "./metrics.ts";
@@ -41,7 +40,6 @@ export interface PeerServerOptions {
   /** Entity id -> identity key bindings fixed by configuration (PP-AUTH-010). */
   identityAllowlist?: Map<string, Buffer>;
   tls?: { cert: Buffer; key: Buffer };
-  faults?: string[];
   logLevel?: string;
   logger?: Logger;
   store?: ServerStore;
@@ -68,12 +66,11 @@ export class PeerServer {
     const log = options.logger ?? createLogger(options.logLevel ?? "info");
     const metrics = new ServerMetrics();
     const capabilities = options.capabilities ?? SUPPORTED_CAPABILITIES;
-    const faults = new Faults(options.faults);
-    const hub = new EventsHub(serverId, faults.has("no-subscription-limit") ? Number.POSITIVE_INFINITY : this.limits.max_subscriptions);
-    this.service = new PeerService({ serverId, identity: this.identity, limits: this.limits, capabilities, faults }, options.store ?? new MemoryStore(options.identityAllowlist), hub, metrics, log);
-    this.tokens = new TokenIssuer(serverId, options.tokenLifetimeSeconds ?? 300, Date.now, faults.has("skip-token-signature-check"));
+    const hub = new EventsHub(serverId, this.limits.max_subscriptions);
+    this.service = new PeerService({ serverId, identity: this.identity, limits: this.limits, capabilities }, options.store ?? new MemoryStore(options.identityAllowlist), hub, metrics, log);
+    this.tokens = new TokenIssuer(serverId, options.tokenLifetimeSeconds ?? 300, Date.now);
     this.binding = new HttpBinding(this.service, this.tokens, { discovery: () => this.discovery() });
-    const maxPayload = faults.has("no-frame-limit") ? this.limits.max_frame_bytes * 64 : this.limits.max_frame_bytes;
+    const maxPayload = this.limits.max_frame_bytes;
     const wsOptions = { noServer: true, maxPayload, perMessageDeflate: false, clientTracking: false }; // PP-LIM-001: ws closes 1009 past maxPayload
     this.peersWss = new WebSocketServer(wsOptions);
     this.eventsWss = new WebSocketServer(wsOptions);
@@ -124,7 +121,7 @@ export class PeerServer {
       identity_key: this.identityKey, // PP-TRN-016
       transports: { websocket: { peers: "/ws/v1/peers", events: "/ws/v1/events" }, http: { handshake: "/peers/handshake", message: "/peers/message", poll: "/peers/poll" } },
       capabilities: this.service.config.capabilities,
-      limits: this.service.config.faults.has("discovery-wrong-limits") ? { ...this.limits, max_frame_bytes: this.limits.max_frame_bytes * 2, rate_limit_per_minute: this.limits.rate_limit_per_minute + 50 } : { ...this.limits }, // PP-TRN-015
+      limits: { ...this.limits }, // PP-TRN-015
       auth: { required: this.options.requireToken ?? false, token_endpoint: "/auth/token", verify_endpoint: "/auth/verify", algorithms: ["EdDSA"] },
     };
   }
@@ -133,7 +130,7 @@ export class PeerServer {
     const header = request.headers.authorization;
     const token = header?.startsWith("Bearer ") ? header.slice(7) : (url.searchParams.get("token") ?? undefined); // PP-AUTH-004, PP-AUTH-005
     if (token === undefined) {
-      if (this.options.requireToken && !this.service.config.faults.has("token-not-required")) throw new ProtocolError("AUTHENTICATION_FAILED", "a bearer token is required"); // PP-AUTH-006
+      if (this.options.requireToken) throw new ProtocolError("AUTHENTICATION_FAILED", "a bearer token is required"); // PP-AUTH-006
       return undefined;
     }
     return this.tokens.check(token);
@@ -166,7 +163,7 @@ export class PeerServer {
     if (wss === this.eventsWss && !this.service.config.capabilities.includes("events")) return refuse(404);
     const allowlist = this.options.originAllowlist ?? [];
     const origin = request.headers.origin;
-    if (allowlist.length > 0 && origin !== undefined && !allowlist.includes(origin) && !this.service.config.faults.has("no-origin-check")) {
+    if (allowlist.length > 0 && origin !== undefined && !allowlist.includes(origin)) {
       this.service.metrics.errors.labels("AUTHENTICATION_FAILED").inc();
       return refuse(401, new ProtocolError("AUTHENTICATION_FAILED", "Origin is not allowed")); // PP-AUTH-009
     }

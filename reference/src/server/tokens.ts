@@ -27,8 +27,6 @@ export class TokenIssuer {
     private readonly issuer: string,
     private readonly lifetimeSeconds = 300,
     private readonly now: () => number = Date.now,
-    /** Fault (self-test only): issue tokens without verifying the challenge signature (breaks PP-AUTH-002). */
-    private readonly skipSignatureCheck = false,
   ) {
     const pair = generateKeyPairSync("ed25519");
     this.signingKey = pair.privateKey;
@@ -57,7 +55,7 @@ export class TokenIssuer {
     const signature = fromBase64Url(request.signature);
     const challengeBytes = fromBase64Url(request.challenge) as Buffer;
     const key = fromBase64Url(request.public_key) as Buffer;
-    if ((!signature || !ed25519VerifyStrict(key, signatureInput("token challenge", challengeBytes), signature)) && !this.skipSignatureCheck) throw new ProtocolError("AUTHENTICATION_FAILED", "challenge signature does not verify");
+    if (!signature || !ed25519VerifyStrict(key, signatureInput("token challenge", challengeBytes), signature)) throw new ProtocolError("AUTHENTICATION_FAILED", "challenge signature does not verify");
     const issuedAt = Math.floor(this.now() / 1000);
     const expiresAt = issuedAt + this.lifetimeSeconds;
     const token = await new SignJWT({ cnf: { jwk: { kty: "OKP", crv: "Ed25519", x: request.public_key } } })

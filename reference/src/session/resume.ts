@@ -42,12 +42,12 @@ function dh(privateKey: X25519KeyPair["privateKey"], peer: Buffer | null, messag
 }
 
 /** Responder: verifies the binder and returns the READY answer and the fresh keys. */
-export function acceptResume(resumptionSecret: Buffer, resume: Envelope, answer: { serverId: string; now: number; lastRxSeq: number; ephemeral?: X25519KeyPair; entropy?: Entropy; /** conformance self-test fault only */ skipBinderCheck?: boolean }): { ack: Envelope; keys: SessionKeys; peerLastRxSeq: number } {
+export function acceptResume(resumptionSecret: Buffer, resume: Envelope, answer: { serverId: string; now: number; lastRxSeq: number; ephemeral?: X25519KeyPair; entropy?: Entropy }): { ack: Envelope; keys: SessionKeys; peerLastRxSeq: number } {
   const payload = resume.payload as ResumePayload;
   const transcript = Transcript.resume(resumptionSecret);
   const h1 = transcript.mixHash(withoutPayloadMember(resume, "binder"));
   const binder = fromBase64Url(payload.binder);
-  if ((!binder || !constantTimeEqual(binder, resumeBinder(resumptionSecret, h1))) && !answer.skipBinderCheck) throw new ProtocolError("AUTHENTICATION_FAILED", "resume binder does not verify", resume.message_id); // PP-SES-002, PP-SES-003
+  if (!binder || !constantTimeEqual(binder, resumeBinder(resumptionSecret, h1))) throw new ProtocolError("AUTHENTICATION_FAILED", "resume binder does not verify", resume.message_id); // PP-SES-002, PP-SES-003
   const ephemeral = answer.ephemeral ?? generateX25519();
   const ackPayload: ResumeAckPayload = { status: "READY", ephemeral_key: toBase64Url(ephemeral.publicKey), last_rx_seq: answer.lastRxSeq };
   const entropy = answer.entropy ?? systemEntropy;

@@ -31,17 +31,12 @@ function directionKeys(role: "initiator" | "responder", keys: SessionKeys): [Dir
   return role === "initiator" ? [copy(keys.i2r), copy(keys.r2i)] : [copy(keys.r2i), copy(keys.i2r)];
 }
 
-/** Record checks a deliberately faulty endpoint may skip (conformance self-test only; never by default). */
-export type RelaxedRecordCheck = "seq-replay" | "seq-gap" | "record-version" | "record-signature";
-
 export interface SessionOptions {
   now(): number;
   /** Bound on remembered (sender, message_id) pairs (PP-DLV-003). */
   dedupeMemory: number;
   /** Our identity, to sign records when `message-signatures` was selected (PP-CAP-006). */
   identity?: Ed25519Identity;
-  /** Record checks a deliberately faulty endpoint skips (conformance self-test only). */
-  relaxed?: ReadonlySet<RelaxedRecordCheck>;
 }
 
 export class Session {
@@ -134,15 +129,14 @@ export class Session {
    */
   open(record: RecordEnvelope, mode: ReplayMode, replayWindow = 64): unknown {
     if (record.session_id !== this.id) throw new ProtocolError("INVALID_MESSAGE", "record session_id is not this session's", record.message_id); // PP-KS-012
-    if (record.version !== this.version && !this.options.relaxed?.has("record-version")) throw new ProtocolError("INVALID_MESSAGE", `record version ${record.version} differs from the session's ${this.version}`, record.message_id); // PP-VER-007; the "accept-any-record-version" fault (self-test only) skips it
+    if (record.version !== this.version) throw new ProtocolError("INVALID_MESSAGE", `record version ${record.version} differs from the session's ${this.version}`, record.message_id); // PP-VER-007
     if (mode === "stream") {
-      const relaxed = this.options.relaxed;
-      if (record.seq <= this.lastRecvSeq && !relaxed?.has("seq-replay")) throw new ProtocolError("REPLAY_DETECTED", `record seq ${record.seq} was already received (last ${this.lastRecvSeq})`, record.message_id);
-      if (record.seq > this.lastRecvSeq + 1 && !relaxed?.has("seq-gap")) throw new ProtocolError("INVALID_STATE", `record seq ${record.seq} skips from ${this.lastRecvSeq}`, record.message_id);
+      if (record.seq <= this.lastRecvSeq) throw new ProtocolError("REPLAY_DETECTED", `record seq ${record.seq} was already received (last ${this.lastRecvSeq})`, record.message_id);
+      if (record.seq > this.lastRecvSeq + 1) throw new ProtocolError("INVALID_STATE", `record seq ${record.seq} skips from ${this.lastRecvSeq}`, record.message_id);
     } else if (record.seq <= this.lastRecvSeq - replayWindow || this.windowSeen.has(record.seq)) {
       throw new ProtocolError("REPLAY_DETECTED", `record seq ${record.seq} is replayed or outside the window`, record.message_id);
     }
-    if (this.signRecords && !this.options.relaxed?.has("record-signature")) { // the "skip-record-signature-check" fault (self-test only) skips it
+    if (this.signRecords) {
       const signature = record.signature === undefined ? null : fromBase64Url(record.signature);
       if (!signature || !ed25519VerifyStrict(this.peerIdentityKey, signatureInput("record signature", jcs(without(record, "signature"))), signature)) throw new ProtocolError("AUTHENTICATION_FAILED", "record signature does not verify", record.message_id); // PP-CAP-007
     }

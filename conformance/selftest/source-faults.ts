@@ -1,0 +1,193 @@
+/**
+ * Source faults of the conformance self-test (DESIGN.md §5): each breaks one behaviour of the
+ * reference server by patching a scratch copy of `reference/` (./scratch-reference.ts), so that the
+ * reference itself carries no fault switch and reads like the spec. A fault is a list of edits;
+ * each edit replaces the exact text `find`, which must occur exactly once in `file` (relative to
+ * `reference/`), by `replace`. An edit that no longer applies fails the self-test, naming the fault:
+ * rewrite the edit against the new reference text so that it breaks the same behaviour again.
+ *
+ * Faults the wire can express live in ./fault-proxy.ts instead. Those below are out of the proxy's
+ * reach: they are inside encrypted records, or they change what the server checks, keeps or times.
+ */
+
+export interface SourceEdit {
+  /** Path relative to `reference/`. */
+  file: string;
+  /** Exact text of the clean reference; must occur exactly once in `file`. */
+  find: string;
+  replace: string;
+}
+
+const SERVER = "src/server/server.ts";
+const SERVICE = "src/server/peer-service.ts";
+const CONNECTION = "src/server/peer-connection.ts";
+const RESPONDER = "src/handshake/responder.ts";
+const SESSION = "src/session/session.ts";
+const CHUNKING = "src/chunking.ts";
+
+/** A check switched off: `if (CONDITION)` becomes `if (false)` (for a CONDITION without side effects). */
+const never = (file: string, condition: string): SourceEdit => ({ file, find: `if (${condition})`, replace: "if (false)" });
+
+/**
+ * The permissive Ed25519 verification that PP-KS-013..016 forbid, for the faults that accept
+ * small-order keys or a non-canonical S: `reduceScalar` accepts S >= L by reducing it, as some old
+ * verifiers did.
+ */
+const PERMISSIVE_VERIFY: SourceEdit = {
+  file: "src/crypto.ts",
+  find: "// ---- AEAD (RFC 8439, or AES-256-GCM when negotiated) ----",
+  replace: `export function ed25519VerifyPermissive(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array, reduceScalar = false): boolean {
+  if (signature.length !== 64 || publicKey.length !== 32) return false;
+  const sig = Buffer.from(signature);
+  if (reduceScalar) {
+    let s = 0n;
+    for (let i = 63; i >= 32; i--) s = (s << 8n) | BigInt(sig[i] as number);
+    s %= ED25519_ORDER;
+    for (let i = 32; i < 64; i++) {
+      sig[i] = Number(s & 0xffn);
+      s >>= 8n;
+    }
+  }
+  try {
+    return nodeVerify(null, message, ed25519PublicKeyObjectUnchecked(publicKey), sig);
+  } catch {
+    return false;
+  }
+}
+
+// ---- AEAD (RFC 8439, or AES-256-GCM when negotiated) ----`,
+};
+
+const permissiveSignature = (reduceScalar: boolean): SourceEdit[] => [
+  PERMISSIVE_VERIFY,
+  { file: RESPONDER, find: "ed25519VerifyStrict, generateX25519", replace: "ed25519VerifyPermissive, ed25519VerifyStrict, generateX25519" },
+  { file: RESPONDER, find: "!ed25519VerifyStrict(pending.peerIdentityKey, input, signature)", replace: `!ed25519VerifyPermissive(pending.peerIdentityKey, input, signature, ${reduceScalar})` },
+];
+
+/** The faults by name: the same names as the endpoints of ./faulty-endpoints.ts that use them. */
+export const SOURCE_FAULTS: Readonly<Record<string, readonly SourceEdit[]>> = {
+  // §3 Versioning.
+  "v11-on-websocket": [{ file: SERVICE, find: "versions: VERSIONS[transport],", replace: 'versions: transport === "websocket" ? ["1.2", "1.1"] : VERSIONS[transport],' }],
+  "accept-any-record-version": [
+    never(SESSION, "record.version !== this.version"),
+    // Validates a session record under the version it claims.
+    { file: CONNECTION, find: "    if (this.serverSession) return this.serverSession.session.version;\n", replace: "" },
+  ],
+
+  // §4.1 WebSocket.
+  "close-on-invalid-json": [{ file: CONNECTION, find: "    if (error.row.closes) this.close(", replace: '    if (error.code === "INVALID_MESSAGE") this.close(1008, error.code);\n    else if (error.row.closes) this.close(' }],
+
+  // §4.4 Discovery.
+  "discovery-wrong-limits": [{ file: SERVER, find: "limits: { ...this.limits }, // PP-TRN-015", replace: "limits: { ...this.limits, max_frame_bytes: this.limits.max_frame_bytes * 2, rate_limit_per_minute: this.limits.rate_limit_per_minute + 50 }," }],
+
+  // §4.3 HTTP binding, §9 Delivery.
+  "echo-corrupts": [{ file: SERVICE, find: "result: request.params ?? null }", replace: "result: { corrupted: true } }" }],
+
+  // §4.5, §4.6 Tokens and identity binding.
+  "skip-token-signature-check": [never("src/server/tokens.ts", '!signature || !ed25519VerifyStrict(key, signatureInput("token challenge", challengeBytes), signature)')],
+  "no-identity-binding": [never(SERVICE, "bound && !bound.equals(key)")],
+  "unbounded-delivery-queue": [never(SERVICE, "target.session.pendingCount + entries.length > this.limits.retransmit_buffer")],
+  "token-not-required": [never(SERVER, "this.options.requireToken")],
+  "no-origin-check": [never(SERVER, "allowlist.length > 0 && origin !== undefined && !allowlist.includes(origin)")],
+
+  // §5 Envelope: hashes HANDSHAKE_INIT in arrival member order instead of its JCS form.
+  "transcript-not-jcs": [
+    { file: RESPONDER, find: "generateX25519, x25519,", replace: "generateX25519, sha256, x25519," },
+    { file: RESPONDER, find: "    transcript.mixHash(init); // PP-KS-001", replace: "    transcript.h = sha256(transcript.h, Buffer.from(JSON.stringify(init)));" },
+  ],
+
+  // §6 Handshake.
+  "reuse-session-id": [{ file: SERVICE, find: 'newSessionId: () => "sess_" + toBase64Url(Buffer.from(crypto.getRandomValues(new Uint8Array(16)))),', replace: 'newSessionId: () => "sess_AAAAAAAAAAAAAAAAAAAAAA",' }],
+  "ignore-unexpected-messages": [{ file: CONNECTION, find: '        if (envelope.type !== "HANDSHAKE_INIT") {\n', replace: '        if (envelope.type !== "HANDSHAKE_INIT") {\n          return;\n' }],
+  // Mid-handshake, anything but the expected next message is dropped silently.
+  "ignore-unexpected-mid-handshake": [
+    {
+      file: CONNECTION,
+      find: "    const envelope = message as Envelope;\n",
+      replace: '    const envelope = message as Envelope;\n    if ((this.state === "handshaking" && envelope.type !== "CHALLENGE_RESPONSE") || (this.state === "await-confirm" && envelope.type !== "SESSION_CONFIRM")) return;\n',
+    },
+  ],
+  "skip-finished-check": [never(RESPONDER, "!finished || !constantTimeEqual(finished, finishedMac(pending.fkInitiator, h2))")],
+  "skip-signature-check": [never(RESPONDER, "!signature || !ed25519VerifyStrict(pending.peerIdentityKey, input, signature)")],
+  "skip-confirm-hash-check": [never(SERVICE, "inner.handshake_hash !== toBase64Url(serverSession.session.handshakeHash)")],
+  "wrong-close-codes": [{ file: CONNECTION, find: "this.close(error.row.closeCode ?? 1011, error.code);", replace: "this.close(1008, error.code);" }],
+  "no-handshake-timeout": [never(CONNECTION, 'this.state !== "ready" && now - this.openedAt >= limits.handshake_timeout_ms')],
+
+  // §7.4 Key and signature validation.
+  "accept-zero-dh": [{ file: RESPONDER, find: '      throw new ProtocolError("AUTHENTICATION_FAILED", "X25519 shared secret is all zero", init.message_id);', replace: "      dh = Buffer.alloc(32);" }],
+  "accept-small-order-identity": [never(RESPONDER, "keyProblem"), ...permissiveSignature(false)],
+  "accept-noncanonical-s": permissiveSignature(true),
+
+  // §8 Session and resume.
+  "resume-accept-any-binder": [never("src/session/resume.ts", "!binder || !constantTimeEqual(binder, resumeBinder(resumptionSecret, h1))")],
+  "resume-keeps-secret": [
+    {
+      file: SERVICE,
+      find: "    serverSession.session.rekey(accepted.keys, accepted.peerLastRxSeq);\n",
+      replace: "    const usedSecret = serverSession.session.resumptionSecret;\n    serverSession.session.rekey(accepted.keys, accepted.peerLastRxSeq);\n    serverSession.session.resumptionSecret = usedSecret;\n",
+    },
+  ],
+  "accept-replayed-resume-nonce": [{ file: SERVICE, find: "if (!resume.nonce || serverSession.resumeNonces.has(resume.nonce)) return", replace: "if (!resume.nonce) return" }],
+  "resume-forgets-unacknowledged": [{ file: SERVICE, find: "    serverSession.session.rekey(accepted.keys, accepted.peerLastRxSeq);\n", replace: "    serverSession.session.acknowledge(Number.MAX_SAFE_INTEGER);\n    serverSession.session.rekey(accepted.keys, accepted.peerLastRxSeq);\n" }],
+  "resend-acknowledged": [{ file: SERVICE, find: "serverSession.session.rekey(accepted.keys, accepted.peerLastRxSeq);", replace: "serverSession.session.rekey(accepted.keys, -1);" }],
+  "route-new-message-id": [{ file: SERVICE, find: "{ message_id: record.message_id, type: record.type, inner, sender_id: session.peerId,", replace: "{ message_id: toBase64Url(crypto.getRandomValues(new Uint8Array(12))), type: record.type, inner, sender_id: session.peerId," }],
+  // Both the resume answer and the sweep ignore the window.
+  "resume-ignores-window": [
+    { file: SERVICE, find: "    const windowOver = serverSession.disconnectedAt !== undefined && now - serverSession.disconnectedAt > this.limits.resume_window_ms;\n", replace: "    const windowOver = false;\n" },
+    { file: SERVICE, find: "      const windowOver = serverSession.disconnectedAt !== undefined && now - serverSession.disconnectedAt > this.limits.resume_window_ms; // PP-SES-005", replace: "      const windowOver = false;" },
+  ],
+  "no-session-lifetime": [never(SERVICE, "session.isExpired(this.now())")],
+
+  // §9 Delivery.
+  "never-ack": [{ file: SERVICE, find: "if (serverSession.ackPending) return;", replace: "return;" }],
+  "no-pong": [{ file: SERVICE, find: '        this.sendControl(serverSession, "PONG",', replace: '        return;\n        this.sendControl(serverSession, "PONG",' }],
+  "spoofable-sender": [{ file: SERVICE, find: "type: record.type, inner, sender_id: session.peerId,", replace: "type: record.type, inner, sender_id: record.sender_id," }],
+  "unknown-recipient-silent": [{ file: SERVICE, find: "    if (!target) {\n", replace: "    if (!target) {\n      return;\n" }],
+  "no-dedupe": [never(SERVICE, "session.delivered(session.peerId, chunk.chunk_id)"), never(SERVICE, "session.delivered(session.peerId, record.message_id)")],
+
+  // §10 Chunking.
+  "no-outbound-chunking": [{ file: SERVICE, find: "const chunks = splitMessage(", replace: "const chunks = null && splitMessage(" }],
+  "chunk-small-messages": [{ file: SERVICE, find: "payload: message.inner }, this.limits.max_chunk_bytes);", replace: "payload: message.inner }, Math.floor(this.limits.max_chunk_bytes / 2));" }],
+  "chunk-skip-digest": [never(CHUNKING, "toBase64Url(sha256(bytes)) !== partial.digest")],
+  "chunk-accept-oversize": [never(CHUNKING, "chunk.total_size > this.limits.max_message_bytes")],
+  "chunk-skip-total-check": [never(CHUNKING, "bytes.length !== partial.total")],
+  "chunk-ignore-conflicts": [never(CHUNKING, "!existing.equals(data)")],
+  "chunk-duplicate-is-error": [{ file: CHUNKING, find: "      return null; // PP-CHK-008: an identical duplicate is ignored", replace: '      fail("a chunk with this sequence_number arrived before");' }],
+  "chunk-skip-consistency": [never(CHUNKING, "partial.total !== chunk.total_size || partial.digest !== chunk.digest || partial.innerType !== chunk.inner_type")],
+  "chunk-skip-overflow-check": [never(CHUNKING, "partial.received > partial.total")],
+  "chunk-out-of-order-invalid-state": [
+    {
+      file: CHUNKING,
+      find: "    if (partial.lastSequence !== null && chunk.sequence_number > partial.lastSequence) fail(",
+      replace: "    if (chunk.sequence_number !== partial.pieces.size) throw new ProtocolError(\"INVALID_STATE\", `chunk ${chunk.sequence_number} of ${chunk.chunk_id} arrives out of order`, chunk.chunk_id);\n    if (partial.lastSequence !== null && chunk.sequence_number > partial.lastSequence) fail(",
+    },
+  ],
+
+  // §11 Capabilities.
+  "select-unoffered-capabilities": [{ file: RESPONDER, find: "config.capabilities.filter((c) => (payload.capabilities ?? []).includes(c));", replace: "[...config.capabilities];" }],
+  "capability-reply-unmarked": [{ file: SERVICE, find: "reply: true }); // PP-CAP-003", replace: "reply: false });" }],
+  "aead-ignores-selection": [{ file: RESPONDER, find: "aead: aeadFor(pending.capabilities),", replace: 'aead: "chacha20-poly1305",' }],
+  "skip-record-signature-check": [never(SESSION, "this.signRecords")],
+
+  // §12 Errors.
+  "answer-errors": [{ file: SERVICE, find: "        return; // PP-ERR-007: never answer an ERROR with an ERROR", replace: '        throw new ProtocolError("INVALID_MESSAGE", "an ERROR record is not expected here", record.message_id);' }],
+
+  // §13 Limits.
+  "no-frame-limit": [{ file: SERVER, find: "const maxPayload = this.limits.max_frame_bytes;", replace: "const maxPayload = this.limits.max_frame_bytes * 64;" }],
+  // The limiter still counts; only its verdict is ignored.
+  "no-rate-limit": [{ file: SERVICE, find: "if (!serverSession.limiter.tryAcquire(this.now()))", replace: "if (!serverSession.limiter.tryAcquire(this.now()) && false)" }],
+  "no-heartbeat-timeout": [never(CONNECTION, "now - this.lastReceivedAt >= limits.ping_interval_ms + limits.pong_grace_ms")],
+  "no-send-queue-limit": [never(CONNECTION, "this.transport.bufferedAmount > this.service.limits.max_send_queue_bytes")],
+
+  // §14 Replay protection.
+  // The nonce cache still records the nonce; only its verdict is ignored.
+  "accept-replayed-init": [{ file: RESPONDER, find: "if (!init.nonce || config.isReplayedNonce(init.nonce, init.timestamp))", replace: "if (!init.nonce || (config.isReplayedNonce(init.nonce, init.timestamp) && false))" }],
+  "accept-stale-timestamp": [never(RESPONDER, "Math.abs(now - init.timestamp) > config.limits.max_clock_skew_ms")],
+  "accept-replayed-record": [never(SESSION, "record.seq <= this.lastRecvSeq")],
+  "accept-seq-gap": [never(SESSION, "record.seq > this.lastRecvSeq + 1")],
+  // Keys the HANDSHAKE_INIT replay cache by identity key instead of nonce: an identity handshakes once.
+  "nonce-cache-per-identity": [{ file: RESPONDER, find: "config.isReplayedNonce(init.nonce, init.timestamp)", replace: "config.isReplayedNonce(`identity:${payload.identity_key}`, init.timestamp)" }],
+
+  // §15 Events.
+  "no-subscription-limit": [{ file: SERVER, find: "new EventsHub(serverId, this.limits.max_subscriptions);", replace: "new EventsHub(serverId, Number.POSITIVE_INFINITY);" }],
+};
