@@ -109,6 +109,7 @@ export class ScenarioPeer {
         await probe.handshake();
         this.attach(probe, transport);
         this.hasSession = true;
+        this.dataSent = [];
         this.ticket = null;
         await this.sendPending();
         return;
@@ -340,6 +341,7 @@ export class ScenarioPeer {
       return;
     }
     const recipientId = record.message.recipientId ?? probe.serverId;
+    this.dataSent.push(Date.now());
     const envelope = probe.sendRecord(record.type, record.inner, { envelope: { message_id: record.messageId, recipient_id: recipientId } });
     this.unacked.set(envelope.seq as number, record);
   }
@@ -384,6 +386,9 @@ export class ScenarioPeer {
 
   /** Connections of a session ended by BYE: what still arrives on them (an answer to a request in flight) is moot. */
   private readonly ended = new WeakSet<ProbePeer>();
+
+  /** When each data record of this session was sent, re-sends included (rate_limit_per_minute, PP-LIM-003). */
+  private dataSent: number[] = [];
 
   /** Connections read to their close: everything that arrived on them has been handled. */
   private readonly readToClose = new WeakSet<ProbePeer>();
@@ -517,6 +522,18 @@ export class ScenarioPeer {
       // A queue at the target is full: legitimate (PP-DLV-013). The refused record is not
       // acknowledged, so the resume's last_rx_seq leaves it to be sent again.
       this.notes.push(`${this.name}: BUFFER_OVERFLOW${related ? ` naming ${related}, which is none of ${this.name}'s messages` : " without related_message_id"}`);
+      return null;
+    }
+    if (code === "RATE_LIMIT_EXCEEDED") {
+      // Re-sends count too: past the advertised limit the refusal is right (and the message need not
+      // arrive); below it, the target enforces less than it advertises (PP-TRN-015, PP-LIM-003).
+      const limit = this.ctx.limits.rate_limit_per_minute ?? 100;
+      const recent = this.dataSent.filter((t) => Date.now() - t < 60_000).length;
+      if (limit > 0 && recent > limit) {
+        if (message) message.excused = `rate limited after ${recent} data records in 60 s, re-sends included (limit ${limit})`;
+        return null;
+      }
+      this.violate(`the target answered with RATE_LIMIT_EXCEEDED after ${recent} data records in 60 s, under its advertised rate_limit_per_minute ${limit}`, ["PP-LIM-003", "PP-TRN-015"]);
       return null;
     }
     if ((code === "SESSION_NOT_FOUND" || code === "UNKNOWN_RECIPIENT") && message?.recipientEnded) {
