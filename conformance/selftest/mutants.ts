@@ -8,7 +8,7 @@
  * in its file. Mutant ids are `file:line:kind:ordinal` and stay the same while the file does.
  */
 import { readdirSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import type { SourceEdit } from "./source-faults.ts";
@@ -214,4 +214,25 @@ function sourceFiles(dir: string): string[] {
 /** Every mutant of `reference/src/**\/*.ts` (or of the reference at `referenceDir`), in file and line order. */
 export function referenceMutants(referenceDir: string = REFERENCE): Mutant[] {
   return sourceFiles(join(referenceDir, "src")).flatMap((path) => mutantsOfSource(relative(referenceDir, path).split("\\").join("/"), readFileSync(path, "utf8")));
+}
+
+/**
+ * The files of `reference/src` that the embedded server runs: those its entry module imports,
+ * directly or not (relative imports only), as paths relative to `reference/`. The cases test a
+ * server, so a mutant elsewhere (the client, the initiator, the CLI) can only survive them.
+ */
+export function serverModules(referenceDir: string = REFERENCE): Set<string> {
+  const seen = new Set<string>();
+  const visit = (path: string) => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    for (const imported of ts.preProcessFile(readFileSync(path, "utf8"), true, true).importedFiles) {
+      if (!imported.fileName.startsWith(".")) continue;
+      const target = resolve(dirname(path), imported.fileName);
+      if (relative(join(referenceDir, "src"), target).startsWith("..")) continue;
+      visit(target);
+    }
+  };
+  visit(join(referenceDir, "src", "server", "embedded.ts"));
+  return new Set([...seen].map((path) => relative(referenceDir, path).split("\\").join("/")));
 }

@@ -4,9 +4,9 @@
  * scratch copy of `reference/` (./scratch-reference.ts) and started; the cases whose `requirements`
  * include a requirement cited on that line run against it. The mutant is killed when one of them
  * fails where it passes against the clean reference (run once per case set), survived when none
- * does; "no case" when no case cites its requirements (or none passes against the clean
- * reference); "does not start" when the mutated server fails to start (counted as killed);
- * "equivalent" when ./equivalent-mutants.json lists it with a reason.
+ * does; "no case" when no case cites its requirements, none passes against the clean
+ * reference, or the server does not run the mutated file (the client, the initiator); "does not
+ * start" when the mutated server fails to start (counted as killed); "equivalent" when ./equivalent-mutants.json lists it with a reason.
  *
  * The report is markdown on stdout; `--json FILE` writes it as JSON too. Flags: --sample N and
  * --seed S (a seeded random sample of N mutants), --only PP-XXX[-NNN] (repeatable: mutants of
@@ -20,7 +20,7 @@ import { parseArgs } from "node:util";
 import { ALL_CASES } from "../src/cases/index.ts";
 import type { CaseResult } from "../src/report.ts";
 import { runConformance, startEmbedded } from "../src/runner.ts";
-import { referenceMutants, type Mutant } from "./mutants.ts";
+import { referenceMutants, serverModules, type Mutant } from "./mutants.ts";
 import { STEP_TIMEOUT_MS } from "./run.ts";
 import { removeScratchCopy, startFaultyReference } from "./scratch-reference.ts";
 
@@ -98,6 +98,8 @@ export interface MutateOptions {
   runs: number;
   seed: number;
   equivalents: Map<string, string>;
+  /** The files the server runs (./mutants.ts serverModules). */
+  served: ReadonlySet<string>;
   onLine?: (line: string) => void;
 }
 
@@ -125,6 +127,10 @@ export async function runMutants(options: MutateOptions): Promise<MutationReport
       const equivalent = options.equivalents.get(mutant.id);
       if (equivalent !== undefined) {
         done({ status: "equivalent", killedBy: [], reason: equivalent });
+        continue;
+      }
+      if (!options.served.has(mutant.file)) {
+        done({ status: "no case", killedBy: [], reason: `the server does not run reference/${mutant.file} (the cases test a server)` });
         continue;
       }
       if (cases.length === 0) {
@@ -264,16 +270,17 @@ export async function main(argv: string[]): Promise<number> {
   const unknown = [...equivalents.keys()].filter((id) => !all.some((m) => m.id === id));
   if (unknown.length > 0) console.error(`conformance:mutate: equivalent-mutants.json lists ids that are no longer mutants (review them): ${unknown.join(", ")}`);
 
+  const served = serverModules();
   if (values.list) {
     for (const m of mutants) {
       const cases = casesFor(m.requirements);
-      console.log(`${m.id}  ${m.description}  (${m.requirements.join(", ")}; ${cases.length > 0 ? `${cases.length} case(s)` : "no case"}${equivalents.has(m.id) ? "; equivalent" : ""})`);
+      console.log(`${m.id}  ${m.description}  (${m.requirements.join(", ")}; ${!served.has(m.file) ? "not run by the server" : cases.length > 0 ? `${cases.length} case(s)` : "no case"}${equivalents.has(m.id) ? "; equivalent" : ""})`);
     }
     console.log(`${mutants.length} mutant(s)${mutants.length !== all.length ? ` of ${all.length}` : ""}`);
     return 0;
   }
 
-  const report = await runMutants({ mutants, total: all.length, runs, seed, equivalents, onLine: (l) => console.error(l) });
+  const report = await runMutants({ mutants, total: all.length, runs, seed, equivalents, served, onLine: (l) => console.error(l) });
   console.log(markdownReport(report));
   if (values.json) writeFileSync(values.json, `${JSON.stringify(jsonReport(report), null, 2)}\n`);
   return 0;

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
 import { casesFor, citesFilter, loadEquivalents, sample } from "../selftest/mutate.ts";
-import { citedRequirements, mutantsOfSource, referenceMutants } from "../selftest/mutants.ts";
+import { citedRequirements, mutantsOfSource, referenceMutants, serverModules } from "../selftest/mutants.ts";
 import { applySourceFault } from "../selftest/scratch-reference.ts";
 
 const REFERENCE = fileURLToPath(new URL("../../reference/", import.meta.url));
@@ -114,6 +114,15 @@ describe("the mutants of the reference", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test("the server's files are told from the client's", () => {
+    const served = serverModules();
+    expect(served).toContain("src/server/peer-service.ts");
+    expect(served).toContain("src/chunking.ts");
+    expect(served).toContain("src/handshake/responder.ts");
+    expect(served).not.toContain("src/handshake/initiator.ts");
+    expect(served).not.toContain("src/client/peer-client.ts");
   });
 
   test("the reviewed equivalents name existing mutants, each with a reason", () => {
