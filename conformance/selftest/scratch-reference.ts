@@ -50,8 +50,11 @@ export function applySourceFault(fault: string, referenceDir: string, edits: rea
 const copies = new Map<string, string>();
 let cleanupRegistered = false;
 
-/** Makes (once per process) a scratch copy of the repository's `reference/` with `fault` applied; returns the copy's root, which holds `reference/`. */
-export function scratchReference(fault: string): string {
+/**
+ * Makes (once per process) a scratch copy of the repository's `reference/` with `fault` applied; returns the copy's root, which holds `reference/`.
+ * `edits` defaults to the fault's edits in ./source-faults.ts; a caller with edits of its own (the mutants of ./mutants.ts) names them by `fault`.
+ */
+export function scratchReference(fault: string, edits?: readonly SourceEdit[]): string {
   const cached = copies.get(fault);
   if (cached) return cached;
   const root = mkdtempSync(join(tmpdir(), `pp-fault-${fault}-`));
@@ -61,7 +64,7 @@ export function scratchReference(fault: string): string {
       symlinkSync(join(REPOSITORY, entry), join(root, entry));
     }
     cpSync(join(REPOSITORY, "reference"), join(root, "reference"), { recursive: true });
-    applySourceFault(fault, join(root, "reference"));
+    applySourceFault(fault, join(root, "reference"), edits ?? SOURCE_FAULTS[fault]);
   } catch (error) {
     rmSync(root, { recursive: true, force: true });
     throw error;
@@ -74,14 +77,22 @@ export function scratchReference(fault: string): string {
   return root;
 }
 
+/** Removes the scratch copy made for `fault`, if any (a caller that makes many copies removes each when done). */
+export function removeScratchCopy(fault: string): void {
+  const root = copies.get(fault);
+  if (root === undefined) return;
+  rmSync(root, { recursive: true, force: true });
+  copies.delete(fault);
+}
+
 /** Removes every scratch copy made by this process. */
 export function removeScratchCopies(): void {
   for (const root of copies.values()) rmSync(root, { recursive: true, force: true });
   copies.clear();
 }
 
-/** Starts the embedded reference server of the scratch copy with `fault` applied. */
-export function startFaultyReference(fault: string, options: EmbeddedOptions = {}): ReturnType<typeof startEmbedded> {
-  const root = scratchReference(fault);
+/** Starts the embedded reference server of the scratch copy with `fault` applied (or `edits`, named `fault`). */
+export function startFaultyReference(fault: string, options: EmbeddedOptions = {}, edits?: readonly SourceEdit[]): ReturnType<typeof startEmbedded> {
+  const root = scratchReference(fault, edits);
   return startEmbedded(options, pathToFileURL(join(root, "reference", "src", "server", "embedded.ts")).href);
 }

@@ -1,0 +1,303 @@
+/**
+ * `npm run conformance:mutate` (issue #10): requirement-anchored mutation testing. Each mutant of
+ * ./mutants.ts (one line of the reference that cites a requirement, changed once) is applied to a
+ * scratch copy of `reference/` (./scratch-reference.ts) and started; the cases whose `requirements`
+ * include a requirement cited on that line run against it. The mutant is killed when one of them
+ * fails where it passes against the clean reference (run once per case set), survived when none
+ * does; "no case" when no case cites its requirements, none passes against the clean
+ * reference, or the server does not run the mutated file (the client, the initiator); "does not
+ * start" when the mutated server fails to start (counted as killed); "equivalent" when ./equivalent-mutants.json lists it with a reason.
+ *
+ * The report is markdown on stdout; `--json FILE` writes it as JSON too. Flags: --sample N and
+ * --seed S (a seeded random sample of N mutants), --only PP-XXX[-NNN] (repeatable: mutants of
+ * lines citing that requirement or area), --runs N (default 5), --list (the mutants, not run).
+ * Not part of `npm run check`: the mutants take far longer than its budget.
+ */
+import { readFileSync, writeFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { ALL_CASES } from "../src/cases/index.ts";
+import type { CaseResult } from "../src/report.ts";
+import { runConformance, startEmbedded } from "../src/runner.ts";
+import { referenceMutants, serverModules, type Mutant } from "./mutants.ts";
+import { STEP_TIMEOUT_MS } from "./run.ts";
+import { removeScratchCopy, startFaultyReference } from "./scratch-reference.ts";
+
+export type MutantStatus = "killed" | "survived" | "no case" | "does not start" | "equivalent";
+
+export interface MutantOutcome {
+  mutant: Mutant;
+  status: MutantStatus;
+  /** The cases run against the mutant. */
+  cases: string[];
+  /** The cases that failed against the mutant and passed against the clean reference. */
+  killedBy: string[];
+  reason?: string;
+}
+
+export interface MutationReport {
+  seed: number;
+  runs: number;
+  /** Mutants in the whole set, before --only and --sample. */
+  total: number;
+  outcomes: MutantOutcome[];
+  durationMs: number;
+}
+
+const STATUSES: readonly MutantStatus[] = ["killed", "survived", "no case", "does not start", "equivalent"];
+
+const EQUIVALENTS_FILE = new URL("./equivalent-mutants.json", import.meta.url);
+
+/** The reviewed equivalent mutants: id → why no test can tell the mutant from the reference. */
+export function loadEquivalents(url: URL = EQUIVALENTS_FILE): Map<string, string> {
+  const data = JSON.parse(readFileSync(url, "utf8")) as { mutants?: { id: string; reason: string }[] };
+  return new Map((data.mutants ?? []).map((m) => [m.id, m.reason]));
+}
+
+/** Whether `filter` (`PP-HS-004` or the area `PP-HS`) selects a line citing `requirements`. */
+export function citesFilter(requirements: readonly string[], filter: string): boolean {
+  return requirements.some((r) => r === filter || r.startsWith(`${filter}-`));
+}
+
+/** The cases that check one of `requirements`, in catalogue order. */
+export function casesFor(requirements: readonly string[]): string[] {
+  return ALL_CASES.filter((c) => c.requirements.some((r) => requirements.includes(r))).map((c) => c.id);
+}
+
+/** A seeded sample of `n` items (mulberry32 and a partial Fisher–Yates), kept in their original order. */
+export function sample<T>(items: readonly T[], n: number, seed: number): T[] {
+  let state = seed >>> 0;
+  const random = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const index = items.map((_, i) => i);
+  const count = Math.min(n, items.length);
+  for (let i = 0; i < count; i++) {
+    const j = i + Math.floor(random() * (index.length - i));
+    [index[i], index[j]] = [index[j] as number, index[i] as number];
+  }
+  return index
+    .slice(0, count)
+    .sort((a, b) => a - b)
+    .map((i) => items[i] as T);
+}
+
+async function runCases(url: string, ids: string[], runs: number, seed: number): Promise<Map<string, CaseResult>> {
+  const report = await runConformance({ target: url, only: ids, runs, seed, strict: true, stepTimeoutMs: STEP_TIMEOUT_MS, traces: "none" });
+  return new Map(report.cases.map((c) => [c.id, c]));
+}
+
+export interface MutateOptions {
+  mutants: readonly Mutant[];
+  total: number;
+  runs: number;
+  seed: number;
+  equivalents: Map<string, string>;
+  /** The files the server runs (./mutants.ts serverModules). */
+  served: ReadonlySet<string>;
+  onLine?: (line: string) => void;
+}
+
+export async function runMutants(options: MutateOptions): Promise<MutationReport> {
+  const started = Date.now();
+  const line = options.onLine ?? (() => undefined);
+  const baselines = new Map<string, Map<string, CaseResult>>();
+  const outcomes: MutantOutcome[] = [];
+
+  // A mutant may throw inside a server callback; that is the mutant failing, not this process.
+  let crash: unknown = undefined;
+  const onCrash = (error: unknown) => {
+    crash ??= error;
+  };
+  process.on("uncaughtException", onCrash);
+  process.on("unhandledRejection", onCrash);
+  try {
+    for (const mutant of options.mutants) {
+      const mutantStarted = Date.now();
+      const cases = casesFor(mutant.requirements);
+      const done = (outcome: Omit<MutantOutcome, "mutant" | "cases">) => {
+        outcomes.push({ mutant, cases, ...outcome });
+        line(`${outcome.status.padEnd(14)} ${mutant.id}  ${mutant.description}${outcome.killedBy.length > 0 ? `  [${outcome.killedBy.join(", ")}]` : ""}${outcome.reason ? `  (${outcome.reason})` : ""}  ${((Date.now() - mutantStarted) / 1000).toFixed(1)} s`);
+      };
+      const equivalent = options.equivalents.get(mutant.id);
+      if (equivalent !== undefined) {
+        done({ status: "equivalent", killedBy: [], reason: equivalent });
+        continue;
+      }
+      if (!options.served.has(mutant.file)) {
+        done({ status: "no case", killedBy: [], reason: `the server does not run reference/${mutant.file} (the cases test a server)` });
+        continue;
+      }
+      if (cases.length === 0) {
+        done({ status: "no case", killedBy: [], reason: `no case cites ${mutant.requirements.join(", ")}` });
+        continue;
+      }
+      const key = cases.join(",");
+      let clean = baselines.get(key);
+      if (!clean) {
+        const server = await startEmbedded({});
+        try {
+          clean = await runCases(server.url, cases, options.runs, options.seed);
+        } finally {
+          await server.close();
+        }
+        baselines.set(key, clean);
+      }
+      const passing = cases.filter((id) => clean?.get(id)?.verdict === "pass");
+      if (passing.length === 0) {
+        done({ status: "no case", killedBy: [], reason: `no case passes against the clean reference: ${cases.map((id) => `${id} ${clean?.get(id)?.verdict ?? "not run"}`).join(", ")}` });
+        continue;
+      }
+      const name = `mutant-${outcomes.length}`;
+      crash = undefined;
+      let server;
+      try {
+        server = await startFaultyReference(name, {}, [mutant.edit]);
+      } catch (error) {
+        removeScratchCopy(name);
+        done({ status: "does not start", killedBy: [], reason: firstLine(error) });
+        continue;
+      }
+      let faulty: Map<string, CaseResult>;
+      let runError: unknown = undefined;
+      try {
+        faulty = await runCases(server.url, passing, options.runs, options.seed);
+      } catch (error) {
+        faulty = new Map();
+        runError = error;
+      } finally {
+        await server.close().catch(onCrash);
+        removeScratchCopy(name);
+      }
+      const killedBy = passing.filter((id) => faulty.get(id)?.verdict === "fail");
+      if (killedBy.length > 0) done({ status: "killed", killedBy });
+      else if (runError !== undefined) done({ status: "killed", killedBy: [], reason: `the cases could not run against it: ${firstLine(runError)}` });
+      else if (crash !== undefined) done({ status: "killed", killedBy: [], reason: `the server threw: ${firstLine(crash)}` });
+      else done({ status: "survived", killedBy: [] });
+    }
+  } finally {
+    process.off("uncaughtException", onCrash);
+    process.off("unhandledRejection", onCrash);
+  }
+  return { seed: options.seed, runs: options.runs, total: options.total, outcomes, durationMs: Date.now() - started };
+}
+
+const firstLine = (error: unknown): string => ((error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "").slice(0, 200);
+
+type Counts = Record<MutantStatus, number>;
+
+function count(outcomes: readonly MutantOutcome[]): Counts {
+  const counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Counts;
+  for (const o of outcomes) counts[o.status]++;
+  return counts;
+}
+
+/** The report as markdown: totals, a row per requirement, the survivors. */
+export function markdownReport(report: MutationReport): string {
+  const totals = count(report.outcomes);
+  const out: string[] = ["# Mutation testing of the reference", ""];
+  out.push(`${report.outcomes.length} mutants run of ${report.total}; seed ${report.seed}, runs ${report.runs}, ${(report.durationMs / 1000).toFixed(1)} s.`, "");
+  const row = (label: string, c: Counts) => `| ${label} | ${STATUSES.map((s) => c[s]).join(" | ")} |`;
+  out.push(`| requirement | ${STATUSES.join(" | ")} |`, `| --- |${STATUSES.map(() => " ---: |").join("")}`);
+  const requirements = [...new Set(report.outcomes.flatMap((o) => o.mutant.requirements))].sort();
+  for (const r of requirements) out.push(row(r, count(report.outcomes.filter((o) => o.mutant.requirements.includes(r)))));
+  out.push(row("**total**", totals), "");
+  const survivors = report.outcomes.filter((o) => o.status === "survived");
+  out.push(`## Survivors (${survivors.length})`, "");
+  if (survivors.length === 0) out.push("None.");
+  else {
+    out.push("```");
+    for (const o of survivors) out.push(`reference/${o.mutant.file}:${o.mutant.line}  ${o.mutant.kind}: ${o.mutant.description}  (${o.mutant.requirements.join(", ")})  [${o.mutant.id}]`);
+    out.push("```");
+  }
+  const notStarted = report.outcomes.filter((o) => o.status === "does not start");
+  if (notStarted.length > 0) {
+    out.push("", `## Do not start (${notStarted.length}, counted as killed)`, "");
+    for (const o of notStarted) out.push(`- \`${o.mutant.id}\` ${o.mutant.description}: ${o.reason ?? ""}`);
+  }
+  const noCase = report.outcomes.filter((o) => o.status === "no case");
+  if (noCase.length > 0) {
+    out.push("", `## No case (${noCase.length})`, "");
+    for (const o of noCase) out.push(`- \`${o.mutant.id}\` ${o.mutant.description}: ${o.reason ?? ""}`);
+  }
+  return out.join("\n");
+}
+
+/** The report as JSON (the edits left out: `--list` and the id give them). */
+export function jsonReport(report: MutationReport): object {
+  const killed = report.outcomes.filter((o) => o.status === "killed" || o.status === "does not start").length;
+  return {
+    seed: report.seed,
+    runs: report.runs,
+    total: report.total,
+    run: report.outcomes.length,
+    duration_ms: report.durationMs,
+    counts: count(report.outcomes),
+    killed_including_not_started: killed,
+    mutants: report.outcomes.map((o) => ({ id: o.mutant.id, file: `reference/${o.mutant.file}`, line: o.mutant.line, kind: o.mutant.kind, description: o.mutant.description, requirements: o.mutant.requirements, status: o.status, cases: o.cases, killed_by: o.killedBy, ...(o.reason ? { reason: o.reason } : {}) })),
+  };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({ args: argv, options: { sample: { type: "string" }, seed: { type: "string" }, only: { type: "string", multiple: true }, runs: { type: "string" }, list: { type: "boolean" }, json: { type: "string" }, help: { type: "boolean", short: "h" } } }));
+  } catch (error) {
+    return usage(error instanceof Error ? error.message : String(error));
+  }
+  if (values.help) {
+    console.log("usage: npm run conformance:mutate -- [--sample N] [--seed S] [--only PP-XXX[-NNN]]... [--runs N] [--list] [--json FILE]");
+    return 0;
+  }
+  const runs = values.runs === undefined ? 5 : Number(values.runs);
+  const seed = values.seed === undefined ? 1 : Number(values.seed);
+  const size = values.sample === undefined ? undefined : Number(values.sample);
+  if (!Number.isInteger(runs) || runs < 1) return usage(`--runs: expected a positive integer, got '${values.runs}'`);
+  if (!Number.isInteger(seed)) return usage(`--seed: expected an integer, got '${values.seed}'`);
+  if (size !== undefined && (!Number.isInteger(size) || size < 1)) return usage(`--sample: expected a positive integer, got '${values.sample}'`);
+  const filters = (values.only ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
+
+  const all = referenceMutants();
+  let mutants = filters.length > 0 ? all.filter((m) => filters.some((f) => citesFilter(m.requirements, f))) : all;
+  if (filters.length > 0 && mutants.length === 0) return usage(`--only: no cited line matches ${filters.join(", ")}`);
+  if (size !== undefined) mutants = sample(mutants, size, seed);
+  const equivalents = loadEquivalents();
+  const unknown = [...equivalents.keys()].filter((id) => !all.some((m) => m.id === id));
+  if (unknown.length > 0) console.error(`conformance:mutate: equivalent-mutants.json lists ids that are no longer mutants (review them): ${unknown.join(", ")}`);
+
+  const served = serverModules();
+  if (values.list) {
+    for (const m of mutants) {
+      const cases = casesFor(m.requirements);
+      console.log(`${m.id}  ${m.description}  (${m.requirements.join(", ")}; ${!served.has(m.file) ? "not run by the server" : cases.length > 0 ? `${cases.length} case(s)` : "no case"}${equivalents.has(m.id) ? "; equivalent" : ""})`);
+    }
+    console.log(`${mutants.length} mutant(s)${mutants.length !== all.length ? ` of ${all.length}` : ""}`);
+    return 0;
+  }
+
+  const report = await runMutants({ mutants, total: all.length, runs, seed, equivalents, served, onLine: (l) => console.error(l) });
+  console.log(markdownReport(report));
+  if (values.json) writeFileSync(values.json, `${JSON.stringify(jsonReport(report), null, 2)}\n`);
+  return 0;
+}
+
+function usage(message: string): number {
+  console.error(`conformance:mutate: ${message}`);
+  return 2;
+}
+
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
+if (invokedDirectly) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      console.error(`conformance:mutate: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      process.exit(1);
+    },
+  );
+}
