@@ -14,12 +14,10 @@ import { LinkProxy } from "../proxy/link-proxy.ts";
 import { scenarioArbitrary } from "../scenario/arbitrary.ts";
 import type { ScenarioCommand } from "../scenario/commands/command.ts";
 import { checkHistory } from "../scenario/history.ts";
-import type { EntityName } from "../scenario/messages.ts";
+import { ENTITY_NAMES as ENTITIES, type EntityName } from "../scenario/messages.ts";
 import { ScenarioModel } from "../scenario/model.ts";
 import { narrate, timingOf, type Finding } from "../scenario/narrate.ts";
 import { ScenarioWorld } from "../scenario/world.ts";
-
-const ENTITIES: readonly EntityName[] = ["A", "B", "C"];
 
 /** Opens one proxy link per entity towards the target; closed when the case ends. */
 async function openLinks(ctx: CaseContext): Promise<{ links: Record<EntityName, LinkProxy>; close(): Promise<void> }> {

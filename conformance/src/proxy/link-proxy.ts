@@ -98,12 +98,11 @@ class Pipe {
 export interface LinkStats {
   connections: number;
   cuts: number;
-  bytes: Record<Direction, number>;
 }
 
 /** A listener for one probe entity; every connection through it belongs to that entity. */
 export class LinkProxy {
-  readonly stats: LinkStats = { connections: 0, cuts: 0, bytes: { up: 0, down: 0 } };
+  readonly stats: LinkStats = { connections: 0, cuts: 0 };
   private cut: ArmedCut | null = null;
   private readonly holds: Record<Direction, number> = { up: 0, down: 0 };
   private readonly splits: Record<Direction, number> = { up: 0, down: 0 };
@@ -149,11 +148,6 @@ export class LinkProxy {
         this.resetAll();
       }
     });
-  }
-
-  /** True while a cut is armed and has not happened. */
-  get cutArmed(): boolean {
-    return this.cut !== null;
   }
 
   /** Bytes in `direction` wait in the proxy for `ms`, then flow on. */
@@ -222,14 +216,8 @@ export class LinkProxy {
     };
     const up = new Pipe(this, "up", client, upstream, sever);
     const down = new Pipe(this, "down", upstream, client, sever);
-    client.on("data", (data: Buffer) => {
-      this.stats.bytes.up += data.length;
-      up.push(data);
-    });
-    upstream.on("data", (data: Buffer) => {
-      this.stats.bytes.down += data.length;
-      down.push(data);
-    });
+    client.on("data", (data: Buffer) => up.push(data));
+    upstream.on("data", (data: Buffer) => down.push(data));
     // An orderly end on one side is passed on; an error or reset severs both.
     client.on("end", () => upstream.end());
     upstream.on("end", () => client.end());

@@ -18,7 +18,6 @@ import { isAcknowledged, isChunked, type Delivery, type EntityName, type OutMess
 import type { ScenarioWorld } from "./world.ts";
 
 export type AnomalyKind = "lost" | "duplicated" | "reordered" | "phantom" | "partial" | "altered" | "stuck";
-export const ANOMALY_KINDS: readonly AnomalyKind[] = ["lost", "duplicated", "reordered", "phantom", "partial", "altered", "stuck"];
 
 export interface Anomaly {
   kind: AnomalyKind;
@@ -122,11 +121,4 @@ export function checkHistory(world: ScenarioWorld, atRest: boolean): Anomaly[] {
     }
   }
   return anomalies;
-}
-
-/** Counts per kind, every kind present (zeros included), for reports and the chaos test. */
-export function countAnomalies(anomalies: readonly Anomaly[]): Record<AnomalyKind, number> {
-  const counts = Object.fromEntries(ANOMALY_KINDS.map((k) => [k, 0])) as Record<AnomalyKind, number>;
-  for (const a of anomalies) counts[a.kind]++;
-  return counts;
 }

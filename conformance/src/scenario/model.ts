@@ -4,15 +4,13 @@
  * counterexample replays. What each recipient should receive is not modelled here: it follows from
  * what the target acknowledged, which the history check reads after the run (history.ts).
  */
-import { ENTITY_NAMES, type EntityName } from "./messages.ts";
+import type { EntityName } from "./messages.ts";
 
 export interface EntityModel {
   /** none: never connected or ended by BYE; live: a session exists (connected or resumable). */
   session: "none" | "live";
   /** The transport of the session's connection, as the commands chose it. */
   transport: "websocket" | "http" | null;
-  /** Whether the entity ever completed a handshake (the target knows it, PP-DLV-007). */
-  known: boolean;
   holdingAcks: boolean;
   /** Data records sent in this session (rate budget, PP-LIM-003). */
   records: number;
@@ -29,11 +27,7 @@ export class ScenarioModel {
     /** Data records one session may send in the run (below rate_limit_per_minute). */
     readonly recordBudget: number,
   ) {
-    this.entities = Object.fromEntries(ENTITY_NAMES.map((n) => [n, { session: "none", transport: null, known: false, holdingAcks: false, records: 0, hasSent: false }])) as unknown as Record<EntityName, EntityModel>;
-  }
-
-  live(name: EntityName): boolean {
-    return this.entities[name].session === "live";
+    this.entities = Object.fromEntries(names.map((n) => [n, { session: "none", transport: null, holdingAcks: false, records: 0, hasSent: false }])) as unknown as Record<EntityName, EntityModel>;
   }
 
   /** A recipient a message may be sent to: it has a session, connected or resumable (PP-DLV-008). */

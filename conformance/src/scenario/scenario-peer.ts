@@ -70,8 +70,6 @@ export class ScenarioPeer {
   readonly reportedLastRx = new Map<number, number>();
   /** Records received in total, for quiescence. */
   received = 0;
-  /** How the current connection last closed. */
-  lastClose: { code: number; reason: string } | null = null;
 
   /** The entity id, known once the entity has connected. */
   entityId: string | null = null;
@@ -429,7 +427,6 @@ export class ScenarioPeer {
       if (item === null) continue;
       if (item.kind === "close") {
         this.readToClose.add(probe);
-        if (current) this.lastClose = { code: item.code, reason: item.reason };
         if (pendingClose) pendingClose.resolve({ code: pendingCode, closedWith: item.code });
         this.wake();
         return;

@@ -19,8 +19,6 @@ const STALLED_ROUNDS = 4;
 
 export class ScenarioWorld {
   readonly peers: Record<EntityName, ScenarioPeer>;
-  /** Lines the run adds to the printed counterexample (what happened that the commands do not say). */
-  readonly events: string[] = [];
 
   constructor(
     readonly ctx: CaseContext,
@@ -31,10 +29,6 @@ export class ScenarioWorld {
   ) {
     const names = Object.keys(links) as EntityName[];
     this.peers = Object.fromEntries(names.map((name, i) => [name, new ScenarioPeer(name, ctx, identityBase + i, links[name])])) as Record<EntityName, ScenarioPeer>;
-  }
-
-  get limits(): Record<string, number> {
-    return this.ctx.limits;
   }
 
   get all(): ScenarioPeer[] {

@@ -21,7 +21,7 @@ export class ConnectCommand implements ScenarioCommand {
   }
 
   async run(model: ScenarioModel, world: ScenarioWorld): Promise<void> {
-    Object.assign(model.entities[this.entity], { session: "live", known: true, transport: this.via === "http" ? "http" : "websocket", holdingAcks: false, records: 0, hasSent: false });
+    Object.assign(model.entities[this.entity], { session: "live", transport: this.via === "http" ? "http" : "websocket", holdingAcks: false, records: 0, hasSent: false });
     const peer = world.peers[this.entity];
     if (this.via === "websocket") {
       await peer.connect("websocket");
