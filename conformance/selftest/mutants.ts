@@ -22,6 +22,8 @@ export interface Mutant {
   file: string;
   /** 1-based line of the cited comment. */
   line: number;
+  /** The cited line's code, trimmed: what ./equivalent-mutants.json matches, so that an entry outlives edits elsewhere in the file. */
+  code: string;
   kind: MutationKind;
   /** What changes, for a human: `negate "a > b"`. */
   description: string;
@@ -129,6 +131,19 @@ function returnsNothing(fn: FunctionLike): boolean {
   return !valued;
 }
 
+/**
+ * Whether a `||` chain supplies a default value (`check.path || "/"`) rather than a condition: its
+ * last operand is a literal that is not a boolean. Negating its operands changes a value, not a
+ * check, so they are not mutated.
+ */
+function isDefaultValue(node: ts.BinaryExpression): boolean {
+  if (node.operatorToken.kind !== ts.SyntaxKind.BarBarToken) return false;
+  let top: ts.BinaryExpression = node;
+  while (ts.isBinaryExpression(top.parent) && top.parent.operatorToken.kind === ts.SyntaxKind.BarBarToken) top = top.parent;
+  const last = ts.skipPartiallyEmittedExpressions(top.right);
+  return ts.isStringLiteral(last) || ts.isNoSubstitutionTemplateLiteral(last) || ts.isTemplateExpression(last) || ts.isNumericLiteral(last) || ts.isObjectLiteralExpression(last) || ts.isArrayLiteralExpression(last);
+}
+
 /** The changes of the code that starts on `line`, in source order. */
 function changesOnLine(sf: ts.SourceFile, line: number): Change[] {
   const changes: Change[] = [];
@@ -156,7 +171,7 @@ function changesOnLine(sf: ts.SourceFile, line: number): Change[] {
     if (ts.isConditionalExpression(node) && on(node.condition)) changes.push(negate(sf, node.condition));
     if (ts.isBinaryExpression(node)) {
       const op = node.operatorToken;
-      if ((op.kind === ts.SyntaxKind.AmpersandAmpersandToken || op.kind === ts.SyntaxKind.BarBarToken) && on(op)) {
+      if ((op.kind === ts.SyntaxKind.AmpersandAmpersandToken || op.kind === ts.SyntaxKind.BarBarToken) && on(op) && !isDefaultValue(node)) {
         // Each operand, unless it is itself a chain of the same operator (its own operands are mutated).
         for (const operand of [node.left, node.right]) if (!(ts.isBinaryExpression(operand) && operand.operatorToken.kind === op.kind)) changes.push(negate(sf, operand));
       }
@@ -191,6 +206,8 @@ function uniqueSpan(text: string, start: number, end: number): [number, number] 
 export function mutantsOfSource(file: string, text: string): Mutant[] {
   const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
   const mutants: Mutant[] = [];
+  const lines = text.split("\n");
+  const lineText = (line: number) => (lines[line - 1] ?? "").trim();
   for (const [line, requirements] of [...citedLines(sf)].sort((a, b) => a[0] - b[0])) {
     const ordinals = new Map<MutationKind, number>();
     for (const change of changesOnLine(sf, line)) {
@@ -199,7 +216,7 @@ export function mutantsOfSource(file: string, text: string): Mutant[] {
       const [from, to] = uniqueSpan(text, change.start, change.end);
       const find = text.slice(from, to);
       const replace = text.slice(from, change.start) + change.replace + text.slice(change.end, to);
-      mutants.push({ id: `${file}:${line}:${change.kind}:${ordinal}`, file, line, kind: change.kind, description: change.description, requirements, edit: { file, find, replace } });
+      mutants.push({ id: `${file}:${line}:${change.kind}:${ordinal}`, file, line, code: lineText(line), kind: change.kind, description: change.description, requirements, edit: { file, find, replace } });
     }
   }
   return mutants;

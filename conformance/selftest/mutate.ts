@@ -10,7 +10,7 @@
  *
  * The report is markdown on stdout; `--json FILE` writes it as JSON too. Flags: --sample N and
  * --seed S (a seeded random sample of N mutants), --only PP-XXX[-NNN] (repeatable: mutants of
- * lines citing that requirement or area), --runs N (default 5), --list (the mutants, not run).
+ * lines citing that requirement or area), --mutant ID (repeatable: that mutant, as --list names it), --runs N (default 5), --list (the mutants, not run).
  * Not part of `npm run check`: the mutants take far longer than its budget.
  */
 import { readFileSync, writeFileSync } from "node:fs";
@@ -49,10 +49,41 @@ const STATUSES: readonly MutantStatus[] = ["killed", "survived", "no case", "doe
 
 const EQUIVALENTS_FILE = new URL("./equivalent-mutants.json", import.meta.url);
 
-/** The reviewed equivalent mutants: id → why no test can tell the mutant from the reference. */
-export function loadEquivalents(url: URL = EQUIVALENTS_FILE): Map<string, string> {
-  const data = JSON.parse(readFileSync(url, "utf8")) as { mutants?: { id: string; reason: string }[] };
-  return new Map((data.mutants ?? []).map((m) => [m.id, m.reason]));
+/**
+ * One reviewed equivalent mutant: `mutant` is its id when it was reviewed (file:line:kind:ordinal),
+ * `code` the cited line's trimmed code, `reason` why no test can tell it from the reference. An
+ * entry matches the mutant of the same file, kind and ordinal on a line with that code, wherever
+ * the line has moved since.
+ */
+export interface EquivalentMutant {
+  mutant: string;
+  code: string;
+  reason: string;
+}
+
+/** The reviewed equivalent mutants of ./equivalent-mutants.json. */
+export function loadEquivalents(url: URL = EQUIVALENTS_FILE): EquivalentMutant[] {
+  const data = JSON.parse(readFileSync(url, "utf8")) as { mutants?: EquivalentMutant[] };
+  return data.mutants ?? [];
+}
+
+/** The key an equivalent entry and a mutant share: file, kind, ordinal and the line's code (not its number). */
+const equivalenceKey = (id: string, code: string): string => {
+  const [file, , kind, ordinal] = id.split(":");
+  return `${file}:${kind}:${ordinal}:${code}`;
+};
+
+/** Matches the reviewed entries to `mutants`: mutant id → reason, and the entries that match no mutant (stale: the line changed). */
+export function matchEquivalents(entries: readonly EquivalentMutant[], mutants: readonly Mutant[]): { reasons: Map<string, string>; stale: EquivalentMutant[] } {
+  const byKey = new Map(mutants.map((m) => [equivalenceKey(m.id, m.code), m.id]));
+  const reasons = new Map<string, string>();
+  const stale: EquivalentMutant[] = [];
+  for (const entry of entries) {
+    const id = byKey.get(equivalenceKey(entry.mutant, entry.code));
+    if (id === undefined) stale.push(entry);
+    else reasons.set(id, entry.reason);
+  }
+  return { reasons, stale };
 }
 
 /** Whether `filter` (`PP-HS-004` or the area `PP-HS`) selects a line citing `requirements`. */
@@ -116,6 +147,9 @@ export async function runMutants(options: MutateOptions): Promise<MutationReport
   };
   process.on("uncaughtException", onCrash);
   process.on("unhandledRejection", onCrash);
+  // Node exits, silently and with status 0, when only a pending promise is left; a mutant that
+  // strands one must hang visibly instead, so this timer holds the process open until the end.
+  const keepAlive = setInterval(() => undefined, 60_000);
   try {
     for (const mutant of options.mutants) {
       const mutantStarted = Date.now();
@@ -171,7 +205,8 @@ export async function runMutants(options: MutateOptions): Promise<MutationReport
         faulty = new Map();
         runError = error;
       } finally {
-        await server.close().catch(onCrash);
+        // A mutant may leave a connection hanging that its close() waits for; it is abandoned after CLOSE_WAIT_MS.
+        if (!(await settlesWithin(server.close().catch(onCrash), CLOSE_WAIT_MS))) line(`  (the mutant server did not close within ${CLOSE_WAIT_MS} ms; left behind)`);
         removeScratchCopy(name);
       }
       const killedBy = passing.filter((id) => faulty.get(id)?.verdict === "fail");
@@ -181,10 +216,26 @@ export async function runMutants(options: MutateOptions): Promise<MutationReport
       else done({ status: "survived", killedBy: [] });
     }
   } finally {
+    clearInterval(keepAlive);
     process.off("uncaughtException", onCrash);
     process.off("unhandledRejection", onCrash);
   }
   return { seed: options.seed, runs: options.runs, total: options.total, outcomes, durationMs: Date.now() - started };
+}
+
+const CLOSE_WAIT_MS = 5000;
+
+/** Whether `promise` settles within `ms`. */
+async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 const firstLine = (error: unknown): string => ((error instanceof Error ? error.message : String(error)).split("\n")[0] ?? "").slice(0, 200);
@@ -246,12 +297,12 @@ export function jsonReport(report: MutationReport): object {
 export async function main(argv: string[]): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ args: argv, options: { sample: { type: "string" }, seed: { type: "string" }, only: { type: "string", multiple: true }, runs: { type: "string" }, list: { type: "boolean" }, json: { type: "string" }, help: { type: "boolean", short: "h" } } }));
+    ({ values } = parseArgs({ args: argv, options: { sample: { type: "string" }, seed: { type: "string" }, only: { type: "string", multiple: true }, mutant: { type: "string", multiple: true }, runs: { type: "string" }, list: { type: "boolean" }, json: { type: "string" }, help: { type: "boolean", short: "h" } } }));
   } catch (error) {
     return usage(error instanceof Error ? error.message : String(error));
   }
   if (values.help) {
-    console.log("usage: npm run conformance:mutate -- [--sample N] [--seed S] [--only PP-XXX[-NNN]]... [--runs N] [--list] [--json FILE]");
+    console.log("usage: npm run conformance:mutate -- [--sample N] [--seed S] [--only PP-XXX[-NNN]]... [--mutant ID]... [--runs N] [--list] [--json FILE]");
     return 0;
   }
   const runs = values.runs === undefined ? 5 : Number(values.runs);
@@ -265,10 +316,15 @@ export async function main(argv: string[]): Promise<number> {
   const all = referenceMutants();
   let mutants = filters.length > 0 ? all.filter((m) => filters.some((f) => citesFilter(m.requirements, f))) : all;
   if (filters.length > 0 && mutants.length === 0) return usage(`--only: no cited line matches ${filters.join(", ")}`);
+  const ids = values.mutant ?? [];
+  if (ids.length > 0) {
+    const unknownIds = ids.filter((id) => !all.some((m) => m.id === id));
+    if (unknownIds.length > 0) return usage(`--mutant: no such mutant: ${unknownIds.join(", ")} (--list shows the ids)`);
+    mutants = mutants.filter((m) => ids.includes(m.id));
+  }
   if (size !== undefined) mutants = sample(mutants, size, seed);
-  const equivalents = loadEquivalents();
-  const unknown = [...equivalents.keys()].filter((id) => !all.some((m) => m.id === id));
-  if (unknown.length > 0) console.error(`conformance:mutate: equivalent-mutants.json lists ids that are no longer mutants (review them): ${unknown.join(", ")}`);
+  const { reasons: equivalents, stale } = matchEquivalents(loadEquivalents(), all);
+  if (stale.length > 0) console.error(`conformance:mutate: equivalent-mutants.json has entries whose line changed or is gone (review them): ${stale.map((e) => e.mutant).join(", ")}`);
 
   const served = serverModules();
   if (values.list) {

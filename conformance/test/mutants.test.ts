@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, test } from "vitest";
-import { casesFor, citesFilter, loadEquivalents, sample } from "../selftest/mutate.ts";
+import { casesFor, citesFilter, loadEquivalents, matchEquivalents, sample } from "../selftest/mutate.ts";
 import { citedRequirements, mutantsOfSource, referenceMutants, serverModules } from "../selftest/mutants.ts";
 import { applySourceFault } from "../selftest/scratch-reference.ts";
 
@@ -74,6 +74,11 @@ describe("mutants of a cited line", () => {
     expect(new Set(mutants.map((m) => m.line))).toEqual(new Set([2, 3, 8]));
   });
 
+  test("a default value (`x || \"/\"`) is not a condition to negate; a condition beside it is", () => {
+    const found = mutantsOfSource("src/d.ts", 'export const f = (p: string, ok: boolean): string => `${p || "/"} ${ok && p ? 1 : 0}`; // PP-ENV-007\n');
+    expect(found.filter((m) => m.kind === "negate").map((m) => m.description)).toEqual(['negate "ok && p"', 'negate "ok"', 'negate "p"']);
+  });
+
   test("a requirement in a string is not a citation", () => {
     expect(mutantsOfSource("src/x.ts", 'export const s = "// PP-HS-004"; if (s) s.trim();\n')).toEqual([]);
   });
@@ -125,12 +130,23 @@ describe("the mutants of the reference", () => {
     expect(served).not.toContain("src/client/peer-client.ts");
   });
 
-  test("the reviewed equivalents name existing mutants, each with a reason", () => {
-    const ids = new Set(mutants.map((m) => m.id));
-    for (const [id, reason] of loadEquivalents()) {
-      expect(ids.has(id), id).toBe(true);
-      expect(reason.length, id).toBeGreaterThan(10);
-    }
+  test("the reviewed equivalents each match a mutant of the reference and give a reason", () => {
+    const entries = loadEquivalents();
+    const { reasons, stale } = matchEquivalents(entries, mutants);
+    expect(stale.map((e) => e.mutant)).toEqual([]);
+    expect(reasons.size).toBe(entries.length);
+    for (const entry of entries) expect(entry.reason.length, entry.mutant).toBeGreaterThan(20);
+  });
+
+  test("an equivalent entry follows its line when the line moves, and goes stale when the line changes", () => {
+    const source = ["export function f(a: number): void {", "  if (a > 1) g(); // PP-CHK-006", "}", "declare function g(): void;", ""].join("\n");
+    const before = mutantsOfSource("src/f.ts", source);
+    const relational = before.find((m) => m.kind === "relational")!;
+    const entry = { mutant: relational.id, code: relational.code, reason: "a reason long enough to be a reason" };
+    const moved = mutantsOfSource("src/f.ts", `// a new first line\n${source}`);
+    const match = matchEquivalents([entry], moved);
+    expect([...match.reasons.keys()]).toEqual(["src/f.ts:3:relational:1"]);
+    expect(matchEquivalents([entry], mutantsOfSource("src/f.ts", source.replace("a > 1", "a > 2"))).stale).toEqual([entry]);
   });
 });
 
