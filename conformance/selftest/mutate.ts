@@ -22,6 +22,7 @@ import type { CaseResult } from "../src/report.ts";
 import { runConformance, startEmbedded } from "../src/runner.ts";
 import { referenceMutants, serverModules, type Mutant } from "./mutants.ts";
 import { STEP_TIMEOUT_MS } from "./run.ts";
+import { FAULTY_ENDPOINTS, type EmbeddedConfig, type FaultyEndpoint } from "./faulty-endpoints.ts";
 import { removeScratchCopy, startFaultyReference } from "./scratch-reference.ts";
 
 export type MutantStatus = "killed" | "survived" | "no case" | "does not start" | "equivalent";
@@ -118,9 +119,49 @@ export function sample<T>(items: readonly T[], n: number, seed: number): T[] {
     .map((i) => items[i] as T);
 }
 
-async function runCases(url: string, ids: string[], runs: number, seed: number): Promise<Map<string, CaseResult>> {
-  const report = await runConformance({ target: url, only: ids, runs, seed, strict: true, stepTimeoutMs: STEP_TIMEOUT_MS, traces: "none" });
-  return new Map(report.cases.map((c) => [c.id, c]));
+/**
+ * How a case runs against a mutant: the server configuration, --slow and --forbidden-origin that
+ * the self-test gives it (./faulty-endpoints.ts: the first endpoint that lists the case as a catcher
+ * with a configuration of its own), so that a case needing short timers runs instead of skipping.
+ */
+export interface CaseSettings {
+  embedded: EmbeddedConfig;
+  slow: boolean;
+  forbiddenOrigin?: string;
+}
+
+export function caseSettings(caseId: string, endpoints: readonly FaultyEndpoint[] = FAULTY_ENDPOINTS): CaseSettings {
+  const configured = endpoints.find((e) => e.catchers.includes(caseId) && (e.embedded !== undefined || e.slow || e.forbiddenOrigin !== undefined) && e.runs === undefined);
+  return { embedded: { ...configured?.embedded }, slow: configured?.slow ?? false, ...(configured?.forbiddenOrigin ? { forbiddenOrigin: configured.forbiddenOrigin } : {}) };
+}
+
+/** The cases grouped by the settings they run with (one server each), in catalogue order. */
+function groupBySettings(ids: readonly string[]): { settings: CaseSettings; ids: string[] }[] {
+  const groups = new Map<string, { settings: CaseSettings; ids: string[] }>();
+  for (const id of ids) {
+    const settings = caseSettings(id);
+    const key = JSON.stringify(settings);
+    const group = groups.get(key) ?? { settings, ids: [] };
+    group.ids.push(id);
+    groups.set(key, group);
+  }
+  return [...groups.values()];
+}
+
+/** Runs `ids` against servers started by `start` (one per settings group). */
+async function runCases(start: (config: EmbeddedConfig) => Promise<{ url: string; close(): Promise<void> }>, ids: string[], runs: number, seed: number, onClose: (closed: boolean) => void): Promise<Map<string, CaseResult>> {
+  const results = new Map<string, CaseResult>();
+  for (const { settings, ids: group } of groupBySettings(ids)) {
+    const server = await start(settings.embedded);
+    try {
+      const report = await runConformance({ target: server.url, only: group, runs, seed, slow: settings.slow, strict: true, stepTimeoutMs: STEP_TIMEOUT_MS, traces: "none", ...(settings.forbiddenOrigin ? { forbiddenOrigin: settings.forbiddenOrigin } : {}) });
+      for (const c of report.cases) results.set(c.id, c);
+    } finally {
+      // A mutant may leave a connection hanging that its close() waits for; it is abandoned after CLOSE_WAIT_MS.
+      onClose(await settlesWithin(server.close(), CLOSE_WAIT_MS));
+    }
+  }
+  return results;
 }
 
 export interface MutateOptions {
@@ -174,12 +215,7 @@ export async function runMutants(options: MutateOptions): Promise<MutationReport
       const key = cases.join(",");
       let clean = baselines.get(key);
       if (!clean) {
-        const server = await startEmbedded({});
-        try {
-          clean = await runCases(server.url, cases, options.runs, options.seed);
-        } finally {
-          await server.close();
-        }
+        clean = await runCases((config) => startEmbedded(config), cases, options.runs, options.seed, () => undefined);
         baselines.set(key, clean);
       }
       const passing = cases.filter((id) => clean?.get(id)?.verdict === "pass");
@@ -189,25 +225,34 @@ export async function runMutants(options: MutateOptions): Promise<MutationReport
       }
       const name = `mutant-${outcomes.length}`;
       crash = undefined;
-      let server;
-      try {
-        server = await startFaultyReference(name, {}, [mutant.edit]);
-      } catch (error) {
-        removeScratchCopy(name);
-        done({ status: "does not start", killedBy: [], reason: firstLine(error) });
-        continue;
-      }
-      let faulty: Map<string, CaseResult>;
+      let faulty = new Map<string, CaseResult>();
       let runError: unknown = undefined;
+      let notStarted: unknown = undefined;
       try {
-        faulty = await runCases(server.url, passing, options.runs, options.seed);
+        faulty = await runCases(
+          async (config) => {
+            try {
+              return await startFaultyReference(name, config, [mutant.edit]);
+            } catch (error) {
+              notStarted = error;
+              throw error;
+            }
+          },
+          passing,
+          options.runs,
+          options.seed,
+          (closed) => {
+            if (!closed) line(`  (the mutant server did not close within ${CLOSE_WAIT_MS} ms; left behind)`);
+          },
+        );
       } catch (error) {
-        faulty = new Map();
         runError = error;
       } finally {
-        // A mutant may leave a connection hanging that its close() waits for; it is abandoned after CLOSE_WAIT_MS.
-        if (!(await settlesWithin(server.close().catch(onCrash), CLOSE_WAIT_MS))) line(`  (the mutant server did not close within ${CLOSE_WAIT_MS} ms; left behind)`);
         removeScratchCopy(name);
+      }
+      if (notStarted !== undefined) {
+        done({ status: "does not start", killedBy: [], reason: firstLine(notStarted) });
+        continue;
       }
       const killedBy = passing.filter((id) => faulty.get(id)?.verdict === "fail");
       if (killedBy.length > 0) done({ status: "killed", killedBy });
