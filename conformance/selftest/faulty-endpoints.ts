@@ -142,6 +142,7 @@ export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
 
   // §8 Session and resume.
   proxy("drop-resume-ack", "never answers SESSION_RESUME (PP-SES-002, PP-SES-004)", ["resume.resume-after-drop", "resume.unknown-session"]),
+  ref("resume-any-sender", "resumes a session for an entity that is not its owner, given the resumption secret (PP-SES-004)", ["resume.unknown-session"]),
   ref("resume-accept-any-binder", "resumes without checking the binder (PP-SES-002, PP-SES-003)", ["resume.wrong-binder"]),
   ref("resume-keeps-secret", "does not rotate the resumption secret (PP-SES-007)", ["resume.secret-single-use"]),
   ref("accept-replayed-resume-nonce", "accepts a SESSION_RESUME nonce twice (PP-RPL-006)", ["resume.nonce-replayed"]),
@@ -201,6 +202,8 @@ export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
   ref("nonce-cache-per-identity", "refuses a second handshake from one identity: its replay cache is keyed by identity, not nonce (PP-RPL-002)", ["replay.init-nonce-fresh-per-connection"]),
 
   // §15 Events.
+  ref("broadcast-without-events", "publishes a BROADCAST from a session that did not select the events capability (PP-CAP-001)", ["events.broadcast-needs-events"]),
+  ref("events-error-without-related-id", "answers a schema violation on /ws/v1/events without the offending message_id in related_message_id (PP-ENV-007)", ["events.bad-channel-name"]),
   proxy("subscribed-lists-request-only", "lists only the channels just added in SUBSCRIBED (PP-EVT-001)", ["events.subscribe"]),
   proxy("unsubscribed-empty", "lists no channel in UNSUBSCRIBED (PP-EVT-002)", ["events.unsubscribe"]),
   proxy("duplicate-events", "delivers a BROADCAST twice to each subscriber (PP-EVT-003)", ["events.broadcast-delivered"]),

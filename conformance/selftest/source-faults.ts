@@ -119,6 +119,9 @@ export const SOURCE_FAULTS: Readonly<Record<string, readonly SourceEdit[]>> = {
   "accept-noncanonical-s": permissiveSignature(true),
 
   // §8 Session and resume.
+  "broadcast-without-events": [never(SERVICE, 'from.session.version !== "1.2" || !from.session.capabilities.includes("events")')],
+  "events-error-without-related-id": [{ file: "src/server/events-connection.ts", find: "${check.error}`, isMessageId(relatedId) ? relatedId : undefined);", replace: "${check.error}`, undefined);" }],
+  "resume-any-sender": [{ file: SERVICE, find: "!serverSession || serverSession.ended || serverSession.peerId !== resume.sender_id", replace: "!serverSession || serverSession.ended" }],
   "resume-accept-any-binder": [never("src/session/resume.ts", "!binder || !constantTimeEqual(binder, resumeBinder(resumptionSecret, h1))")],
   "resume-keeps-secret": [
     {

@@ -117,21 +117,53 @@ export const eventCases = suite("events", "15. Events and broadcast", [
   {
     id: "bad-channel-name",
     title: "A server answers a channel name outside [A-Za-z0-9._:-]{1,128} with INVALID_MESSAGE",
-    requirements: ["PP-EVT-007", "PP-ERR-004"],
+    requirements: ["PP-EVT-007", "PP-ERR-004", "PP-ENV-007"],
     level: "MUST",
     requires: EVENTS,
     async run(ctx) {
       const probe = await subscriber(ctx);
-      for (const bad of ["has space", "", "x".repeat(129), "ünïcode"]) {
-        frame(probe, "SUBSCRIBE", [bad]);
-        await probe.expectError("INVALID_MESSAGE", { checkConnection: false });
+      // Each name breaks only the pattern; the neighbours that keep to it (128 characters, every
+      // punctuation mark allowed) are subscribed to below.
+      for (const bad of ["has space", "", "x".repeat(129), "ünïcode", "a/b"]) {
+        const sent = frame(probe, "SUBSCRIBE", [bad]);
+        await probe.expectError("INVALID_MESSAGE", { checkConnection: false, relatedMessageId: String(sent.message_id) });
       }
       const ok = channel(probe, "ok");
-      ctx.check((await subscribe(probe, [ok])).includes(ok), "the connection keeps serving after INVALID_MESSAGE", "no SUBSCRIBED");
+      const longest = `${ok}.${"x".repeat(128 - ok.length - 1)}`;
+      const punctuated = `${ok}:-_.`;
+      const subscribed = await subscribe(probe, [ok, longest, punctuated]);
+      ctx.check(jcsEqual([...subscribed].sort(), [ok, longest, punctuated].sort()), `SUBSCRIBED ${JSON.stringify([ok, longest, punctuated])}: the connection keeps serving after INVALID_MESSAGE, and a name of 128 characters or with . _ : - is valid`, JSON.stringify(subscribed));
       const publisher = await ctx.session();
       const sent = publisher.sendRecord("BROADCAST", { channel: "bad channel", content: 1 });
       await publisher.expectError("INVALID_MESSAGE", { checkConnection: false });
       ctx.note(`after the rejected BROADCAST: ${await publisher.expectServingAfterRejected(sent.seq as number)}`);
+    },
+  },
+  {
+    id: "broadcast-needs-events",
+    title: "A server publishes no BROADCAST from a session that did not select the events capability, and publishes one from a session that did",
+    requirements: ["PP-CAP-001", "PP-EVT-003"],
+    level: "MUST",
+    requires: EVENTS,
+    async run(ctx) {
+      const listener = await subscriber(ctx);
+      const without = await ctx.probe();
+      await without.handshake({ capabilities: ["websocket"] });
+      ctx.check(!without.capabilities.includes("events"), "events not selected when not offered", JSON.stringify(without.capabilities));
+      const name = channel(without, "unselected");
+      await subscribe(listener, [name]);
+      // Everything about this BROADCAST is valid except that its session did not select events.
+      without.sendRecord("BROADCAST", { channel: name, content: { unselected: true } });
+      await listener.expectSilence(500, "no EVENT from a session that did not select the events capability (PP-CAP-001)");
+      const error = await without.next(200);
+      if (error?.kind === "message" && error.envelope.type === "ERROR") ctx.note(`the BROADCAST was answered with ERROR ${String(ProbePeer.payloadOf(error).code)}`);
+      // The neighbour: the same BROADCAST from a session that selected events is published.
+      const selected = await ctx.probe();
+      await selected.handshake({ capabilities: ["websocket", "events"] });
+      ctx.check(selected.capabilities.includes("events"), "events selected when offered", JSON.stringify(selected.capabilities));
+      selected.sendRecord("BROADCAST", { channel: name, content: { selected: true } });
+      const item = await listener.expectMessage("EVENT", { describe: `the EVENT on ${name} from the session that selected events` });
+      ctx.check(jcsEqual(ProbePeer.payloadOf(item).content, { selected: true }), "the content of the BROADCAST", JSON.stringify(ProbePeer.payloadOf(item).content));
     },
   },
   {

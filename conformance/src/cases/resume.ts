@@ -67,7 +67,7 @@ export const resumeCases = suite("resume", "8. Session and resume", [
   },
   {
     id: "unknown-session",
-    title: "A server answers a resume for an unknown session with NOT_FOUND, and a new handshake on that connection succeeds",
+    title: "A server answers NOT_FOUND to a resume of an unknown session and to one of another entity's session, and a new handshake on that connection succeeds",
     requirements: ["PP-SES-004", "PP-TRN-003"],
     level: "MUST",
     requires: ["resume"],
@@ -76,6 +76,20 @@ export const resumeCases = suite("resume", "8. Session and resume", [
       const { probe, payload } = await resume(ctx, ticket);
       ctx.check(status(payload) === "NOT_FOUND", "status NOT_FOUND", `status ${status(payload)}`);
       await probe.handshake();
+      probe.close();
+      // A live session resumed under another entity's sender_id, with everything else right (the
+      // binder is made with the session's resumption secret over that envelope): to the server that
+      // entity has no such session.
+      const owned = await dropped(ctx, await ctx.session({ identityIndex: OWNER }));
+      const stranger = await ctx.probe({ identityIndex: OWNER + 1, query: { session_id: owned.sessionId } });
+      stranger.sendJson(stranger.buildResume(owned));
+      const foreign = await stranger.receiveResumeAck();
+      ctx.check(status(foreign) === "NOT_FOUND", "status NOT_FOUND for a resume of another entity's session", `status ${status(foreign)} ${errorCode(foreign)}`);
+      stranger.close();
+      // The owner's resume of that session, which the stranger's attempt left untouched.
+      const good = await resume(ctx, owned);
+      ctx.check(status(good.payload) === "READY", "status READY for the owner's resume of the same session", `status ${status(good.payload)} ${errorCode(good.payload)}`);
+      await good.probe.echo({ resumed: true });
     },
   },
   {

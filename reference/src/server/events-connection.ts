@@ -63,7 +63,7 @@ export class EventsConnection implements Subscriber {
       }
       const check = validateEnvelope("1.2", message, { strict: false });
       const relatedId = (message as { message_id?: unknown } | null)?.message_id;
-      if (!check.ok) throw new ProtocolError("INVALID_MESSAGE", `${check.path || "/"} ${check.error}`, isMessageId(relatedId) ? relatedId : undefined); // PP-EVT-007
+      if (!check.ok) throw new ProtocolError("INVALID_MESSAGE", `${check.path || "/"} ${check.error}`, isMessageId(relatedId) ? relatedId : undefined); // PP-ENV-007, PP-EVT-007: a channel name is part of the schema
       const envelope = message as Envelope;
       if (envelope.type === "SUBSCRIBE") this.send(this.hub.subscribe(this, envelope));
       else if (envelope.type === "UNSUBSCRIBE") this.send(this.hub.unsubscribe(this, envelope));
