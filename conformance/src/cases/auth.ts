@@ -4,6 +4,7 @@
  * tokens are required (`auth.required`).
  */
 import { suite, type CaseContext } from "../case.ts";
+import { CaseFailure } from "../failure.ts";
 import { ed25519Sign, randomBytes } from "../probe/crypto.ts";
 import { identityFromSeed, ProbePeer } from "../probe/peer.ts";
 import { sigInput } from "../probe/schedule.ts";
@@ -153,14 +154,29 @@ export const authCases = suite("auth", "4.5 Tokens", [
     requirements: ["PP-AUTH-007"],
     level: "MUST",
     async run(ctx) {
+      // Each negative input breaks only the token check: the token's entity id and key are bound to
+      // nothing yet (no handshake has completed for them; PP-AUTH-010), and the other entity id and
+      // key are fresh, so the identity binding (PP-AUTH-011) has no reason to refuse either.
       const owner = await ctx.probe({ identityIndex: 0 });
       const token = await tokenFor(ctx, owner.identity.seed, owner.identity.entityId);
       owner.close();
-      // Another key under the token's entity id, then the token's key under another entity id.
-      const otherKey = await ctx.probe({ identityIndex: 1, entityId: owner.identity.entityId, headers: { authorization: `Bearer ${token}` } });
+      const bearer = { authorization: `Bearer ${token}` };
+      // Another key (fresh, never used) under the token's entity id.
+      const otherKey = await ctx.probe({ identityIndex: 1, entityId: owner.identity.entityId, headers: bearer });
       await expectHandshakeRejected(otherKey, {}, "AUTHENTICATION_FAILED", "an identity key that is not the token's cnf.jwk.x");
-      const otherId = await ctx.probe({ identityIndex: 0, entityId: `${owner.identity.entityId}-x`, headers: { authorization: `Bearer ${token}` } });
+      // The token's key under a fresh entity id.
+      const otherId = await ctx.probe({ identityIndex: 0, entityId: `${owner.identity.entityId}-x`, headers: bearer });
       await expectHandshakeRejected(otherId, {}, "AUTHENTICATION_FAILED", "a sender_id that is not the token's sub");
+      // The positive neighbour, last so that its binding cannot stand in for the token check above:
+      // the token's own sub and key complete the handshake with the same token.
+      const match = await ctx.probe({ identityIndex: 0, headers: bearer });
+      ctx.check(match.identity.entityId === owner.identity.entityId, `the token's sub ${owner.identity.entityId} as sender_id`, match.identity.entityId);
+      try {
+        await match.handshake();
+      } catch (error) {
+        if (error instanceof CaseFailure) throw new CaseFailure([`${error.expected.join(" or ")}: the token's own sub and key complete the handshake (PP-AUTH-007 refuses only a mismatch)`], error.actual);
+        throw error;
+      }
     },
   },
   {

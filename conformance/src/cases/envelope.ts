@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { suite, type CaseContext } from "../case.ts";
 import { ProbePeer, type Envelope } from "../probe/peer.ts";
 import { b64u } from "../probe/wire.ts";
-import { keepsServing } from "./support.ts";
+import { jcsEqual, keepsServing } from "./support.ts";
 
 interface Mutation {
   /** JSON pointer of the member changed. */
@@ -216,9 +216,37 @@ export const envelopeCases = suite("envelope", "5. Envelope and encoding", [
     requirements: ["PP-KS-010", "PP-TRN-002"],
     level: "MUST",
     async run(ctx) {
+      const notJson = new TextEncoder().encode("{not json");
+      // In a session: only the plaintext is wrong (sealed under the right key, nonce and AAD).
       const probe = await ctx.session();
-      probe.sendRecord("TASK_REQUEST", null, { plaintext: new TextEncoder().encode("{not json") });
+      probe.sendRecord("TASK_REQUEST", null, { plaintext: notJson });
       await probe.expectError("INVALID_MESSAGE");
+      expectNoTaskResponse(ctx, probe, "the record's plaintext is not JSON");
+      // Step 5: SESSION_CONFIRM is a record too (spec §6.1), sealed correctly at seq 0 with a
+      // plaintext that is not JSON. INVALID_MESSAGE keeps the connection open (registry 17.2).
+      const confirming = await ctx.probe();
+      await confirming.handshake({ until: "ESTABLISHED" });
+      confirming.sendConfirm({ plaintext: notJson });
+      await confirming.expectError("INVALID_MESSAGE");
+      // The positive neighbour: the valid SESSION_CONFIRM then completes the handshake. The refused
+      // record authenticated, so whether it used up seq 0 is the target's choice (PP-RPL-008 covers
+      // only records refused before they authenticate): seq 0 again gets READY, or REPLAY_DETECTED
+      // and then seq 1 gets READY.
+      confirming.sendConfirm({ seq: 0 });
+      const answer = await confirming.expectMessage(["READY", "ERROR"], { describe: "READY for the valid SESSION_CONFIRM, or REPLAY_DETECTED when the refused one used up seq 0" });
+      if (answer.envelope.type === "ERROR") {
+        await confirming.checkError(answer, "REPLAY_DETECTED");
+        confirming.sendConfirm({ seq: 1 });
+        confirming.txSeq = 2;
+        await confirming.receiveReady();
+      } else {
+        const hash = (answer.inner as { handshake_hash?: unknown } | undefined)?.handshake_hash;
+        ctx.check(confirming.th !== null && hash === b64u(confirming.th), `READY with handshake_hash ${confirming.th ? b64u(confirming.th) : "?"}`, `handshake_hash ${JSON.stringify(hash)}`);
+        confirming.stage = "READY";
+        confirming.txSeq = 1;
+      }
+      const { response } = await confirming.echo({ after: "a refused SESSION_CONFIRM" });
+      ctx.check(jcsEqual(ProbePeer.payloadOf(response).result, { after: "a refused SESSION_CONFIRM" }), "TASK_RESPONSE result equal to params: the session works", JSON.stringify(ProbePeer.payloadOf(response).result));
     },
   },
 ]);

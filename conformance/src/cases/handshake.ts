@@ -591,6 +591,49 @@ export const handshakeCases = suite("handshake", "6. Handshake", [
     },
   },
   {
+    id: "http-rejected-challenge-response-ends-handshake",
+    title: "Over HTTP, a handshake whose CHALLENGE_RESPONSE was rejected is over: a valid CHALLENGE_RESPONSE sent after it for the same session_id never yields SESSION_ESTABLISHED",
+    requirements: ["PP-HS-001", "PP-HS-008", "PP-TRN-009"],
+    level: "MUST",
+    requires: ["http"],
+    async run(ctx) {
+      // On the WebSocket the rejection closes the connection, so no second CHALLENGE_RESPONSE can
+      // reach the handshake; over HTTP the session_id still names it (PP-TRN-009). The state table
+      // sends a rejected CHALLENGE_RESPONSE to CLOSED, where a message is out of order (PP-HS-001):
+      // INVALID_STATE, or SESSION_NOT_FOUND from a server that forgot the failed handshake.
+      const lastStatus = async (http: { settled(): Promise<void>; exchanges: { status: number; path: string }[] }): Promise<number> => {
+        await http.settled();
+        const exchange = http.exchanges.at(-1);
+        ctx.check(exchange?.path === "/peers/handshake", "an answer to POST /peers/handshake", exchange ? `${exchange.path}` : "no exchange");
+        return exchange?.status ?? 0;
+      };
+      // The positive neighbour: the same steps without the rejected one establish a session.
+      const { probe: honest } = ctx.httpProbe();
+      await honest.handshake();
+      const { probe, http } = ctx.httpProbe();
+      probe.sendHandshake(probe.buildInit());
+      await probe.receiveInitAck();
+      const valid = probe.buildChallengeResponse();
+      const payload = valid.payload as Record<string, unknown>;
+      const badFinished = flipBit(unb64u(payload.finished) as Uint8Array, 7);
+      // Only fin_I is wrong (sig_I is valid); sent raw, so the probe's transcript keeps h2 for the valid one.
+      const rejected = probe.plaintextEnvelope("CHALLENGE_RESPONSE", { signature: payload.signature, finished: b64u(badFinished) }, { sessionId: probe.sessionId });
+      probe.sendJson(rejected);
+      const first = await probe.expectMessage(["ERROR", "SESSION_ESTABLISHED"], { describe: "ERROR AUTHENTICATION_FAILED: fin_I does not match (PP-HS-008)" });
+      ctx.check(first.envelope.type === "ERROR", "ERROR AUTHENTICATION_FAILED: fin_I does not match (PP-HS-008)", "SESSION_ESTABLISHED for a wrong Finished MAC");
+      await probe.checkError(first, "AUTHENTICATION_FAILED", { checkConnection: false });
+      const failedStatus = await lastStatus(http);
+      ctx.check(failedStatus === errorRow("AUTHENTICATION_FAILED")?.http, `HTTP ${errorRow("AUTHENTICATION_FAILED")?.http} for the rejected CHALLENGE_RESPONSE (PP-ERR-005)`, `HTTP ${failedStatus}`);
+      probe.sendHandshake(valid);
+      const expected = "ERROR INVALID_STATE (or SESSION_NOT_FOUND): the handshake ended with the rejected CHALLENGE_RESPONSE (PP-HS-001)";
+      const second = await probe.expectMessage(["ERROR", "SESSION_ESTABLISHED"], { describe: expected });
+      ctx.check(second.envelope.type === "ERROR", expected, "SESSION_ESTABLISHED: the target completed a handshake after rejecting its CHALLENGE_RESPONSE");
+      const { code } = await probe.checkError(second, ["INVALID_STATE", "SESSION_NOT_FOUND"], { checkConnection: false });
+      const status = await lastStatus(http);
+      ctx.check(status === errorRow(String(code))?.http, `HTTP ${errorRow(String(code))?.http} for ERROR ${String(code)} (PP-ERR-005)`, `HTTP ${status}`);
+    },
+  },
+  {
     id: "sequence-property",
     title: "Any order of the six handshake steps, or any one fault in them, ends in a session whose keys work or in the registry's error for it, never in a session after a rejected step",
     requirements: ["PP-HS-001", "PP-HS-004", "PP-HS-006", "PP-HS-007", "PP-HS-008", "PP-HS-009", "PP-HS-014", "PP-HS-015", "PP-KS-001", "PP-KS-004", "PP-KS-008", "PP-KS-014", "PP-KS-015", "PP-KS-017", "PP-VER-001", "PP-VER-003", "PP-VER-004", "PP-VER-009", "PP-ENV-009", "PP-RPL-001", "PP-RPL-002", "PP-ERR-003", "PP-ERR-004"],

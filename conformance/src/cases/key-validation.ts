@@ -3,6 +3,7 @@
  * X25519 and Ed25519 implementations accept and a conforming responder must refuse.
  */
 import { suite } from "../case.ts";
+import { CaseFailure } from "../failure.ts";
 import { ed25519Sign } from "../probe/crypto.ts";
 import { BAD_ED25519_KEYS, expectHandshakeRejected, fromHex, IDENTITY_FORGERY, IDENTITY_POINT, SMALL_ORDER_X25519, withScalarPlusL } from "./support.ts";
 
@@ -47,6 +48,15 @@ export const keyValidationCases = suite("keys", "7.4 Key and signature validatio
         const probe = await ctx.probe();
         await expectHandshakeRejected(probe, { identityKey: fromHex(bad.key), signature: IDENTITY_FORGERY }, "AUTHENTICATION_FAILED", `identity_key ${bad.key.slice(0, 8)}… is ${bad.name}`);
         probe.close();
+      }
+      // The positive neighbour: a canonical identity key of large order, signed for honestly, must
+      // complete the handshake on the same target; a target that refuses every key is not validating.
+      const valid = await ctx.probe();
+      try {
+        await valid.handshake();
+      } catch (error) {
+        if (error instanceof CaseFailure) throw new CaseFailure([`${error.expected.join(" or ")}: a canonical identity key of large order completes the handshake (PP-KS-013, PP-KS-014 refuse only bad keys)`], error.actual);
+        throw error;
       }
     },
   },

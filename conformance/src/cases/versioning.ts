@@ -4,6 +4,8 @@
  */
 import { suite } from "../case.ts";
 import type { Envelope } from "../probe/peer.ts";
+import { b64u } from "../probe/wire.ts";
+import { errorRow } from "../schemas.ts";
 
 export const versioningCases = suite("versioning", "3. Versioning and v1.1 compatibility", [
   {
@@ -95,6 +97,49 @@ export const versioningCases = suite("versioning", "3. Versioning and v1.1 compa
       await probe.expectError("INVALID_MESSAGE", { checkConnection: false });
       ctx.check(!probe.history.some((i) => i.kind === "message" && i.envelope.type === "TASK_RESPONSE"), "no TASK_RESPONSE to a record of the wrong version", `a TASK_RESPONSE to ${String(sent.message_id)}`);
       await probe.expectSeqNotUsedUp(sent.seq as number);
+    },
+  },
+  {
+    id: "http-confirm-version-mismatch",
+    title: "Over HTTP, a responder rejects a SESSION_CONFIRM whose version differs from the selected one with INVALID_MESSAGE, and the valid SESSION_CONFIRM then completes the handshake",
+    requirements: ["PP-VER-007", "PP-RPL-008", "PP-ERR-005"],
+    level: "MUST",
+    requires: ["http"],
+    async run(ctx) {
+      // SESSION_CONFIRM is the first record of the session (spec §6.1): sealed correctly over an
+      // envelope marked "1.1" in a 1.2 session, only its version is wrong. Second round: a later
+      // session of the same entity completes between steps 4 and 5; the spec neither ends nor keeps
+      // the earlier one, so SESSION_NOT_FOUND (for both SESSION_CONFIRMs) is the other answer.
+      const invalid = errorRow("INVALID_MESSAGE")?.http;
+      for (const interleaved of [false, true]) {
+        const round = interleaved ? "after a later session of the same entity completed" : "";
+        const { probe } = ctx.httpProbe({ identityIndex: 0 });
+        await probe.handshake({ until: "ESTABLISHED" });
+        if (interleaved) (await ctx.session({ identityIndex: 0 })).close();
+        const th = probe.th ?? new Uint8Array(32);
+        const wrong = probe.sealRecord("SESSION_CONFIRM", { handshake_hash: b64u(th) }, { seq: 0, envelope: { version: "1.1" } });
+        const refused = await ctx.http("POST", "/peers/handshake", { body: wrong.text });
+        const payload = (refused.json as { type?: unknown; payload?: { code?: unknown } } | undefined)?.payload;
+        if (interleaved && payload?.code === "SESSION_NOT_FOUND") {
+          ctx.check(refused.status === errorRow("SESSION_NOT_FOUND")?.http, `HTTP ${errorRow("SESSION_NOT_FOUND")?.http} SESSION_NOT_FOUND (PP-ERR-005)`, `HTTP ${refused.status}`);
+          const valid = probe.sealRecord("SESSION_CONFIRM", { handshake_hash: b64u(th) }, { seq: 0 });
+          const again = await ctx.http("POST", "/peers/handshake", { body: valid.text });
+          const code = (again.json as { payload?: { code?: unknown } } | undefined)?.payload?.code;
+          ctx.check(again.status === errorRow("SESSION_NOT_FOUND")?.http && code === "SESSION_NOT_FOUND", "SESSION_NOT_FOUND for the valid SESSION_CONFIRM too: the target ended the earlier session", `HTTP ${again.status} ${again.text.slice(0, 200)}`);
+          ctx.note("the target ends an entity's half-finished session when a later one completes");
+          continue;
+        }
+        ctx.check(
+          refused.status === invalid && (refused.json as { type?: unknown } | undefined)?.type === "ERROR" && payload?.code === "INVALID_MESSAGE",
+          `HTTP ${invalid} and ERROR INVALID_MESSAGE: SESSION_CONFIRM with version 1.1 in a 1.2 session${round ? ` ${round}` : ""} (PP-VER-007)`,
+          `HTTP ${refused.status} ${refused.text.slice(0, 200)}`,
+        );
+        // The positive neighbour: the same SESSION_CONFIRM with the selected version, and the same
+        // seq (a record refused before it authenticated does not use up its number, PP-RPL-008).
+        probe.sendConfirm({ seq: 0 });
+        await probe.receiveReady();
+        probe.close();
+      }
     },
   },
 ]);
