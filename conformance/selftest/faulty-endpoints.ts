@@ -74,6 +74,17 @@ export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
   ref("close-on-invalid-json", "closes the connection after INVALID_MESSAGE (PP-TRN-002, PP-ERR-004)", ["websocket.not-json", "websocket.not-json-in-session", "websocket.not-an-object", "websocket.binary-frame", "errors.mapping-property"]),
   proxy("close-code-1000", "closes with 1000 whatever the error (PP-ERR-003; 1007 for invalid UTF-8)", ["websocket.invalid-utf8", "records.tampered-ciphertext", "handshake.unexpected-first-message", "errors.mapping-property", "handshake.sequence-property"]),
 
+  // §4.3 HTTP binding.
+  ref("http-error-always-v12", "answers a failed HTTP request of a v1.1 session with an ERROR of version 1.2 (PP-VER-006)", ["http.capability-exchange-by-version"]),
+  ref("http-error-without-related-id", "answers a schema violation over HTTP without the offending message_id in related_message_id (PP-ENV-007)", ["http.error-statuses"]),
+
+  // Mutants that once survived, kept as faults (issue #10).
+  ref("refuse-every-identity-key", "refuses every identity key, canonical ones included (PP-KS-013)", ["keys.small-order-identity-keys"]),
+  ref("skip-token-subject-check", "accepts a handshake whose sender_id or identity key differs from the token's (PP-AUTH-007)", ["auth.token-must-match"]),
+  ref("challenge-response-after-rejection", "over HTTP, establishes a session from a CHALLENGE_RESPONSE sent after a rejected one (PP-HS-001)", ["handshake.http-rejected-challenge-response-ends-handshake"]),
+  ref("record-version-unchecked-in-session", "accepts a record whose version differs from the session's where the envelope schema did not already refuse it (PP-VER-007)", ["versioning.http-confirm-version-mismatch"]),
+  ref("plaintext-not-json-accepted", "does not answer a record whose plaintext is not JSON with INVALID_MESSAGE (PP-KS-010)", ["envelope.inner-not-json"]),
+
   // §4.4 Discovery.
   proxy("discovery-401", "requires a token for the discovery document (PP-TRN-014)", ["discovery.served-without-token"]),
   proxy("discovery-missing-transports", "serves a discovery document without transports (PP-TRN-014)", ["discovery.schema"]),

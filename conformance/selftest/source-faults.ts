@@ -121,6 +121,13 @@ export const SOURCE_FAULTS: Readonly<Record<string, readonly SourceEdit[]>> = {
   // §8 Session and resume.
   "broadcast-without-events": [never(SERVICE, 'from.session.version !== "1.2" || !from.session.capabilities.includes("events")')],
   "events-error-without-related-id": [{ file: "src/server/events-connection.ts", find: "${check.error}`, isMessageId(relatedId) ? relatedId : undefined);", replace: "${check.error}`, undefined);" }],
+  "http-error-always-v12": [{ file: "src/server/http-binding.ts", find: 'version: answer.version, sender_id', replace: 'version: "1.2", sender_id' }],
+  "http-error-without-related-id": [{ file: "src/server/http-binding.ts", find: "isMessageId(relatedId) ? relatedId : undefined); // PP-ENV-007", replace: "undefined); // PP-ENV-007" }],
+  "refuse-every-identity-key": [{ file: "src/crypto.ts", find: "point = ed25519.Point.fromBytes(encoded, false);", replace: ";" }],
+  "skip-token-subject-check": [{ file: RESPONDER, find: `throw new ProtocolError("AUTHENTICATION_FAILED", "sender_id or identity key differs from the token's subject", init.message_id);`, replace: ";" }],
+  "challenge-response-after-rejection": [{ file: RESPONDER, find: "throw new ProtocolError(\"INVALID_STATE\", `CHALLENGE_RESPONSE not allowed in state ${this.state}`, response.message_id);", replace: ";" }],
+  "record-version-unchecked-in-session": [{ file: SESSION, find: "throw new ProtocolError(\"INVALID_MESSAGE\", `record version ${record.version} differs from the session's ${this.version}`, record.message_id);", replace: ";" }],
+  "plaintext-not-json-accepted": [{ file: SESSION, find: 'throw new ProtocolError("INVALID_MESSAGE", "record plaintext is not JSON", record.message_id);', replace: ";" }],
   "resume-any-sender": [{ file: SERVICE, find: "!serverSession || serverSession.ended || serverSession.peerId !== resume.sender_id", replace: "!serverSession || serverSession.ended" }],
   "resume-accept-any-binder": [never("src/session/resume.ts", "!binder || !constantTimeEqual(binder, resumeBinder(resumptionSecret, h1))")],
   "resume-keeps-secret": [

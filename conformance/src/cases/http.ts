@@ -24,7 +24,7 @@ async function lastExchange(http: HttpTransport): Promise<HttpExchange> {
  * Checks an HTTP error answer: the registry row's status and an ERROR envelope body (PP-TRN-008,
  * PP-ERR-005). Inside a session the ERROR may be a record, which `probe` has decrypted.
  */
-function checkHttpError(ctx: CaseContext, exchange: { status: number; text: string; body?: unknown; json?: unknown }, code: string, what: string, probe?: ProbePeer): void {
+function checkHttpError(ctx: CaseContext, exchange: { status: number; text: string; body?: unknown; json?: unknown }, code: string, what: string, probe?: ProbePeer, relatedMessageId?: string): void {
   const status = errorRow(code)?.http;
   ctx.check(exchange.status === status, `HTTP ${status} for ${what} (PP-ERR-005)`, `HTTP ${exchange.status} ${exchange.text.slice(0, 200)}`);
   const body = (exchange.body ?? exchange.json) as { type?: unknown; message_id?: unknown; payload?: unknown } | undefined;
@@ -34,6 +34,7 @@ function checkHttpError(ctx: CaseContext, exchange: { status: number; text: stri
     payload = item?.kind === "message" ? (ProbePeer.payloadOf(item) as { code?: unknown }) : undefined;
   }
   ctx.check(body?.type === "ERROR" && payload?.code === code, `an ERROR envelope with code ${code} as the body (PP-TRN-008)`, exchange.text.slice(0, 200));
+  if (relatedMessageId !== undefined) ctx.check((payload as { related_message_id?: unknown } | undefined)?.related_message_id === relatedMessageId, `related_message_id ${relatedMessageId} (PP-ENV-007)`, JSON.stringify((payload as { related_message_id?: unknown } | undefined)?.related_message_id));
   if (ctx.validators) {
     const result = ctx.validators.validateEnvelope("1.2", body, { strict: true });
     ctx.check(result.ok, "an ERROR envelope that follows its schema", result.ok ? "" : `schema violation: ${result.path} ${result.error}`);
@@ -68,6 +69,30 @@ export const httpCases = suite("http", "4.3 HTTP binding", [
       const { probe, http } = await httpSession(ctx);
       const { response } = await httpEcho(ctx, probe, http, { over: "http" });
       ctx.check(jcsEqual(ProbePeer.payloadOf(response).result, { over: "http" }), "result equal to params", JSON.stringify(ProbePeer.payloadOf(response).result));
+    },
+  },
+  {
+    id: "capability-exchange-by-version",
+    title: "Over HTTP, a server answers CAPABILITY_EXCHANGE in a v1.2 session and never sends one in a v1.1 session",
+    requirements: ["PP-VER-010", "PP-CAP-003"],
+    level: "MUST",
+    requires: HTTP,
+    async run(ctx) {
+      const exchange = (probe: ProbePeer) => probe.sendRecord("CAPABILITY_EXCHANGE", { capabilities: probe.capabilities, limits: { ...ctx.limits } });
+      // v1.2: the reply, fetched with GET /peers/poll.
+      const modern = await httpSession(ctx);
+      exchange(modern.probe);
+      await lastExchange(modern.http);
+      await modern.http.poll(modern.probe.sessionId ?? "", Math.max(0, modern.probe.lastRxSeq));
+      const reply = await modern.probe.expectMessage("CAPABILITY_EXCHANGE", { describe: "the CAPABILITY_EXCHANGE reply in GET /peers/poll (PP-CAP-003)" });
+      ctx.check(ProbePeer.payloadOf(reply).reply === true, "reply: true", JSON.stringify(ProbePeer.payloadOf(reply).reply));
+      // v1.1: the same record is not part of the version, so no CAPABILITY_EXCHANGE comes back.
+      const legacy = await httpSession(ctx, { version: "1.1" });
+      exchange(legacy.probe);
+      await lastExchange(legacy.http);
+      await legacy.http.poll(legacy.probe.sessionId ?? "", Math.max(0, legacy.probe.lastRxSeq));
+      await legacy.probe.expectSilence(300, "no CAPABILITY_EXCHANGE in a v1.1 session (PP-VER-010)", { allow: (m) => m.envelope.type !== "CAPABILITY_EXCHANGE" });
+      ctx.check(!legacy.probe.history.some((i) => i.kind === "message" && i.envelope.type === "CAPABILITY_EXCHANGE"), "no CAPABILITY_EXCHANGE in a v1.1 session (PP-VER-010)", "a CAPABILITY_EXCHANGE record");
     },
   },
   {
@@ -135,11 +160,16 @@ export const httpCases = suite("http", "4.3 HTTP binding", [
   {
     id: "error-statuses",
     title: "A server answers failed HTTP requests with the registry row's status and an ERROR envelope",
-    requirements: ["PP-TRN-008", "PP-ERR-005"],
+    requirements: ["PP-TRN-008", "PP-ERR-005", "PP-ENV-007"],
     level: "MUST",
     requires: HTTP,
     async run(ctx) {
       checkHttpError(ctx, await ctx.http("POST", "/peers/handshake", { body: "not json" }), "INVALID_MESSAGE", "a body that is not JSON");
+      // A HANDSHAKE_INIT whose only fault is a missing ephemeral_key: its message_id can be read.
+      const { probe: malformed } = ctx.httpProbe();
+      const incomplete = malformed.buildInit();
+      const { ephemeral_key: _dropped, ...payload } = incomplete.payload as Record<string, unknown>;
+      checkHttpError(ctx, await ctx.http("POST", "/peers/handshake", { body: JSON.stringify({ ...incomplete, payload }) }), "INVALID_MESSAGE", "a HANDSHAKE_INIT without ephemeral_key", undefined, String(incomplete.message_id));
       const unknown = `sess_${b64u(randomBytes(16)).slice(0, 22)}`;
       checkHttpError(ctx, await ctx.http("GET", `/peers/poll?session_id=${unknown}&after=0`), "SESSION_NOT_FOUND", "a poll for an unknown session");
       const { probe } = ctx.httpProbe();

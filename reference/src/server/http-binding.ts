@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { validateEnvelope, validateInnerPayload } from "../../../schemas/src/index.ts";
-import { plaintextEnvelope, type Envelope, type Version } from "../envelope.ts";
+import { isMessageId, plaintextEnvelope, type Envelope, type Version } from "../envelope.ts";
 import { ProtocolError } from "../errors.ts";
 import type { ResponderHandshake } from "../handshake/responder.ts";
 import type { RecordEnvelope } from "../record.ts";
@@ -52,6 +52,8 @@ export class HttpBinding {
   /** True when the request was for the HTTP binding (handled), false for a 404. */
   async handle(request: IncomingMessage, response: ServerResponse, url: URL, tokenSubject: () => Promise<TokenSubject | undefined>): Promise<boolean> {
     const route = `${request.method} ${url.pathname}`;
+    // PP-VER-006: an ERROR about a request of a session carries the session's version; before a session, the version the request claims.
+    const answer: { version: Version } = { version: "1.2" };
     try {
       switch (route) {
         case "GET /peers/capabilities":
@@ -67,10 +69,10 @@ export class HttpBinding {
           return true;
         }
         case "POST /peers/handshake":
-          this.reply(response, 200, this.handshake((await this.readEnvelope(request)) as Envelope, await tokenSubject()));
+          this.reply(response, 200, this.handshake((await this.readEnvelope(request, answer)) as Envelope, await tokenSubject()));
           return true;
         case "POST /peers/message":
-          this.reply(response, 200, this.message((await this.readEnvelope(request)) as RecordEnvelope));
+          this.reply(response, 200, this.message((await this.readEnvelope(request, answer)) as RecordEnvelope));
           return true;
         case "GET /peers/poll":
           this.reply(response, 200, { records: this.poll(url.searchParams.get("session_id") ?? "", url.searchParams.get("after") ?? "-1") });
@@ -83,7 +85,7 @@ export class HttpBinding {
       if (!(error instanceof ProtocolError)) this.service.log.error({ err: error instanceof Error ? error.message : String(error), route }, "internal error on the HTTP binding");
       this.service.metrics.errors.labels(failure.code).inc();
       // PP-TRN-008, PP-ERR-005: the row's HTTP status and an ERROR envelope.
-      this.reply(response, failure.row.httpStatus, plaintextEnvelope({ type: "ERROR", version: "1.2", sender_id: this.service.config.serverId, timestamp: this.service.now(), payload: failure.toPayload() }));
+      this.reply(response, failure.row.httpStatus, plaintextEnvelope({ type: "ERROR", version: answer.version, sender_id: this.service.config.serverId, timestamp: this.service.now(), payload: failure.toPayload() }));
       return true;
     }
   }
@@ -148,13 +150,16 @@ export class HttpBinding {
     for (const [id, pending] of this.pending) if (pending.expiresAt <= now) this.pending.delete(id);
   }
 
-  private async readEnvelope(request: IncomingMessage): Promise<unknown> {
+  /** Reads and validates an envelope; `answer.version` becomes the version an ERROR about it is sent in. */
+  private async readEnvelope(request: IncomingMessage, answer: { version: Version }): Promise<unknown> {
     const body = await this.readJson(request);
     const claimed = (body as { version?: unknown })?.version;
     const session = this.service.store.getSession(String((body as { session_id?: unknown })?.session_id));
     const version: Version = session ? session.session.version : claimed === "1.1" ? "1.1" : "1.2";
+    answer.version = version;
     const check = validateEnvelope(version, body, { strict: false });
-    if (!check.ok) throw new ProtocolError("INVALID_MESSAGE", `${check.path || "/"} ${check.error}`);
+    const relatedId = (body as { message_id?: unknown } | null)?.message_id;
+    if (!check.ok) throw new ProtocolError("INVALID_MESSAGE", `${check.path || "/"} ${check.error}`, isMessageId(relatedId) ? relatedId : undefined); // PP-ENV-007
     return body;
   }
 
