@@ -20,6 +20,9 @@ export interface SourceEdit {
 
 const SERVER = "src/server/server.ts";
 const SERVICE = "src/server/peer-service.ts";
+const RECORDS = "src/server/session-records.ts";
+const ROUTER = "src/server/router.ts";
+const ACKS = "src/server/ack-coalescing.ts";
 const CONNECTION = "src/server/peer-connection.ts";
 const RESPONDER = "src/handshake/responder.ts";
 const SESSION = "src/session/session.ts";
@@ -81,12 +84,12 @@ export const SOURCE_FAULTS: Readonly<Record<string, readonly SourceEdit[]>> = {
   "discovery-wrong-limits": [{ file: SERVER, find: "limits: { ...this.limits }, // PP-TRN-015", replace: "limits: { ...this.limits, max_frame_bytes: this.limits.max_frame_bytes * 2, rate_limit_per_minute: this.limits.rate_limit_per_minute + 50 }," }],
 
   // §4.3 HTTP binding, §9 Delivery.
-  "echo-corrupts": [{ file: SERVICE, find: "result: request.params ?? null }", replace: "result: { corrupted: true } }" }],
+  "echo-corrupts": [{ file: ROUTER, find: "result: request.params ?? null }", replace: "result: { corrupted: true } }" }],
 
   // §4.5, §4.6 Tokens and identity binding.
   "skip-token-signature-check": [never("src/server/tokens.ts", '!signature || !ed25519VerifyStrict(key, signatureInput("token challenge", challengeBytes), signature)')],
   "no-identity-binding": [never(SERVICE, "bound && !bound.equals(key)")],
-  "unbounded-delivery-queue": [never(SERVICE, "target.session.pendingCount + entries.length > this.limits.retransmit_buffer")],
+  "unbounded-delivery-queue": [never(ROUTER, "target.session.pendingCount + entries.length > this.limits.retransmit_buffer")],
   "token-not-required": [never(SERVER, "this.options.requireToken")],
   "no-origin-check": [never(SERVER, "allowlist.length > 0 && origin !== undefined && !allowlist.includes(origin)")],
 
@@ -140,24 +143,24 @@ export const SOURCE_FAULTS: Readonly<Record<string, readonly SourceEdit[]>> = {
   "accept-replayed-resume-nonce": [{ file: SERVICE, find: "if (!resume.nonce || serverSession.resumeNonces.has(resume.nonce)) return", replace: "if (!resume.nonce) return" }],
   "resume-forgets-unacknowledged": [{ file: SERVICE, find: "    serverSession.session.rekey(accepted.keys, accepted.peerLastRxSeq);\n", replace: "    serverSession.session.acknowledge(Number.MAX_SAFE_INTEGER);\n    serverSession.session.rekey(accepted.keys, accepted.peerLastRxSeq);\n" }],
   "resend-acknowledged": [{ file: SERVICE, find: "serverSession.session.rekey(accepted.keys, accepted.peerLastRxSeq);", replace: "serverSession.session.rekey(accepted.keys, -1);" }],
-  "route-new-message-id": [{ file: SERVICE, find: "{ message_id: record.message_id, type: record.type, inner, sender_id: session.peerId,", replace: "{ message_id: toBase64Url(crypto.getRandomValues(new Uint8Array(12))), type: record.type, inner, sender_id: session.peerId," }],
+  "route-new-message-id": [{ file: RECORDS, find: "{ message_id: record.message_id, type: record.type, inner, sender_id: session.peerId,", replace: '{ message_id: Buffer.from(crypto.getRandomValues(new Uint8Array(12))).toString("base64url"), type: record.type, inner, sender_id: session.peerId,' }],
   // Both the resume answer and the sweep ignore the window.
   "resume-ignores-window": [
     { file: SERVICE, find: "    const windowOver = serverSession.disconnectedAt !== undefined && now - serverSession.disconnectedAt > this.limits.resume_window_ms;\n", replace: "    const windowOver = false;\n" },
     { file: SERVICE, find: "      const windowOver = serverSession.disconnectedAt !== undefined && now - serverSession.disconnectedAt > this.limits.resume_window_ms; // PP-SES-005", replace: "      const windowOver = false;" },
   ],
-  "no-session-lifetime": [never(SERVICE, "session.isExpired(this.now())")],
+  "no-session-lifetime": [never(RECORDS, "session.isExpired(this.now())")],
 
   // §9 Delivery.
-  "never-ack": [{ file: SERVICE, find: "if (serverSession.ackPending) return;", replace: "return;" }],
-  "no-pong": [{ file: SERVICE, find: '        this.sendControl(serverSession, "PONG",', replace: '        return;\n        this.sendControl(serverSession, "PONG",' }],
-  "spoofable-sender": [{ file: SERVICE, find: "type: record.type, inner, sender_id: session.peerId,", replace: "type: record.type, inner, sender_id: record.sender_id," }],
-  "unknown-recipient-silent": [{ file: SERVICE, find: "    if (!target) {\n", replace: "    if (!target) {\n      return;\n" }],
-  "no-dedupe": [never(SERVICE, "session.delivered(session.peerId, chunk.chunk_id)"), never(SERVICE, "session.delivered(session.peerId, record.message_id)")],
+  "never-ack": [{ file: ACKS, find: "if (serverSession.ackPending) return;", replace: "return;" }],
+  "no-pong": [{ file: RECORDS, find: '        this.service.sendControl(serverSession, "PONG",', replace: '        return;\n        this.service.sendControl(serverSession, "PONG",' }],
+  "spoofable-sender": [{ file: RECORDS, find: "type: record.type, inner, sender_id: session.peerId,", replace: "type: record.type, inner, sender_id: record.sender_id," }],
+  "unknown-recipient-silent": [{ file: ROUTER, find: "    if (!target) {\n", replace: "    if (!target) {\n      return;\n" }],
+  "no-dedupe": [never(RECORDS, "session.delivered(session.peerId, chunk.chunk_id)"), never(RECORDS, "session.delivered(session.peerId, record.message_id)")],
 
   // §10 Chunking.
-  "no-outbound-chunking": [{ file: SERVICE, find: "const chunks = splitMessage(", replace: "const chunks = null && splitMessage(" }],
-  "chunk-small-messages": [{ file: SERVICE, find: "payload: message.inner }, this.limits.max_chunk_bytes);", replace: "payload: message.inner }, Math.floor(this.limits.max_chunk_bytes / 2));" }],
+  "no-outbound-chunking": [{ file: ROUTER, find: "const chunks = splitMessage(", replace: "const chunks = null && splitMessage(" }],
+  "chunk-small-messages": [{ file: ROUTER, find: "payload: message.inner }, this.limits.max_chunk_bytes);", replace: "payload: message.inner }, Math.floor(this.limits.max_chunk_bytes / 2));" }],
   "chunk-skip-digest": [never(CHUNKING, "toBase64Url(sha256(bytes)) !== partial.digest")],
   "chunk-accept-oversize": [never(CHUNKING, "chunk.total_size > this.limits.max_message_bytes")],
   "chunk-skip-total-check": [never(CHUNKING, "bytes.length !== partial.total")],
@@ -175,17 +178,17 @@ export const SOURCE_FAULTS: Readonly<Record<string, readonly SourceEdit[]>> = {
 
   // §11 Capabilities.
   "select-unoffered-capabilities": [{ file: RESPONDER, find: "config.capabilities.filter((c) => (payload.capabilities ?? []).includes(c));", replace: "[...config.capabilities];" }],
-  "capability-reply-unmarked": [{ file: SERVICE, find: "reply: true }); // PP-CAP-003", replace: "reply: false });" }],
+  "capability-reply-unmarked": [{ file: RECORDS, find: "reply: true }); // PP-CAP-003", replace: "reply: false });" }],
   "aead-ignores-selection": [{ file: RESPONDER, find: "aead: aeadFor(pending.capabilities),", replace: 'aead: "chacha20-poly1305",' }],
   "skip-record-signature-check": [never(SESSION, "this.signRecords")],
 
   // §12 Errors.
-  "answer-errors": [{ file: SERVICE, find: "        return; // PP-ERR-007: never answer an ERROR with an ERROR", replace: '        throw new ProtocolError("INVALID_MESSAGE", "an ERROR record is not expected here", record.message_id);' }],
+  "answer-errors": [{ file: RECORDS, find: "        return; // PP-ERR-007: never answer an ERROR with an ERROR", replace: '        throw new ProtocolError("INVALID_MESSAGE", "an ERROR record is not expected here", record.message_id);' }],
 
   // §13 Limits.
   "no-frame-limit": [{ file: SERVER, find: "const maxPayload = this.limits.max_frame_bytes;", replace: "const maxPayload = this.limits.max_frame_bytes * 64;" }],
   // The limiter still counts; only its verdict is ignored.
-  "no-rate-limit": [{ file: SERVICE, find: "if (!serverSession.limiter.tryAcquire(this.now()))", replace: "if (!serverSession.limiter.tryAcquire(this.now()) && false)" }],
+  "no-rate-limit": [{ file: RECORDS, find: "if (!serverSession.limiter.tryAcquire(this.now()))", replace: "if (!serverSession.limiter.tryAcquire(this.now()) && false)" }],
   "no-heartbeat-timeout": [never(CONNECTION, "now - this.lastReceivedAt >= limits.ping_interval_ms + limits.pong_grace_ms")],
   "no-send-queue-limit": [never(CONNECTION, "this.transport.bufferedAmount > this.service.limits.max_send_queue_bytes")],
 

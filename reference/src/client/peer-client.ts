@@ -1,12 +1,31 @@
 /**
- * The client library: connect (WebSocket preferred, HTTP fallback), handshake, send and receive
- * with automatic chunking, cumulative acknowledgements, de-duplication, and auto-reconnect with
- * exponential backoff followed by resume, so that nothing is lost or delivered twice.
+ * The client library: its API, and its connection — connect (WebSocket preferred, HTTP fallback),
+ * handshake, stay connected with heartbeats, and reconnect with exponential backoff followed by a
+ * resume, so that nothing is lost or delivered twice. What it does with the data it receives is
+ * ./receiver.ts; how it re-sends chunked messages is ./chunked-sends.ts; how it opens a transport
+ * is ./open-transport.ts.
+ *
+ * The connection's states and transitions (a transition names its method):
+ *
+ * | state                     | event                                                     | next state   | requirement |
+ * | ------------------------- | --------------------------------------------------------- | ------------ | ----------- |
+ * | idle, handshaking, reconnecting | a connection opens: HANDSHAKE_INIT (startHandshake) | handshaking  | PP-HS-002   |
+ * | reconnecting              | a WebSocket opens with session_id: SESSION_RESUME (attach) | resuming    | PP-SES-001  |
+ * | handshaking               | READY verified (onHandshakeMessage)                       | ready        | PP-HS-010   |
+ * | resuming                  | SESSION_RESUME_ACK READY verified (onResumeAnswer)        | ready        | PP-SES-009  |
+ * | resuming                  | EXPIRED, ERROR or NOT_FOUND (onResumeAnswer)              | handshaking  | PP-SES-006  |
+ * | any, with a session       | the connection closes, or is silent too long (onTransportClose, heartbeat) | reconnecting | PP-LIM-005 |
+ * | reconnecting              | the backoff delay passes: a new connection (scheduleReconnect) | (attach) | PP-LIM-009  |
+ * | idle, handshaking         | no transport completes the handshake (establish)          | closed       | PP-TRN-012  |
+ * | ready, without reconnect  | the connection closes (onTransportClose)                  | closed       |             |
+ * | any                       | close() sends BYE; a BYE arrives; reconnect gives up (shutdown) | closed | PP-SES-015  |
+ *
+ * Data goes out only in `ready` (PP-HS-010); until the first session exists it waits in
+ * `preSession`.
  */
 import { EventEmitter } from "node:events";
-import WebSocket from "ws";
 import { validateEnvelope, validateInnerPayload } from "../../../schemas/src/index.ts";
-import { Reassembler, splitMessage, type ChunkPayload } from "../chunking.ts";
+import { splitMessage } from "../chunking.ts";
 import { ed25519FromSeed, randomBytes, type Ed25519Identity } from "../crypto.ts";
 import { toBase64Url } from "../encoding.ts";
 import { newMessageId, type Envelope } from "../envelope.ts";
@@ -17,13 +36,13 @@ import type { RecordEnvelope } from "../record.ts";
 import { startResume } from "../session/resume.ts";
 import { Session, type OutboundEntry } from "../session/session.ts";
 import type { Transport } from "../transport/transport.ts";
-import { WebSocketTransport } from "../transport/websocket-transport.ts";
-import { AsyncQueue } from "./async-queue.ts";
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.ts";
-import { HttpTransport } from "./http-transport.ts";
+import { ChunkedSends } from "./chunked-sends.ts";
+import { openTransport, transportOrder, type TransportKind, type TransportPreference } from "./open-transport.ts";
+import { Receiver, type ReceivedMessage } from "./receiver.ts";
 
-export type TransportPreference = "WEBSOCKET_FIRST" | "HTTP_FIRST" | "WEBSOCKET_ONLY" | "HTTP_ONLY";
-type TransportKind = "websocket" | "http";
+export type { ReceivedMessage } from "./receiver.ts";
+export type { TransportPreference } from "./open-transport.ts";
 
 export interface PeerClientOptions {
   /** The server's http(s) base URL. */
@@ -43,13 +62,7 @@ export interface PeerClientOptions {
   openTransport?: (kind: TransportKind, resumeSessionId: string | undefined) => Promise<Transport>;
 }
 
-export interface ReceivedMessage {
-  message_id: string;
-  type: string;
-  sender_id: string;
-  payload: unknown;
-}
-
+/** The connection's state: the table above. */
 type ClientState = "idle" | "handshaking" | "resuming" | "ready" | "reconnecting" | "closed";
 
 const DEFAULT_CAPABILITIES = ["websocket", "http", "resume", "chunking", "events"];
@@ -64,12 +77,8 @@ export class PeerClient extends EventEmitter {
   private session: Session | undefined;
   private resumeFlow: ReturnType<typeof startResume> | undefined;
   private readonly preSession: OutboundEntry[] = [];
-  private readonly inbox = new AsyncQueue<ReceivedMessage>();
-  private readonly delivered = new Map<string, true>();
-  private readonly reassembler = new Reassembler(DEFAULT_LIMITS);
-  /** Every chunk of each chunked message we sent whose last chunk is not yet acknowledged, by chunk_id. */
-  private readonly chunkedSends = new Map<string, OutboundEntry[]>();
-  private readonly tasks = new Map<string, { resolve(result: unknown): void; reject(error: Error): void }>();
+  private readonly receiver = new Receiver((message) => this.emit("message", message));
+  private readonly chunkedSends = new ChunkedSends();
   private readyWaiter: { resolve(): void; reject(error: Error): void } | undefined;
   private ackScheduled = false;
   private attempt = 0;
@@ -122,14 +131,14 @@ export class PeerClient extends EventEmitter {
   request(recipientId: string, action: string, params: unknown): Promise<unknown> {
     const taskId = toBase64Url(randomBytes(12));
     return new Promise((resolve, reject) => {
-      this.tasks.set(taskId, { resolve, reject });
+      this.receiver.expectTask(taskId, { resolve, reject });
       this.sendData("TASK_REQUEST", recipientId, { task_id: taskId, action, params });
     });
   }
 
   /** Every data message delivered to this client, once each and in order. */
   messages(): AsyncIterableIterator<ReceivedMessage> {
-    return this.inbox;
+    return this.receiver.inbox;
   }
 
   /** Ends the session with BYE (PP-SES-015) and closes. */
@@ -151,7 +160,7 @@ export class PeerClient extends EventEmitter {
     const chunks = splitMessage({ message_id: messageId, type, payload }, maxChunk); // PP-CHK-001
     const base = { sender_id: this.entityId, ...(recipientId !== undefined ? { recipient_id: recipientId } : {}) };
     const entries: OutboundEntry[] = chunks ? chunks.map((chunk) => ({ ...base, message_id: newMessageId(), type: "CHUNKED_MESSAGE", inner: chunk })) : [{ ...base, message_id: messageId, type, inner: payload }];
-    if (chunks) this.chunkedSends.set(messageId, entries);
+    if (chunks) this.chunkedSends.add(messageId, entries);
     if (this.session) this.session.queued.push(...entries);
     else this.preSession.push(...entries);
     this.flush();
@@ -161,7 +170,7 @@ export class PeerClient extends EventEmitter {
   /** Sends queued data while the peer's retransmit bound allows (PP-DLV-011). */
   private flush(): void {
     const session = this.session;
-    if (this.state !== "ready" || !session || !this.transport) return;
+    if (this.state !== "ready" || !session || !this.transport) return; // PP-HS-010
     const window = session.peerLimits?.retransmit_buffer ?? DEFAULT_LIMITS.retransmit_buffer;
     for (const record of session.drainQueue(window)) {
       this.lastSentAt = Date.now();
@@ -169,22 +178,9 @@ export class PeerClient extends EventEmitter {
     }
   }
 
-  private transportOrder(): TransportKind[] {
-    switch (this.options.transport ?? "WEBSOCKET_FIRST") {
-      case "WEBSOCKET_ONLY":
-        return ["websocket"];
-      case "HTTP_ONLY":
-        return ["http"];
-      case "HTTP_FIRST":
-        return ["http", "websocket"];
-      default:
-        return ["websocket", "http"];
-    }
-  }
-
   private async establish(): Promise<void> {
     let lastError: Error | undefined;
-    for (const kind of this.transportOrder()) {
+    for (const kind of transportOrder(this.options.transport)) {
       try {
         await this.attach(kind, false);
         return;
@@ -198,18 +194,9 @@ export class PeerClient extends EventEmitter {
     throw new LocalError("TRANSPORT_UNAVAILABLE", `could not connect to ${this.options.url}: ${lastError?.message ?? "no transport"}`);
   }
 
-  private async openTransport(kind: TransportKind, resumeSessionId: string | undefined): Promise<Transport> {
+  private openTransport(kind: TransportKind, resumeSessionId: string | undefined): Promise<Transport> {
     if (this.options.openTransport) return this.options.openTransport(kind, resumeSessionId);
-    if (kind === "http") return new HttpTransport(this.options.url, { pollIntervalMs: this.options.pollIntervalMs ?? 50, ...(this.options.token ? { token: this.options.token } : {}) });
-    const url = new URL(this.options.url.replace(/^http/, "ws") + "/ws/v1/peers");
-    if (resumeSessionId) url.searchParams.set("session_id", resumeSessionId);
-    const ws = new WebSocket(url, { headers: this.options.token ? { authorization: `Bearer ${this.options.token}` } : {}, perMessageDeflate: false });
-    await new Promise<void>((resolve, reject) => {
-      ws.once("open", () => resolve());
-      ws.once("error", (error) => reject(error));
-      ws.once("unexpected-response", (_req, res) => reject(new LocalError("TRANSPORT_UNAVAILABLE", `upgrade refused with HTTP ${res.statusCode}`)));
-    });
-    return new WebSocketTransport(ws);
+    return openTransport(this.options, kind, resumeSessionId);
   }
 
   /** Opens a transport and runs the handshake (or a resume); resolves once READY. */
@@ -224,7 +211,7 @@ export class PeerClient extends EventEmitter {
     if (resumeId && this.session) {
       this.state = "resuming";
       this.resumeFlow = startResume(this.session.resumptionSecret, { sessionId: this.session.id, entityId: this.entityId, peerId: this.session.peerId, lastRxSeq: this.session.lastRecvSeq, now: Date.now() });
-      transport.send(JSON.stringify(this.resumeFlow.resume));
+      transport.send(JSON.stringify(this.resumeFlow.resume)); // PP-SES-001: the first frame
     } else {
       this.startHandshake(transport);
     }
@@ -290,7 +277,7 @@ export class PeerClient extends EventEmitter {
       const previous = this.session;
       if (previous) session.queued.push(...previous.takeUndelivered());
       session.queued.push(...this.preSession.splice(0));
-      this.resendChunkedWhole(session);
+      this.chunkedSends.resendWhole(session, this.preSession);
       this.session = session;
       transport.send(JSON.stringify(session.seal("SESSION_CONFIRM", { handshake_hash: toBase64Url(result.keys.handshakeHash) }, { recipient_id: result.peerId })));
     } else if (message.type === "READY" && this.session) {
@@ -315,7 +302,7 @@ export class PeerClient extends EventEmitter {
     const { keys, peerLastRxSeq } = this.resumeFlow.finish(message); // PP-SES-009
     this.resumeFlow = undefined;
     this.session.rekey(keys, peerLastRxSeq); // PP-SES-008, PP-SES-010
-    this.resendChunkedWhole(this.session);
+    this.chunkedSends.resendWhole(this.session, this.preSession);
     this.emit("resumed", this.session.id);
     this.becomeReady();
   }
@@ -337,7 +324,7 @@ export class PeerClient extends EventEmitter {
     switch (record.type) {
       case "ACK":
         session.acknowledge((inner as { ack: number }).ack);
-        this.forgetDeliveredChunked(session);
+        this.chunkedSends.forgetDelivered(session, this.preSession);
         this.flush();
         return;
       case "PING":
@@ -354,78 +341,10 @@ export class PeerClient extends EventEmitter {
       case "TASK_REQUEST":
       case "TASK_RESPONSE":
         this.scheduleAck();
-        return this.onData(record, inner);
+        return this.receiver.onData(record, inner);
       default:
         return;
     }
-  }
-
-  /**
-   * A chunked message is one data message (spec §10), delivered whole or not at all (PP-CHK-004):
-   * its receiver may not hold the chunks it acknowledged once the connection is gone. A new session
-   * (after a resume answered EXPIRED, ERROR or NOT_FOUND) starts without reassembly state, and a
-   * server that refused the completing chunk with BUFFER_OVERFLOW (PP-DLV-013) may have dropped the
-   * rest. So after a resume or a new handshake, every chunk of a message whose last chunk is not
-   * acknowledged goes out again, in place, before the chunks still unacknowledged; the receiver
-   * ignores the identical duplicates it still holds (PP-CHK-008) and delivers the message once
-   * (PP-DLV-003).
-   */
-  private resendChunkedWhole(session: Session): void {
-    this.forgetDeliveredChunked(session);
-    if (this.chunkedSends.size === 0) return;
-    const queue = session.queued;
-    const resent = new Set<string>();
-    const entries: OutboundEntry[] = [];
-    for (const entry of queue) {
-      const chunkId = entry.type === "CHUNKED_MESSAGE" ? (entry.inner as ChunkPayload).chunk_id : undefined;
-      const chunks = chunkId === undefined ? undefined : this.chunkedSends.get(chunkId);
-      if (chunkId === undefined || !chunks) entries.push(entry);
-      else if (!resent.has(chunkId)) {
-        resent.add(chunkId); // the chunks of one message are queued together, in order
-        entries.push(...chunks);
-      }
-    }
-    queue.splice(0, queue.length, ...entries);
-  }
-
-  /** A chunked message whose last chunk an ACK covered was delivered (PP-DLV-012): its chunks are released. */
-  private forgetDeliveredChunked(session: Session): void {
-    if (this.chunkedSends.size === 0) return;
-    const pending = new Set([...session.unacked.values(), ...session.queued, ...this.preSession].map((entry) => entry.message_id));
-    for (const [chunkId, chunks] of this.chunkedSends) if (!pending.has((chunks.at(-1) as OutboundEntry).message_id)) this.chunkedSends.delete(chunkId);
-  }
-
-  private onData(record: RecordEnvelope, inner: unknown): void {
-    let message: ReceivedMessage = { message_id: record.message_id, type: record.type, sender_id: record.sender_id, payload: inner };
-    if (record.type === "CHUNKED_MESSAGE") {
-      if (!this.firstDelivery(record.sender_id, record.message_id)) return;
-      const whole = this.reassembler.add(inner as ChunkPayload, Date.now());
-      if (!whole) return;
-      this.reassembler.delivered(whole.message_id); // the application takes it now
-      message = { message_id: whole.message_id, type: whole.type, sender_id: record.sender_id, payload: whole.payload };
-    }
-    if (!this.firstDelivery(message.sender_id, message.message_id)) return; // PP-DLV-003
-    if (message.type === "TASK_RESPONSE") {
-      const response = message.payload as { task_id: string; status: string; result?: unknown; error?: string };
-      const task = this.tasks.get(response.task_id);
-      if (task) {
-        this.tasks.delete(response.task_id);
-        if (response.status === "ok") task.resolve(response.result);
-        else task.reject(new LocalError("REMOTE_ERROR", response.error ?? "task failed"));
-        return;
-      }
-    }
-    this.inbox.push(message);
-    this.emit("message", message);
-  }
-
-  /** De-duplication across sessions and resumes, by (sender, message_id). */
-  private firstDelivery(senderId: string, messageId: string): boolean {
-    const key = `${senderId}\u0000${messageId}`;
-    if (this.delivered.has(key)) return false;
-    this.delivered.set(key, true);
-    if (this.delivered.size > 65_536) this.delivered.delete(this.delivered.keys().next().value as string);
-    return true;
   }
 
   private scheduleAck(): void {
@@ -520,9 +439,7 @@ export class PeerClient extends EventEmitter {
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
     this.transport?.close(1000, "client closed");
-    for (const task of this.tasks.values()) task.reject(reason);
-    this.tasks.clear();
-    this.inbox.end();
+    this.receiver.end(reason);
     this.emit("closed", reason);
   }
 }

@@ -121,14 +121,14 @@ export class HttpBinding {
 
   private message(record: RecordEnvelope): { ack: number } {
     const serverSession = this.service.store.getSession(record.session_id);
-    if (!serverSession || !serverSession.ready) throw new ProtocolError("SESSION_NOT_FOUND", `no established session ${record.session_id}`, record.message_id);
+    if (!serverSession || !serverSession.confirmed) throw new ProtocolError("SESSION_NOT_FOUND", `no established session ${record.session_id}`, record.message_id);
     if (serverSession.sink?.kind !== "http") {
       // The session moved to a WebSocket (option A) or was disconnected: the HTTP outbox takes over.
       const outbox = this.outboxes.get(serverSession) ?? new HttpOutbox();
       this.outboxes.set(serverSession, outbox);
       this.service.attach(serverSession, outbox);
     }
-    this.service.handleRecord(serverSession, record, "window", (type, inner) => {
+    this.service.records.handle(serverSession, record, "window", (type, inner) => {
       const result = validateInnerPayload(serverSession.session.version, type, inner, { strict: false });
       return result.ok ? null : `${result.path || "/"} ${result.error}`;
     });

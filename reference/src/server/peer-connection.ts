@@ -179,7 +179,7 @@ export class PeerConnection implements RecordSink {
       case "ready": {
         const serverSession = this.serverSession as ServerSession;
         if (envelope.seq === undefined) throw new ProtocolError("INVALID_STATE", `${envelope.type} is not a record; the session is established`, envelope.message_id);
-        this.service.handleRecord(serverSession, envelope as RecordEnvelope, "stream", (type, inner) => {
+        this.service.records.handle(serverSession, envelope as RecordEnvelope, "stream", (type, inner) => {
           const result = validateInnerPayload(serverSession.session.version, type, inner, { strict: false });
           return result.ok ? null : `${result.path || "/"} ${result.error}`;
         });

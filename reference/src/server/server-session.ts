@@ -1,7 +1,8 @@
 /**
  * A session as the server holds it: the protocol Session plus what the server needs around it —
  * where its records go now (a WebSocket, an HTTP outbox, or nowhere while disconnected), its
- * reassembler, rate limiter and timers.
+ * reassembler, rate limiter and timers. Its states and their transitions are the table of
+ * ./peer-service.ts.
  */
 import { Reassembler } from "../chunking.ts";
 import type { Limits } from "../limits.ts";
@@ -20,13 +21,17 @@ export interface RecordSink {
 }
 
 export class ServerSession {
+  /** Where records go while connected; undefined while disconnected (or not yet attached). */
   sink: RecordSink | undefined;
   /** True once SESSION_CONFIRM verified (PP-HS-009); no data goes out before. */
-  ready = false;
+  confirmed = false;
+  /** When the last connection closed: the resume window runs from here (PP-SES-011). */
   disconnectedAt: number | undefined;
+  /** Ended for good (BYE, expiry, replacement): never resumed (PP-SES-015). */
   ended = false;
   readonly reassembler: Reassembler;
   readonly limiter: SlidingWindowLimiter;
+  /** An ACK is scheduled (./ack-coalescing.ts). */
   ackPending = false;
   /** Resume nonces already accepted (PP-RPL-006). */
   readonly resumeNonces = new Set<string>();

@@ -215,7 +215,7 @@ export class PeerServer {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     for (const connection of this.peers) {
       const serverSession = connection.session;
-      if (serverSession?.ready && serverSession.sink === connection) {
+      if (serverSession?.confirmed && serverSession.sink === connection) {
         this.service.sendControl(serverSession, "BYE", { reason: "server shutting down" });
         connection.close(1001, "server shutting down");
         this.service.end(serverSession, "server shutting down", false);

@@ -1,0 +1,70 @@
+/**
+ * Where a whole data message goes (spec §9, §15): to the events hub (BROADCAST), to the server
+ * itself (the echo task), or into the queue of the recipient entity's session, split into chunks
+ * for the wire where it is too large for one record.
+ */
+import { splitMessage } from "../chunking.ts";
+import { newMessageId } from "../envelope.ts";
+import { ProtocolError } from "../errors.ts";
+import type { Limits } from "../limits.ts";
+import type { OutboundEntry } from "../session/session.ts";
+import type { PeerService } from "./peer-service.ts";
+import type { ServerSession } from "./server-session.ts";
+
+export class Router {
+  constructor(private readonly service: PeerService) {}
+
+  private get limits(): Limits {
+    return this.service.limits;
+  }
+
+  /** Routes a whole data message from a session's peer (PP-DLV-006..009, PP-EVT-003). */
+  route(from: ServerSession, message: OutboundEntry): void {
+    if (message.type === "BROADCAST") {
+      if (from.session.version !== "1.2" || !from.session.capabilities.includes("events")) throw new ProtocolError("PERMISSION_DENIED", "BROADCAST needs the events capability", message.message_id); // PP-CAP-001
+      const { channel, content } = message.inner as { channel: string; content: unknown };
+      this.service.hub.publish(channel, content, message.sender_id);
+      return;
+    }
+    const recipient = message.recipient_id;
+    if (recipient === undefined) throw new ProtocolError("INVALID_MESSAGE", `${message.type} needs a recipient_id`, message.message_id);
+    if (recipient === this.service.config.serverId) {
+      this.serveLocally(from, message);
+      return;
+    }
+    const target = this.service.store.sessionOf(recipient);
+    if (!target) {
+      if (this.service.store.knowsEntity(recipient)) throw new ProtocolError("SESSION_NOT_FOUND", `${recipient} has no session to deliver to`, message.message_id);
+      throw new ProtocolError("UNKNOWN_RECIPIENT", `no entity ${recipient} is known to this server`, message.message_id); // PP-DLV-007
+    }
+    this.deliver(target, message);
+  }
+
+  /**
+   * Queues or sends a data message to a session, chunking it for the wire (PP-CHK-001, PP-CHK-013).
+   * A full queue is BUFFER_OVERFLOW naming `causeId`, the message that caused this one (PP-ERR-006).
+   */
+  private deliver(target: ServerSession, message: OutboundEntry, causeId = message.message_id): void {
+    const chunks = splitMessage({ message_id: message.message_id, type: message.type, payload: message.inner }, this.limits.max_chunk_bytes); // PP-CHK-001, PP-CHK-014
+    const entries: OutboundEntry[] = chunks
+      ? chunks.map((chunk) => ({ message_id: `${message.message_id.slice(0, 100)}-c${chunk.sequence_number}`, type: "CHUNKED_MESSAGE", inner: chunk, sender_id: message.sender_id, ...(message.recipient_id !== undefined ? { recipient_id: message.recipient_id } : {}) }))
+      : [message];
+    // PP-DLV-011, PP-DLV-013: a client advertises no limits, so the server's own retransmit_buffer bounds what it holds for it.
+    if (target.session.pendingCount + entries.length > this.limits.retransmit_buffer) {
+      throw new ProtocolError("BUFFER_OVERFLOW", `the queue for ${target.peerId} is full (${this.limits.retransmit_buffer} records)`, causeId); // PP-DLV-013
+    }
+    target.session.queued.push(...entries);
+    this.service.flush(target);
+  }
+
+  /** Messages addressed to the server itself: the echo task (PP-DLV-009). */
+  private serveLocally(from: ServerSession, message: OutboundEntry): void {
+    if (message.type !== "TASK_REQUEST") return; // a PEER_MESSAGE or TASK_RESPONSE to the server is accepted and dropped
+    const request = message.inner as { task_id: string; action: string; params?: unknown };
+    const response =
+      request.action === "echo"
+        ? { task_id: request.task_id, status: "ok", result: request.params ?? null }
+        : { task_id: request.task_id, status: "error", error: `unknown action ${request.action}; this server serves "echo"` };
+    this.deliver(from, { message_id: newMessageId(), type: "TASK_RESPONSE", inner: response, sender_id: this.service.config.serverId, recipient_id: from.peerId }, message.message_id);
+  }
+}

@@ -1,0 +1,118 @@
+/**
+ * What each record of an established, confirmed session does on the server (spec §9..§12): one
+ * `case` per record type. A data record goes through the receiver's steps of spec §9 in order:
+ * rate limit, acknowledgement, de-duplication, chunk reassembly, then routing (./router.ts).
+ */
+import type { ChunkPayload } from "../chunking.ts";
+import { ProtocolError } from "../errors.ts";
+import type { Limits } from "../limits.ts";
+import type { RecordEnvelope } from "../record.ts";
+import { DATA_TYPES, type OutboundEntry, type ReplayMode } from "../session/session.ts";
+import { scheduleAck } from "./ack-coalescing.ts";
+import type { PeerService } from "./peer-service.ts";
+import type { Router } from "./router.ts";
+import type { ServerSession } from "./server-session.ts";
+
+export class SessionRecords {
+  constructor(
+    private readonly service: PeerService,
+    private readonly router: Router,
+  ) {}
+
+  private get limits(): Limits {
+    return this.service.limits;
+  }
+
+  private now(): number {
+    return this.service.now();
+  }
+
+  /** Handles one record of an established, confirmed session. */
+  handle(serverSession: ServerSession, record: RecordEnvelope, mode: ReplayMode, validateInner: (type: string, inner: unknown) => string | null): void {
+    const session = serverSession.session;
+    if (session.isExpired(this.now())) {
+      this.service.end(serverSession, "session lifetime ended", false); // the connection stays open for a new handshake
+      throw new ProtocolError("SESSION_EXPIRED", "the session's lifetime has ended", record.message_id); // PP-SES-012
+    }
+    const inner = session.open(record, mode, this.limits.replay_window);
+    this.service.metrics.countMessage("in", record.type);
+    const problem = validateInner(record.type, inner);
+    if (problem) throw new ProtocolError("INVALID_MESSAGE", `${record.type} payload: ${problem}`, record.message_id); // PP-KS-010
+    switch (record.type) {
+      case "ACK": {
+        const ack = (inner as { ack: number }).ack;
+        session.acknowledge(ack);
+        serverSession.sink?.acknowledged?.(ack);
+        return;
+      }
+      case "PING":
+        this.service.sendControl(serverSession, "PONG", { ping_id: (inner as { ping_id: string }).ping_id }); // PP-DLV-010
+        return;
+      case "PONG":
+      case "STATUS":
+        return;
+      case "ERROR":
+        return; // PP-ERR-007: never answer an ERROR with an ERROR
+      case "CAPABILITY_EXCHANGE": {
+        const exchange = inner as { capabilities: string[]; reply?: boolean };
+        if (session.version !== "1.2") throw new ProtocolError("INVALID_STATE", "CAPABILITY_EXCHANGE is not part of v1.1", record.message_id); // PP-VER-010
+        if (!exchange.reply) this.service.sendControl(serverSession, "CAPABILITY_EXCHANGE", { capabilities: session.capabilities, limits: { ...this.limits }, reply: true }); // PP-CAP-003
+        return;
+      }
+      case "BYE":
+        this.service.end(serverSession, "BYE");
+        return;
+      case "SESSION_CONFIRM":
+      case "READY":
+        throw new ProtocolError("INVALID_STATE", `${record.type} after the handshake`, record.message_id);
+      default:
+        if (!DATA_TYPES.has(record.type)) throw new ProtocolError("INVALID_STATE", `${record.type} is not a session record`, record.message_id);
+        this.onData(serverSession, record, inner);
+    }
+  }
+
+  private onData(serverSession: ServerSession, record: RecordEnvelope, inner: unknown): void {
+    const session = serverSession.session;
+    if (!serverSession.limiter.tryAcquire(this.now())) {
+      throw new ProtocolError("RATE_LIMIT_EXCEEDED", `more than ${this.limits.rate_limit_per_minute} data messages in 60 s; discarded`, record.message_id); // PP-LIM-003
+    }
+    scheduleAck(serverSession, this.limits.ack_delay_ms, (ack) => this.service.sendControl(serverSession, "ACK", { ack })); // PP-DLV-002, PP-DLV-004: duplicates are acknowledged too
+    if (record.type === "CHUNKED_MESSAGE") {
+      // A chunked message is one data message whose message_id is its chunk_id (spec §10): a chunk of
+      // a message already delivered is a duplicate; a repeated chunk of one in progress is the
+      // reassembler's (PP-CHK-008). Reassembly survives a resume: those chunks were acknowledged.
+      const chunk = inner as ChunkPayload;
+      if (session.delivered(session.peerId, chunk.chunk_id)) return;
+      const reassembler = serverSession.reassembler;
+      const whole = reassembler.add(chunk, this.now());
+      if (!whole) return;
+      try {
+        this.routeOnce(serverSession, record, { message_id: whole.message_id, type: whole.type, inner: whole.payload, sender_id: session.peerId, ...(record.recipient_id !== undefined ? { recipient_id: record.recipient_id } : {}) });
+      } catch (error) {
+        // PP-DLV-013: only the completing chunk was refused; the others were acknowledged and stay.
+        if (error instanceof ProtocolError && error.code === "BUFFER_OVERFLOW") reassembler.withdraw(chunk);
+        else reassembler.delivered(chunk.chunk_id);
+        throw error;
+      }
+      reassembler.delivered(chunk.chunk_id);
+      return;
+    }
+    if (session.delivered(session.peerId, record.message_id)) return; // PP-DLV-003
+    // PP-DLV-006: the session says who sent it; PP-DLV-012: the message keeps its message_id.
+    this.routeOnce(serverSession, record, { message_id: record.message_id, type: record.type, inner, sender_id: session.peerId, ...(record.recipient_id !== undefined ? { recipient_id: record.recipient_id } : {}) });
+  }
+
+  /**
+   * Routes a whole message and remembers it as delivered. A message refused because a queue is
+   * full is neither remembered nor acknowledged, so the sender's re-send gets through (PP-DLV-013).
+   */
+  private routeOnce(from: ServerSession, record: RecordEnvelope, message: OutboundEntry): void {
+    try {
+      this.router.route(from, message);
+    } catch (error) {
+      if (error instanceof ProtocolError && error.code === "BUFFER_OVERFLOW") from.session.refuse(record.seq);
+      throw error;
+    }
+    from.session.markDelivered(from.session.peerId, message.message_id);
+  }
+}
