@@ -86,14 +86,14 @@ export class Reassembler {
       return null; // PP-CHK-008: an identical duplicate is ignored
     }
     if (partial.lastSequence !== null && chunk.sequence_number > partial.lastSequence) fail("arrives after the last chunk with a higher sequence_number"); // PP-CHK-009
-    if (chunk.is_last) {
-      if ([...partial.pieces.keys()].some((seq) => seq > chunk.sequence_number)) fail("is_last, but a chunk with a higher sequence_number was received");
+    if (chunk.is_last) { // PP-CHK-004: the last chunk says how many chunks, 0 to it, make the message
+      if ([...partial.pieces.keys()].some((seq) => seq > chunk.sequence_number)) fail("is_last, but a chunk with a higher sequence_number was received"); // PP-CHK-004: chunks 0 to this one can never be the whole message
       partial.lastSequence = chunk.sequence_number;
     }
     partial.received += data.length;
     if (partial.received > partial.total) fail(`received ${partial.received} bytes, more than total_size ${partial.total}`); // PP-CHK-011
     partial.pieces.set(chunk.sequence_number, data);
-    if (partial.lastSequence === null || partial.pieces.size !== partial.lastSequence + 1) return null; // PP-CHK-012: any order
+    if (partial.lastSequence === null || partial.pieces.size !== partial.lastSequence + 1) return null; // PP-CHK-004: complete once every chunk from 0 to the last is there, in any order (PP-CHK-012)
     const bytes = Buffer.concat([...partial.pieces.entries()].sort(([a], [b]) => a - b).map(([, piece]) => piece));
     // PP-CHK-004, PP-CHK-005: deliver only when size and digest match.
     if (bytes.length !== partial.total) fail(`reassembled ${bytes.length} bytes, total_size says ${partial.total}`);

@@ -56,9 +56,25 @@ async function receiveWhole(ctx: CaseContext, probe: ProbePeer, accept: (type: s
 }
 
 async function expectChunkError(ctx: CaseContext, probe: ProbePeer, why: string): Promise<void> {
+  const from = probe.history.length; // what arrived before (a valid neighbour's TASK_RESPONSE) is not about this input
   await probe.expectError("CHUNK_ERROR", { timeoutMs: 5000 });
   await probe.expectSilence(300, `no TASK_RESPONSE: ${why}`, { allow: (m: Inbound & { kind: "message" }) => m.envelope.type !== "TASK_RESPONSE" && m.envelope.type !== "CHUNKED_MESSAGE" });
-  ctx.check(!probe.history.some((i) => i.kind === "message" && (i.envelope.type === "TASK_RESPONSE" || i.envelope.type === "CHUNKED_MESSAGE")), `nothing delivered: ${why} (PP-CHK-005)`, "a TASK_RESPONSE");
+  ctx.check(!probe.history.slice(from).some((i) => i.kind === "message" && (i.envelope.type === "TASK_RESPONSE" || i.envelope.type === "CHUNKED_MESSAGE")), `nothing delivered: ${why} (PP-CHK-005)`, "a TASK_RESPONSE");
+}
+
+/**
+ * How long a target that accepts an input stays quiet before the case concludes it did: well inside
+ * chunk_timeout_ms, whose CHUNK_ERROR (PP-CHK-010) would otherwise be read as a refusal.
+ */
+const quietMs = (ctx: CaseContext) => Math.min(500, Math.floor((ctx.limits.chunk_timeout_ms ?? 30_000) / 4));
+
+/** Sends `message`'s chunks in order and expects its TASK_RESPONSE, echoing its params, and no ERROR. */
+async function expectDelivered(ctx: CaseContext, probe: ProbePeer, message: ReturnType<typeof bigEcho>, why: string): Promise<void> {
+  ctx.check(message.chunks.length >= 2, `a message of several chunks: ${why}`, `${message.chunks.length} chunk(s)`);
+  sendChunks(probe, message.chunks);
+  const whole = await receiveWhole(ctx, probe, (type, p) => type === "ERROR" || (type === "TASK_RESPONSE" && p.task_id === message.taskId), `the TASK_RESPONSE for ${message.taskId}: ${why}`);
+  ctx.check(whole.payload.code === undefined, `the message delivered, no ERROR: ${why}`, `ERROR ${String(whole.payload.code)}`);
+  ctx.check(whole.payload.task_id === message.taskId && jcsEqual(whole.payload.result, message.params), `the TASK_RESPONSE for ${message.taskId} with result equal to params: ${why}`, "a different TASK_RESPONSE");
 }
 
 const CHUNKING = ["chunking"];
@@ -128,10 +144,17 @@ export const chunkingCases = suite("chunking", "10. Chunking", [
     level: "MUST",
     requires: CHUNKING,
     async run(ctx) {
+      const max = ctx.limits.max_message_bytes ?? 16_777_216;
+      // The boundary: total_size exactly max_message_bytes is a message the target must take. Its
+      // first chunk is buffered in a session of its own, so that its CHUNK_ERROR at chunk_timeout_ms
+      // (PP-CHK-010) cannot stand in for the one expected below.
+      const atLimit = await ctx.session();
+      const fits = bigEcho(ctx, atLimit).chunks[0] as Chunk;
+      sendChunks(atLimit, [{ ...fits, total_size: max }]);
+      await atLimit.expectSilence(quietMs(ctx), `no CHUNK_ERROR for a chunk whose total_size is exactly max_message_bytes ${max} (PP-CHK-006)`);
       const probe = await ctx.session();
-      const { chunks } = bigEcho(ctx, probe);
-      const first = chunks[0] as Chunk;
-      sendChunks(probe, [{ ...first, total_size: (ctx.limits.max_message_bytes ?? 16_777_216) + 1 }]);
+      const first = bigEcho(ctx, probe).chunks[0] as Chunk;
+      sendChunks(probe, [{ ...first, total_size: max + 1 }]);
       await expectChunkError(ctx, probe, "total_size over max_message_bytes");
     },
   },
@@ -186,6 +209,55 @@ export const chunkingCases = suite("chunking", "10. Chunking", [
     },
   },
   {
+    id: "chunk-after-last",
+    title: "A receiver answers CHUNK_ERROR at once when a chunk arrives after the last one with a higher sequence_number",
+    requirements: ["PP-CHK-009"],
+    level: "MUST",
+    requires: CHUNKING,
+    async run(ctx) {
+      const probe = await ctx.session();
+      // The valid neighbour: the chunks of one message, consistent and in order, are delivered.
+      await expectDelivered(ctx, probe, bigEcho(ctx, probe, maxChunk(ctx) + 500), "consistent chunks in order (PP-CHK-009)");
+      // Three chunks; the last (2) comes first, then a chunk 3 of 10 bytes, consistent in every other
+      // member and within total_size. Chunks 0 and 1 are still missing, so nothing completes: only
+      // the check under test answers before chunk_timeout_ms. A target that refuses chunks out of
+      // order (PP-CHK-012) answers CHUNK_ERROR for chunk 2 already, which is as right.
+      const { chunks } = bigEcho(ctx, probe, maxChunk(ctx) + 500);
+      ctx.check(chunks.length === 3, "a message of three chunks", `${chunks.length} chunks`);
+      const last = chunks[2] as Chunk;
+      ctx.check(last.is_last && (unb64u(last.data)?.length ?? 0) + 10 <= last.total_size, "chunk 2 is the last, and 10 more bytes stay within total_size", `is_last ${String(last.is_last)}, total_size ${last.total_size}`);
+      sendChunks(probe, [last, { ...last, sequence_number: 3, is_last: false, data: b64u(Buffer.alloc(10, 0x20)) }]);
+      const timeout = ctx.limits.chunk_timeout_ms ?? 30_000;
+      const started = Date.now();
+      await probe.expectError("CHUNK_ERROR", { timeoutMs: Math.min(5000, Math.floor(timeout / 2)) });
+      ctx.note(`CHUNK_ERROR after ${Date.now() - started} ms (chunk_timeout_ms ${timeout})`);
+      await probe.expectSilence(300, "nothing delivered: a chunk after the last one", { allow: (m) => m.envelope.type !== "TASK_RESPONSE" && m.envelope.type !== "CHUNKED_MESSAGE" });
+    },
+  },
+  {
+    id: "missing-first-chunk",
+    title: "A receiver does not deliver a chunked message without its chunk 0, even when size and digest match",
+    requirements: ["PP-CHK-004"],
+    level: "MUST",
+    requires: CHUNKING,
+    async run(ctx) {
+      const probe = await ctx.session();
+      // The valid neighbour: the same shape of message with its chunk 0 is delivered.
+      await expectDelivered(ctx, probe, bigEcho(ctx, probe), "chunks 0 and 1 (PP-CHK-004)");
+      // The two pieces of B travel as chunks 1 (is_last) and 2, chunk 2 first: their bytes in
+      // sequence_number order are B, total_size and digest match, but chunk 0 never comes and the
+      // last one is below a chunk already received. Delivering would be wrong; CHUNK_ERROR or
+      // waiting (for chunk_timeout_ms) are right.
+      const { chunks, taskId } = bigEcho(ctx, probe);
+      ctx.check(chunks.length === 2, "a message of two chunks", `${chunks.length} chunks`);
+      const [a, b] = chunks as [Chunk, Chunk];
+      sendChunks(probe, [{ ...b, sequence_number: 2, is_last: false }, { ...a, sequence_number: 1, is_last: true }]);
+      await probe.expectSilence(quietMs(ctx) + 500, `nothing but CHUNK_ERROR, no TASK_RESPONSE for ${taskId}: chunk 0 never arrived (PP-CHK-004)`, {
+        allow: (m) => m.envelope.type === "ERROR" && ProbePeer.payloadOf(m).code === "CHUNK_ERROR",
+      });
+    },
+  },
+  {
     id: "bytes-exceed-total",
     title: "A receiver answers CHUNK_ERROR when the bytes received for one chunk_id exceed its total_size",
     requirements: ["PP-CHK-011"],
@@ -193,12 +265,14 @@ export const chunkingCases = suite("chunking", "10. Chunking", [
     requires: CHUNKING,
     async run(ctx) {
       const probe = await ctx.session();
+      // The boundary: bytes that add up to exactly total_size are the whole message, delivered.
+      await expectDelivered(ctx, probe, bigEcho(ctx, probe), "bytes equal to total_size (PP-CHK-011)");
       const { chunks } = bigEcho(ctx, probe);
       const first = chunks[0] as Chunk;
       const shrunk = { ...first, total_size: (unb64u(first.data)?.length ?? 0) - 10 };
       const second = { ...(chunks[1] as Chunk), total_size: shrunk.total_size, is_last: false };
       sendChunks(probe, [shrunk, second]);
-      await probe.expectError("CHUNK_ERROR", { timeoutMs: 5000 });
+      await expectChunkError(ctx, probe, "the first chunk alone is 10 bytes over total_size");
     },
   },
   {
