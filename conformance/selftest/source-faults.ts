@@ -122,7 +122,7 @@ export const SOURCE_FAULTS: Readonly<Record<string, readonly SourceEdit[]>> = {
   "accept-noncanonical-s": permissiveSignature(true),
 
   // §8 Session and resume.
-  "broadcast-without-events": [never(SERVICE, 'from.session.version !== "1.2" || !from.session.capabilities.includes("events")')],
+  "broadcast-without-events": [never(ROUTER, 'from.session.version !== "1.2" || !from.session.capabilities.includes("events")')],
   "events-error-without-related-id": [{ file: "src/server/events-connection.ts", find: "${check.error}`, isMessageId(relatedId) ? relatedId : undefined);", replace: "${check.error}`, undefined);" }],
   "http-error-always-v12": [{ file: "src/server/http-binding.ts", find: 'version: answer.version, sender_id', replace: 'version: "1.2", sender_id' }],
   "http-error-without-related-id": [{ file: "src/server/http-binding.ts", find: "isMessageId(relatedId) ? relatedId : undefined); // PP-ENV-007", replace: "undefined); // PP-ENV-007" }],
