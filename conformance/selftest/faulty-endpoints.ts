@@ -79,6 +79,11 @@ export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
   ref("http-error-without-related-id", "answers a schema violation over HTTP without the offending message_id in related_message_id (PP-ENV-007)", ["http.error-statuses"]),
 
   // Mutants that once survived, kept as faults (issue #10).
+  ref("chunk-oversize-at-limit", "refuses a chunked message whose total_size is exactly max_message_bytes (PP-CHK-006)", ["chunking.oversize-total"]),
+  ref("chunk-accept-after-last", "accepts a chunk that arrives after the last one with a higher sequence_number (PP-CHK-009)", ["chunking.chunk-after-last"]),
+  ref("chunk-overflow-at-total", "refuses a chunked message whose bytes reach exactly total_size (PP-CHK-011)", ["chunking.bytes-exceed-total"]),
+  ref("chunk-last-below-received", "delivers a chunked message whose last chunk is below one already received, without chunk 0 (PP-CHK-004)", ["chunking.missing-first-chunk"]),
+  ref("chunk-complete-one-early", "never delivers a chunked message sent in order: reassembly counts one chunk short (PP-CHK-004)", ["chunking.echo-large", "chunking.identical-duplicate", "chunking.missing-first-chunk"]),
   ref("refuse-every-identity-key", "refuses every identity key, canonical ones included (PP-KS-013)", ["keys.small-order-identity-keys"]),
   ref("skip-token-subject-check", "accepts a handshake whose sender_id or identity key differs from the token's (PP-AUTH-007)", ["auth.token-must-match"]),
   ref("challenge-response-after-rejection", "over HTTP, establishes a session from a CHALLENGE_RESPONSE sent after a rejected one (PP-HS-001)", ["handshake.http-rejected-challenge-response-ends-handshake"]),

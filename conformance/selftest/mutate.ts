@@ -13,9 +13,12 @@
  * lines citing that requirement or area), --mutant ID (repeatable: that mutant, as --list names it), --runs N (default 5), --list (the mutants, not run).
  * Not part of `npm run check`: the mutants take far longer than its budget.
  */
-import { readFileSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { ALL_CASES } from "../src/cases/index.ts";
 import type { CaseResult } from "../src/report.ts";
@@ -25,7 +28,7 @@ import { STEP_TIMEOUT_MS } from "./run.ts";
 import { FAULTY_ENDPOINTS, type EmbeddedConfig, type FaultyEndpoint } from "./faulty-endpoints.ts";
 import { removeScratchCopy, startFaultyReference } from "./scratch-reference.ts";
 
-export type MutantStatus = "killed" | "survived" | "no case" | "does not start" | "equivalent";
+export type MutantStatus = "killed" | "does not start" | "survived" | "no case" | "equivalent" | "out of scope";
 
 export interface MutantOutcome {
   mutant: Mutant;
@@ -46,7 +49,7 @@ export interface MutationReport {
   durationMs: number;
 }
 
-const STATUSES: readonly MutantStatus[] = ["killed", "survived", "no case", "does not start", "equivalent"];
+const STATUSES: readonly MutantStatus[] = ["killed", "does not start", "survived", "no case", "equivalent", "out of scope"];
 
 const EQUIVALENTS_FILE = new URL("./equivalent-mutants.json", import.meta.url);
 
@@ -205,7 +208,7 @@ export async function runMutants(options: MutateOptions): Promise<MutationReport
         continue;
       }
       if (!options.served.has(mutant.file)) {
-        done({ status: "no case", killedBy: [], reason: `the server does not run reference/${mutant.file} (the cases test a server)` });
+        done({ status: "out of scope", killedBy: [], reason: `the server does not run reference/${mutant.file} (the cases test a server)` });
         continue;
       }
       if (cases.length === 0) {
@@ -293,67 +296,133 @@ function count(outcomes: readonly MutantOutcome[]): Counts {
   return counts;
 }
 
-/** The report as markdown: totals, a row per requirement, the survivors. */
+/**
+ * The mutation score: killed (a mutant that does not start counts as killed) over the mutants in
+ * scope that are not equivalent. A survivor and a mutant that no case reaches both count against
+ * it; mutants of files the server does not run are out of scope until the suite tests clients.
+ */
+export function score(counts: Counts): { killed: number; of: number; percent: number } {
+  const killed = counts.killed + counts["does not start"];
+  const of = killed + counts.survived + counts["no case"];
+  return { killed, of, percent: of === 0 ? 100 : (100 * killed) / of };
+}
+
+const SECTIONS: ReadonlyMap<string, string> = new Map((JSON.parse(readFileSync(new URL("../../spec/requirements.json", import.meta.url), "utf8")) as { id: string; section: string }[]).map((r) => [r.id, r.section]));
+
+/** The spec section of a mutant: that of the first requirement its line cites. */
+export function sectionOf(mutant: Mutant): string {
+  return SECTIONS.get(mutant.requirements[0] ?? "") ?? "(unknown requirement)";
+}
+
+const sectionNumber = (section: string): number[] => (section.match(/^[\d.]+/)?.[0] ?? "999").split(".").filter(Boolean).map(Number);
+const bySectionNumber = (a: string, b: string): number => {
+  const x = sectionNumber(a);
+  const y = sectionNumber(b);
+  for (let i = 0; i < Math.max(x.length, y.length); i++) if ((x[i] ?? -1) !== (y[i] ?? -1)) return (x[i] ?? -1) - (y[i] ?? -1);
+  return a.localeCompare(b);
+};
+
+/** The report as markdown: the score, a row per spec section and per requirement, the survivors. */
 export function markdownReport(report: MutationReport): string {
   const totals = count(report.outcomes);
+  const { killed, of, percent } = score(totals);
   const out: string[] = ["# Mutation testing of the reference", ""];
   out.push(`${report.outcomes.length} mutants run of ${report.total}; seed ${report.seed}, runs ${report.runs}, ${(report.durationMs / 1000).toFixed(1)} s.`, "");
-  const row = (label: string, c: Counts) => `| ${label} | ${STATUSES.map((s) => c[s]).join(" | ")} |`;
-  out.push(`| requirement | ${STATUSES.join(" | ")} |`, `| --- |${STATUSES.map(() => " ---: |").join("")}`);
+  out.push(`**Score: ${killed} of ${of} killed (${percent.toFixed(1)}%)**: killed and not starting, over the mutants in scope that are not equivalent.`, "");
+  const header = (label: string) => [`| ${label} | ${STATUSES.join(" | ")} | score |`, `| --- |${STATUSES.map(() => " ---: |").join("")} ---: |`];
+  const row = (label: string, c: Counts) => `| ${label} | ${STATUSES.map((s) => c[s]).join(" | ")} | ${score(c).of === 0 ? "–" : `${score(c).percent.toFixed(0)}%`} |`;
+  out.push("## Per spec section", "", ...header("section"));
+  const sections = [...new Set(report.outcomes.map((o) => sectionOf(o.mutant)))].sort(bySectionNumber);
+  for (const section of sections) out.push(row(section, count(report.outcomes.filter((o) => sectionOf(o.mutant) === section))));
+  out.push(row("**total**", totals), "");
+  out.push("## Per requirement", "", ...header("requirement"));
   const requirements = [...new Set(report.outcomes.flatMap((o) => o.mutant.requirements))].sort();
   for (const r of requirements) out.push(row(r, count(report.outcomes.filter((o) => o.mutant.requirements.includes(r)))));
-  out.push(row("**total**", totals), "");
-  const survivors = report.outcomes.filter((o) => o.status === "survived");
-  out.push(`## Survivors (${survivors.length})`, "");
-  if (survivors.length === 0) out.push("None.");
-  else {
-    out.push("```");
-    for (const o of survivors) out.push(`reference/${o.mutant.file}:${o.mutant.line}  ${o.mutant.kind}: ${o.mutant.description}  (${o.mutant.requirements.join(", ")})  [${o.mutant.id}]`);
-    out.push("```");
-  }
-  const notStarted = report.outcomes.filter((o) => o.status === "does not start");
-  if (notStarted.length > 0) {
-    out.push("", `## Do not start (${notStarted.length}, counted as killed)`, "");
-    for (const o of notStarted) out.push(`- \`${o.mutant.id}\` ${o.mutant.description}: ${o.reason ?? ""}`);
-  }
-  const noCase = report.outcomes.filter((o) => o.status === "no case");
-  if (noCase.length > 0) {
-    out.push("", `## No case (${noCase.length})`, "");
-    for (const o of noCase) out.push(`- \`${o.mutant.id}\` ${o.mutant.description}: ${o.reason ?? ""}`);
-  }
+  out.push("");
+  const list = (status: MutantStatus, title: string) => {
+    const found = report.outcomes.filter((o) => o.status === status);
+    if (found.length === 0) return;
+    out.push(`## ${title} (${found.length})`, "");
+    for (const o of found) out.push(`- \`${o.mutant.id}\` (${o.mutant.requirements.join(", ")}) ${o.mutant.description}${o.reason ? `: ${o.reason}` : ""}`);
+    out.push("");
+  };
+  list("survived", "Survivors: a case to write");
+  list("no case", "No case reaches them");
+  list("does not start", "Do not start (counted as killed)");
+  list("equivalent", "Equivalent (reviewed, conformance/selftest/equivalent-mutants.json)");
+  list("out of scope", "Out of scope (files the server does not run)");
+  if (report.outcomes.every((o) => o.status !== "survived")) out.push("No survivors.");
   return out.join("\n");
 }
 
 /** The report as JSON (the edits left out: `--list` and the id give them). */
 export function jsonReport(report: MutationReport): object {
-  const killed = report.outcomes.filter((o) => o.status === "killed" || o.status === "does not start").length;
+  const counts = count(report.outcomes);
   return {
     seed: report.seed,
     runs: report.runs,
     total: report.total,
     run: report.outcomes.length,
     duration_ms: report.durationMs,
-    counts: count(report.outcomes),
-    killed_including_not_started: killed,
-    mutants: report.outcomes.map((o) => ({ id: o.mutant.id, file: `reference/${o.mutant.file}`, line: o.mutant.line, kind: o.mutant.kind, description: o.mutant.description, requirements: o.mutant.requirements, status: o.status, cases: o.cases, killed_by: o.killedBy, ...(o.reason ? { reason: o.reason } : {}) })),
+    counts,
+    score: score(counts),
+    mutants: report.outcomes.map((o) => ({ id: o.mutant.id, file: `reference/${o.mutant.file}`, line: o.mutant.line, kind: o.mutant.kind, description: o.mutant.description, requirements: o.mutant.requirements, section: sectionOf(o.mutant), status: o.status, cases: o.cases, killed_by: o.killedBy, ...(o.reason ? { reason: o.reason } : {}) })),
   };
+}
+
+/**
+ * Runs `mutants` in `jobs` child processes of this script (the cases mostly wait on the network
+ * and on timers, so a few run side by side even on two cores), each with its share as --mutant
+ * ids, and merges their JSON reports.
+ */
+async function runInJobs(mutants: readonly Mutant[], jobs: number, options: { runs: number; seed: number; total: number }): Promise<MutationReport> {
+  const started = Date.now();
+  const dir = mkdtempSync(join(tmpdir(), "pp-mutate-"));
+  try {
+    const shares = Array.from({ length: jobs }, (_, j) => mutants.filter((_, i) => i % jobs === j)).filter((share) => share.length > 0);
+    const results = await Promise.all(
+      shares.map(async (share, j) => {
+        const file = join(dir, `job-${j}.json`);
+        const args = [...process.execArgv, fileURLToPath(import.meta.url), "--runs", String(options.runs), "--seed", String(options.seed), "--json", file, ...share.flatMap((m) => ["--mutant", m.id])];
+        const child = spawn(process.execPath, args, { stdio: ["ignore", "ignore", "pipe"] });
+        child.stderr.setEncoding("utf8");
+        createInterface({ input: child.stderr }).on("line", (l) => console.error(l));
+        const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+        if (code !== 0) throw new Error(`job ${j + 1} of ${shares.length} ended with status ${code}`);
+        return JSON.parse(readFileSync(file, "utf8")) as { mutants: { id: string; status: MutantStatus; cases: string[]; killed_by: string[]; reason?: string }[] };
+      }),
+    );
+    const byId = new Map(results.flatMap((r) => r.mutants).map((m) => [m.id, m]));
+    const outcomes = mutants.map((mutant): MutantOutcome => {
+      const m = byId.get(mutant.id);
+      if (!m) throw new Error(`no outcome for ${mutant.id}`);
+      return { mutant, status: m.status, cases: m.cases, killedBy: m.killed_by, ...(m.reason ? { reason: m.reason } : {}) };
+    });
+    return { seed: options.seed, runs: options.runs, total: options.total, outcomes, durationMs: Date.now() - started };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export async function main(argv: string[]): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ args: argv, options: { sample: { type: "string" }, seed: { type: "string" }, only: { type: "string", multiple: true }, mutant: { type: "string", multiple: true }, runs: { type: "string" }, list: { type: "boolean" }, json: { type: "string" }, help: { type: "boolean", short: "h" } } }));
+    ({ values } = parseArgs({ args: argv, options: { sample: { type: "string" }, seed: { type: "string" }, only: { type: "string", multiple: true }, mutant: { type: "string", multiple: true }, runs: { type: "string" }, jobs: { type: "string" }, "min-score": { type: "string" }, list: { type: "boolean" }, json: { type: "string" }, help: { type: "boolean", short: "h" } } }));
   } catch (error) {
     return usage(error instanceof Error ? error.message : String(error));
   }
   if (values.help) {
-    console.log("usage: npm run conformance:mutate -- [--sample N] [--seed S] [--only PP-XXX[-NNN]]... [--mutant ID]... [--runs N] [--list] [--json FILE]");
+    console.log("usage: npm run conformance:mutate -- [--sample N] [--seed S] [--only PP-XXX[-NNN]]... [--mutant ID]... [--runs N] [--jobs N] [--min-score PERCENT] [--list] [--json FILE]");
     return 0;
   }
   const runs = values.runs === undefined ? 5 : Number(values.runs);
   const seed = values.seed === undefined ? 1 : Number(values.seed);
   const size = values.sample === undefined ? undefined : Number(values.sample);
+  const jobs = values.jobs === undefined ? 1 : Number(values.jobs);
+  const minScore = values["min-score"] === undefined ? undefined : Number(values["min-score"]);
   if (!Number.isInteger(runs) || runs < 1) return usage(`--runs: expected a positive integer, got '${values.runs}'`);
+  if (!Number.isInteger(jobs) || jobs < 1 || jobs > 8) return usage(`--jobs: expected an integer from 1 to 8, got '${values.jobs}'`);
+  if (minScore !== undefined && !(minScore >= 0 && minScore <= 100)) return usage(`--min-score: expected a percentage from 0 to 100, got '${values["min-score"]}'`);
   if (!Number.isInteger(seed)) return usage(`--seed: expected an integer, got '${values.seed}'`);
   if (size !== undefined && (!Number.isInteger(size) || size < 1)) return usage(`--sample: expected a positive integer, got '${values.sample}'`);
   const filters = (values.only ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
@@ -381,9 +450,14 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  const report = await runMutants({ mutants, total: all.length, runs, seed, equivalents, served, onLine: (l) => console.error(l) });
+  const report = jobs > 1 && mutants.length > 1 ? await runInJobs(mutants, jobs, { runs, seed, total: all.length }) : await runMutants({ mutants, total: all.length, runs, seed, equivalents, served, onLine: (l) => console.error(l) });
   console.log(markdownReport(report));
   if (values.json) writeFileSync(values.json, `${JSON.stringify(jsonReport(report), null, 2)}\n`);
+  const result = score(count(report.outcomes));
+  if (minScore !== undefined && result.percent < minScore) {
+    console.error(`conformance:mutate: score ${result.percent.toFixed(1)}% (${result.killed} of ${result.of}) is below --min-score ${minScore}%: write the cases the survivors above ask for, or record a reviewed equivalent`);
+    return 1;
+  }
   return 0;
 }
 
