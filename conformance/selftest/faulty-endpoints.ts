@@ -167,7 +167,7 @@ export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
   scenario(ref("resend-acknowledged", "re-sends records the peer already acknowledged after a resume (PP-SES-010)", ["resume.no-resend-of-covered"])),
   proxy("drop-bye", "ignores BYE: the session can still be resumed (PP-SES-015)", ["resume.bye-ends-session"]),
   scenario(ref("route-new-message-id", "routes a data message under a new message_id (PP-DLV-012)", ["delivery.route-between-peers", "resume.queued-while-disconnected"])),
-  ref("resume-ignores-window", "resumes sessions past their resume window (PP-SES-005)", ["resume.expired-window"], { limits: { resume_window_ms: 1000 } }),
+  ref("resume-ignores-window", "resumes sessions past their resume window (PP-SES-005)", ["resume.expired-window"], { limits: { resume_window_ms: 3000 } }),
   ref("no-session-lifetime", "keeps serving a session past its lifetime (PP-SES-012)", ["resume.lifetime-ends"], { limits: { session_lifetime_ms: 2000 } }),
 
   // §9 Delivery.

@@ -151,8 +151,8 @@ export const SOURCE_FAULTS: Readonly<Record<string, readonly SourceEdit[]>> = {
   "route-new-message-id": [{ file: RECORDS, find: "{ message_id: record.message_id, type: record.type, inner, sender_id: session.peerId,", replace: '{ message_id: Buffer.from(crypto.getRandomValues(new Uint8Array(12))).toString("base64url"), type: record.type, inner, sender_id: session.peerId,' }],
   // Both the resume answer and the sweep ignore the window.
   "resume-ignores-window": [
-    { file: SERVICE, find: "    const windowOver = serverSession.disconnectedAt !== undefined && now - serverSession.disconnectedAt > this.limits.resume_window_ms;\n", replace: "    const windowOver = false;\n" },
-    { file: SERVICE, find: "      const windowOver = serverSession.disconnectedAt !== undefined && now - serverSession.disconnectedAt > this.limits.resume_window_ms; // PP-SES-005", replace: "      const windowOver = false;" },
+    { file: SERVICE, find: "    const windowOver = serverSession.disconnectedAt !== undefined && now - serverSession.disconnectedAt > this.limits.resume_window_ms; // PP-SES-011: resumable", replace: "    const windowOver = false; // PP-SES-011: resumable" },
+    { file: SERVICE, find: "      const windowOver = serverSession.disconnectedAt !== undefined && now - serverSession.disconnectedAt > this.limits.resume_window_ms; // PP-SES-011: forgotten", replace: "      const windowOver = false; // PP-SES-011: forgotten" },
   ],
   "no-session-lifetime": [never(RECORDS, "session.isExpired(this.now())")],
 

@@ -10,7 +10,8 @@ import type { Entropy, Envelope } from "../src/envelope.ts";
 import { InitiatorHandshake } from "../src/handshake/initiator.ts";
 import { ResponderHandshake } from "../src/handshake/responder.ts";
 import { withLimits } from "../src/limits.ts";
-import { acceptResume, startResume } from "../src/session/resume.ts";
+import { acceptResume } from "../src/session/resume.ts";
+import { startResume } from "../src/session/resume-initiator.ts";
 import { Session } from "../src/session/session.ts";
 
 const fromHex = (h: string): Buffer => Buffer.from(h, "hex");

@@ -7,7 +7,7 @@ import type { Envelope } from "../src/envelope.ts";
 import { InitiatorHandshake } from "../src/handshake/initiator.ts";
 import { signatureInput } from "../src/key-schedule.ts";
 import type { RecordEnvelope } from "../src/record.ts";
-import { startResume } from "../src/session/resume.ts";
+import { startResume } from "../src/session/resume-initiator.ts";
 import { Session } from "../src/session/session.ts";
 import { PeerClient } from "../src/client/peer-client.ts";
 import { createLogger } from "../src/server/logger.ts";

@@ -13,7 +13,7 @@ import { randomBytes } from "../../../reference/src/crypto.ts";
 import type { Envelope } from "../../../reference/src/envelope.ts";
 import { DEFAULT_LIMITS } from "../../../reference/src/limits.ts";
 import type { RecordEnvelope } from "../../../reference/src/record.ts";
-import { startResume } from "../../../reference/src/session/resume.ts";
+import { startResume } from "../../../reference/src/session/resume-initiator.ts";
 import { Session } from "../../../reference/src/session/session.ts";
 import { epochMs } from "./clock.ts";
 import { BenchInitiator } from "./initiator.ts";

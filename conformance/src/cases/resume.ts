@@ -151,6 +151,17 @@ export const resumeCases = suite("resume", "8. Session and resume", [
       const processed = item?.kind === "message" && item.envelope.type === "TASK_RESPONSE";
       ctx.check(!processed && item !== null, "an ERROR or a close: the first frame of a resume connection must be SESSION_RESUME", processed ? "TASK_RESPONSE: the session was granted on the session_id alone" : "no answer");
       if (item?.kind === "message" && item.envelope.type === "ERROR") ctx.note(`the target answered ERROR ${String(ProbePeer.payloadOf(item).code)}`);
+      probe.close();
+      // A valid HANDSHAKE_INIT as the first frame of a resume connection: the connection is a resume
+      // attempt (PP-TRN-004), so a handshake is a message out of order there (PP-HS-001).
+      const init = await ctx.probe({ identityIndex: OWNER, query: { session_id: ticket.sessionId } });
+      init.sendHandshake(init.buildInit());
+      await init.expectError("INVALID_STATE");
+      ctx.check(!init.history.some((i) => i.kind === "message" && i.envelope.type === "HANDSHAKE_INIT_ACK"), "no HANDSHAKE_INIT_ACK on a connection opened with session_id", "HANDSHAKE_INIT_ACK");
+      init.close();
+      // The neighbour: SESSION_RESUME as that first frame resumes the session the attempts left untouched.
+      const good = await resume(ctx, ticket);
+      ctx.check(status(good.payload) === "READY", "status READY for SESSION_RESUME as the first frame", `status ${status(good.payload)} ${errorCode(good.payload)}`);
     },
   },
   {
@@ -240,8 +251,14 @@ export const resumeCases = suite("resume", "8. Session and resume", [
     async run(ctx) {
       const window = ctx.limits.resume_window_ms ?? 300_000;
       waitable(ctx, "resume_window_ms", window);
+      // Late in the window the session still resumes (PP-SES-011)…
       const first = await ctx.session({ identityIndex: OWNER });
-      const ticket = await dropped(ctx, first);
+      const early = await dropped(ctx, first);
+      await ctx.sleep(window - Math.min(1000, window / 2));
+      const late = await resume(ctx, early);
+      ctx.check(status(late.payload) === "READY", `status READY ${Math.min(1000, window / 2)} ms before the end of resume_window_ms ${window} (PP-SES-011)`, `status ${status(late.payload)} ${errorCode(late.payload)}`);
+      // …and after it, it does not.
+      const ticket = await dropped(ctx, late.probe);
       await ctx.sleep(window + 1000);
       const { payload } = await resume(ctx, ticket);
       ctx.check(status(payload) === "EXPIRED" || status(payload) === "NOT_FOUND", "status EXPIRED (or NOT_FOUND once forgotten) after the resume window", `status ${status(payload)}`);
@@ -251,7 +268,7 @@ export const resumeCases = suite("resume", "8. Session and resume", [
   {
     id: "lifetime-ends",
     title: "A session is not used after its lifetime ends",
-    requirements: ["PP-SES-012", "PP-SES-005"],
+    requirements: ["PP-SES-012", "PP-SES-005", "PP-SES-018"],
     level: "MUST",
     async run(ctx) {
       const lifetime = ctx.limits.session_lifetime_ms ?? 86_400_000;
@@ -260,13 +277,17 @@ export const resumeCases = suite("resume", "8. Session and resume", [
       const announced = (probe.established?.payload as Record<string, unknown>).lifetime_ms;
       ctx.check(typeof announced === "number" && announced <= lifetime, `SESSION_ESTABLISHED.lifetime_ms at most session_lifetime_ms ${lifetime}`, String(announced));
       await ctx.sleep((announced as number) + 1000);
+      const expired = probe.ticket();
       if (probe.isOpen) {
-        probe.sendRecord("TASK_REQUEST", { task_id: "task-late", action: "echo", params: {} });
-        const item = await probe.next(3000);
-        ctx.check(!(item?.kind === "message" && item.envelope.type === "TASK_RESPONSE"), "no TASK_RESPONSE after the session's lifetime (SESSION_EXPIRED or a close)", "TASK_RESPONSE");
-      }
+        // A record after the lifetime: SESSION_EXPIRED, and the connection stays open for a new handshake (PP-SES-018).
+        const late = probe.sendRecord("TASK_REQUEST", { task_id: "task-late", action: "echo", params: {} });
+        await probe.expectError("SESSION_EXPIRED", { relatedMessageId: String(late.message_id), checkConnection: false });
+        ctx.check(!probe.history.some((i) => i.kind === "message" && i.envelope.type === "TASK_RESPONSE"), "no TASK_RESPONSE after the session's lifetime (PP-SES-012)", "TASK_RESPONSE");
+        await probe.handshake();
+        await probe.echo({ after: "lifetime" });
+      } else ctx.note("the target closed the connection when the session's lifetime ended");
       if (ctx.target.capabilities.includes("resume")) {
-        const { payload } = await resume(ctx, probe.ticket());
+        const { payload } = await resume(ctx, expired);
         ctx.check(status(payload) !== "READY", "no resume of a session past its lifetime (status EXPIRED)", "status READY");
       }
     },

@@ -33,7 +33,7 @@ import { LocalError, ProtocolError, type ErrorCode } from "../errors.ts";
 import { InitiatorHandshake } from "../handshake/initiator.ts";
 import { DEFAULT_LIMITS } from "../limits.ts";
 import type { RecordEnvelope } from "../record.ts";
-import { startResume } from "../session/resume.ts";
+import { startResume } from "../session/resume-initiator.ts";
 import { Session, type OutboundEntry } from "../session/session.ts";
 import type { Transport } from "../transport/transport.ts";
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from "./backoff.ts";

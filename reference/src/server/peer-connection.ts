@@ -140,7 +140,7 @@ export class PeerConnection implements RecordSink {
     const envelope = message as Envelope;
     switch (this.state) {
       case "await-resume":
-        if (envelope.type !== "SESSION_RESUME") throw new ProtocolError("INVALID_STATE", `the first frame of a connection with session_id must be SESSION_RESUME, got ${envelope.type}`, envelope.message_id); // PP-SES-001
+        if (envelope.type !== "SESSION_RESUME") throw new ProtocolError("INVALID_STATE", `the first frame of a connection with session_id must be SESSION_RESUME, got ${envelope.type}`, envelope.message_id); // PP-TRN-004: a connection with session_id is a resume attempt; PP-SES-001
         this.onResume(envelope);
         return;
       case "start":

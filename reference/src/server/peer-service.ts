@@ -151,7 +151,7 @@ export class PeerService {
     };
     if (!serverSession || serverSession.ended || serverSession.peerId !== resume.sender_id) return refuse("NOT_FOUND"); // PP-SES-004
     if (serverSession.session.version !== "1.2") return refuse("ERROR", new ProtocolError("VERSION_NOT_SUPPORTED", "a v1.1 session cannot be resumed"));
-    const windowOver = serverSession.disconnectedAt !== undefined && now - serverSession.disconnectedAt > this.limits.resume_window_ms;
+    const windowOver = serverSession.disconnectedAt !== undefined && now - serverSession.disconnectedAt > this.limits.resume_window_ms; // PP-SES-011: resumable for resume_window_ms, PP-SES-005: EXPIRED after
     if (serverSession.session.isExpired(now) || windowOver) {
       this.end(serverSession, "expired");
       return refuse("EXPIRED"); // PP-SES-005
@@ -200,7 +200,7 @@ export class PeerService {
     const errors: ProtocolError[] = [];
     this.store.sweepNonces(now);
     for (const serverSession of this.store.sessions()) {
-      const windowOver = serverSession.disconnectedAt !== undefined && now - serverSession.disconnectedAt > this.limits.resume_window_ms; // PP-SES-005
+      const windowOver = serverSession.disconnectedAt !== undefined && now - serverSession.disconnectedAt > this.limits.resume_window_ms; // PP-SES-011: forgotten only after the window, PP-SES-005
       if (windowOver || (serverSession.disconnectedAt !== undefined && serverSession.session.isExpired(now))) {
         this.end(serverSession, "resume window over");
         continue;

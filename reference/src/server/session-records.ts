@@ -32,7 +32,7 @@ export class SessionRecords {
     const session = serverSession.session;
     if (session.isExpired(this.now())) {
       this.service.end(serverSession, "session lifetime ended", false); // the connection stays open for a new handshake
-      throw new ProtocolError("SESSION_EXPIRED", "the session's lifetime has ended", record.message_id); // PP-SES-012
+      throw new ProtocolError("SESSION_EXPIRED", "the session's lifetime has ended", record.message_id); // PP-SES-012, PP-SES-018: answered, the connection stays open
     }
     const inner = session.open(record, mode, this.limits.replay_window);
     this.service.metrics.countMessage("in", record.type);

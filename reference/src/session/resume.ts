@@ -6,6 +6,9 @@
  *   Initiator                                          Responder
  *     | SESSION_RESUME {session_id, e_I', last_rx_seq, binder} -->|  verify binder (PP-SES-002)
  *     |<-- SESSION_RESUME_ACK {status READY, e_R', last_rx_seq, finished}
+ *
+ * This file holds the responder's side and what both sides share; the initiator's side is
+ * ./resume-initiator.ts.
  */
 import { constantTimeEqual, CryptoError, generateX25519, x25519, type X25519KeyPair } from "../crypto.ts";
 import { fromBase64Url, toBase64Url, without } from "../encoding.ts";
@@ -13,25 +16,25 @@ import { plaintextEnvelope, systemEntropy, type Entropy, type Envelope } from ".
 import { ProtocolError } from "../errors.ts";
 import { resumeBinder, resumeFinished, sessionKeys, Transcript, type SessionKeys } from "../key-schedule.ts";
 
-interface ResumePayload {
+export interface ResumePayload {
   session_id: string;
   ephemeral_key: string;
   last_rx_seq: number;
   binder: string;
 }
 
-interface ResumeAckPayload {
+export interface ResumeAckPayload {
   status: "READY" | "EXPIRED" | "ERROR" | "NOT_FOUND";
   ephemeral_key?: string;
   last_rx_seq?: number;
   finished?: string;
 }
 
-function withoutPayloadMember(envelope: Envelope, member: string): Envelope {
+export function withoutPayloadMember(envelope: Envelope, member: string): Envelope {
   return { ...envelope, payload: without(envelope.payload as object, member) };
 }
 
-function dh(privateKey: X25519KeyPair["privateKey"], peer: Buffer | null, messageId: string): Buffer {
+export function dh(privateKey: X25519KeyPair["privateKey"], peer: Buffer | null, messageId: string): Buffer {
   if (!peer || peer.length !== 32) throw new ProtocolError("INVALID_MESSAGE", "ephemeral_key must be 32 bytes", messageId);
   try {
     return x25519(privateKey, peer);
@@ -65,26 +68,4 @@ export function resumeRefusal(resume: Envelope, status: "EXPIRED" | "ERROR" | "N
   const fields: Parameters<typeof plaintextEnvelope>[0] = { type: "SESSION_RESUME_ACK", version: "1.2", sender_id: serverId, recipient_id: resume.sender_id, timestamp: now, payload };
   if (typeof resume.session_id === "string") fields.session_id = resume.session_id;
   return plaintextEnvelope(fields);
-}
-
-/** Initiator: builds SESSION_RESUME; `finish` verifies the answer and returns the fresh keys. */
-export function startResume(resumptionSecret: Buffer, fields: { sessionId: string; entityId: string; peerId: string; lastRxSeq: number; now: number; ephemeral?: X25519KeyPair; entropy?: Entropy }): { resume: Envelope; finish(ack: Envelope): { keys: SessionKeys; peerLastRxSeq: number } } {
-  const ephemeral = fields.ephemeral ?? generateX25519();
-  const transcript = Transcript.resume(resumptionSecret);
-  const payload: Partial<ResumePayload> = { session_id: fields.sessionId, ephemeral_key: toBase64Url(ephemeral.publicKey), last_rx_seq: fields.lastRxSeq };
-  const entropy = fields.entropy ?? systemEntropy;
-  const resume = plaintextEnvelope({ type: "SESSION_RESUME", version: "1.2", sender_id: fields.entityId, recipient_id: fields.peerId, session_id: fields.sessionId, timestamp: fields.now, payload, message_id: entropy.messageId(), nonce: entropy.nonce() });
-  payload.binder = toBase64Url(resumeBinder(resumptionSecret, transcript.mixHash(withoutPayloadMember(resume, "binder"))));
-  return {
-    resume,
-    finish(ack: Envelope) {
-      const ackPayload = ack.payload as ResumeAckPayload;
-      if (ackPayload.status !== "READY") throw new ProtocolError("SESSION_NOT_FOUND", `resume answered ${ackPayload.status}`, ack.message_id);
-      const h2 = transcript.mixHash(withoutPayloadMember(ack, "finished"));
-      const k = transcript.mixKey(dh(ephemeral.privateKey, fromBase64Url(ackPayload.ephemeral_key ?? ""), ack.message_id));
-      const finished = fromBase64Url(ackPayload.finished ?? "");
-      if (!finished || !constantTimeEqual(finished, resumeFinished(k, h2))) throw new ProtocolError("AUTHENTICATION_FAILED", "resume Finished does not verify", ack.message_id); // PP-SES-009
-      return { keys: sessionKeys(transcript.ck, h2), peerLastRxSeq: ackPayload.last_rx_seq ?? -1 };
-    },
-  };
 }

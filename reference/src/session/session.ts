@@ -99,7 +99,7 @@ export class Session {
   /** Seals a record with the next seq (PP-KS-005); data records enter the retransmit buffer (PP-DLV-001). */
   seal(type: string, inner: unknown, fields: { recipient_id?: string; sender_id?: string; message_id?: string } = {}): RecordEnvelope {
     const seq = this.nextSendSeq;
-    if (seq > Number.MAX_SAFE_INTEGER) throw new ProtocolError("INTERNAL_ERROR", "record numbers exhausted; a new session is needed"); // PP-KS-009
+    if (seq > Number.MAX_SAFE_INTEGER) throw new ProtocolError("INTERNAL_ERROR", "record numbers exhausted; a new session is needed"); // PP-KS-009, PP-KS-005: the numbering stops at 2^53-1
     this.nextSendSeq = seq + 1;
     const header: RecordEnvelope = {
       message_id: fields.message_id ?? newMessageId(),
