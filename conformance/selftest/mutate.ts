@@ -2,16 +2,22 @@
  * `npm run conformance:mutate` (issue #10): requirement-anchored mutation testing. Each mutant of
  * ./mutants.ts (one line of the reference that cites a requirement, changed once) is applied to a
  * scratch copy of `reference/` (./scratch-reference.ts) and started; the cases whose `requirements`
- * include a requirement cited on that line run against it. The mutant is killed when one of them
- * fails where it passes against the clean reference (run once per case set), survived when none
- * does; "no case" when no case cites its requirements, none passes against the clean
- * reference, or the server does not run the mutated file (the client, the initiator); "does not
- * start" when the mutated server fails to start (counted as killed); "equivalent" when ./equivalent-mutants.json lists it with a reason.
+ * include a requirement cited on that line run against it, each with the server configuration,
+ * --slow and --forbidden-origin the self-test gives it (./faulty-endpoints.ts). Outcomes:
+ * - killed: one of them fails where it passes against the clean reference (run once per case set);
+ *   "does not start" (the mutated server fails to start) counts as killed;
+ * - survived: none does — a case to write;
+ * - no case: no case cites the line's requirements, or none passes against the clean reference;
+ * - equivalent: ./equivalent-mutants.json gives a reviewed reason no test can tell it apart;
+ * - out of scope: the server does not run the mutated file (the client, the initiator, the CLI).
+ * The score is killed over killed, survived and no case.
  *
- * The report is markdown on stdout; `--json FILE` writes it as JSON too. Flags: --sample N and
- * --seed S (a seeded random sample of N mutants), --only PP-XXX[-NNN] (repeatable: mutants of
- * lines citing that requirement or area), --mutant ID (repeatable: that mutant, as --list names it), --runs N (default 5), --list (the mutants, not run).
- * Not part of `npm run check`: the mutants take far longer than its budget.
+ * The report is markdown on stdout (score, per spec section, per requirement, every mutant that is
+ * not killed); progress on stderr; `--json FILE` writes it as JSON too. Flags: --sample N and
+ * --seed S (a seeded random sample of N of the mutants in scope that are not equivalent), --only PP-XXX[-NNN] (repeatable: mutants of
+ * lines citing that requirement or area), --mutant ID (repeatable), --runs N (default 5),
+ * --jobs N (child processes side by side), --min-score P (exit 1 below P percent), --list.
+ * `npm run check` runs a seeded sample of 100 (package.json `mutate:sample`).
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -436,11 +442,12 @@ export async function main(argv: string[]): Promise<number> {
     if (unknownIds.length > 0) return usage(`--mutant: no such mutant: ${unknownIds.join(", ")} (--list shows the ids)`);
     mutants = mutants.filter((m) => ids.includes(m.id));
   }
-  if (size !== undefined) mutants = sample(mutants, size, seed);
   const { reasons: equivalents, stale } = matchEquivalents(loadEquivalents(), all);
   if (stale.length > 0) console.error(`conformance:mutate: equivalent-mutants.json has entries whose line changed or is gone (review them): ${stale.map((e) => e.mutant).join(", ")}`);
-
   const served = serverModules();
+  // A sample is drawn from the mutants that count: in scope and not reviewed as equivalent.
+  if (size !== undefined) mutants = sample(mutants.filter((m) => served.has(m.file) && !equivalents.has(m.id)), size, seed);
+
   if (values.list) {
     for (const m of mutants) {
       const cases = casesFor(m.requirements);
