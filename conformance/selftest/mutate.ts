@@ -41,7 +41,7 @@ export interface MutantOutcome {
   status: MutantStatus;
   /** The cases run against the mutant. */
   cases: string[];
-  /** The cases that failed against the mutant and passed against the clean reference. */
+  /** The case that failed against the mutant and passed against the clean reference (the first; the rest are not run). */
   killedBy: string[];
   reason?: string;
 }
@@ -157,14 +157,21 @@ function groupBySettings(ids: readonly string[]): { settings: CaseSettings; ids:
   return [...groups.values()];
 }
 
-/** Runs `ids` against servers started by `start` (one per settings group). */
-async function runCases(start: (config: EmbeddedConfig) => Promise<{ url: string; close(): Promise<void> }>, ids: string[], runs: number, seed: number, onClose: (closed: boolean) => void): Promise<Map<string, CaseResult>> {
+/**
+ * Runs `ids` against servers started by `start` (one per settings group). With `untilFail` the
+ * cases run one at a time and stop at the first that fails: a mutant is killed once, and the rest
+ * of its cases would only cost time.
+ */
+async function runCases(start: (config: EmbeddedConfig) => Promise<{ url: string; close(): Promise<void> }>, ids: string[], settings: { runs: number; seed: number; untilFail: boolean }, onClose: (closed: boolean) => void): Promise<Map<string, CaseResult>> {
   const results = new Map<string, CaseResult>();
-  for (const { settings, ids: group } of groupBySettings(ids)) {
-    const server = await start(settings.embedded);
+  for (const { settings: caseSettings, ids: group } of groupBySettings(ids)) {
+    const server = await start(caseSettings.embedded);
     try {
-      const report = await runConformance({ target: server.url, only: group, runs, seed, slow: settings.slow, strict: true, stepTimeoutMs: STEP_TIMEOUT_MS, traces: "none", ...(settings.forbiddenOrigin ? { forbiddenOrigin: settings.forbiddenOrigin } : {}) });
-      for (const c of report.cases) results.set(c.id, c);
+      for (const only of settings.untilFail ? group.map((id) => [id]) : [group]) {
+        const report = await runConformance({ target: server.url, only, runs: settings.runs, seed: settings.seed, slow: caseSettings.slow, strict: true, stepTimeoutMs: STEP_TIMEOUT_MS, traces: "none", ...(caseSettings.forbiddenOrigin ? { forbiddenOrigin: caseSettings.forbiddenOrigin } : {}) });
+        for (const c of report.cases) results.set(c.id, c);
+        if (settings.untilFail && report.cases.some((c) => c.verdict === "fail")) return results;
+      }
     } finally {
       // A mutant may leave a connection hanging that its close() waits for; it is abandoned after CLOSE_WAIT_MS.
       onClose(await settlesWithin(server.close(), CLOSE_WAIT_MS));
@@ -224,7 +231,7 @@ export async function runMutants(options: MutateOptions): Promise<MutationReport
       const key = cases.join(",");
       let clean = baselines.get(key);
       if (!clean) {
-        clean = await runCases((config) => startEmbedded(config), cases, options.runs, options.seed, () => undefined);
+        clean = await runCases((config) => startEmbedded(config), cases, { runs: options.runs, seed: options.seed, untilFail: false }, () => undefined);
         baselines.set(key, clean);
       }
       const passing = cases.filter((id) => clean?.get(id)?.verdict === "pass");
@@ -248,8 +255,7 @@ export async function runMutants(options: MutateOptions): Promise<MutationReport
             }
           },
           passing,
-          options.runs,
-          options.seed,
+          { runs: options.runs, seed: options.seed, untilFail: true },
           (closed) => {
             if (!closed) line(`  (the mutant server did not close within ${CLOSE_WAIT_MS} ms; left behind)`);
           },
