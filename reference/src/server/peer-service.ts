@@ -16,7 +16,7 @@
  * | connected, disconnected | SESSION_RESUME accepted: fresh keys             | confirmed    | resume          | PP-SES-007..010 |
  * | connected, disconnected | SESSION_RESUME refused                          | unchanged    | resume          | PP-SES-017  |
  * | disconnected            | resume window over                              | ended        | resume, sweep   | PP-SES-005  |
- * | any                     | lifetime over: at a resume, at a record, or (disconnected) at the sweep | ended | resume, records, sweep | PP-SES-005, PP-SES-012 |
+ * | any                     | lifetime over: at a resume, at a record, or (disconnected) at the sweep | ended | resume, records, sweep | PP-SES-005, PP-SES-012, PP-SES-018 |
  * | any                     | BYE, or the server shuts down                   | ended        | end             | PP-SES-015, PP-SES-016 |
  *
  * Records go out only to a confirmed, connected session (`flush`). An ended session is forgotten:
