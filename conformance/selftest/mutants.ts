@@ -46,36 +46,41 @@ export function citedRequirements(comment: string): string[] {
   return ids;
 }
 
-/** Every comment of the file, each once, found through the syntax tree (so that strings and templates are never read as comments). */
-function comments(sf: ts.SourceFile): ts.CommentRange[] {
+const lineOf = (sf: ts.SourceFile, pos: number): number => sf.getLineAndCharacterOfPosition(pos).line + 1;
+
+/**
+ * Every comment of the file, each once, found through the syntax tree (so that strings and
+ * templates are never read as comments), with the line whose code it is about: its own line, or,
+ * for a `//` comment alone on its line, the line where the statement after it starts.
+ */
+function comments(sf: ts.SourceFile): { range: ts.CommentRange; line: number }[] {
   const text = sf.getFullText();
-  const seen = new Map<number, ts.CommentRange>();
-  const add = (ranges: ts.CommentRange[] | undefined) => {
-    for (const r of ranges ?? []) seen.set(r.pos, r);
-  };
+  const seen = new Map<number, { range: ts.CommentRange; line: number }>();
   const visit = (node: ts.Node) => {
-    add(ts.getLeadingCommentRanges(text, node.pos));
-    add(ts.getTrailingCommentRanges(text, node.end));
+    for (const range of ts.getLeadingCommentRanges(text, node.pos) ?? []) {
+      if (seen.has(range.pos)) continue;
+      const own = lineOf(sf, range.pos);
+      const alone = range.kind === ts.SyntaxKind.SingleLineCommentTrivia && text.slice(text.lastIndexOf("\n", range.pos - 1) + 1, range.pos).trim() === "";
+      seen.set(range.pos, { range, line: alone && node.kind !== ts.SyntaxKind.EndOfFileToken ? lineOf(sf, node.getStart(sf)) : own });
+    }
+    for (const range of ts.getTrailingCommentRanges(text, node.end) ?? []) if (!seen.has(range.pos)) seen.set(range.pos, { range, line: lineOf(sf, range.pos) });
     for (const child of node.getChildren(sf)) visit(child);
   };
   visit(sf);
   return [...seen.values()];
 }
 
-/** Requirement IDs cited by the comments on each line (1-based); a comment counts on the line it starts. */
+/** Requirement IDs cited on each line of code (1-based): by a comment on that line, or by `//` comments alone on the lines just above it. */
 export function citedLines(sf: ts.SourceFile): Map<number, string[]> {
   const lines = new Map<number, string[]>();
   const text = sf.getFullText();
-  for (const c of comments(sf)) {
-    const ids = citedRequirements(text.slice(c.pos, c.end));
+  for (const { range, line } of comments(sf)) {
+    const ids = citedRequirements(text.slice(range.pos, range.end));
     if (ids.length === 0) continue;
-    const line = sf.getLineAndCharacterOfPosition(c.pos).line + 1;
     lines.set(line, [...new Set([...(lines.get(line) ?? []), ...ids])]);
   }
   return lines;
 }
-
-const lineOf = (sf: ts.SourceFile, pos: number): number => sf.getLineAndCharacterOfPosition(pos).line + 1;
 
 /** A change of the text at [start, end). */
 interface Change {

@@ -29,6 +29,7 @@ import { parseArgs } from "node:util";
 import { ALL_CASES } from "../src/cases/index.ts";
 import type { CaseResult } from "../src/report.ts";
 import { runConformance, startEmbedded } from "../src/runner.ts";
+import { TargetError } from "../src/target.ts";
 import { referenceMutants, serverModules, type Mutant } from "./mutants.ts";
 import { STEP_TIMEOUT_MS } from "./run.ts";
 import { FAULTY_ENDPOINTS, type EmbeddedConfig, type FaultyEndpoint } from "./faulty-endpoints.ts";
@@ -140,7 +141,7 @@ export interface CaseSettings {
 }
 
 export function caseSettings(caseId: string, endpoints: readonly FaultyEndpoint[] = FAULTY_ENDPOINTS): CaseSettings {
-  const configured = endpoints.find((e) => e.catchers.includes(caseId) && (e.embedded !== undefined || e.slow || e.forbiddenOrigin !== undefined) && e.runs === undefined);
+  const configured = endpoints.find((e) => e.catchers.includes(caseId) && (e.embedded !== undefined || e.slow || e.forbiddenOrigin !== undefined));
   return { embedded: { ...configured?.embedded }, slow: configured?.slow ?? false, ...(configured?.forbiddenOrigin ? { forbiddenOrigin: configured.forbiddenOrigin } : {}) };
 }
 
@@ -167,14 +168,21 @@ async function runCases(start: (config: EmbeddedConfig) => Promise<{ url: string
   for (const { settings: caseSettings, ids: group } of groupBySettings(ids)) {
     const server = await start(caseSettings.embedded);
     try {
+      const run = (only: string[]) => runConformance({ target: server.url, only, runs: settings.runs, seed: settings.seed, slow: caseSettings.slow, strict: true, stepTimeoutMs: STEP_TIMEOUT_MS, traces: "none", ...(caseSettings.forbiddenOrigin ? { forbiddenOrigin: caseSettings.forbiddenOrigin } : {}) });
       for (const only of settings.untilFail ? group.map((id) => [id]) : [group]) {
-        const report = await runConformance({ target: server.url, only, runs: settings.runs, seed: settings.seed, slow: caseSettings.slow, strict: true, stepTimeoutMs: STEP_TIMEOUT_MS, traces: "none", ...(caseSettings.forbiddenOrigin ? { forbiddenOrigin: caseSettings.forbiddenOrigin } : {}) });
+        const report = await run(only);
         for (const c of report.cases) results.set(c.id, c);
-        if (settings.untilFail && report.cases.some((c) => c.verdict === "fail")) return results;
+        if (!settings.untilFail || !report.cases.some((c) => c.verdict === "fail")) continue;
+        // A kill must hold twice: a case that fails once and then passes failed on timing, not on the mutant.
+        const again = await run(only);
+        const confirmed = again.cases.some((c) => c.verdict === "fail");
+        for (const c of again.cases) results.set(c.id, confirmed ? c : { ...c, message: `failed once, then passed: not counted (${c.message ?? ""})` });
+        if (confirmed) return results;
       }
     } finally {
-      // A mutant may leave a connection hanging that its close() waits for; it is abandoned after CLOSE_WAIT_MS.
-      onClose(await settlesWithin(server.close(), CLOSE_WAIT_MS));
+      // A mutant may leave a connection hanging that its close() waits for; it is abandoned after
+      // CLOSE_WAIT_MS. A close that fails is the mutant's own business, never a verdict.
+      onClose(await settlesWithin(server.close().catch(() => undefined), CLOSE_WAIT_MS));
     }
   }
   return results;
@@ -271,9 +279,11 @@ export async function runMutants(options: MutateOptions): Promise<MutationReport
       }
       const killedBy = passing.filter((id) => faulty.get(id)?.verdict === "fail");
       if (killedBy.length > 0) done({ status: "killed", killedBy });
-      else if (runError !== undefined) done({ status: "killed", killedBy: [], reason: `the cases could not run against it: ${firstLine(runError)}` });
-      else if (crash !== undefined) done({ status: "killed", killedBy: [], reason: `the server threw: ${firstLine(crash)}` });
-      else done({ status: "survived", killedBy: [] });
+      // The runner refusing the target (it cannot reach it, or its discovery is unusable) fails a user's CI run as surely as a failing case.
+      else if (runError instanceof TargetError) done({ status: "killed", killedBy: [], reason: `peer-conformance refuses the target: ${firstLine(runError)}` });
+      else if (runError !== undefined) done({ status: "survived", killedBy: [], reason: `the runner itself failed (a bug to report, not counted as a kill): ${firstLine(runError)}` });
+      // An exception seen in this process while no case failed is noted, not counted: it may not even be this mutant's.
+      else done({ status: "survived", killedBy: [], ...(crash !== undefined ? { reason: `no case failed, though an exception was seen meanwhile: ${firstLine(crash)}` } : {}) });
     }
   } finally {
     clearInterval(keepAlive);

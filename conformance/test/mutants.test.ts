@@ -79,6 +79,14 @@ describe("mutants of a cited line", () => {
     expect(found.filter((m) => m.kind === "negate").map((m) => m.description)).toEqual(['negate "ok && p"', 'negate "ok"', 'negate "p"']);
   });
 
+  test("a `//` comment alone on its line cites the statement below it; a doc comment does not", () => {
+    const source = ["export function g(a: number, b: number): void {", "  // PP-LIM-001: the frame limit", "  if (a > b) h();", "}", "/** PP-LIM-002 */", "export const limit = 5;", "declare function h(): void;", ""].join("\n");
+    const found = mutantsOfSource("src/g.ts", source);
+    expect(new Set(found.map((m) => m.line))).toEqual(new Set([3]));
+    expect(found.map((m) => m.kind)).toContain("relational");
+    for (const m of found) expect(m.requirements).toEqual(["PP-LIM-001"]);
+  });
+
   test("a requirement in a string is not a citation", () => {
     expect(mutantsOfSource("src/x.ts", 'export const s = "// PP-HS-004"; if (s) s.trim();\n')).toEqual([]);
   });
