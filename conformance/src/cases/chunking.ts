@@ -21,6 +21,15 @@ function bigEcho(ctx: CaseContext, probe: ProbePeer, extra = 1000) {
   return { taskId, params, payload, chunks: chunksOf(probe.newId("big"), "TASK_REQUEST", payload, maxChunk(ctx)) };
 }
 
+/** An echo request whose JCS form splits into exactly `count` chunks of max_chunk_bytes, the last one half full, whatever max_chunk_bytes is. */
+function echoInChunks(ctx: CaseContext, probe: ProbePeer, count: number) {
+  const taskId = probe.newId("task");
+  const overhead = canonical({ task_id: taskId, action: "echo", params: { blob: "" } }).length;
+  const params = { blob: "c".repeat(Math.max(0, (count - 1) * maxChunk(ctx) + Math.ceil(maxChunk(ctx) / 2) - overhead)) };
+  const payload = { task_id: taskId, action: "echo", params };
+  return { taskId, params, payload, chunks: chunksOf(probe.newId("big"), "TASK_REQUEST", payload, maxChunk(ctx)) };
+}
+
 function sendChunks(probe: ProbePeer, chunks: Chunk[], recipientId?: string): Envelope[] {
   return chunks.map((c) => probe.sendRecord("CHUNKED_MESSAGE", c, recipientId ? { envelope: { recipient_id: recipientId } } : {}));
 }
@@ -222,7 +231,7 @@ export const chunkingCases = suite("chunking", "10. Chunking", [
       // member and within total_size. Chunks 0 and 1 are still missing, so nothing completes: only
       // the check under test answers before chunk_timeout_ms. A target that refuses chunks out of
       // order (PP-CHK-012) answers CHUNK_ERROR for chunk 2 already, which is as right.
-      const { chunks } = bigEcho(ctx, probe, maxChunk(ctx) + 500);
+      const { chunks } = echoInChunks(ctx, probe, 3);
       ctx.check(chunks.length === 3, "a message of three chunks", `${chunks.length} chunks`);
       const last = chunks[2] as Chunk;
       ctx.check(last.is_last && (unb64u(last.data)?.length ?? 0) + 10 <= last.total_size, "chunk 2 is the last, and 10 more bytes stay within total_size", `is_last ${String(last.is_last)}, total_size ${last.total_size}`);
@@ -248,7 +257,7 @@ export const chunkingCases = suite("chunking", "10. Chunking", [
       // sequence_number order are B, total_size and digest match, but chunk 0 never comes and the
       // last one is below a chunk already received. Delivering would be wrong; CHUNK_ERROR or
       // waiting (for chunk_timeout_ms) are right.
-      const { chunks, taskId } = bigEcho(ctx, probe);
+      const { chunks, taskId } = echoInChunks(ctx, probe, 2);
       ctx.check(chunks.length === 2, "a message of two chunks", `${chunks.length} chunks`);
       const [a, b] = chunks as [Chunk, Chunk];
       sendChunks(probe, [{ ...b, sequence_number: 2, is_last: false }, { ...a, sequence_number: 1, is_last: true }]);
@@ -269,9 +278,9 @@ export const chunkingCases = suite("chunking", "10. Chunking", [
       await expectDelivered(ctx, probe, bigEcho(ctx, probe), "bytes equal to total_size (PP-CHK-011)");
       const { chunks } = bigEcho(ctx, probe);
       const first = chunks[0] as Chunk;
-      const shrunk = { ...first, total_size: (unb64u(first.data)?.length ?? 0) - 10 };
-      const second = { ...(chunks[1] as Chunk), total_size: shrunk.total_size, is_last: false };
-      sendChunks(probe, [shrunk, second]);
+      // One chunk, not the last, whose bytes alone are 10 over its total_size; nothing else follows,
+      // so the only ERROR can be about that.
+      sendChunks(probe, [{ ...first, total_size: (unb64u(first.data)?.length ?? 0) - 10 }]);
       await expectChunkError(ctx, probe, "the first chunk alone is 10 bytes over total_size");
     },
   },

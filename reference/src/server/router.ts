@@ -21,7 +21,7 @@ export class Router {
   /** Routes a whole data message from a session's peer (PP-DLV-006..009, PP-EVT-003). */
   route(from: ServerSession, message: OutboundEntry): void {
     if (message.type === "BROADCAST") {
-      if (from.session.version !== "1.2" || !from.session.capabilities.includes("events")) throw new ProtocolError("PERMISSION_DENIED", "BROADCAST needs the events capability", message.message_id); // PP-CAP-001
+      if (from.session.version !== "1.2" || !from.session.capabilities.includes("events")) throw new ProtocolError("PERMISSION_DENIED", "BROADCAST needs the events capability", message.message_id); // PP-CAP-008
       const { channel, content } = message.inner as { channel: string; content: unknown };
       this.service.hub.publish(channel, content, message.sender_id);
       return;
