@@ -93,7 +93,7 @@ export const deliveryCases = suite("delivery", "9. Delivery", [
   {
     id: "retransmit-bound",
     title: "A server holds at most retransmit_buffer unacknowledged data records for a client, and answers the sender of the excess with BUFFER_OVERFLOW",
-    requirements: ["PP-DLV-011", "PP-DLV-013"],
+    requirements: ["PP-DLV-011", "PP-DLV-013", "PP-TRN-015"],
     level: "MUST",
     async run(ctx) {
       const bound = ctx.limits.retransmit_buffer ?? 1024;
@@ -112,7 +112,8 @@ export const deliveryCases = suite("delivery", "9. Delivery", [
         if (item.kind === "message" && (item.envelope.type === "PEER_MESSAGE" || item.envelope.type === "CHUNKED_MESSAGE")) received++;
         if (item.kind === "close") break;
       }
-      ctx.check(received <= bound, `at most retransmit_buffer (${bound}) unacknowledged data records delivered to a client that does not acknowledge`, `${received} delivered`);
+      // Exactly the advertised bound: more breaks PP-DLV-011, fewer enforces less than is advertised (PP-TRN-015).
+      ctx.check(received === bound, `exactly retransmit_buffer (${bound}) unacknowledged data records delivered to a client that does not acknowledge`, `${received} delivered`);
       const error = await alice.expectMessage((m) => m.envelope.type === "ERROR", { describe: "ERROR BUFFER_OVERFLOW to the sender of the records beyond the bound (PP-DLV-013)", skip: (m) => m.envelope.type === "ACK" });
       await alice.checkError(error, "BUFFER_OVERFLOW", { checkConnection: false });
     },
