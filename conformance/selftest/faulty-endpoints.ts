@@ -112,6 +112,7 @@ export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
   proxy("strip-authorization", "ignores the presented token, so a handshake need not match it (PP-AUTH-007)", ["auth.token-must-match"]),
   ref("no-identity-binding", "lets a second identity key take over a bound entity id (PP-AUTH-011)", ["auth.identity-binding"]),
   ref("delivery-bound-one-short", "holds one record less than the retransmit_buffer it advertises (PP-DLV-011, PP-TRN-015)", ["delivery.retransmit-bound"], { limits: { retransmit_buffer: 20, rate_limit_per_minute: 0 } }),
+  ref("overflowed-chunk-kept", "keeps the last chunk of a message it refused with BUFFER_OVERFLOW, so the chunk sent again is taken for a duplicate and the message is lost (PP-DLV-013)", ["chunking.refused-last-chunk-resent"], { limits: { retransmit_buffer: 20, rate_limit_per_minute: 0 } }),
   ref("unbounded-delivery-queue", "delivers beyond retransmit_buffer unacknowledged records to a client (PP-DLV-011)", ["delivery.retransmit-bound"], { limits: { retransmit_buffer: 20, rate_limit_per_minute: 0 } }),
   ref("token-not-required", "accepts upgrades without a token although it requires tokens (PP-AUTH-006)", ["auth.required"], { requireToken: true }),
   { ...ref("no-origin-check", "accepts an upgrade whose Origin is not on its allowlist (PP-AUTH-009)", ["auth.origin-allowlist"], { originAllowlist: ["https://allowed.example"] }), forbiddenOrigin: "https://forbidden.example" },

@@ -137,6 +137,7 @@ export const SOURCE_FAULTS: Readonly<Record<string, readonly SourceEdit[]>> = {
   "record-version-unchecked-in-session": [{ file: SESSION, find: "throw new ProtocolError(\"INVALID_MESSAGE\", `record version ${record.version} differs from the session's ${this.version}`, record.message_id);", replace: ";" }],
   "plaintext-not-json-accepted": [{ file: SESSION, find: 'throw new ProtocolError("INVALID_MESSAGE", "record plaintext is not JSON", record.message_id);', replace: ";" }],
   "delivery-bound-one-short": [{ file: ROUTER, find: "target.session.pendingCount + entries.length > this.limits.retransmit_buffer", replace: "target.session.pendingCount + entries.length >= this.limits.retransmit_buffer" }],
+  "overflowed-chunk-kept": [{ file: RECORDS, find: 'if (error instanceof ProtocolError && error.code === "BUFFER_OVERFLOW") reassembler.withdraw(chunk);', replace: 'if (error instanceof ProtocolError && error.code === "BUFFER_OVERFLOW") ;' }],
   "resume-any-sender": [{ file: SERVICE, find: "!serverSession || serverSession.ended || serverSession.peerId !== resume.sender_id", replace: "!serverSession || serverSession.ended" }],
   "resume-accept-any-binder": [never("src/session/resume.ts", "!binder || !constantTimeEqual(binder, resumeBinder(resumptionSecret, h1))")],
   "resume-keeps-secret": [

@@ -326,6 +326,48 @@ export const chunkingCases = suite("chunking", "10. Chunking", [
     },
   },
   {
+    id: "refused-last-chunk-resent",
+    title: "A chunked message whose last chunk is refused with BUFFER_OVERFLOW is delivered whole once the sender resumes and sends it again",
+    requirements: ["PP-DLV-013", "PP-CHK-013", "PP-SES-010"],
+    level: "MUST",
+    requires: [...CHUNKING, "resume"],
+    async run(ctx) {
+      const bound = ctx.limits.retransmit_buffer ?? 1024;
+      const rate = ctx.limits.rate_limit_per_minute ?? 100;
+      if (bound > 200) ctx.skip(`retransmit_buffer is ${bound}: too many records to send`);
+      if (rate !== 0 && rate < bound + 4) ctx.skip(`filling retransmit_buffer ${bound} needs rate_limit_per_minute >= ${bound + 4} (or 0); the target allows ${rate}`);
+      const alice = await ctx.session({ identityIndex: 0 });
+      const bob = await ctx.session({ identityIndex: 1 });
+      // Bob holds bound - 1 unacknowledged records, so the two chunks of the message do not fit.
+      for (let i = 0; i < bound - 1; i++) alice.sendRecord("PEER_MESSAGE", { content: { filler: i } }, { envelope: { recipient_id: bob.identity.entityId } });
+      for (let held = 0; held < bound - 1; held++) await bob.expectMessage("PEER_MESSAGE", { describe: `filler ${held + 1} of ${bound - 1} at the recipient` });
+      const content = { text: "q".repeat(maxChunk(ctx) + 100) };
+      const chunkId = alice.newId("big");
+      const chunks = chunksOf(chunkId, "PEER_MESSAGE", { content }, maxChunk(ctx));
+      const sent = sendChunks(alice, chunks, bob.identity.entityId);
+      // The registry row closes the connection (1013); the refused record stays with the sender.
+      await alice.expectError("BUFFER_OVERFLOW", { timeoutMs: 5000 });
+      const ticket = alice.ticket();
+      alice.close();
+      bob.ack();
+      await ctx.sleep(200);
+      const again = await ctx.probe({ identityIndex: 0, query: { session_id: ticket.sessionId } });
+      again.sendJson(again.buildResume(ticket));
+      const answer = await again.receiveResumeAck();
+      ctx.check(answer.status === "READY", "the sender's session resumes", `status ${String(answer.status)}`);
+      // PP-SES-010: every chunk record the server's last_rx_seq does not cover goes again, as new records.
+      const covered = typeof answer.last_rx_seq === "number" ? answer.last_rx_seq : -1;
+      const unacknowledged = chunks.filter((_, i) => (sent[i]?.seq as number) > covered);
+      ctx.check(unacknowledged.length > 0, "the refused last chunk not covered by last_rx_seq (PP-DLV-013: not acknowledged)", `last_rx_seq ${covered} covers every chunk`);
+      sendChunks(again, unacknowledged, bob.identity.entityId);
+      const whole = await receiveWhole(ctx, bob, (type) => type === "PEER_MESSAGE", "the chunked PEER_MESSAGE after its refused chunk was sent again");
+      ctx.check(jcsEqual(whole.payload.content, content), "the whole content", "different content");
+      ctx.check(whole.messageId === chunkId, `message_id ${chunkId} (the chunk_id)`, whole.messageId);
+      bob.ack();
+      await bob.expectSilence(500, "the message delivered once", { allow: (m) => m.envelope.type !== "PEER_MESSAGE" && m.envelope.type !== "CHUNKED_MESSAGE" });
+    },
+  },
+  {
     id: "incomplete-timeout",
     title: "A receiver discards an incomplete chunked message chunk_timeout_ms after its first chunk and answers CHUNK_ERROR",
     requirements: ["PP-CHK-010"],
