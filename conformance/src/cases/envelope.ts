@@ -234,6 +234,13 @@ export const envelopeCases = suite("envelope", "5. Envelope and encoding", [
       // and then seq 1 gets READY.
       confirming.sendConfirm({ seq: 0 });
       const answer = await confirming.expectMessage(["READY", "ERROR"], { describe: "READY for the valid SESSION_CONFIRM, or REPLAY_DETECTED when the refused one used up seq 0" });
+      if (answer.envelope.type === "ERROR" && ProbePeer.payloadOf(answer).code !== "REPLAY_DETECTED") {
+        // The spec does not say whether a refused SESSION_CONFIRM ends the handshake; a target that
+        // ends it must still keep the connection open, as the INVALID_MESSAGE row says (PP-ERR-004).
+        ctx.note(`after the refused SESSION_CONFIRM the target answered ERROR ${String(ProbePeer.payloadOf(answer).code)} to a valid one: it ended the handshake`);
+        await confirming.expectOpen("the connection stays open after INVALID_MESSAGE (PP-ERR-004)");
+        return;
+      }
       if (answer.envelope.type === "ERROR") {
         await confirming.checkError(answer, "REPLAY_DETECTED");
         confirming.sendConfirm({ seq: 1 });
