@@ -43,6 +43,8 @@ export interface PeerServerOptions {
   logLevel?: string;
   logger?: Logger;
   store?: ServerStore;
+  /** The server's clock, for sessions, limits and timeouts; Date.now when absent (tests move it). */
+  now?: () => number;
 }
 
 export class PeerServer {
@@ -67,7 +69,7 @@ export class PeerServer {
     const metrics = new ServerMetrics();
     const capabilities = options.capabilities ?? SUPPORTED_CAPABILITIES;
     const hub = new EventsHub(serverId, this.limits.max_subscriptions);
-    this.service = new PeerService({ serverId, identity: this.identity, limits: this.limits, capabilities }, options.store ?? new MemoryStore(options.identityAllowlist), hub, metrics, log);
+    this.service = new PeerService({ serverId, identity: this.identity, limits: this.limits, capabilities, ...(options.now ? { now: options.now } : {}) }, options.store ?? new MemoryStore(options.identityAllowlist), hub, metrics, log);
     this.tokens = new TokenIssuer(serverId, options.tokenLifetimeSeconds ?? 300, Date.now);
     this.binding = new HttpBinding(this.service, this.tokens, { discovery: () => this.discovery() });
     const maxPayload = this.limits.max_frame_bytes;
