@@ -225,6 +225,7 @@ export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
   proxy("duplicate-events", "delivers a BROADCAST twice to each subscriber (PP-EVT-003)", ["events.broadcast-delivered"]),
   proxy("unsubscribe-ignored", "acknowledges UNSUBSCRIBE but keeps delivering the channel (PP-EVT-004)", ["events.only-subscribers"]),
   ref("no-subscription-limit", "ignores max_subscriptions (PP-LIM-006)", ["events.subscription-limit"]),
+  ref("no-subscribe-timeout", "keeps an events connection that never subscribes open until the heartbeat (PP-EVT-009)", ["events.subscribe-timeout"], { limits: { handshake_timeout_ms: 1000 } }),
 ];
 
 /**

@@ -27,6 +27,7 @@ const CONNECTION = "src/server/peer-connection.ts";
 const RESPONDER = "src/handshake/responder.ts";
 const SESSION = "src/session/session.ts";
 const CHUNKING = "src/chunking.ts";
+const EVENTS_CONNECTION = "src/server/events-connection.ts";
 
 /** A check switched off: `if (CONDITION)` becomes `if (false)` (for a CONDITION without side effects). */
 const never = (file: string, condition: string): SourceEdit => ({ file, find: `if (${condition})`, replace: "if (false)" });
@@ -207,5 +208,6 @@ export const SOURCE_FAULTS: Readonly<Record<string, readonly SourceEdit[]>> = {
   "nonce-cache-per-identity": [{ file: RESPONDER, find: "config.isReplayedNonce(init.nonce, init.timestamp)", replace: "config.isReplayedNonce(`identity:${payload.identity_key}`, init.timestamp)" }],
 
   // §15 Events.
+  "no-subscribe-timeout": [{ file: EVENTS_CONNECTION, find: "this.subscribeTimer.unref();", replace: "clearTimeout(this.subscribeTimer);" }],
   "no-subscription-limit": [{ file: SERVER, find: "new EventsHub(serverId, this.limits.max_subscriptions);", replace: "new EventsHub(serverId, Number.POSITIVE_INFINITY);" }],
 };

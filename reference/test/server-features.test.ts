@@ -114,6 +114,20 @@ describe("events", () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(other.frames).toEqual([]);
   });
+
+  test("closes a connection that sends no SUBSCRIBE within handshake_timeout_ms with HANDSHAKE_TIMEOUT and 4408, and keeps one that subscribed (PP-EVT-009)", async () => {
+    const s = await server({ limits: { handshake_timeout_ms: 200 } });
+    const url = s.url.replace("http", "ws") + "/ws/v1/events";
+    const silent = await RawPeer.open(url);
+    const subscribed = await RawPeer.open(url);
+    closers.push(() => silent.close(), () => subscribed.close());
+    subscribed.sendRaw({ message_id: "sub-in-time-0001", type: "SUBSCRIBE", version: "1.2", timestamp: Date.now(), sender_id: "watcher", nonce: toBase64Url(randomBytes(16)), payload: { channels: ["news"] } });
+    expect((await subscribed.next()).type).toBe("SUBSCRIBED");
+    expect((await silent.next()).payload).toMatchObject({ code: "HANDSHAKE_TIMEOUT" });
+    expect(await silent.closed()).toBe(4408);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // past the timeout again: the subscriber stays
+    expect(subscribed.closeCode).toBeUndefined();
+  });
 });
 
 describe("v1.1 over the HTTP binding", () => {
