@@ -210,6 +210,8 @@ export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
   ref("no-heartbeat-timeout", "never closes a silent connection (PP-LIM-005)", ["limits.heartbeat-timeout"], { limits: HEARTBEAT }, true),
   proxy("no-backpressure", "never notices an events subscriber that does not read: its queue grows without bound (PP-LIM-007)", ["limits.slow-consumer-events"]),
   ref("no-send-queue-limit", "never disconnects a recipient whose send queue exceeds max_send_queue_bytes (PP-LIM-007, PP-DLV-013)", ["limits.slow-recipient"]),
+  ref("no-request-timeout", "keeps connections that send nothing, or their headers or body slowly, open past request_timeout_ms (PP-LIM-010)", ["limits.request-timeout"], { limits: { request_timeout_ms: 1000 } }),
+  ref("no-connection-limit", "accepts any number of connections from one address (PP-LIM-011)", ["limits.connections-per-ip"], { limits: { max_connections_per_ip: 8 } }),
 
   // §14 Replay protection.
   ref("accept-replayed-init", "accepts a HANDSHAKE_INIT nonce twice (PP-RPL-002)", ["replay.init-nonce-reused", "handshake.sequence-property"]),
@@ -227,6 +229,7 @@ export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
   proxy("duplicate-events", "delivers a BROADCAST twice to each subscriber (PP-EVT-003)", ["events.broadcast-delivered"]),
   proxy("unsubscribe-ignored", "acknowledges UNSUBSCRIBE but keeps delivering the channel (PP-EVT-004)", ["events.only-subscribers"]),
   ref("no-subscription-limit", "ignores max_subscriptions (PP-LIM-006)", ["events.subscription-limit"]),
+  ref("no-subscribe-timeout", "keeps an events connection that never subscribes open until the heartbeat (PP-EVT-009)", ["events.subscribe-timeout"], { limits: { handshake_timeout_ms: 1000 } }),
 ];
 
 /**

@@ -27,6 +27,7 @@ const CONNECTION = "src/server/peer-connection.ts";
 const RESPONDER = "src/handshake/responder.ts";
 const SESSION = "src/session/session.ts";
 const CHUNKING = "src/chunking.ts";
+const EVENTS_CONNECTION = "src/server/events-connection.ts";
 
 /** A check switched off: `if (CONDITION)` becomes `if (false)` (for a CONDITION without side effects). */
 const never = (file: string, condition: string): SourceEdit => ({ file, find: `if (${condition})`, replace: "if (false)" });
@@ -208,6 +209,13 @@ export const SOURCE_FAULTS: Readonly<Record<string, readonly SourceEdit[]>> = {
   // Keys the HANDSHAKE_INIT replay cache by identity key instead of nonce: an identity handshakes once.
   "nonce-cache-per-identity": [{ file: RESPONDER, find: "config.isReplayedNonce(init.nonce, init.timestamp)", replace: "config.isReplayedNonce(`identity:${payload.identity_key}`, init.timestamp)" }],
 
+  "no-request-timeout": [
+    { file: SERVER, find: "const httpOptions = { headersTimeout: requestTimeout, requestTimeout, connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(requestTimeout / 5))) };", replace: "const httpOptions = { headersTimeout: 600_000, requestTimeout: 600_000 };" },
+    { file: SERVER, find: "this.http.timeout = requestTimeout;", replace: "" },
+  ],
+  "no-connection-limit": [never(SERVER, "open >= limit")],
+
   // §15 Events.
+  "no-subscribe-timeout": [{ file: EVENTS_CONNECTION, find: "this.subscribeTimer.unref();", replace: "clearTimeout(this.subscribeTimer);" }],
   "no-subscription-limit": [{ file: SERVER, find: "new EventsHub(serverId, this.limits.max_subscriptions);", replace: "new EventsHub(serverId, Number.POSITIVE_INFINITY);" }],
 };

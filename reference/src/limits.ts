@@ -18,6 +18,8 @@ export interface Limits {
   max_clock_skew_ms: number;
   ack_delay_ms: number;
   replay_window: number;
+  request_timeout_ms: number;
+  max_connections_per_ip: number;
 }
 
 export const LIMIT_NAMES = registries.limits.map((row) => row.member) as (keyof Limits)[];

@@ -1,5 +1,6 @@
 /** Server behaviours beyond messaging: tokens, Origin, events, v1.1 over HTTP, resume outcomes, shutdown, metrics, logs. */
 import { afterEach, describe, expect, test } from "vitest";
+import { connect as tcpConnect, type Socket } from "node:net";
 import WebSocket from "ws";
 import { ed25519FromSeed, ed25519Sign, randomBytes } from "../src/crypto.ts";
 import { toBase64Url } from "../src/encoding.ts";
@@ -113,6 +114,91 @@ describe("events", () => {
     expect(event.payload).toMatchObject({ channel: "news", content: { headline: "hello" }, publisher_id: "anchor" });
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(other.frames).toEqual([]);
+  });
+
+  test("closes a connection that sends no SUBSCRIBE within handshake_timeout_ms with HANDSHAKE_TIMEOUT and 4408, and keeps one that subscribed (PP-EVT-009)", async () => {
+    const s = await server({ limits: { handshake_timeout_ms: 200 } });
+    const url = s.url.replace("http", "ws") + "/ws/v1/events";
+    const silent = await RawPeer.open(url);
+    const subscribed = await RawPeer.open(url);
+    closers.push(() => silent.close(), () => subscribed.close());
+    subscribed.sendRaw({ message_id: "sub-in-time-0001", type: "SUBSCRIBE", version: "1.2", timestamp: Date.now(), sender_id: "watcher", nonce: toBase64Url(randomBytes(16)), payload: { channels: ["news"] } });
+    expect((await subscribed.next()).type).toBe("SUBSCRIBED");
+    expect((await silent.next()).payload).toMatchObject({ code: "HANDSHAKE_TIMEOUT" });
+    expect(await silent.closed()).toBe(4408);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // past the timeout again: the subscriber stays
+    expect(subscribed.closeCode).toBeUndefined();
+  });
+});
+
+/** A raw TCP connection to the server: what it received, and when it closed. */
+async function rawConnection(s: PeerServer): Promise<{ socket: Socket; received: () => string; closed: Promise<void> }> {
+  const { hostname, port } = new URL(s.url);
+  const socket = tcpConnect(Number(port), hostname);
+  let received = "";
+  socket.on("data", (data) => (received += data.toString()));
+  socket.on("error", () => {});
+  const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+  await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+  closers.push(() => socket.destroy());
+  return { socket, received: () => received, closed };
+}
+
+const within = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> =>
+  Promise.race([promise, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms))]);
+
+const GET_DISCOVERY = "GET /peers/capabilities HTTP/1.1\r\nhost: localhost\r\n\r\n";
+
+describe("connections before the protocol (PP-LIM-010, PP-LIM-011)", () => {
+  test("closes a connection that sends nothing for request_timeout_ms, and serves one that sends its request (PP-LIM-010)", async () => {
+    const s = await server({ limits: { request_timeout_ms: 300 } });
+    const silent = await rawConnection(s);
+    const prompt = await rawConnection(s);
+    prompt.socket.write(GET_DISCOVERY);
+    await within(silent.closed, 3000, "the silent connection closed");
+    expect(prompt.received()).toMatch(/^HTTP\/1\.1 200/);
+  });
+
+  test("closes a connection whose headers trickle in past request_timeout_ms (PP-LIM-010)", async () => {
+    const s = await server({ limits: { request_timeout_ms: 300 } });
+    const slow = await rawConnection(s);
+    slow.socket.write("GET /peers/capabilities HTTP/1.1\r\nhost: localhost\r\n");
+    const drip = setInterval(() => slow.socket.writable && slow.socket.write("x-slow: 1\r\n"), 50);
+    try {
+      await within(slow.closed, 3000, "the connection with slow headers closed");
+    } finally {
+      clearInterval(drip);
+    }
+    expect(slow.received()).not.toMatch(/ 200 /);
+  });
+
+  test("closes a connection whose POST body trickles in past request_timeout_ms (PP-LIM-010)", async () => {
+    const s = await server({ limits: { request_timeout_ms: 300 } });
+    const slow = await rawConnection(s);
+    slow.socket.write("POST /peers/message HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{");
+    const drip = setInterval(() => slow.socket.writable && slow.socket.write(" "), 50);
+    try {
+      await within(slow.closed, 3000, "the connection with a slow body closed");
+    } finally {
+      clearInterval(drip);
+    }
+  });
+
+  test("closes a connection over max_connections_per_ip before reading it, and serves one once another closed (PP-LIM-011)", async () => {
+    const s = await server({ limits: { max_connections_per_ip: 3 } });
+    const held = [await rawConnection(s), await rawConnection(s), await rawConnection(s)];
+    for (const c of held) c.socket.write(GET_DISCOVERY);
+    await within((async () => { while (!held.every((c) => /^HTTP\/1\.1 200/.test(c.received()))) await new Promise((r) => setTimeout(r, 10)); })(), 3000, "three connections served");
+    const over = await rawConnection(s);
+    over.socket.write(GET_DISCOVERY);
+    await within(over.closed, 3000, "the fourth connection closed");
+    expect(over.received()).toBe("");
+    held[0]?.socket.destroy();
+    await held[0]?.closed;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const next = await rawConnection(s);
+    next.socket.write(GET_DISCOVERY);
+    await within((async () => { while (!/^HTTP\/1\.1 200/.test(next.received())) await new Promise((r) => setTimeout(r, 10)); })(), 3000, "a connection after one closed served");
   });
 });
 

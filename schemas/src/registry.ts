@@ -80,6 +80,8 @@ export const LIMIT_NAMES = [
   "max_clock_skew_ms",
   "ack_delay_ms",
   "replay_window",
+  "request_timeout_ms",
+  "max_connections_per_ip",
 ] as const;
 export type LimitName = (typeof LIMIT_NAMES)[number];
 

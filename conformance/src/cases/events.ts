@@ -1,6 +1,7 @@
 /**
  * Spec §15 (events and broadcast), with PP-TRN-006 and PP-LIM-006: subscriptions on
- * /ws/v1/events, BROADCAST records from peer sessions, EVENT delivery to subscribers only.
+ * /ws/v1/events, BROADCAST records from peer sessions, EVENT delivery to subscribers only, and the
+ * close of a connection that never subscribes (PP-EVT-009).
  */
 import { suite, type CaseContext } from "../case.ts";
 import { ProbePeer } from "../probe/peer.ts";
@@ -8,8 +9,8 @@ import { jcsEqual } from "./support.ts";
 
 const EVENTS = ["events"];
 
-async function subscriber(ctx: CaseContext) {
-  return ctx.probe({ endpoint: "events" });
+async function subscriber(ctx: CaseContext, stepTimeoutMs?: number) {
+  return ctx.probe({ endpoint: "events", ...(stepTimeoutMs !== undefined ? { stepTimeoutMs } : {}) });
 }
 
 function frame(probe: ProbePeer, type: "SUBSCRIBE" | "UNSUBSCRIBE", channels: string[]) {
@@ -163,6 +164,31 @@ export const eventCases = suite("events", "15. Events and broadcast", [
       selected.sendRecord("BROADCAST", { channel: name, content: { selected: true } });
       const item = await listener.expectMessage("EVENT", { describe: `the EVENT on ${name} from the session that selected events` });
       ctx.check(jcsEqual(ProbePeer.payloadOf(item).content, { selected: true }), "the content of the BROADCAST", JSON.stringify(ProbePeer.payloadOf(item).content));
+    },
+  },
+  {
+    id: "subscribe-timeout",
+    title: "A server closes an events connection that sends no SUBSCRIBE within handshake_timeout_ms with HANDSHAKE_TIMEOUT, and keeps one that subscribed in time",
+    requirements: ["PP-EVT-009", "PP-ERR-003"],
+    level: "MUST",
+    requires: EVENTS,
+    async run(ctx) {
+      const timeout = ctx.limits.handshake_timeout_ms ?? 5000;
+      if (timeout > 120_000) ctx.skip(`handshake_timeout_ms is ${timeout}: start the target with a value of at most 120000 to test this`);
+      if (timeout > 10_000 && !ctx.slow) ctx.skip(`handshake_timeout_ms is ${timeout}: run with --slow`);
+      const slack = 1500;
+      // Two connections at once: one silent, one that subscribes at once (the valid neighbour).
+      const silent = await subscriber(ctx, timeout + slack);
+      const subscribed = await subscriber(ctx, timeout + slack);
+      const opened = Date.now();
+      await subscribe(subscribed, [channel(subscribed, "in-time")]);
+      await silent.expectError("HANDSHAKE_TIMEOUT", { timeoutMs: timeout + slack });
+      ctx.note(`the silent connection closed after about ${Date.now() - opened} ms (handshake_timeout_ms ${timeout})`);
+      const wait = opened + timeout + 500 - Date.now();
+      if (wait > 0) await ctx.sleep(wait);
+      const later = channel(subscribed, "later");
+      const channels = await subscribe(subscribed, [later]);
+      ctx.check(channels.includes(later), `SUBSCRIBED listing ${later}: a connection that subscribed in time still serves past handshake_timeout_ms`, JSON.stringify(channels));
     },
   },
   {

@@ -2,6 +2,8 @@
  * Spec §13 (limits): frame size, rate limit, heartbeat, with the limits the target advertises
  * (PP-TRN-015: the advertised limits are the enforced ones).
  */
+import { connect as tcpConnect, type Socket } from "node:net";
+import { connect as tlsConnect } from "node:tls";
 import { suite, type CaseContext } from "../case.ts";
 import { ProbePeer, type Envelope } from "../probe/peer.ts";
 
@@ -75,6 +77,76 @@ export const limitCases = suite("limits", "13. Limits", [
       });
       const answered = probe.history.filter((i) => i.kind === "message" && i.envelope.type === "TASK_RESPONSE").length;
       ctx.check(answered === limit, `${limit} TASK_RESPONSE records, one per record within the limit`, `${answered}`);
+    },
+  },
+  {
+    id: "request-timeout",
+    title: "A server closes a connection that stays silent, or sends its request headers or body slowly, for request_timeout_ms",
+    requirements: ["PP-LIM-010", "PP-TRN-015"],
+    level: "MUST",
+    async run(ctx) {
+      const timeout = ctx.limits.request_timeout_ms ?? 10_000;
+      if (timeout > 120_000) ctx.skip(`request_timeout_ms is ${timeout}: start the target with a value of at most 120000 to test this`);
+      if (timeout > 10_000 && !ctx.slow) ctx.skip(`request_timeout_ms is ${timeout}: run with --slow`);
+      const slack = 1500 + timeout / 5;
+      const [silent, headers, body, prompt] = await Promise.all([0, 1, 2, 3].map(() => rawConnection(ctx)));
+      const opened = Date.now();
+      // Each slow connection sends a byte well within the timeout, so only the request's deadline can close it.
+      const dripEvery = Math.max(10, Math.floor(timeout / 10));
+      (headers as RawConnection).write(`GET /peers/capabilities HTTP/1.1\r\nhost: ${new URL(ctx.target.baseUrl).host}\r\n`);
+      (body as RawConnection).write(`POST /peers/message HTTP/1.1\r\nhost: ${new URL(ctx.target.baseUrl).host}\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n{`);
+      const drip = setInterval(() => {
+        headers?.write("x-slow: 1\r\n");
+        body?.write(" ");
+      }, dripEvery);
+      try {
+        // The valid neighbour: a request sent at once is answered.
+        (prompt as RawConnection).write(`GET /peers/capabilities HTTP/1.1\r\nhost: ${new URL(ctx.target.baseUrl).host}\r\n\r\n`);
+        const answered = await prompt?.response(timeout);
+        ctx.check(answered === true, "HTTP 200 to GET /peers/capabilities sent at once", prompt?.received.slice(0, 40) || "no answer");
+        for (const [name, c] of [["sends nothing", silent], ["sends its headers slowly", headers], ["sends its body slowly", body]] as const) {
+          const closed = await c?.closedWithin(timeout + slack - (Date.now() - opened));
+          ctx.check(closed === true, `the connection that ${name} closed within request_timeout_ms ${timeout} (+${Math.round(slack)} ms)`, `still open after ${Date.now() - opened} ms`);
+        }
+        ctx.note(`the slow connections closed after about ${Date.now() - opened} ms`);
+      } finally {
+        clearInterval(drip);
+        for (const c of [silent, headers, body, prompt]) c?.destroy();
+      }
+    },
+  },
+  {
+    id: "connections-per-ip",
+    title: "A server closes a connection over max_connections_per_ip from one address before reading it, and serves one after another closed",
+    requirements: ["PP-LIM-011", "PP-TRN-015"],
+    level: "MUST",
+    async run(ctx) {
+      const max = ctx.limits.max_connections_per_ip ?? 256;
+      if (max === 0) ctx.skip("max_connections_per_ip is 0: no limit");
+      if (max > 1000) ctx.skip(`max_connections_per_ip is ${max}: too many connections to open`);
+      // max + 1 connections at once, each with a request; the runner's own connections to the target
+      // count too, so at least one (not exactly one) must be closed without an answer.
+      const connections = await Promise.all(Array.from({ length: max + 1 }, () => rawConnection(ctx)));
+      try {
+        for (const c of connections) c.write(`GET /peers/capabilities HTTP/1.1\r\nhost: ${new URL(ctx.target.baseUrl).host}\r\n\r\n`);
+        const outcomes = await Promise.all(connections.map((c) => c.response(3000)));
+        const refused = connections.filter((c, i) => outcomes[i] !== true && c.closed && c.received === "");
+        const unexplained = connections.filter((c, i) => outcomes[i] !== true && !(c.closed && c.received === ""));
+        ctx.check(refused.length >= 1, `of ${max + 1} connections from one address, at least one closed before any answer (max_connections_per_ip ${max})`, `all ${max + 1} answered`);
+        ctx.check(unexplained.length === 0, "every other connection answered HTTP 200", `${unexplained.length} neither answered nor closed unanswered: ${unexplained[0]?.received.slice(0, 40) ?? ""}`);
+        ctx.note(`${connections.length - refused.length} of ${max + 1} served`);
+      } finally {
+        for (const c of connections) c.destroy();
+      }
+      // The neighbour: once connections closed, a new one is served.
+      await ctx.sleep(200);
+      const next = await rawConnection(ctx);
+      try {
+        next.write(`GET /peers/capabilities HTTP/1.1\r\nhost: ${new URL(ctx.target.baseUrl).host}\r\n\r\n`);
+        ctx.check((await next.response(3000)) === true, "HTTP 200 on a new connection once the others closed", next.received.slice(0, 40) || (next.closed ? "closed" : "no answer"));
+      } finally {
+        next.destroy();
+      }
     },
   },
   {
@@ -174,4 +246,67 @@ async function flood(ctx: CaseContext, victim: ProbePeer, send: (content: string
     }
   }
   ctx.fail(`close 1013 (BUFFER_OVERFLOW) after ${count} records of ${piece} bytes towards a consumer that does not read`, "the connection stayed open");
+}
+
+/** A TCP (or TLS) connection to the target below HTTP: for timeouts and limits that act before a request is read. */
+interface RawConnection {
+  received: string;
+  closed: boolean;
+  write(text: string): void;
+  /** True once an HTTP 200 status line arrived, false on close or after `ms`. */
+  response(ms: number): Promise<boolean>;
+  /** True once the connection closed, false after `ms`. */
+  closedWithin(ms: number): Promise<boolean>;
+  destroy(): void;
+}
+
+async function rawConnection(ctx: CaseContext): Promise<RawConnection> {
+  const url = new URL(ctx.target.baseUrl);
+  const tls = url.protocol === "https:";
+  const port = Number(url.port || (tls ? 443 : 80));
+  const host = url.hostname.replace(/^\[|\]$/g, "");
+  const socket: Socket = tls ? tlsConnect({ host, port, servername: host, rejectUnauthorized: false }) : tcpConnect(port, host);
+  const waiters = new Set<() => void>();
+  const wake = () => {
+    for (const w of waiters) w();
+  };
+  const until = (done: () => boolean, ms: number) =>
+    new Promise<boolean>((resolve) => {
+      const check = () => {
+        if (!done()) return;
+        clearTimeout(timer);
+        waiters.delete(check);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        resolve(done());
+      }, Math.max(1, ms));
+      waiters.add(check);
+      check();
+    });
+  const connection: RawConnection = {
+    received: "",
+    closed: false,
+    write: (text) => {
+      if (!connection.closed && socket.writable) socket.write(text);
+    },
+    response: (ms) => until(() => /^HTTP\/1\.1 200 /.test(connection.received) || connection.closed, ms).then(() => /^HTTP\/1\.1 200 /.test(connection.received)),
+    closedWithin: (ms) => until(() => connection.closed, ms),
+    destroy: () => socket.destroy(),
+  };
+  socket.on("data", (data: Buffer) => {
+    connection.received += data.toString("latin1");
+    wake();
+  });
+  socket.on("error", () => {});
+  socket.on("close", () => {
+    connection.closed = true;
+    wake();
+  });
+  await new Promise<void>((resolve) => {
+    socket.once(tls ? "secureConnect" : "connect", () => resolve());
+    socket.once("close", () => resolve());
+  });
+  return connection;
 }

@@ -21,7 +21,8 @@
  * | any                       | close() sends BYE; a BYE arrives; reconnect gives up (shutdown) | closed | PP-SES-015  |
  *
  * Data goes out only in `ready` (PP-HS-010); until the first session exists it waits in
- * `preSession`.
+ * `preSession`. A data record the server discarded with RATE_LIMIT_EXCEEDED waits in `refused`
+ * and goes out again after a backoff (PP-LIM-003).
  */
 import { EventEmitter } from "node:events";
 import { validateEnvelope, validateInnerPayload } from "../../../schemas/src/index.ts";
@@ -58,6 +59,8 @@ export interface PeerClientOptions {
   reconnect?: Partial<BackoffOptions> & { enabled?: boolean; maxAttempts?: number };
   pollIntervalMs?: number;
   connectTimeoutMs?: number;
+  /** Delays before re-sending records refused with RATE_LIMIT_EXCEEDED (PP-LIM-003); 1 s doubling to 60 s by default. */
+  rateLimitRetry?: Partial<BackoffOptions>;
   /** Replaces the network, e.g. with an in-memory pair in tests. */
   openTransport?: (kind: TransportKind, resumeSessionId: string | undefined) => Promise<Transport>;
 }
@@ -77,6 +80,10 @@ export class PeerClient extends EventEmitter {
   private session: Session | undefined;
   private resumeFlow: ReturnType<typeof startResume> | undefined;
   private readonly preSession: OutboundEntry[] = [];
+  /** Data records the server discarded with RATE_LIMIT_EXCEEDED, in the order sent, until the retry timer. */
+  private readonly refused: OutboundEntry[] = [];
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryAttempt = 0;
   private readonly receiver = new Receiver((message) => this.emit("message", message));
   private readonly chunkedSends = new ChunkedSends();
   private readyWaiter: { resolve(): void; reject(error: Error): void } | undefined;
@@ -114,7 +121,7 @@ export class PeerClient extends EventEmitter {
 
   /** Data messages sent and not yet acknowledged, plus those waiting to be sent. */
   get pendingCount(): number {
-    return (this.session?.pendingCount ?? 0) + this.preSession.length;
+    return (this.session?.pendingCount ?? 0) + this.preSession.length + this.refused.length;
   }
 
   /** Sends a PEER_MESSAGE; returns its message_id. Large payloads are chunked automatically. */
@@ -323,8 +330,8 @@ export class PeerClient extends EventEmitter {
     if (!check.ok) throw new ProtocolError("INVALID_MESSAGE", `${record.type} payload ${check.path} ${check.error}`, record.message_id);
     switch (record.type) {
       case "ACK":
-        session.acknowledge((inner as { ack: number }).ack);
-        this.chunkedSends.forgetDelivered(session, this.preSession);
+        if (session.acknowledge((inner as { ack: number }).ack) > 0 && this.refused.length === 0 && !this.retryTimer) this.retryAttempt = 0;
+        this.chunkedSends.forgetDelivered(session, [...this.preSession, ...this.refused]);
         this.flush();
         return;
       case "PING":
@@ -365,7 +372,37 @@ export class PeerClient extends EventEmitter {
       this.readyWaiter = undefined;
       return;
     }
+    if (error.code === "RATE_LIMIT_EXCEEDED" && error.related_message_id !== undefined) this.holdRefused(error.related_message_id);
     this.emit("remote-error", error);
+  }
+
+  /**
+   * PP-LIM-003, PP-DLV-001: the server discarded this data record, and the cumulative ACK that
+   * follows will cover its seq, so it leaves the retransmit buffer now and is sent again after a
+   * backoff as a new record with the same message_id (the receiver de-duplicates by it, PP-DLV-003).
+   * The ERROR comes before that ACK on the ordered connection, so the record is still unacknowledged.
+   */
+  private holdRefused(messageId: string): void {
+    const session = this.session;
+    if (!session) return;
+    for (const [seq, entry] of session.unacked) {
+      if (entry.message_id !== messageId) continue;
+      session.unacked.delete(seq);
+      const { seq: _seq, ...unsent } = entry;
+      this.refused.push(unsent);
+      break;
+    }
+    if (this.refused.length === 0 || this.retryTimer || this.state === "closed") return;
+    const delay = backoffDelay(this.retryAttempt++, { ...DEFAULT_BACKOFF, ...this.options.rateLimitRetry });
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      if (this.state === "closed") return;
+      // Ahead of what is still queued, in the order first sent; a new session takes them from the queue.
+      const entries = this.refused.splice(0);
+      if (this.session) this.session.queued.unshift(...entries);
+      else this.preSession.unshift(...entries);
+      this.flush();
+    }, delay);
   }
 
   private onTransportClose(transport: Transport, code: number, reason: string): void {
@@ -438,6 +475,7 @@ export class PeerClient extends EventEmitter {
     this.state = "closed";
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     this.transport?.close(1000, "client closed");
     this.receiver.end(reason);
     this.emit("closed", reason);

@@ -10,6 +10,8 @@ export class EventsConnection implements Subscriber {
   readonly channels = new Set<string>();
   lastReceivedAt: number;
   private closed = false;
+  /** Runs until a valid SUBSCRIBE arrives (PP-EVT-009). */
+  private subscribeTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly ws: WebSocket,
@@ -17,10 +19,14 @@ export class EventsConnection implements Subscriber {
     private readonly service: PeerService,
   ) {
     this.lastReceivedAt = service.now();
+    // PP-EVT-009: a connection that never subscribes is closed like a handshake that never finishes.
+    this.subscribeTimer = setTimeout(() => this.closed || this.fail(new ProtocolError("HANDSHAKE_TIMEOUT", `no SUBSCRIBE within handshake_timeout_ms (${service.limits.handshake_timeout_ms} ms)`)), service.limits.handshake_timeout_ms);
+    this.subscribeTimer.unref();
     ws.on("message", (data, isBinary) => this.onFrame(data, isBinary));
     ws.on("pong", () => (this.lastReceivedAt = service.now()));
     ws.on("close", () => {
       this.closed = true;
+      clearTimeout(this.subscribeTimer);
       service.metrics.openConnections.labels("events").dec();
       hub.disconnect(this);
     });
@@ -40,6 +46,7 @@ export class EventsConnection implements Subscriber {
   close(code: number, reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.subscribeTimer);
     this.ws.close(code, reason);
   }
 
@@ -65,7 +72,10 @@ export class EventsConnection implements Subscriber {
       const relatedId = (message as { message_id?: unknown } | null)?.message_id;
       if (!check.ok) throw new ProtocolError("INVALID_MESSAGE", `${check.path || "/"} ${check.error}`, isMessageId(relatedId) ? relatedId : undefined); // PP-ENV-007, PP-EVT-007: a channel name is part of the schema
       const envelope = message as Envelope;
-      if (envelope.type === "SUBSCRIBE") this.send(this.hub.subscribe(this, envelope));
+      if (envelope.type === "SUBSCRIBE") {
+        clearTimeout(this.subscribeTimer); // PP-EVT-009: it subscribed in time
+        this.send(this.hub.subscribe(this, envelope));
+      }
       else if (envelope.type === "UNSUBSCRIBE") this.send(this.hub.unsubscribe(this, envelope));
       else throw new ProtocolError("INVALID_STATE", `${envelope.type} is not accepted on /ws/v1/events`, envelope.message_id);
     } catch (error) {

@@ -4,6 +4,7 @@
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
+import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { ed25519FromSeed, randomBytes, type Ed25519Identity } from "../crypto.ts";
@@ -43,6 +44,8 @@ export interface PeerServerOptions {
   logLevel?: string;
   logger?: Logger;
   store?: ServerStore;
+  /** The server's clock, for sessions, limits and timeouts; Date.now when absent (tests move it). */
+  now?: () => number;
 }
 
 export class PeerServer {
@@ -57,6 +60,8 @@ export class PeerServer {
   private readonly binding: HttpBinding;
   private readonly tokens: TokenIssuer;
   private sweepTimer: NodeJS.Timeout | undefined;
+  /** Open TCP connections by remote address (PP-LIM-011). */
+  private readonly connectionsByIp = new Map<string, number>();
   private closing = false;
 
   private constructor(private readonly options: PeerServerOptions) {
@@ -67,14 +72,22 @@ export class PeerServer {
     const metrics = new ServerMetrics();
     const capabilities = options.capabilities ?? SUPPORTED_CAPABILITIES;
     const hub = new EventsHub(serverId, this.limits.max_subscriptions);
-    this.service = new PeerService({ serverId, identity: this.identity, limits: this.limits, capabilities }, options.store ?? new MemoryStore(options.identityAllowlist), hub, metrics, log);
+    this.service = new PeerService({ serverId, identity: this.identity, limits: this.limits, capabilities, ...(options.now ? { now: options.now } : {}) }, options.store ?? new MemoryStore(options.identityAllowlist), hub, metrics, log);
     this.tokens = new TokenIssuer(serverId, options.tokenLifetimeSeconds ?? 300, Date.now);
     this.binding = new HttpBinding(this.service, this.tokens, { discovery: () => this.discovery() });
     const maxPayload = this.limits.max_frame_bytes;
     const wsOptions = { noServer: true, maxPayload, perMessageDeflate: false, clientTracking: false }; // PP-LIM-001: ws closes 1009 past maxPayload
     this.peersWss = new WebSocketServer(wsOptions);
     this.eventsWss = new WebSocketServer(wsOptions);
-    this.http = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }) : createHttpServer();
+    // PP-LIM-010: requests must arrive whole within request_timeout_ms (Node checks at this interval),
+    // and a connection silent for as long before its upgrade is destroyed (server.timeout, and the
+    // TLS handshake's own timeout); ws clears the socket's timeout once it takes the connection over.
+    const requestTimeout = this.limits.request_timeout_ms;
+    const httpOptions = { headersTimeout: requestTimeout, requestTimeout, connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(requestTimeout / 5))) };
+    this.http = options.tls ? createHttpsServer({ ...httpOptions, handshakeTimeout: requestTimeout, cert: options.tls.cert, key: options.tls.key }) : createHttpServer(httpOptions);
+    this.http.timeout = requestTimeout;
+    this.http.keepAliveTimeout = Math.min(this.http.keepAliveTimeout, requestTimeout);
+    this.http.on("connection", (socket: Socket) => this.onConnection(socket));
     this.http.on("request", (req, res) => void this.onRequest(req, res));
     this.http.on("upgrade", (req, socket, head) => void this.onUpgrade(req, socket, head));
   }
@@ -185,6 +198,24 @@ export class PeerServer {
         this.service.metrics.connections.labels("events").inc();
         this.service.metrics.openConnections.labels("events").inc();
       }
+    });
+  }
+
+  /** PP-LIM-011: a connection over max_connections_per_ip from one address is closed before it is read. */
+  private onConnection(socket: Socket): void {
+    const limit = this.limits.max_connections_per_ip;
+    if (limit === 0) return;
+    const ip = socket.remoteAddress ?? "";
+    const open = this.connectionsByIp.get(ip) ?? 0;
+    if (open >= limit) {
+      socket.destroy();
+      return;
+    }
+    this.connectionsByIp.set(ip, open + 1);
+    socket.once("close", () => {
+      const left = (this.connectionsByIp.get(ip) ?? 1) - 1;
+      if (left > 0) this.connectionsByIp.set(ip, left);
+      else this.connectionsByIp.delete(ip);
     });
   }
 

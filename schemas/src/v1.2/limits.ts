@@ -25,6 +25,8 @@ const LIMIT_DOCS: Record<LimitName, { minimum: number; description: string }> = 
   max_clock_skew_ms: { minimum: 0, description: "Accepted difference of a HANDSHAKE_INIT timestamp (PP-RPL-001)." },
   ack_delay_ms: { minimum: 0, description: "Longest delay before acknowledging a data record (PP-DLV-002)." },
   replay_window: { minimum: 1, description: "HTTP replay window in records (PP-RPL-005)." },
+  request_timeout_ms: { minimum: 1, description: "Time a connection may stay silent before it upgrades, and time to receive a whole HTTP request (PP-LIM-010)." },
+  max_connections_per_ip: { minimum: 0, description: "Open connections from one IP address; 0 means no limit (PP-LIM-011)." },
 };
 
 function limitMember(name: LimitName): TInteger {
