@@ -63,10 +63,11 @@ export type RunEvent =
  * The limits the embedded reference runs with: a small retransmit_buffer, so that generated
  * scenarios reach it within the default budget (a burst past it within rate_limit_per_minute), and
  * a send queue small enough that the slow-consumer cases overflow it with retransmit_buffer
- * records, past the kernel's socket buffers. The cases read the limits the target advertises, so
- * any server can be tested the same way when started with small limits.
+ * records, past the kernel's socket buffers; and a request timeout of 2 s, so that the case that
+ * waits for it (PP-LIM-010) does not wait the default 10. The cases read the limits the target
+ * advertises, so any server can be tested the same way when started with small limits.
  */
-export const EMBEDDED_LIMITS: Readonly<Record<string, number>> = { retransmit_buffer: 64, max_send_queue_bytes: 2_097_152 };
+export const EMBEDDED_LIMITS: Readonly<Record<string, number>> = { retransmit_buffer: 64, max_send_queue_bytes: 2_097_152, request_timeout_ms: 2000 };
 
 /** Defaults; --slow raises the per-case timeout so that cases can wait for protocol timers. */
 export const DEFAULTS = { runs: 25, timeoutMs: 30_000, slowTimeoutMs: 180_000, stepTimeoutMs: 3000 } as const;
