@@ -88,7 +88,7 @@ export const SOURCE_FAULTS: Readonly<Record<string, readonly SourceEdit[]>> = {
   "echo-corrupts": [{ file: ROUTER, find: "result: request.params ?? null }", replace: "result: { corrupted: true } }" }],
   // Issue 11, row 1: message and poll never ask for the token.
   "http-session-routes-without-token": [
-    { file: HTTP, find: "this.message(record, await tokenSubject())", replace: "this.message(record, undefined)" },
+    { file: HTTP, find: "const presented = await tokenSubject();", replace: "const presented = undefined;" },
     { file: HTTP, find: "const subject = await tokenSubject();", replace: "const subject = undefined;" },
   ],
   // Issue 11, row 2: the outbox is attached, closing the session's WebSocket, before the record is verified.

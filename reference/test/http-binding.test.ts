@@ -82,6 +82,9 @@ describe("tokens on the session routes", () => {
       expect(polled.status, `poll with ${String(presented)}`).toBe(401);
       expect(polled.body.payload?.code).toBe("AUTHENTICATION_FAILED");
     }
+    // The token is checked before the body is read: a body that is not JSON is still a 401.
+    const garbage = await fetch(`${s.url}/peers/message`, { method: "POST", body: "not json" });
+    expect(garbage.status).toBe(401);
     // The neighbour: the session's own token.
     const ping = alice.session.seal("PING", { ping_id: "q" });
     expect((await alice.message(ping)).body).toEqual({ ack: ping.seq });

@@ -103,8 +103,8 @@ export class HttpBinding {
           this.reply(response, 200, this.handshake((await this.readEnvelope(request, answer)) as Envelope, await tokenSubject()));
           return true;
         case "POST /peers/message": {
-          const record = (await this.readEnvelope(request, answer)) as RecordEnvelope;
-          this.reply(response, 200, this.message(record, await tokenSubject()));
+          const presented = await tokenSubject(); // PP-AUTH-006: a request without a valid token is refused whatever its body
+          this.reply(response, 200, this.message((await this.readEnvelope(request, answer)) as RecordEnvelope, presented));
           return true;
         }
         case "GET /peers/poll": {
