@@ -101,6 +101,9 @@ export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
   proxy("http-refuse-v11", "does not speak v1.1 over the HTTP binding (PP-VER-005)", ["http.v11-handshake"]),
   proxy("http-last-handshake-wins", "correlates an HTTP CHALLENGE_RESPONSE with the latest handshake instead of its session_id (PP-TRN-009)", ["http.handshake-correlation"]),
   proxy("poll-reversed", "returns polled records in decreasing seq order (PP-TRN-010)", ["http.poll-until-acknowledged"]),
+  ref("http-session-routes-without-token", "under --require-token, serves POST /peers/message and GET /peers/poll without a token or with another entity's (PP-AUTH-006)", ["auth.required-on-session-routes"], { requireToken: true }),
+  ref("http-attach-before-verify", "moves a WebSocket session to the HTTP binding, closing its WebSocket, for a POSTed record that does not decrypt (PP-TRN-019, PP-SES-014, PP-SES-017)", ["http.forged-record-changes-nothing"]),
+  ref("http-outbox-unbounded", "queues records for GET /peers/poll past max_send_queue_bytes (PP-LIM-007)", ["http.outbox-bound"]),
   proxy("http-error-status-400", "answers every failed HTTP request with 400 instead of the registry's status (PP-ERR-005, PP-LIM-002)", ["http.error-statuses", "http.body-too-large", "http.replay-window", "errors.mapping-property"]),
 
   // §4.5, §4.6 Tokens and identity binding.

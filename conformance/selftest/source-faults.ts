@@ -28,6 +28,7 @@ const RESPONDER = "src/handshake/responder.ts";
 const SESSION = "src/session/session.ts";
 const CHUNKING = "src/chunking.ts";
 const EVENTS_CONNECTION = "src/server/events-connection.ts";
+const HTTP = "src/server/http-binding.ts";
 
 /** A check switched off: `if (CONDITION)` becomes `if (false)` (for a CONDITION without side effects). */
 const never = (file: string, condition: string): SourceEdit => ({ file, find: `if (${condition})`, replace: "if (false)" });
@@ -86,6 +87,15 @@ export const SOURCE_FAULTS: Readonly<Record<string, readonly SourceEdit[]>> = {
 
   // §4.3 HTTP binding, §9 Delivery.
   "echo-corrupts": [{ file: ROUTER, find: "result: request.params ?? null }", replace: "result: { corrupted: true } }" }],
+  // Issue 11, row 1: message and poll never ask for the token.
+  "http-session-routes-without-token": [
+    { file: HTTP, find: "const presented = await tokenSubject();", replace: "const presented = undefined;" },
+    { file: HTTP, find: "const subject = await tokenSubject();", replace: "const subject = undefined;" },
+  ],
+  // Issue 11, row 2: the outbox is attached, closing the session's WebSocket, before the record is verified.
+  "http-attach-before-verify": [{ file: HTTP, find: "    try {\n      this.service.records.handle(", replace: "    if (serverSession.sink?.kind !== \"http\") this.attachOutbox(serverSession);\n    try {\n      this.service.records.handle(" }],
+  // Issue 11, row 5: the HTTP outbox grows without bound.
+  "http-outbox-unbounded": [never(HTTP, "this.bytes > this.maxBytes")],
 
   // §4.5, §4.6 Tokens and identity binding.
   "skip-token-signature-check": [never("src/server/tokens.ts", '!signature || !ed25519VerifyStrict(key, signatureInput("token challenge", challengeBytes), signature)')],

@@ -215,6 +215,43 @@ export const authCases = suite("auth", "4.5 Tokens", [
     },
   },
   {
+    id: "required-on-session-routes",
+    title: "A server that requires tokens refuses POST /peers/message and GET /peers/poll of a session without a token of the session's peer with HTTP 401",
+    requirements: ["PP-AUTH-006", "PP-AUTH-007", "PP-TRN-019"],
+    level: "MUST",
+    requires: ["http"],
+    async run(ctx) {
+      if (!authRequired(ctx)) ctx.skip("discovery auth.required is false");
+      const { probe, http } = ctx.httpProbe({ identityIndex: 0 });
+      const own = { authorization: `Bearer ${await tokenFor(ctx, probe.identity.seed, probe.identity.entityId)}` };
+      Object.assign(http.headers, own);
+      await probe.handshake();
+      const otherSeed = randomBytes(32);
+      const other = { authorization: `Bearer ${await tokenFor(ctx, otherSeed, identityFromSeed(otherSeed).entityId)}` };
+      // One record and one poll, sent as they are each time: only the token changes. A request
+      // refused before the record opens does not use up its seq (PP-RPL-008), so the neighbour
+      // below can send the very same record.
+      const { envelope, text } = probe.sealRecord("PING", { ping_id: "token-check" });
+      const poll = `/peers/poll?session_id=${encodeURIComponent(probe.sessionId ?? "")}&after=-1`;
+      const refused = (answer: { status: number; json: unknown; text: string }, what: string) => {
+        const body = answer.json as { type?: unknown; payload?: { code?: unknown } } | undefined;
+        ctx.check(answer.status === 401 && body?.type === "ERROR" && body.payload?.code === "AUTHENTICATION_FAILED", `HTTP 401 AUTHENTICATION_FAILED for ${what} (PP-AUTH-006)`, `HTTP ${answer.status} ${answer.text.slice(0, 200)}`);
+      };
+      for (const [headers, which] of [
+        [{}, "without a token"],
+        [other, "with a valid token of another entity"],
+      ] as const) {
+        refused(await ctx.http("POST", "/peers/message", { body: text, headers }), `POST /peers/message of a session ${which}`);
+        refused(await ctx.http("GET", poll, { headers }), `GET /peers/poll of a session ${which}`);
+      }
+      // The neighbour: the same record and poll with the token of the session's peer.
+      const posted = await ctx.http("POST", "/peers/message", { body: text, headers: own });
+      ctx.check(posted.status === 200 && (posted.json as { ack?: unknown } | undefined)?.ack === envelope.seq, `HTTP 200 {"ack": ${String(envelope.seq)}} with the token of the session's peer`, `HTTP ${posted.status} ${posted.text.slice(0, 200)}`);
+      const polled = await ctx.http("GET", poll, { headers: own });
+      ctx.check(polled.status === 200, "HTTP 200 for GET /peers/poll with the token of the session's peer", `HTTP ${polled.status} ${polled.text.slice(0, 200)}`);
+    },
+  },
+  {
     id: "required",
     title: "A server that requires tokens refuses a peer or events upgrade without a valid token with HTTP 401",
     requirements: ["PP-AUTH-006", "PP-EVT-006"],

@@ -190,6 +190,57 @@ export const httpCases = suite("http", "4.3 HTTP binding", [
     },
   },
   {
+    id: "forged-record-changes-nothing",
+    title: "A record that does not open, POSTed to /peers/message for a WebSocket session, is refused and leaves the session on its WebSocket",
+    requirements: ["PP-TRN-019", "PP-SES-014", "PP-SES-017", "PP-RPL-008"],
+    level: "MUST",
+    requires: HTTP,
+    async run(ctx) {
+      const probe = await ctx.session();
+      // The session's next record, whole but for one flipped bit of its tag: only the AEAD fails.
+      const { envelope, text } = probe.sealRecord("PING", { ping_id: "forged" }, {
+        ciphertext: (sealed) => {
+          const copy = Uint8Array.from(sealed);
+          copy[copy.length - 1] = (copy[copy.length - 1] as number) ^ 1;
+          return copy;
+        },
+      });
+      const posted = await ctx.http("POST", "/peers/message", { body: text });
+      ctx.check(posted.status >= 400, "an HTTP error status for a record that does not decrypt", `HTTP ${posted.status} ${posted.text.slice(0, 200)}`);
+      // The neighbour, and the proof that nothing changed: the WebSocket is still the session's
+      // connection (PP-SES-014 closes an older connection only for a resume that succeeds), and the
+      // forged record used up no seq, so a genuine record of the same seq is answered over it.
+      await probe.expectSeqNotUsedUp(envelope.seq as number);
+    },
+  },
+  {
+    id: "outbox-bound",
+    title: "A server closes an HTTP outbox whose unacknowledged records exceed max_send_queue_bytes and answers the poll with BUFFER_OVERFLOW, instead of queueing without bound",
+    requirements: ["PP-LIM-007", "PP-TRN-008", "PP-TRN-010"],
+    level: "MUST",
+    requires: HTTP,
+    async run(ctx) {
+      const queue = ctx.limits.max_send_queue_bytes ?? 8_388_608;
+      // Echo requests of one record each, whose responses wait unacknowledged in the outbox.
+      const piece = Math.min(Math.floor((ctx.limits.max_frame_bytes ?? 1_048_576) * 0.5), 512 * 1024, (ctx.limits.max_chunk_bytes ?? 262_144) - 512);
+      const count = Math.ceil(queue / piece) + 2;
+      const rate = ctx.limits.rate_limit_per_minute ?? 100;
+      const allowed = Math.min(ctx.limits.retransmit_buffer ?? 1024, rate === 0 ? Infinity : rate - 5);
+      if (count > allowed) ctx.skip(`max_send_queue_bytes ${queue} needs ${count} unacknowledged echoes of ${piece} bytes, over retransmit_buffer or rate_limit_per_minute`);
+      const { probe, http } = await httpSession(ctx);
+      const poll = `/peers/poll?session_id=${encodeURIComponent(probe.sessionId ?? "")}&after=-1`;
+      const params = "e".repeat(piece - 200);
+      probe.sendRecord("TASK_REQUEST", { task_id: probe.newId("task"), action: "echo", params });
+      await http.settled();
+      // The neighbour: under the bound, a poll is answered.
+      const under = await ctx.http("GET", poll);
+      ctx.check(under.status === 200, `HTTP 200 for a poll with one echo of ${piece} bytes unacknowledged, under max_send_queue_bytes ${queue}`, `HTTP ${under.status} ${under.text.slice(0, 200)}`);
+      for (let i = 1; i < count; i++) probe.sendRecord("TASK_REQUEST", { task_id: probe.newId("task"), action: "echo", params });
+      await http.settled();
+      checkHttpError(ctx, await ctx.http("GET", poll), "BUFFER_OVERFLOW", `a poll with ${count} echoes of ${piece} bytes unacknowledged, over max_send_queue_bytes ${queue} (PP-LIM-007)`);
+    },
+  },
+  {
     id: "replay-window",
     title: "Over HTTP a server accepts records out of order within replay_window and rejects duplicates and older records with REPLAY_DETECTED",
     requirements: ["PP-RPL-005"],

@@ -175,6 +175,8 @@ export interface HttpExchange {
 export interface HttpTransport extends Transport {
   /** Every exchange so far, in order. */
   readonly exchanges: HttpExchange[];
+  /** Headers sent with every request from now on (e.g. `authorization` once a token is issued, PP-AUTH-004). */
+  readonly headers: Record<string, string>;
   /** Resolves when every request sent so far has been answered. */
   settled(): Promise<void>;
   /** GET /peers/poll; the records are delivered as inbound frames. Returns the exchange. */
@@ -195,12 +197,13 @@ export function httpTransport(baseUrl: string, options: { timeoutMs?: number; on
   let open = true;
   let chain: Promise<void> = Promise.resolve();
   const exchanges: HttpExchange[] = [];
+  const headers: Record<string, string> = {};
   const deliver = (text: string) => (messageListener ? messageListener({ kind: "text", text }) : pending.push({ kind: "text", text }));
 
   const request = async (method: string, path: string, body?: string): Promise<HttpExchange> => {
     let exchange: HttpExchange;
     try {
-      const response = await fetch(`${baseUrl}${path}`, { method, body, headers: body === undefined ? {} : { "content-type": "application/json" }, signal: AbortSignal.timeout(options.timeoutMs ?? 5000) });
+      const response = await fetch(`${baseUrl}${path}`, { method, body, headers: body === undefined ? { ...headers } : { ...headers, "content-type": "application/json" }, signal: AbortSignal.timeout(options.timeoutMs ?? 5000) });
       const text = await response.text();
       let parsed: unknown = undefined;
       try {
@@ -219,6 +222,7 @@ export function httpTransport(baseUrl: string, options: { timeoutMs?: number; on
 
   return {
     exchanges,
+    headers,
     send(data) {
       if (!open) return;
       const text = typeof data === "string" ? data : Buffer.from(data).toString("utf8");

@@ -2,6 +2,11 @@
  * The HTTP binding (spec §4.3): the v1.1 transport and the v1.2 fallback. Handshake steps are
  * request/response pairs correlated by the session_id of HANDSHAKE_INIT_ACK (PP-TRN-009); records
  * the server sends wait in an outbox until the client polls and acknowledges them (PP-TRN-010).
+ *
+ * HTTP has no connection to drop, so each answered request counts as one that closed: an HTTP
+ * session is disconnected from the end of its last poll or verified record, and the service's
+ * sweep forgets it resume_window_ms later, or once its lifetime ends (PP-SES-011, PP-SES-012),
+ * as it does a WebSocket session. Until then it can be resumed over a WebSocket (option A).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { validateEnvelope, validateInnerPayload } from "../../../schemas/src/index.ts";
@@ -13,23 +18,49 @@ import type { PeerService } from "./peer-service.ts";
 import type { RecordSink, ServerSession } from "./server-session.ts";
 import type { TokenIssuer, TokenSubject } from "./tokens.ts";
 
-/** Records waiting for `GET /peers/poll`, released by the client's cumulative ACK. */
+/**
+ * Records waiting for `GET /peers/poll`, released by the client's cumulative ACK. Its bytes are
+ * bounded by max_send_queue_bytes: past it the outbox closes, as a WebSocket over its send queue
+ * does, and `onOverflow` detaches the session (PP-LIM-007).
+ */
 class HttpOutbox implements RecordSink {
   readonly kind = "http";
-  readonly records = new Map<number, RecordEnvelope>();
+  readonly records = new Map<number, { record: RecordEnvelope; bytes: number }>();
+  private bytes = 0;
+  /** Closed by an overflow: it holds nothing and takes nothing more. */
+  overflowed = false;
+
+  constructor(
+    private readonly maxBytes: number,
+    private readonly onOverflow: (outbox: HttpOutbox) => void,
+  ) {}
 
   send(record: RecordEnvelope): void {
-    this.records.set(record.seq, record);
+    if (this.overflowed) return;
+    const bytes = Buffer.byteLength(JSON.stringify(record));
+    this.bytes += bytes - (this.records.get(record.seq)?.bytes ?? 0);
+    this.records.set(record.seq, { record, bytes });
+    if (this.bytes > this.maxBytes) {
+      // PP-LIM-007: close instead of queueing without bound; the session keeps its unacknowledged data records for a resume.
+      this.overflowed = true;
+      this.records.clear();
+      this.bytes = 0;
+      this.onOverflow(this);
+    }
   }
 
   close(): void {}
 
   acknowledged(seq: number): void {
-    for (const key of this.records.keys()) if (key <= seq) this.records.delete(key);
+    for (const [key, entry] of this.records) {
+      if (key > seq) continue;
+      this.records.delete(key);
+      this.bytes -= entry.bytes;
+    }
   }
 
   after(seq: number): RecordEnvelope[] {
-    return [...this.records.values()].filter((r) => r.seq > seq).sort((a, b) => a.seq - b.seq);
+    return [...this.records.values()].map((e) => e.record).filter((r) => r.seq > seq).sort((a, b) => a.seq - b.seq);
   }
 }
 
@@ -71,12 +102,16 @@ export class HttpBinding {
         case "POST /peers/handshake":
           this.reply(response, 200, this.handshake((await this.readEnvelope(request, answer)) as Envelope, await tokenSubject()));
           return true;
-        case "POST /peers/message":
-          this.reply(response, 200, this.message((await this.readEnvelope(request, answer)) as RecordEnvelope));
+        case "POST /peers/message": {
+          const presented = await tokenSubject(); // PP-AUTH-006: a request without a valid token is refused whatever its body
+          this.reply(response, 200, this.message((await this.readEnvelope(request, answer)) as RecordEnvelope, presented));
           return true;
-        case "GET /peers/poll":
-          this.reply(response, 200, { records: this.poll(url.searchParams.get("session_id") ?? "", url.searchParams.get("after") ?? "-1") });
+        }
+        case "GET /peers/poll": {
+          const subject = await tokenSubject();
+          this.reply(response, 200, { records: this.poll(url.searchParams.get("session_id") ?? "", url.searchParams.get("after") ?? "-1", subject) });
           return true;
+        }
         default:
           return false;
       }
@@ -110,39 +145,83 @@ export class HttpBinding {
       const serverSession = pending.serverSession;
       const ready = this.service.confirm(serverSession, envelope as RecordEnvelope, "window");
       this.pending.delete(envelope.session_id as string);
-      const outbox = new HttpOutbox();
-      this.outboxes.set(serverSession, outbox);
-      this.service.attach(serverSession, outbox);
+      this.attachOutbox(serverSession);
       this.service.flush(serverSession);
+      serverSession.disconnectedAt = this.service.now(); // the request is answered: see the file's comment
       return ready;
     }
     throw new ProtocolError("INVALID_STATE", `${envelope.type} is not the next handshake step`, envelope.message_id);
   }
 
-  private message(record: RecordEnvelope): { ack: number } {
+  /**
+   * A record over HTTP. Until it opens, nothing changes: a request that fails authentication or
+   * verification attaches nothing and closes nothing (PP-TRN-019, PP-SES-014, PP-SES-017).
+   */
+  private message(record: RecordEnvelope, tokenSubject: TokenSubject | undefined): { ack: number } {
     const serverSession = this.service.store.getSession(record.session_id);
     if (!serverSession || !serverSession.confirmed) throw new ProtocolError("SESSION_NOT_FOUND", `no established session ${record.session_id}`, record.message_id);
-    if (serverSession.sink?.kind !== "http") {
-      // The session moved to a WebSocket (option A) or was disconnected: the HTTP outbox takes over.
-      const outbox = this.outboxes.get(serverSession) ?? new HttpOutbox();
-      this.outboxes.set(serverSession, outbox);
-      this.service.attach(serverSession, outbox);
+    this.checkSubject(serverSession, tokenSubject);
+    this.endIfOver(serverSession, record.message_id);
+    if (!serverSession.sink && this.outboxes.get(serverSession)?.overflowed) throw new ProtocolError("BUFFER_OVERFLOW", "the session's HTTP outbox went over max_send_queue_bytes and was closed; resume the session or run a new handshake", record.message_id); // PP-LIM-007
+    try {
+      this.service.records.handle(serverSession, record, "window", (type, inner) => {
+        // Called once the record has opened (right session, keys and seq): only now may it move
+        // the session to the HTTP binding, which closes a WebSocket it was on (PP-SES-014).
+        if (serverSession.sink?.kind !== "http") this.attachOutbox(serverSession);
+        const result = validateInnerPayload(serverSession.session.version, type, inner, { strict: false });
+        return result.ok ? null : `${result.path || "/"} ${result.error}`;
+      });
+    } finally {
+      if (serverSession.sink?.kind === "http") serverSession.disconnectedAt = this.service.now();
     }
-    this.service.records.handle(serverSession, record, "window", (type, inner) => {
-      const result = validateInnerPayload(serverSession.session.version, type, inner, { strict: false });
-      return result.ok ? null : `${result.path || "/"} ${result.error}`;
-    });
     return { ack: record.seq };
   }
 
-  private poll(sessionId: string, after: string): RecordEnvelope[] {
+  private poll(sessionId: string, after: string, tokenSubject: TokenSubject | undefined): RecordEnvelope[] {
     const serverSession = this.service.store.getSession(sessionId);
     const outbox = serverSession && this.outboxes.get(serverSession);
     if (!serverSession || !outbox) throw new ProtocolError("SESSION_NOT_FOUND", `no HTTP session ${sessionId}`);
+    this.checkSubject(serverSession, tokenSubject);
     const since = Number(after);
     if (!Number.isSafeInteger(since) || since < -1) throw new ProtocolError("INVALID_MESSAGE", "after must be an integer >= -1");
-    serverSession.disconnectedAt = undefined;
+    if (outbox.overflowed) throw new ProtocolError("BUFFER_OVERFLOW", "the session's HTTP outbox went over max_send_queue_bytes and was closed; resume the session or run a new handshake"); // PP-LIM-007
+    this.endIfOver(serverSession);
+    if (serverSession.sink === outbox) serverSession.disconnectedAt = this.service.now(); // the resume window restarts from this answered request
     return outbox.after(since);
+  }
+
+  /**
+   * PP-AUTH-006: a server that requires tokens has already refused a request without a valid one
+   * (server.ts); a token presented for a session must name the session's peer, as it must name the
+   * initiator of a handshake (PP-AUTH-007).
+   */
+  private checkSubject(serverSession: ServerSession, tokenSubject: TokenSubject | undefined): void {
+    if (!tokenSubject) return;
+    if (tokenSubject.entityId !== serverSession.peerId || !Buffer.from(tokenSubject.identityKey).equals(serverSession.session.peerIdentityKey)) {
+      throw new ProtocolError("AUTHENTICATION_FAILED", "the token's subject is not the session's peer");
+    }
+  }
+
+  /**
+   * Between two sweeps, a session past its resume window or lifetime is not revived by a request:
+   * it ends, answered SESSION_EXPIRED (PP-SES-011, PP-SES-012, PP-SES-018).
+   */
+  private endIfOver(serverSession: ServerSession, relatedId?: string): void {
+    const now = this.service.now();
+    const windowOver = serverSession.disconnectedAt !== undefined && now - serverSession.disconnectedAt > this.service.limits.resume_window_ms;
+    if (!windowOver && !serverSession.session.isExpired(now)) return;
+    this.service.end(serverSession, windowOver ? "resume window over" : "session lifetime ended");
+    throw new ProtocolError("SESSION_EXPIRED", `the session's ${windowOver ? "resume window" : "lifetime"} has passed`, relatedId);
+  }
+
+  /** Moves the session to a fresh HTTP outbox, bounded by max_send_queue_bytes (PP-LIM-007). */
+  private attachOutbox(serverSession: ServerSession): void {
+    const outbox = new HttpOutbox(this.service.limits.max_send_queue_bytes, (full) => {
+      this.service.metrics.errors.labels("BUFFER_OVERFLOW").inc();
+      this.service.detach(serverSession, full); // disconnected: resumable for resume_window_ms (PP-SES-011)
+    });
+    this.outboxes.set(serverSession, outbox);
+    this.service.attach(serverSession, outbox);
   }
 
   private sweep(): void {
