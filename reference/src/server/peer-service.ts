@@ -113,13 +113,15 @@ export class PeerService {
    */
   confirm(serverSession: ServerSession, record: RecordEnvelope, mode: ReplayMode): RecordEnvelope {
     if (record.type !== "SESSION_CONFIRM") throw new ProtocolError("INVALID_STATE", `expected SESSION_CONFIRM, got ${record.type}`, record.message_id);
-    const inner = serverSession.session.open(record, mode, this.limits.replay_window) as { handshake_hash?: string };
-    if (inner.handshake_hash !== toBase64Url(serverSession.session.handshakeHash)) throw new ProtocolError("AUTHENTICATION_FAILED", "SESSION_CONFIRM handshake_hash does not match", record.message_id); // PP-HS-009
+    // A newer session of the entity was confirmed since this handshake's step 4: this one is void,
+    // whatever its SESSION_CONFIRM holds, as an unknown session_id would be.
     const previous = this.store.sessionOf(serverSession.peerId);
     if (serverSession.ended || (previous && previous.generation > serverSession.generation)) {
       serverSession.ended = true;
       throw new ProtocolError("SESSION_NOT_FOUND", `a newer session of ${serverSession.peerId} was established; this handshake is void`, record.message_id);
     }
+    const inner = serverSession.session.open(record, mode, this.limits.replay_window) as { handshake_hash?: string };
+    if (inner.handshake_hash !== toBase64Url(serverSession.session.handshakeHash)) throw new ProtocolError("AUTHENTICATION_FAILED", "SESSION_CONFIRM handshake_hash does not match", record.message_id); // PP-HS-009
     const bound = this.store.boundKey(serverSession.peerId);
     if (bound && !bound.equals(serverSession.identityKey)) throw new ProtocolError("AUTHENTICATION_FAILED", `entity ${serverSession.peerId} is bound to another identity key`, record.message_id); // PP-AUTH-011: another key completed first
     if (previous) {
