@@ -4,7 +4,7 @@
  * ./session-records.ts; where the messages they carry go is ./router.ts.
  *
  * A session's state is held by ./server-session.ts (`confirmed`, `sink`, `disconnectedAt`,
- * `ended`); these are the transitions, and the method of this class that makes each:
+ * `ended`, `expired`; `generation` orders pending handshakes); these are the transitions, and the method of this class that makes each:
  *
  * | state                   | event                                          | next state   | method          | requirement |
  * | ----------------------- | ---------------------------------------------- | ------------ | --------------- | ----------- |
@@ -18,8 +18,9 @@
  * | connected, disconnected | SESSION_RESUME accepted: fresh keys             | confirmed    | resume          | PP-SES-007..010 |
  * | connected, disconnected | SESSION_RESUME refused                          | unchanged    | resume          | PP-SES-017  |
  * | disconnected            | resume window over                              | ended        | resume, sweep   | PP-SES-005  |
- * | confirmed, connected, disconnected | lifetime over (its timer); the connection stays open | ended (expired) | expire | PP-SES-005, PP-SES-012 |
+ * | confirmed, connected, disconnected | lifetime over (its timer, or first seen by a route or record); the connection stays open | ended (expired) | expire (router, records) | PP-SES-005, PP-SES-012 |
  * | ended (expired)         | a record on its connection: SESSION_EXPIRED     | (connection back to a new handshake) | records | PP-SES-018 |
+ * | ended (otherwise)       | a record on its connection: SESSION_NOT_FOUND   | unchanged    | records         | PP-SES-015  |
  * | any                     | BYE, or the server shuts down                   | ended        | end             | PP-SES-015, PP-SES-016 |
  *
  * Only a confirmed session is in the store: a pending one is not routed to, binds no identity key
