@@ -174,6 +174,8 @@ export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
   scenario(ref("route-new-message-id", "routes a data message under a new message_id (PP-DLV-012)", ["delivery.route-between-peers", "resume.queued-while-disconnected"])),
   ref("resume-ignores-window", "resumes sessions past their resume window (PP-SES-005)", ["resume.expired-window"], { limits: { resume_window_ms: 3000 } }),
   ref("no-session-lifetime", "keeps serving a session past its lifetime (PP-SES-012)", ["resume.lifetime-ends"], { limits: { session_lifetime_ms: 2000 } }),
+  ref("lifetime-on-input-only", "checks a session's lifetime only on its own inbound records: a silent, connected session is routed to past its lifetime (PP-SES-012)", ["resume.nothing-routed-past-lifetime"], { limits: { session_lifetime_ms: 2000 } }),
+  ref("session-before-confirm", "stores a session at step 4: a handshake that never sends SESSION_CONFIRM can be resumed (PP-HS-009)", ["resume.unconfirmed-not-resumable"]),
 
   // §9 Delivery.
   scenario(ref("never-ack", "never sends ACK (PP-DLV-002, PP-EVT-008)", ["delivery.ack-within-delay", "events.broadcast-without-subscribers"])),

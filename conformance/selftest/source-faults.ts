@@ -30,6 +30,11 @@ const CHUNKING = "src/chunking.ts";
 const EVENTS_CONNECTION = "src/server/events-connection.ts";
 const HTTP = "src/server/http-binding.ts";
 
+/** A session's lifetime timer never runs. */
+const NO_LIFETIME_TIMER: SourceEdit = { file: SERVICE, find: "  private armLifetime(serverSession: ServerSession): void {\n", replace: "  private armLifetime(serverSession: ServerSession): void {\n    if (serverSession) return;\n" };
+/** Sending and routing ignore the lifetime; only an ended session is past it. */
+const LIFETIME_ON_INPUT_ONLY: SourceEdit = { file: SERVICE, find: "return serverSession.ended || serverSession.session.isExpired(this.now());", replace: "return serverSession.ended;" };
+
 /** A check switched off: `if (CONDITION)` becomes `if (false)` (for a CONDITION without side effects). */
 const never = (file: string, condition: string): SourceEdit => ({ file, find: `if (${condition})`, replace: "if (false)" });
 
@@ -125,7 +130,7 @@ export const SOURCE_FAULTS: Readonly<Record<string, readonly SourceEdit[]>> = {
   "skip-signature-check": [never(RESPONDER, "!signature || !ed25519VerifyStrict(pending.peerIdentityKey, input, signature)")],
   "skip-confirm-hash-check": [never(SERVICE, "inner.handshake_hash !== toBase64Url(serverSession.session.handshakeHash)")],
   "wrong-close-codes": [{ file: CONNECTION, find: "this.close(error.row.closeCode ?? 1011, error.code);", replace: "this.close(1008, error.code);" }],
-  "no-handshake-timeout": [never(CONNECTION, 'this.state !== "ready" && now - this.openedAt >= limits.handshake_timeout_ms')],
+  "no-handshake-timeout": [never(CONNECTION, 'this.state !== "ready" && this.state !== "closed"')],
 
   // §7.4 Key and signature validation.
   "accept-zero-dh": [{ file: RESPONDER, find: '      throw new ProtocolError("AUTHENTICATION_FAILED", "X25519 shared secret is all zero", init.message_id);', replace: "      dh = Buffer.alloc(32);" }],
@@ -167,7 +172,15 @@ export const SOURCE_FAULTS: Readonly<Record<string, readonly SourceEdit[]>> = {
     { file: SERVICE, find: "    const windowOver = serverSession.disconnectedAt !== undefined && now - serverSession.disconnectedAt > this.limits.resume_window_ms; // PP-SES-011: resumable", replace: "    const windowOver = false; // PP-SES-011: resumable" },
     { file: SERVICE, find: "      const windowOver = serverSession.disconnectedAt !== undefined && now - serverSession.disconnectedAt > this.limits.resume_window_ms; // PP-SES-011: forgotten", replace: "      const windowOver = false; // PP-SES-011: forgotten" },
   ],
-  "no-session-lifetime": [never(RECORDS, "session.isExpired(this.now())")],
+  // Neither a record nor time ends a session: no check on input, no lifetime timer.
+  "no-session-lifetime": [never(RECORDS, "serverSession.expired || session.isExpired(this.now())"), NO_LIFETIME_TIMER, LIFETIME_ON_INPUT_ONLY],
+  // The defect of issue 11 row 4: the lifetime is checked only on the session's own inbound records.
+  "lifetime-on-input-only": [NO_LIFETIME_TIMER, LIFETIME_ON_INPUT_ONLY],
+  // The defect of issue 11 row 3: the session is stored (routable, resumable) at step 4, before SESSION_CONFIRM.
+  "session-before-confirm": [
+    { file: SERVICE, find: "    serverSession.generation = ++this.generations;\n    return serverSession;\n", replace: "    serverSession.generation = ++this.generations;\n    serverSession.confirmed = true;\n    this.store.putSession(serverSession);\n    return serverSession;\n" },
+    { file: SERVICE, find: "    const previous = this.store.sessionOf(serverSession.peerId);\n", replace: "    const stored = this.store.sessionOf(serverSession.peerId);\n    const previous = stored === serverSession ? undefined : stored;\n" },
+  ],
 
   // §9 Delivery.
   "never-ack": [{ file: ACKS, find: "if (serverSession.ackPending) return;", replace: "return;" }],

@@ -267,6 +267,41 @@ export const resumeCases = suite("resume", "8. Session and resume", [
     },
   },
   {
+    id: "unconfirmed-not-resumable",
+    title: "A server does not resume a handshake that never sent SESSION_CONFIRM: status NOT_FOUND",
+    requirements: ["PP-HS-009", "PP-SES-004"],
+    level: "MUST",
+    requires: ["resume"],
+    async run(ctx) {
+      // Steps 1-4 only: the session id and resumption secret are known, SESSION_CONFIRM is never sent.
+      const pending = await ctx.probe({ identityIndex: OWNER });
+      await pending.handshake({ until: "ESTABLISHED" });
+      const { payload } = await resume(ctx, pending.ticket());
+      ctx.check(status(payload) === "NOT_FOUND", "status NOT_FOUND: a session exists only once SESSION_CONFIRM is verified (PP-HS-009)", `status ${status(payload)} ${errorCode(payload)}`);
+    },
+  },
+  {
+    id: "nothing-routed-past-lifetime",
+    title: "A server routes nothing to a connected session whose lifetime has ended",
+    requirements: ["PP-SES-012"],
+    level: "MUST",
+    async run(ctx) {
+      const lifetime = ctx.limits.session_lifetime_ms ?? 86_400_000;
+      waitable(ctx, "session_lifetime_ms", lifetime);
+      // The recipient stays connected and silent past its lifetime: only time can end its session.
+      const recipient = await ctx.session({ identityIndex: OWNER });
+      const announced = (recipient.established?.payload as Record<string, unknown>).lifetime_ms;
+      await ctx.sleep((typeof announced === "number" ? announced : lifetime) + 500);
+      if (!recipient.isOpen) {
+        ctx.note("the target closed the connection when the session's lifetime ended");
+        return;
+      }
+      const sender = await ctx.session();
+      sender.sendRecord("PEER_MESSAGE", { content: { text: "after your lifetime" } }, { envelope: { recipient_id: recipient.identity.entityId } });
+      await recipient.expectSilence(1000, "no PEER_MESSAGE on a session past its lifetime (PP-SES-012)");
+    },
+  },
+  {
     id: "lifetime-ends",
     title: "A session is not used after its lifetime ends",
     requirements: ["PP-SES-012", "PP-SES-005", "PP-SES-018"],

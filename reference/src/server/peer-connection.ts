@@ -23,23 +23,26 @@ type ConnectionState = "start" | "await-resume" | "handshaking" | "await-confirm
 export class PeerConnection implements RecordSink {
   readonly kind = "websocket";
   state: ConnectionState;
-  readonly openedAt: number;
   lastReceivedAt: number;
   lastSentAt: number;
   private responder: ResponderHandshake | undefined;
   private serverSession: ServerSession | undefined;
+  private handshakeTimer: NodeJS.Timeout | undefined;
+  private heartbeatTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly transport: Transport,
     private readonly service: PeerService,
     private readonly options: { resumeSessionId?: string; tokenSubject?: TokenSubject },
   ) {
-    this.openedAt = this.lastReceivedAt = this.lastSentAt = service.now();
+    this.lastReceivedAt = this.lastSentAt = service.now();
     // PP-TRN-004: a session_id in the URL means the first frame must be SESSION_RESUME.
     this.state = options.resumeSessionId !== undefined ? "await-resume" : "start";
     transport.onMessage((data, isBinary) => this.onFrame(data, isBinary));
     transport.onPong?.(() => (this.lastReceivedAt = service.now()));
     transport.onClose(() => this.onClose());
+    this.armHandshakeTimer();
+    this.armHeartbeat();
   }
 
   get session(): ServerSession | undefined {
@@ -54,17 +57,36 @@ export class PeerConnection implements RecordSink {
   close(code: number, reason: string): void {
     if (this.state === "closed") return;
     this.state = "closed";
+    this.stopTimers();
     this.transport.close(code, reason);
   }
 
-  /** Timers, run by the server's sweep: handshake timeout, heartbeat, dead-peer detection. */
-  tick(now: number): void {
+  /**
+   * The handshake timer (PP-HS-011): from the connection opening, or from the moment it is back in
+   * `start` after its session ended (SESSION_EXPIRED, SESSION_NOT_FOUND), until READY. Its own
+   * timer, so it fires on time rather than at the next sweep.
+   */
+  private armHandshakeTimer(): void {
+    clearTimeout(this.handshakeTimer);
+    const timeout = this.service.limits.handshake_timeout_ms;
+    this.handshakeTimer = setTimeout(() => {
+      if (this.state !== "ready" && this.state !== "closed") this.fail(new ProtocolError("HANDSHAKE_TIMEOUT", `handshake not finished within ${timeout} ms`)); // PP-HS-011
+    }, timeout);
+    this.handshakeTimer.unref();
+  }
+
+  /** The heartbeat (PP-LIM-004, PP-LIM-005): one timer, set for the earlier of the next PING and the dead-peer deadline. */
+  private armHeartbeat(): void {
+    const limits = this.service.limits;
+    const due = Math.min(this.lastSentAt + limits.ping_interval_ms, this.lastReceivedAt + limits.ping_interval_ms + limits.pong_grace_ms);
+    this.heartbeatTimer = setTimeout(() => this.heartbeat(), Math.max(1, due - this.service.now()));
+    this.heartbeatTimer.unref();
+  }
+
+  private heartbeat(): void {
     if (this.state === "closed") return;
     const limits = this.service.limits;
-    if (this.state !== "ready" && now - this.openedAt >= limits.handshake_timeout_ms) {
-      this.fail(new ProtocolError("HANDSHAKE_TIMEOUT", `handshake not finished within ${limits.handshake_timeout_ms} ms`)); // PP-HS-011
-      return;
-    }
+    const now = this.service.now();
     if (now - this.lastReceivedAt >= limits.ping_interval_ms + limits.pong_grace_ms) {
       this.fail(new ProtocolError("HEARTBEAT_TIMEOUT", `nothing received for ${now - this.lastReceivedAt} ms`)); // PP-LIM-005
       return;
@@ -73,6 +95,12 @@ export class PeerConnection implements RecordSink {
       this.lastSentAt = now;
       this.transport.ping?.(); // PP-LIM-004
     }
+    this.armHeartbeat();
+  }
+
+  private stopTimers(): void {
+    clearTimeout(this.handshakeTimer);
+    clearTimeout(this.heartbeatTimer);
   }
 
   private sendJson(message: object): void {
@@ -89,6 +117,7 @@ export class PeerConnection implements RecordSink {
 
   private onClose(): void {
     this.state = "closed";
+    this.stopTimers();
     if (this.serverSession) this.service.detach(this.serverSession, this);
   }
 
@@ -172,6 +201,7 @@ export class PeerConnection implements RecordSink {
         const ready = this.service.confirm(serverSession, envelope as RecordEnvelope, "stream");
         this.service.attach(serverSession, this);
         this.state = "ready";
+        clearTimeout(this.handshakeTimer);
         this.sendJson(ready);
         this.service.flush(serverSession);
         return;
@@ -201,6 +231,7 @@ export class PeerConnection implements RecordSink {
     this.serverSession = serverSession;
     this.service.attach(serverSession, this); // closes the older connection (PP-SES-014)
     this.state = "ready";
+    clearTimeout(this.handshakeTimer);
     this.service.flush(serverSession); // PP-SES-010: unacknowledged records go out again under new seq
   }
 
@@ -222,10 +253,12 @@ export class PeerConnection implements RecordSink {
       this.sendJson(plaintextEnvelope({ type: "ERROR", version: serverSession?.session.version ?? "1.2", sender_id: this.service.config.serverId, timestamp: this.service.now(), payload: error.toPayload() }));
     }
     if (error.row.closes) this.close(error.row.closeCode ?? 1011, error.code);
-    else if (serverSession?.ended && this.state === "ready") {
-      // The session ended (SESSION_EXPIRED) but the connection stays: a new handshake may follow.
+    else if (serverSession?.ended && (this.state === "ready" || this.state === "await-confirm")) {
+      // The session ended (SESSION_EXPIRED), or a newer one replaced this pending handshake
+      // (SESSION_NOT_FOUND), but the connection stays: a new handshake may follow, in time (PP-HS-011).
       this.serverSession = undefined;
       this.state = "start";
+      this.armHandshakeTimer();
     }
   }
 }

@@ -4,23 +4,29 @@
  * ./session-records.ts; where the messages they carry go is ./router.ts.
  *
  * A session's state is held by ./server-session.ts (`confirmed`, `sink`, `disconnectedAt`,
- * `ended`); these are the transitions, and the method of this class that makes each:
+ * `ended`, `expired`; `generation` orders pending handshakes); these are the transitions, and the method of this class that makes each:
  *
  * | state                   | event                                          | next state   | method          | requirement |
  * | ----------------------- | ---------------------------------------------- | ------------ | --------------- | ----------- |
- * | (none)                  | CHALLENGE_RESPONSE verified (step 4)            | confirming   | establish       | PP-AUTH-010 |
- * | any                     | the same entity establishes a newer session     | ended        | establish       | PP-DLV-008  |
- * | confirming              | SESSION_CONFIRM verified: READY                 | confirmed    | confirm         | PP-HS-009   |
+ * | (none)                  | CHALLENGE_RESPONSE verified (step 4)            | pending      | establish       | PP-HS-009   |
+ * | pending                 | handshake timer over, or its connection closes  | (released)   | (the connection) | PP-HS-011  |
+ * | pending                 | SESSION_CONFIRM verified: READY; entity bound   | confirmed    | confirm         | PP-HS-009, PP-AUTH-010 |
+ * | pending                 | SESSION_CONFIRM after a newer session of the entity: SESSION_NOT_FOUND | ended | confirm | PP-HS-009 |
+ * | confirmed, connected, disconnected | the same entity confirms a newer session | ended | confirm        | PP-DLV-008  |
  * | confirmed               | a connection takes it                           | connected    | attach          | PP-SES-014  |
  * | connected               | its connection closes                           | disconnected | detach          | PP-SES-011  |
  * | connected, disconnected | SESSION_RESUME accepted: fresh keys             | confirmed    | resume          | PP-SES-007..010 |
  * | connected, disconnected | SESSION_RESUME refused                          | unchanged    | resume          | PP-SES-017  |
  * | disconnected            | resume window over                              | ended        | resume, sweep   | PP-SES-005  |
- * | any                     | lifetime over: at a resume, at a record, or (disconnected) at the sweep | ended | resume, records, sweep | PP-SES-005, PP-SES-012, PP-SES-018 |
+ * | confirmed, connected, disconnected | lifetime over (its timer, or first seen by a route or record); the connection stays open | ended (expired) | expire (router, records) | PP-SES-005, PP-SES-012 |
+ * | ended (expired)         | a record on its connection: SESSION_EXPIRED     | (connection back to a new handshake) | records | PP-SES-018 |
+ * | ended (otherwise)       | a record on its connection: SESSION_NOT_FOUND   | unchanged    | records         | PP-SES-015  |
  * | any                     | BYE, or the server shuts down                   | ended        | end             | PP-SES-015, PP-SES-016 |
  *
- * Records go out only to a confirmed, connected session (`flush`). An ended session is forgotten:
- * a resume of it is answered NOT_FOUND (PP-SES-004).
+ * Only a confirmed session is in the store: a pending one is not routed to, binds no identity key
+ * and cannot be resumed (PP-HS-009, PP-AUTH-010: the first key that *completes* a handshake).
+ * Records go out only to a confirmed, connected session within its lifetime (`flush`, `emit`). An
+ * ended session is forgotten: a resume of it is answered NOT_FOUND (PP-SES-004).
  */
 import type { Ed25519Identity } from "../crypto.ts";
 import { toBase64Url } from "../encoding.ts";
@@ -56,6 +62,8 @@ export class PeerService {
   readonly now: () => number;
   /** What the records of a confirmed session do. */
   readonly records: SessionRecords;
+  /** Counts step 4s: the order of handshakes (ServerSession.generation). */
+  private generations = 0;
 
   constructor(
     readonly config: ServiceConfig,
@@ -91,31 +99,68 @@ export class PeerService {
     });
   }
 
-  /** Creates the server session after step 4; the entity's older session hands over its queue (PP-DLV-008). */
+  /** Step 4: a pending session, known only to its connection until SESSION_CONFIRM (PP-HS-009). */
   establish(result: HandshakeResult): ServerSession {
     const session = new Session(result, { now: this.now, dedupeMemory: Math.max(1024, this.limits.retransmit_buffer * 4), identity: this.config.identity });
-    const serverSession = new ServerSession(session, this.limits);
-    const previous = this.store.sessionOf(result.peerId);
-    if (previous) {
-      session.queued.push(...previous.session.takeUndelivered());
-      this.end(previous, "replaced by a new session");
-    }
-    this.store.bindKey(result.peerId, result.peerIdentityKey); // PP-AUTH-010
-    this.store.putSession(serverSession);
-    this.metrics.sessions.inc();
-    // Ids and versions only: keys, tokens and secrets never reach a log (PP-AUTH-008).
-    this.log.info({ entity: result.peerId, version: result.version, capabilities: result.capabilities }, "session established");
+    const serverSession = new ServerSession(session, this.limits, result.peerIdentityKey);
+    serverSession.generation = ++this.generations;
     return serverSession;
   }
 
-  /** Step 5 -> 6: verifies SESSION_CONFIRM and returns READY (PP-HS-009). */
+  /**
+   * Step 5 -> 6: verifies SESSION_CONFIRM and returns READY (PP-HS-009). Only now does the session
+   * exist: it binds its entity (PP-AUTH-010), takes over the queue of the entity's older session
+   * (PP-DLV-008) and is stored for routing and resume; its lifetime timer starts (PP-SES-012).
+   */
   confirm(serverSession: ServerSession, record: RecordEnvelope, mode: ReplayMode): RecordEnvelope {
     if (record.type !== "SESSION_CONFIRM") throw new ProtocolError("INVALID_STATE", `expected SESSION_CONFIRM, got ${record.type}`, record.message_id);
+    // A newer session of the entity was confirmed since this handshake's step 4: this one is void,
+    // whatever its SESSION_CONFIRM holds, as an unknown session_id would be.
+    const previous = this.store.sessionOf(serverSession.peerId);
+    if (serverSession.ended || (previous && previous.generation > serverSession.generation)) {
+      serverSession.ended = true;
+      throw new ProtocolError("SESSION_NOT_FOUND", `a newer session of ${serverSession.peerId} was established; this handshake is void`, record.message_id);
+    }
     const inner = serverSession.session.open(record, mode, this.limits.replay_window) as { handshake_hash?: string };
     if (inner.handshake_hash !== toBase64Url(serverSession.session.handshakeHash)) throw new ProtocolError("AUTHENTICATION_FAILED", "SESSION_CONFIRM handshake_hash does not match", record.message_id); // PP-HS-009
+    const bound = this.store.boundKey(serverSession.peerId);
+    if (bound && !bound.equals(serverSession.identityKey)) throw new ProtocolError("AUTHENTICATION_FAILED", `entity ${serverSession.peerId} is bound to another identity key`, record.message_id); // PP-AUTH-011: another key completed first
+    if (previous) {
+      serverSession.session.queued.push(...previous.session.takeUndelivered());
+      this.end(previous, "replaced by a new session");
+    }
     serverSession.confirmed = true;
+    this.store.bindKey(serverSession.peerId, serverSession.identityKey); // PP-AUTH-010
+    this.store.putSession(serverSession);
+    this.armLifetime(serverSession);
+    this.metrics.sessions.inc();
     this.metrics.handshakes.labels(mode === "stream" ? "websocket" : "http", "ok").inc();
+    // Ids and versions only: keys, tokens and secrets never reach a log (PP-AUTH-008).
+    this.log.info({ entity: serverSession.peerId, version: serverSession.session.version, capabilities: serverSession.session.capabilities }, "session established");
     return serverSession.session.seal("READY", { handshake_hash: toBase64Url(serverSession.session.handshakeHash) }, { recipient_id: serverSession.peerId });
+  }
+
+  /** Ends the session when its lifetime is over, traffic or not (PP-SES-012). */
+  private armLifetime(serverSession: ServerSession): void {
+    const remaining = serverSession.session.expiresAt - this.now();
+    if (remaining <= 0) {
+      this.expire(serverSession);
+      return;
+    }
+    // setTimeout holds at most 2^31 - 1 ms (about 24.8 days); a longer lifetime re-arms.
+    serverSession.lifetimeTimer = setTimeout(() => this.armLifetime(serverSession), Math.min(remaining, 2 ** 31 - 1));
+    serverSession.lifetimeTimer.unref();
+  }
+
+  /**
+   * The lifetime is over: the session ends, nothing more is routed to it, delivered on it or
+   * acknowledged for it (PP-SES-012). Its connection stays open: its next record is answered
+   * SESSION_EXPIRED and a new handshake may follow (PP-SES-018, the registry row of SESSION_EXPIRED).
+   */
+  expire(serverSession: ServerSession): void {
+    if (serverSession.ended) return;
+    serverSession.expired = true;
+    this.end(serverSession, "session lifetime ended", false);
   }
 
   attach(serverSession: ServerSession, sink: RecordSink): void {
@@ -133,7 +178,7 @@ export class PeerService {
 
   /** Sends queued records once the session is confirmed and connected (PP-HS-009). */
   flush(serverSession: ServerSession): void {
-    if (!serverSession.confirmed || !serverSession.sink) return;
+    if (!serverSession.confirmed || !serverSession.sink || this.pastLifetime(serverSession)) return;
     for (const record of serverSession.session.drainQueue()) this.emit(serverSession, record);
   }
 
@@ -176,8 +221,11 @@ export class PeerService {
   end(serverSession: ServerSession, reason: string, closeConnection = true): void {
     if (serverSession.ended) return;
     serverSession.ended = true;
-    this.store.deleteSession(serverSession.id);
-    this.metrics.sessions.dec();
+    clearTimeout(serverSession.lifetimeTimer);
+    if (serverSession.confirmed) {
+      this.store.deleteSession(serverSession.id);
+      this.metrics.sessions.dec();
+    }
     if (closeConnection) serverSession.sink?.close(1000, reason);
     serverSession.sink = undefined;
   }
@@ -189,19 +237,25 @@ export class PeerService {
     this.emit(serverSession, record);
   }
 
+  /** Past its lifetime, though its timer may not have run yet: nothing goes out on it (PP-SES-012). */
+  pastLifetime(serverSession: ServerSession): boolean {
+    return serverSession.ended || serverSession.session.isExpired(this.now());
+  }
+
   private emit(serverSession: ServerSession, record: RecordEnvelope): void {
+    if (this.pastLifetime(serverSession)) return; // PP-SES-012
     this.metrics.countMessage("out", record.type);
     serverSession.sink?.send(record);
   }
 
-  /** Periodic housekeeping: chunk timeouts (PP-CHK-010), resume windows, nonce cache. */
+  /** Periodic housekeeping: chunk timeouts (PP-CHK-010), resume windows, nonce cache. Lifetimes have their own timers. */
   sweep(): ProtocolError[] {
     const now = this.now();
     const errors: ProtocolError[] = [];
     this.store.sweepNonces(now);
     for (const serverSession of this.store.sessions()) {
       const windowOver = serverSession.disconnectedAt !== undefined && now - serverSession.disconnectedAt > this.limits.resume_window_ms; // PP-SES-011: forgotten only after the window, PP-SES-005
-      if (windowOver || (serverSession.disconnectedAt !== undefined && serverSession.session.isExpired(now))) {
+      if (windowOver) {
         this.end(serverSession, "resume window over");
         continue;
       }

@@ -32,7 +32,11 @@ export class Router {
       this.serveLocally(from, message);
       return;
     }
-    const target = this.service.store.sessionOf(recipient);
+    let target = this.service.store.sessionOf(recipient);
+    if (target && this.service.pastLifetime(target)) {
+      this.service.expire(target); // PP-SES-012: its lifetime timer has not run yet; nothing is routed to it
+      target = undefined;
+    }
     if (!target) {
       if (this.service.store.knowsEntity(recipient)) throw new ProtocolError("SESSION_NOT_FOUND", `${recipient} has no session to deliver to`, message.message_id);
       throw new ProtocolError("UNKNOWN_RECIPIENT", `no entity ${recipient} is known to this server`, message.message_id); // PP-DLV-007

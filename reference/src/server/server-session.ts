@@ -23,12 +23,22 @@ export interface RecordSink {
 export class ServerSession {
   /** Where records go while connected; undefined while disconnected (or not yet attached). */
   sink: RecordSink | undefined;
-  /** True once SESSION_CONFIRM verified (PP-HS-009); no data goes out before. */
+  /**
+   * True once SESSION_CONFIRM verified (PP-HS-009): from then on the session is in the store, its
+   * entity is bound, and it can be routed to and resumed. Before, it is a pending handshake that
+   * only its connection knows, released with it (PP-HS-011).
+   */
   confirmed = false;
+  /** Order of step 4 among all handshakes: an older pending handshake never replaces a newer session. */
+  generation = 0;
   /** When the last connection closed: the resume window runs from here (PP-SES-011). */
   disconnectedAt: number | undefined;
   /** Ended for good (BYE, expiry, replacement): never resumed (PP-SES-015). */
   ended = false;
+  /** Ended because its lifetime is over: its records are answered SESSION_EXPIRED (PP-SES-018). */
+  expired = false;
+  /** Ends the session when its lifetime is over, whatever the traffic (PP-SES-012). */
+  lifetimeTimer: NodeJS.Timeout | undefined;
   readonly reassembler: Reassembler;
   readonly limiter: SlidingWindowLimiter;
   /** An ACK is scheduled (./ack-coalescing.ts). */
@@ -39,6 +49,8 @@ export class ServerSession {
   constructor(
     readonly session: Session,
     limits: Limits,
+    /** The identity key that completed the handshake: bound to the entity at SESSION_CONFIRM (PP-AUTH-010). */
+    readonly identityKey: Buffer,
   ) {
     this.reassembler = new Reassembler(limits);
     this.limiter = new SlidingWindowLimiter(limits.rate_limit_per_minute);
