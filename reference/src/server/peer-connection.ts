@@ -5,6 +5,7 @@
  *
  *   start ──INIT──> handshaking ──CHALLENGE_RESPONSE──> await-confirm ──SESSION_CONFIRM──> ready
  *   await-resume ──SESSION_RESUME (READY)──> ready;  (EXPIRED | ERROR | NOT_FOUND) ──> start
+ *   ready ──a record past the session's lifetime: SESSION_EXPIRED (PP-SES-018)──> start
  */
 import { validateEnvelope, validateInnerPayload } from "../../../schemas/src/index.ts";
 import { isMessageId, plaintextEnvelope, type Envelope, type Version } from "../envelope.ts";

@@ -4,7 +4,8 @@
  * ./session-records.ts; where the messages they carry go is ./router.ts.
  *
  * A session's state is held by ./server-session.ts (`confirmed`, `sink`, `disconnectedAt`,
- * `ended`, `expired`; `generation` orders pending handshakes); these are the transitions, and the method of this class that makes each:
+ * `ended`, `expired`; `generation` orders pending handshakes); these are the transitions, and the
+ * method of this class that makes each:
  *
  * | state                   | event                                          | next state   | method          | requirement |
  * | ----------------------- | ---------------------------------------------- | ------------ | --------------- | ----------- |
@@ -12,9 +13,9 @@
  * | pending                 | handshake timer over, or its connection closes  | (released)   | (the connection) | PP-HS-011  |
  * | pending                 | SESSION_CONFIRM verified: READY; entity bound   | confirmed    | confirm         | PP-HS-009, PP-AUTH-010 |
  * | pending                 | SESSION_CONFIRM after a newer session of the entity: SESSION_NOT_FOUND | ended | confirm | PP-HS-009 |
- * | confirmed, connected, disconnected | the same entity confirms a newer session | ended | confirm        | PP-DLV-008  |
+ * | confirmed, connected, disconnected | the same entity confirms a newer session | ended | confirm        | (no rule of the spec; its queue passes on, PP-DLV-008) |
  * | confirmed               | a connection takes it                           | connected    | attach          | PP-SES-014  |
- * | connected               | its connection closes                           | disconnected | detach          | PP-SES-011  |
+ * | connected               | its connection closes (HTTP: each answered request) | disconnected | detach      | PP-SES-011  |
  * | connected, disconnected | SESSION_RESUME accepted: fresh keys             | confirmed    | resume          | PP-SES-007..010 |
  * | connected, disconnected | SESSION_RESUME refused                          | unchanged    | resume          | PP-SES-017  |
  * | disconnected            | resume window over                              | ended        | resume, sweep   | PP-SES-005  |
