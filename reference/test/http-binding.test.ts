@@ -1,5 +1,5 @@
 /** The HTTP binding (spec §4.3): tokens on every session route, no change on a request that fails, a bounded outbox, swept like a WebSocket session. */
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { ed25519FromSeed, ed25519Sign, randomBytes } from "../src/crypto.ts";
 import { toBase64Url } from "../src/encoding.ts";
 import type { Envelope } from "../src/envelope.ts";
@@ -8,21 +8,11 @@ import { signatureInput } from "../src/key-schedule.ts";
 import type { RecordEnvelope } from "../src/record.ts";
 import { startResume } from "../src/session/resume-initiator.ts";
 import { Session } from "../src/session/session.ts";
-import { PeerServer, type PeerServerOptions } from "../src/server/server.ts";
+import type { PeerServer } from "../src/server/server.ts";
 import { RawPeer } from "./support/raw-peer.ts";
+import { serversPerTest } from "./support/servers.ts";
 
-const servers: PeerServer[] = [];
-const peers: RawPeer[] = [];
-afterEach(async () => {
-  for (const peer of peers.splice(0)) peer.close();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-async function server(options: PeerServerOptions = {}): Promise<PeerServer> {
-  const s = await PeerServer.start({ logLevel: "silent", ...options });
-  servers.push(s);
-  return s;
-}
+const { server, peers } = serversPerTest();
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -3,28 +3,17 @@
  * verified (PP-HS-009, PP-AUTH-010), a session is not used past its lifetime (PP-SES-012,
  * PP-SES-018), and the handshake timer fires on time (PP-HS-011).
  */
-import { afterEach, describe, expect, test } from "vitest";
+import { describe, expect, test } from "vitest";
 import { ed25519FromSeed, randomBytes, type Ed25519Identity } from "../src/crypto.ts";
 import { toBase64Url } from "../src/encoding.ts";
 import type { Envelope } from "../src/envelope.ts";
 import { InitiatorHandshake } from "../src/handshake/initiator.ts";
 import { startResume } from "../src/session/resume-initiator.ts";
 import { Session } from "../src/session/session.ts";
-import { PeerServer, type PeerServerOptions } from "../src/server/server.ts";
 import { RawPeer } from "./support/raw-peer.ts";
+import { serversPerTest } from "./support/servers.ts";
 
-const servers: PeerServer[] = [];
-const peers: RawPeer[] = [];
-afterEach(async () => {
-  for (const peer of peers.splice(0)) peer.close();
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-async function server(options: PeerServerOptions = {}): Promise<PeerServer> {
-  const s = await PeerServer.start({ logLevel: "silent", ...options });
-  servers.push(s);
-  return s;
-}
+const { server, peers } = serversPerTest();
 
 async function open(url: string): Promise<RawPeer> {
   const peer = await RawPeer.open(url);
