@@ -22,9 +22,9 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { ALL_CASES } from "../src/cases/index.ts";
 import type { CaseResult } from "../src/report.ts";
@@ -33,6 +33,7 @@ import { TargetError } from "../src/target.ts";
 import { referenceMutants, serverModules, type Mutant } from "./mutants.ts";
 import { STEP_TIMEOUT_MS } from "./run.ts";
 import { FAULTY_ENDPOINTS, type EmbeddedConfig, type FaultyEndpoint } from "./faulty-endpoints.ts";
+import { runIfScript } from "./script.ts";
 import { removeScratchCopy, startFaultyReference } from "./scratch-reference.ts";
 
 export type MutantStatus = "killed" | "does not start" | "survived" | "no case" | "equivalent" | "out of scope";
@@ -489,13 +490,4 @@ function usage(message: string): number {
   return 2;
 }
 
-const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
-if (invokedDirectly) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      console.error(`conformance:mutate: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-      process.exit(1);
-    },
-  );
-}
+runIfScript(import.meta.url, "conformance:mutate", main);

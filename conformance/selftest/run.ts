@@ -14,8 +14,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { networkInterfaces, tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { TargetInfo } from "../src/case.ts";
 import { ALL_CASES } from "../src/cases/index.ts";
@@ -26,6 +25,7 @@ import { normalizeTarget, targetInfo } from "../src/target.ts";
 import { startFaultProxy, type FaultProxyOptions, type ProxyFaultName, type TlsMaterial } from "./fault-proxy.ts";
 import { FAULTY_ENDPOINTS, type EmbeddedConfig, type FaultyEndpoint } from "./faulty-endpoints.ts";
 import { scratchReference, SourceFaultError, startFaultyReference } from "./scratch-reference.ts";
+import { runIfScript } from "./script.ts";
 
 /** How long a probe waits for one answer: short, since faulty endpoints often answer nothing. Clean twins run with the same. */
 export const STEP_TIMEOUT_MS = 2000;
@@ -330,13 +330,4 @@ function usage(message: string): number {
   return 2;
 }
 
-const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
-if (invokedDirectly) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      console.error(`conformance:selftest: internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-      process.exit(1);
-    },
-  );
-}
+runIfScript(import.meta.url, "conformance:selftest", main);
