@@ -64,6 +64,13 @@ export class Reassembler {
     return this.partials.size;
   }
 
+  /** The decoded bytes held for incomplete messages (PP-CHK-015, PP-LIM-012). */
+  get heldBytes(): number {
+    let held = 0;
+    for (const partial of this.partials.values()) held += partial.received;
+    return held;
+  }
+
   /** Adds one chunk; returns the whole message once complete and verified, else null. */
   add(chunk: ChunkPayload, now: number): WholeMessage | null {
     const fail = (reason: string): never => {

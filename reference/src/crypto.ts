@@ -36,7 +36,8 @@ const x25519PublicKeyObject = (raw: Uint8Array): KeyObject => createPublicKey({ 
 const ed25519PublicKeyObjectUnchecked = (raw: Uint8Array): KeyObject => createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(raw).toString("base64url") }, format: "jwk" });
 /** The group order L of Ed25519, little-endian, for the S < L check (RFC 8032 §5.1.7 step 1). */
 const ED25519_ORDER = (1n << 252n) + 27742317777372353535851937790883648493n;
-const TAG_BYTES = 16;
+/** Both AEADs of spec §7.3 append a 16-byte tag. */
+export const TAG_BYTES = 16;
 
 export class CryptoError extends Error {
   constructor(

@@ -20,6 +20,7 @@ export interface Limits {
   replay_window: number;
   request_timeout_ms: number;
   max_connections_per_ip: number;
+  max_buffered_bytes: number;
 }
 
 export const LIMIT_NAMES = registries.limits.map((row) => row.member) as (keyof Limits)[];

@@ -3,7 +3,7 @@
  * direction's key, with nonce = iv XOR seq (PP-KS-006) and AAD = JCS(envelope without payload and
  * signature) (PP-KS-007).
  */
-import { aeadOpen, aeadSeal, type AeadAlgorithm } from "./crypto.ts";
+import { aeadOpen, aeadSeal, TAG_BYTES, type AeadAlgorithm } from "./crypto.ts";
 import { fromBase64Url, jcs, toBase64Url, without } from "./encoding.ts";
 import { recordNonce, type DirectionKeys } from "./key-schedule.ts";
 
@@ -29,6 +29,15 @@ export function sealRecord(algorithm: AeadAlgorithm, keys: DirectionKeys, header
   // The plaintext need not be canonical (spec §7.3): JSON.stringify is twice as fast as JCS here.
   const sealed = aeadSeal(algorithm, keys.key, recordNonce(keys.iv, header.seq), Buffer.from(JSON.stringify(inner), "utf8"), aad);
   return { ...header, payload: toBase64Url(sealed) };
+}
+
+/**
+ * The length of a record's plaintext, read from its sealed payload: base64url without padding
+ * carries 3 bytes in every 4 characters, and the AEAD tag adds 16 bytes (spec §7.3). It is the size
+ * of a data record (PP-DLV-014).
+ */
+export function plaintextLength(envelope: { payload: string }): number {
+  return Math.max(0, Math.floor((envelope.payload.length * 3) / 4) - TAG_BYTES);
 }
 
 /** Thrown when a record authenticates but its plaintext is not JSON (PP-KS-010: INVALID_MESSAGE). */

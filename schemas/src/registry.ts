@@ -82,6 +82,7 @@ export const LIMIT_NAMES = [
   "replay_window",
   "request_timeout_ms",
   "max_connections_per_ip",
+  "max_buffered_bytes",
 ] as const;
 export type LimitName = (typeof LIMIT_NAMES)[number];
 

@@ -9,6 +9,7 @@ export class ServerMetrics {
   readonly handshakes = new Counter({ name: "pp_handshakes_total", help: "Handshakes by outcome", labelNames: ["transport", "result"], registers: [this.registry] });
   readonly resumes = new Counter({ name: "pp_resumes_total", help: "Resume attempts by answer status", labelNames: ["status"], registers: [this.registry] });
   readonly messages = new Counter({ name: "pp_messages_total", help: "Records by direction and type", labelNames: ["direction", "type"], registers: [this.registry] });
+  readonly heldBytes = new Gauge({ name: "pp_held_bytes", help: "Data held for all sessions: queued or unacknowledged data records and incomplete chunked messages (PP-LIM-012)", registers: [this.registry] });
   readonly errors = new Counter({ name: "pp_errors_total", help: "ERRORs sent, by code", labelNames: ["code"], registers: [this.registry] });
 
   private readonly inbound = new Map<string, Counter.Internal>();

@@ -65,6 +65,8 @@ export class PeerService {
   readonly records: SessionRecords;
   /** Counts step 4s: the order of handshakes (ServerSession.generation). */
   private generations = 0;
+  /** The data held for all sessions, as last accounted (PP-LIM-012). */
+  private held = 0;
 
   constructor(
     readonly config: ServiceConfig,
@@ -130,6 +132,7 @@ export class PeerService {
       serverSession.session.queued.push(...previous.session.takeUndelivered());
       this.end(previous, "replaced by a new session");
     }
+    this.account(serverSession);
     serverSession.confirmed = true;
     this.store.bindKey(serverSession.peerId, serverSession.identityKey); // PP-AUTH-010
     this.store.putSession(serverSession);
@@ -177,6 +180,28 @@ export class PeerService {
     serverSession.disconnectedAt = this.now();
   }
 
+  /** The bytes held for all sessions at once (PP-LIM-012). */
+  get heldBytes(): number {
+    return this.held;
+  }
+
+  /**
+   * Whether `bytes` more fit under max_buffered_bytes (PP-LIM-012); 0 means no limit. What a session
+   * holds is counted again after every change to its queue or its reassembly (`account`).
+   */
+  roomFor(bytes: number): boolean {
+    const budget = this.limits.max_buffered_bytes;
+    return budget === 0 || this.held + bytes <= budget;
+  }
+
+  /** Counts again what a session holds, after its queue or reassembly changed (PP-LIM-012, PP-LIM-013). */
+  account(serverSession: ServerSession): void {
+    const bytes = serverSession.ended ? 0 : serverSession.heldBytes;
+    this.held += bytes - serverSession.accountedBytes;
+    serverSession.accountedBytes = bytes;
+    this.metrics.heldBytes.set(this.held);
+  }
+
   /** Sends queued records once the session is confirmed and connected (PP-HS-009). */
   flush(serverSession: ServerSession): void {
     if (!serverSession.confirmed || !serverSession.sink || this.pastLifetime(serverSession)) return;
@@ -212,6 +237,7 @@ export class PeerService {
     }
     serverSession.resumeNonces.add(resume.nonce);
     serverSession.session.rekey(accepted.keys, accepted.peerLastRxSeq);
+    this.account(serverSession); // PP-LIM-013: what last_rx_seq acknowledged is free
     serverSession.confirmed = true;
     this.metrics.resumes.labels("READY").inc();
     this.log.info({ entity: serverSession.peerId, resent: serverSession.session.queued.length }, "session resumed");
@@ -229,6 +255,7 @@ export class PeerService {
     }
     if (closeConnection) serverSession.sink?.close(1000, reason);
     serverSession.sink = undefined;
+    this.account(serverSession); // PP-LIM-013: nothing of an ended session is held
   }
 
   /** Seals and sends a non-data record (or an ERROR) to a connected session. */
@@ -265,6 +292,7 @@ export class PeerService {
         if (serverSession.sink && serverSession.confirmed) this.sendControl(serverSession, "ERROR", error.toPayload());
         errors.push(error);
       }
+      this.account(serverSession); // PP-LIM-013: a discarded message is free
     }
     return errors;
   }

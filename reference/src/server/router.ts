@@ -51,13 +51,23 @@ export class Router {
   private deliver(target: ServerSession, message: OutboundEntry, causeId = message.message_id): void {
     const chunks = splitMessage({ message_id: message.message_id, type: message.type, payload: message.inner }, this.limits.max_chunk_bytes); // PP-CHK-001, PP-CHK-014
     const entries: OutboundEntry[] = chunks
-      ? chunks.map((chunk) => ({ message_id: `${message.message_id.slice(0, 100)}-c${chunk.sequence_number}`, type: "CHUNKED_MESSAGE", inner: chunk, sender_id: message.sender_id, ...(message.recipient_id !== undefined ? { recipient_id: message.recipient_id } : {}) }))
-      : [message];
+      ? chunks.map((chunk) => ({ message_id: `${message.message_id.slice(0, 100)}-c${chunk.sequence_number}`, type: "CHUNKED_MESSAGE", inner: chunk, sender_id: message.sender_id, ...(message.recipient_id !== undefined ? { recipient_id: message.recipient_id } : {}), size: Buffer.byteLength(JSON.stringify(chunk)) }))
+      : [{ ...message, size: message.size ?? Buffer.byteLength(JSON.stringify(message.inner)) }];
+    const bytes = entries.reduce((sum, entry) => sum + (entry.size ?? 0), 0);
     // PP-DLV-011, PP-DLV-013: a client advertises no limits, so the server's own retransmit_buffer bounds what it holds for it.
     if (target.session.pendingCount + entries.length > this.limits.retransmit_buffer) {
       throw new ProtocolError("BUFFER_OVERFLOW", `the queue for ${target.peerId} is full (${this.limits.retransmit_buffer} records)`, causeId); // PP-DLV-013
     }
+    // PP-DLV-014: full by size too, though a message always fits into an empty queue.
+    const queued = target.queueBytes;
+    if (target.session.pendingCount > 0 && queued + bytes > this.limits.max_send_queue_bytes) {
+      throw new ProtocolError("BUFFER_OVERFLOW", `the queue for ${target.peerId} holds ${queued} bytes; ${bytes} more would pass max_send_queue_bytes ${this.limits.max_send_queue_bytes}`, causeId); // PP-DLV-013
+    }
+    if (!this.service.roomFor(bytes)) {
+      throw new ProtocolError("BUFFER_OVERFLOW", `the server holds ${this.service.heldBytes} bytes for its sessions; ${bytes} more would pass max_buffered_bytes ${this.limits.max_buffered_bytes}`, causeId); // PP-LIM-012
+    }
     target.session.queued.push(...entries);
+    this.service.account(target);
     this.service.flush(target);
   }
 

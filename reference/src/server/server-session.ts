@@ -45,6 +45,8 @@ export class ServerSession {
   ackPending = false;
   /** Resume nonces already accepted (PP-RPL-006). */
   readonly resumeNonces = new Set<string>();
+  /** What this session last added to the server's held data (PeerService.account, PP-LIM-012). */
+  accountedBytes = 0;
 
   constructor(
     readonly session: Session,
@@ -66,5 +68,18 @@ export class ServerSession {
 
   get connected(): boolean {
     return this.sink !== undefined;
+  }
+
+  /** The size of the data records queued or unacknowledged for the peer (PP-DLV-014). */
+  get queueBytes(): number {
+    let bytes = 0;
+    for (const entry of this.session.unacked.values()) bytes += entry.size ?? 0;
+    for (const entry of this.session.queued) bytes += entry.size ?? 0;
+    return bytes;
+  }
+
+  /** Everything the session holds: its queue and its incomplete chunked messages (PP-LIM-012). */
+  get heldBytes(): number {
+    return this.queueBytes + this.reassembler.heldBytes;
   }
 }

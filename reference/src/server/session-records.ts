@@ -6,7 +6,7 @@
 import type { ChunkPayload } from "../chunking.ts";
 import { ProtocolError } from "../errors.ts";
 import type { Limits } from "../limits.ts";
-import type { RecordEnvelope } from "../record.ts";
+import { plaintextLength, type RecordEnvelope } from "../record.ts";
 import { DATA_TYPES, type OutboundEntry, type ReplayMode } from "../session/session.ts";
 import { scheduleAck } from "./ack-coalescing.ts";
 import type { PeerService } from "./peer-service.ts";
@@ -42,7 +42,7 @@ export class SessionRecords {
     switch (record.type) {
       case "ACK": {
         const ack = (inner as { ack: number }).ack;
-        session.acknowledge(ack);
+        if (session.acknowledge(ack) > 0) this.service.account(serverSession); // PP-LIM-013
         serverSession.sink?.acknowledged?.(ack);
         return;
       }
@@ -84,23 +84,44 @@ export class SessionRecords {
       // reassembler's (PP-CHK-008). Reassembly survives a resume: those chunks were acknowledged.
       const chunk = inner as ChunkPayload;
       if (session.delivered(session.peerId, chunk.chunk_id)) return;
-      const reassembler = serverSession.reassembler;
-      const whole = reassembler.add(chunk, this.now());
-      if (!whole) return;
       try {
-        this.routeOnce(serverSession, record, { message_id: whole.message_id, type: whole.type, inner: whole.payload, sender_id: session.peerId, ...(record.recipient_id !== undefined ? { recipient_id: record.recipient_id } : {}) });
-      } catch (error) {
-        // PP-DLV-013: only the completing chunk was refused; the others were acknowledged and stay.
-        if (error instanceof ProtocolError && error.code === "BUFFER_OVERFLOW") reassembler.withdraw(chunk);
-        else reassembler.delivered(chunk.chunk_id);
-        throw error;
+        this.reassemble(serverSession, record, chunk);
+      } finally {
+        this.service.account(serverSession); // PP-LIM-012, PP-LIM-013: held or freed
       }
-      reassembler.delivered(chunk.chunk_id);
       return;
     }
     if (session.delivered(session.peerId, record.message_id)) return; // PP-DLV-003
     // PP-DLV-006: the session says who sent it; PP-DLV-012: the message keeps its message_id.
-    this.routeOnce(serverSession, record, { message_id: record.message_id, type: record.type, inner, sender_id: session.peerId, ...(record.recipient_id !== undefined ? { recipient_id: record.recipient_id } : {}) });
+    this.routeOnce(serverSession, record, { message_id: record.message_id, type: record.type, inner, sender_id: session.peerId, ...(record.recipient_id !== undefined ? { recipient_id: record.recipient_id } : {}), size: plaintextLength(record) });
+  }
+
+  /** Adds a chunk to its message, within the session's and the server's bounds, and routes the message once whole. */
+  private reassemble(serverSession: ServerSession, record: RecordEnvelope, chunk: ChunkPayload): void {
+    const reassembler = serverSession.reassembler;
+    // Decoded base64url: 3 bytes in every 4 characters. A refused chunk is not acknowledged, so it
+    // comes again after a resume, once the messages before it are whole (PP-DLV-013).
+    const adding = Math.floor((chunk.data.length * 3) / 4);
+    const held = reassembler.heldBytes;
+    if (held + adding > this.limits.max_message_bytes) {
+      serverSession.session.refuse(record.seq);
+      throw new ProtocolError("BUFFER_OVERFLOW", `the session's incomplete chunked messages hold ${held} bytes; ${adding} more would pass max_message_bytes ${this.limits.max_message_bytes}`, record.message_id); // PP-CHK-015
+    }
+    if (!this.service.roomFor(adding)) {
+      serverSession.session.refuse(record.seq);
+      throw new ProtocolError("BUFFER_OVERFLOW", `the server holds ${this.service.heldBytes} bytes for its sessions; ${adding} more would pass max_buffered_bytes ${this.limits.max_buffered_bytes}`, record.message_id); // PP-LIM-012
+    }
+    const whole = reassembler.add(chunk, this.now());
+    if (!whole) return;
+    try {
+      this.routeOnce(serverSession, record, { message_id: whole.message_id, type: whole.type, inner: whole.payload, sender_id: serverSession.peerId, ...(record.recipient_id !== undefined ? { recipient_id: record.recipient_id } : {}) });
+    } catch (error) {
+      // PP-DLV-013: only the completing chunk was refused; the others were acknowledged and stay.
+      if (error instanceof ProtocolError && error.code === "BUFFER_OVERFLOW") reassembler.withdraw(chunk);
+      else reassembler.delivered(chunk.chunk_id);
+      throw error;
+    }
+    reassembler.delivered(chunk.chunk_id);
   }
 
   /**

@@ -21,6 +21,8 @@ export interface OutboundEntry {
   sender_id: string;
   recipient_id?: string;
   seq?: number;
+  /** The plaintext length of its record (PP-DLV-014), where the server counts what it holds (PP-LIM-012). */
+  size?: number;
 }
 
 export type ReplayMode = "stream" | "window";
@@ -97,7 +99,7 @@ export class Session {
   }
 
   /** Seals a record with the next seq (PP-KS-005); data records enter the retransmit buffer (PP-DLV-001). */
-  seal(type: string, inner: unknown, fields: { recipient_id?: string; sender_id?: string; message_id?: string } = {}): RecordEnvelope {
+  seal(type: string, inner: unknown, fields: { recipient_id?: string; sender_id?: string; message_id?: string; size?: number } = {}): RecordEnvelope {
     const seq = this.nextSendSeq;
     if (seq > Number.MAX_SAFE_INTEGER) throw new ProtocolError("INTERNAL_ERROR", "record numbers exhausted; a new session is needed"); // PP-KS-009, PP-KS-005: the numbering stops at 2^53-1
     this.nextSendSeq = seq + 1;
@@ -117,6 +119,7 @@ export class Session {
     if (DATA_TYPES.has(type)) {
       const entry: OutboundEntry = { message_id: record.message_id, type, inner, sender_id: record.sender_id, seq };
       if (record.recipient_id !== undefined) entry.recipient_id = record.recipient_id;
+      if (fields.size !== undefined) entry.size = fields.size;
       this.unacked.set(seq, entry);
     }
     return record;
@@ -226,8 +229,9 @@ export class Session {
     const records: RecordEnvelope[] = [];
     while (this.queued.length > 0 && this.unacked.size < window) {
       const entry = this.queued.shift() as OutboundEntry;
-      const fields: { recipient_id?: string; sender_id: string; message_id: string } = { sender_id: entry.sender_id, message_id: entry.message_id };
+      const fields: { recipient_id?: string; sender_id: string; message_id: string; size?: number } = { sender_id: entry.sender_id, message_id: entry.message_id };
       if (entry.recipient_id !== undefined) fields.recipient_id = entry.recipient_id;
+      if (entry.size !== undefined) fields.size = entry.size;
       records.push(this.seal(entry.type, entry.inner, fields));
     }
     return records;

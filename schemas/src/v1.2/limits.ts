@@ -27,6 +27,7 @@ const LIMIT_DOCS: Record<LimitName, { minimum: number; description: string }> = 
   replay_window: { minimum: 1, description: "HTTP replay window in records (PP-RPL-005)." },
   request_timeout_ms: { minimum: 1, description: "Time a connection may stay silent before it upgrades, and time to receive a whole HTTP request (PP-LIM-010)." },
   max_connections_per_ip: { minimum: 0, description: "Open connections from one IP address; 0 means no limit (PP-LIM-011)." },
+  max_buffered_bytes: { minimum: 0, description: "Data held for all sessions at once: incomplete chunked messages and data records queued or unacknowledged; 0 means no limit (PP-LIM-012)." },
 };
 
 function limitMember(name: LimitName): TInteger {
