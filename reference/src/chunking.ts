@@ -64,7 +64,19 @@ export class Reassembler {
     return this.partials.size;
   }
 
-  /** The decoded bytes held for incomplete messages (PP-CHK-015, PP-LIM-012). */
+  /** True while a message with this chunk_id is incomplete. */
+  has(chunkId: string): boolean {
+    return this.partials.has(chunkId);
+  }
+
+  /** The total_size of every incomplete message: what their chunks may still add up to (PP-CHK-015). */
+  get reservedBytes(): number {
+    let reserved = 0;
+    for (const partial of this.partials.values()) reserved += partial.total;
+    return reserved;
+  }
+
+  /** The decoded bytes held for incomplete messages (PP-LIM-012). */
   get heldBytes(): number {
     let held = 0;
     for (const partial of this.partials.values()) held += partial.received;

@@ -26,10 +26,14 @@ function payloadOfSize(size: number): { content: string } {
   return { content: "x".repeat(size - overhead) };
 }
 
-/** The first chunk of a chunked message whose chunks carry `chunkBytes` of data each: never the last. */
-function firstChunk(id: string, chunkBytes: number): ChunkPayload {
-  const chunks = splitMessage({ message_id: id, type: "PEER_MESSAGE", payload: { content: "c".repeat(chunkBytes * 3) } }, chunkBytes) as ChunkPayload[];
-  return chunks[0] as ChunkPayload;
+/** The chunks of a message of exactly `totalBytes` (its total_size) carrying `chunkBytes` of data each. */
+function chunksOf(id: string, chunkBytes: number, totalBytes = chunkBytes * 3): ChunkPayload[] {
+  return splitMessage({ message_id: id, type: "PEER_MESSAGE", payload: payloadOfSize(totalBytes) }, chunkBytes) as ChunkPayload[];
+}
+
+/** The first chunk of such a message: never the last. */
+function firstChunk(id: string, chunkBytes: number, totalBytes = chunkBytes * 3): ChunkPayload {
+  return chunksOf(id, chunkBytes, totalBytes)[0] as ChunkPayload;
 }
 
 /** Waits for the first ERROR (skipping ACKs) or for the quiet that says none came. */
@@ -87,15 +91,23 @@ describe("a recipient's queue is bounded by max_send_queue_bytes (PP-DLV-014)", 
   });
 });
 
-describe("a session's incomplete chunked messages are bounded by max_message_bytes (PP-CHK-015)", () => {
-  test("chunks are held up to exactly max_message_bytes; the next is refused with BUFFER_OVERFLOW", async () => {
-    const chunkBytes = 1024;
-    const s = await server({ limits: { max_message_bytes: 4 * chunkBytes, max_chunk_bytes: chunkBytes, rate_limit_per_minute: 0 } });
+describe("a session's incomplete chunked messages reserve at most max_message_bytes (PP-CHK-015)", () => {
+  test("messages whose total_size adds up to exactly max_message_bytes are taken; the next new one is refused with BUFFER_OVERFLOW until one completes", async () => {
+    const total = 1024;
+    const s = await server({ limits: { max_message_bytes: 4 * total, max_chunk_bytes: total / 2, rate_limit_per_minute: 0 } });
     const mallory = await session(s, "mallory");
-    for (let i = 0; i < 4; i++) mallory.sendRecord("CHUNKED_MESSAGE", firstChunk(`open-chunk-${i}`, chunkBytes), { recipient_id: s.serverId });
+    const sets = [0, 1, 2, 3].map((i) => chunksOf(`open-chunk-${i}`, total / 2, total));
+    for (const chunks of sets) mallory.sendRecord("CHUNKED_MESSAGE", chunks[0], { recipient_id: s.serverId });
     expect(await errorOrQuiet(mallory)).toBeNull();
-    const over = mallory.sendRecord("CHUNKED_MESSAGE", firstChunk("open-chunk-4", chunkBytes), { recipient_id: s.serverId });
+    // At the bound, the later chunk of a message taken completes it: never refused for this bound.
+    mallory.sendRecord("CHUNKED_MESSAGE", sets[0]?.[1], { recipient_id: s.serverId });
+    expect(await errorOrQuiet(mallory)).toBeNull();
+    // Its total_size is free again: one more message fits, and the one after it does not.
+    mallory.sendRecord("CHUNKED_MESSAGE", firstChunk("open-chunk-4", total / 2, total), { recipient_id: s.serverId });
+    expect(await errorOrQuiet(mallory)).toBeNull();
+    const over = mallory.sendRecord("CHUNKED_MESSAGE", firstChunk("open-chunk-5", total / 2, total), { recipient_id: s.serverId });
     expect(await errorOrQuiet(mallory)).toMatchObject({ code: "BUFFER_OVERFLOW", related_message_id: over.message_id });
+    expect(await mallory.closed()).toBe(1013);
   });
 });
 

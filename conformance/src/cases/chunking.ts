@@ -9,7 +9,7 @@ import { chunksOf, type Chunk } from "../probe/chunks.ts";
 import { hash } from "../probe/crypto.ts";
 import { ProbePeer, type Envelope, type Inbound } from "../probe/peer.ts";
 import { b64u, canonical, unb64u } from "../probe/wire.ts";
-import { jcsEqual } from "./support.ts";
+import { jcsEqual, payloadOfSize } from "./support.ts";
 
 const maxChunk = (ctx: CaseContext) => ctx.limits.max_chunk_bytes ?? 262_144;
 
@@ -365,6 +365,47 @@ export const chunkingCases = suite("chunking", "10. Chunking", [
       ctx.check(whole.messageId === chunkId, `message_id ${chunkId} (the chunk_id)`, whole.messageId);
       bob.ack();
       await bob.expectSilence(500, "the message delivered once", { allow: (m) => m.envelope.type !== "PEER_MESSAGE" && m.envelope.type !== "CHUNKED_MESSAGE" });
+    },
+  },
+  {
+    id: "reassembly-bound",
+    title: "A server takes new chunked messages of a session while their total_size adds up to at most max_message_bytes, refuses the next with BUFFER_OVERFLOW, completes those it took, and takes a new one once one completed",
+    requirements: ["PP-CHK-015", "PP-DLV-013", "PP-LIM-013", "PP-TRN-015"],
+    level: "MUST",
+    requires: CHUNKING,
+    async run(ctx) {
+      const limit = ctx.limits.max_message_bytes ?? 16_777_216;
+      const piece = maxChunk(ctx);
+      const rate = ctx.limits.rate_limit_per_minute ?? 100;
+      const budget = ctx.limits.max_buffered_bytes ?? 134_217_728;
+      // Messages of two to three chunks each (so chunking them is required, PP-CHK-001) whose
+      // total_size adds up to exactly max_message_bytes; only chunk 0 of each is sent.
+      const sets = Math.max(1, Math.floor(limit / (2 * piece + 1)));
+      if (rate !== 0 && rate < sets + 12) ctx.skip(`reserving max_message_bytes ${limit} in messages of about ${2 * piece} bytes needs ${sets + 12} records a minute; the target allows ${rate}`);
+      if (sets > 200) ctx.skip(`max_message_bytes ${limit} needs ${sets} messages`);
+      if (budget !== 0 && budget < 2 * limit) ctx.skip(`max_buffered_bytes ${budget} is under twice max_message_bytes: the server-wide bound (PP-LIM-012) could refuse first`);
+      const alice = await ctx.session({ identityIndex: 0 });
+      const bob = await ctx.session({ identityIndex: 1 });
+      const sizes = Array.from({ length: sets }, (_, i) => Math.floor(limit / sets) + (i < limit % sets ? 1 : 0));
+      const message = (size: number) => {
+        const payload = payloadOfSize(size);
+        return { payload, chunks: chunksOf(alice.newId("held"), "PEER_MESSAGE", payload, piece) };
+      };
+      const held = sizes.map(message);
+      const firsts = held.map((m) => sendChunks(alice, m.chunks.slice(0, 1), bob.identity.entityId)[0] as Envelope);
+      // Every byte up to the bound is taken, not less (PP-TRN-015).
+      await alice.expectAck(firsts.at(-1)?.seq as number, 10_000);
+      // At the bound, the rest of a message taken completes it (never refused for this bound).
+      const done = held[0] as (typeof held)[number];
+      const rest = sendChunks(alice, done.chunks.slice(1), bob.identity.entityId);
+      await alice.expectAck(rest.at(-1)?.seq as number, 10_000);
+      const whole = await receiveWhole(ctx, bob, (type) => type === "PEER_MESSAGE", "the first message taken, completed at the bound");
+      ctx.check(jcsEqual(whole.payload, done.payload), "the completed message whole", "a different payload");
+      // Its total_size is free again (PP-LIM-013): a new message of that size is taken, and one more byte is not.
+      const [refill] = sendChunks(alice, message(sizes[0] as number).chunks.slice(0, 1), bob.identity.entityId);
+      await alice.expectAck(refill?.seq as number, 10_000);
+      const [over] = sendChunks(alice, message(piece + 1).chunks.slice(0, 1), bob.identity.entityId);
+      await alice.expectError("BUFFER_OVERFLOW", { relatedMessageId: String(over?.message_id), timeoutMs: 10_000 });
     },
   },
   {

@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { suite } from "../case.ts";
 import { ProbePeer } from "../probe/peer.ts";
 import { canonical } from "../probe/wire.ts";
-import { jcsEqual } from "./support.ts";
+import { jcsEqual, payloadOfSize, resumeOnNewConnection } from "./support.ts";
 
 /** JSON values whose JCS form is exact: no -0, numbers in the safe integer range or short decimals. */
 const jsonParams = fc.jsonValue({ maxDepth: 3 }).filter((v) => {
@@ -116,6 +116,50 @@ export const deliveryCases = suite("delivery", "9. Delivery", [
       ctx.check(received === bound, `exactly retransmit_buffer (${bound}) unacknowledged data records delivered to a client that does not acknowledge`, `${received} delivered`);
       const error = await alice.expectMessage((m) => m.envelope.type === "ERROR", { describe: "ERROR BUFFER_OVERFLOW to the sender of the records beyond the bound (PP-DLV-013)", skip: (m) => m.envelope.type === "ACK" });
       await alice.checkError(error, "BUFFER_OVERFLOW", { checkConnection: false });
+    },
+  },
+  {
+    id: "queue-bytes",
+    title: "A server queues data records for a disconnected recipient up to exactly max_send_queue_bytes of plaintext, refuses the next with BUFFER_OVERFLOW, delivers the queue whole on resume and frees it once acknowledged",
+    requirements: ["PP-DLV-014", "PP-DLV-013", "PP-LIM-013", "PP-TRN-015"],
+    level: "MUST",
+    requires: ["resume"],
+    async run(ctx) {
+      const queue = ctx.limits.max_send_queue_bytes ?? 8_388_608;
+      const rate = ctx.limits.rate_limit_per_minute ?? 100;
+      // Each message fits in one record: at most max_chunk_bytes of plaintext (PP-CHK-014), and its
+      // frame, base64url of plaintext plus tag and the envelope, within max_frame_bytes.
+      const piece = Math.min(ctx.limits.max_chunk_bytes ?? 262_144, Math.floor((((ctx.limits.max_frame_bytes ?? 1_048_576) - 2048) * 3) / 4));
+      const count = Math.max(2, Math.ceil(queue / piece));
+      if (count + 2 > (ctx.limits.retransmit_buffer ?? 1024)) ctx.skip(`max_send_queue_bytes ${queue} needs ${count} records of at most ${piece} bytes, over retransmit_buffer`);
+      if (rate !== 0 && rate < count + 5) ctx.skip(`filling max_send_queue_bytes ${queue} needs ${count + 5} messages a minute; the target allows ${rate}`);
+      if (count > 400) ctx.skip(`max_send_queue_bytes ${queue} needs ${count} records`);
+      // Sizes that add up to exactly the bound, none over a record: the last byte of the queue is used.
+      const sizes = Array.from({ length: count }, (_, i) => Math.floor(queue / count) + (i < queue % count ? 1 : 0));
+      const bob = await ctx.session({ identityIndex: 1 });
+      bob.close(); // disconnected, its session resumable: what is sent to it waits in its queue
+      await ctx.sleep(200);
+      const alice = await ctx.session({ identityIndex: 0 });
+      const sent = sizes.map((size) => alice.sendRecord("PEER_MESSAGE", payloadOfSize(size), { envelope: { recipient_id: bob.identity.entityId } }));
+      // The exact bound is enforced, not less: every byte up to it is queued and acknowledged (PP-TRN-015, PP-DLV-012).
+      await alice.expectAck(sent.at(-1)?.seq as number, 10_000);
+      const over = alice.sendRecord("PEER_MESSAGE", payloadOfSize(64), { envelope: { recipient_id: bob.identity.entityId } });
+      await alice.expectError("BUFFER_OVERFLOW", { relatedMessageId: String(over.message_id), timeoutMs: 10_000 });
+      // The queue is delivered whole, in order, and the refused message is not in it.
+      const reader = await resumeOnNewConnection(ctx, bob, 1, "the recipient comes back for its queue");
+      for (const [i, record] of sent.entries()) {
+        const item = await reader.expectMessage("PEER_MESSAGE", { describe: `queued message ${i + 1} of ${count} (${sizes[i]} bytes)`, timeoutMs: 10_000 });
+        ctx.check(item.envelope.message_id === record.message_id, `queued message ${i + 1} is ${record.message_id}, in order (PP-DLV-005)`, String(item.envelope.message_id));
+        ctx.check(jcsEqual(ProbePeer.payloadOf(item), payloadOfSize(sizes[i] as number)), `queued message ${i + 1} intact`, "a different payload");
+      }
+      reader.ack();
+      await reader.expectSilence(500, `nothing but the ${count} queued messages: the refused one was not queued`, { allow: (m) => m.envelope.type !== "PEER_MESSAGE" });
+      // PP-LIM-013: acknowledged, the queue is empty again and takes a whole queue's worth once more.
+      const carol = await ctx.session({ identityIndex: 2 });
+      const refill = sizes.map((size) => carol.sendRecord("PEER_MESSAGE", payloadOfSize(size), { envelope: { recipient_id: bob.identity.entityId } }));
+      await carol.expectAck(refill.at(-1)?.seq as number, 10_000);
+      for (let i = 0; i < count; i++) await reader.expectMessage("PEER_MESSAGE", { describe: `message ${i + 1} of ${count} after the queue was acknowledged`, timeoutMs: 10_000 });
+      reader.ack();
     },
   },
   {

@@ -6,6 +6,9 @@ import { connect as tcpConnect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { suite, type CaseContext } from "../case.ts";
 import { ProbePeer, type Envelope } from "../probe/peer.ts";
+import { chunksOf } from "../probe/chunks.ts";
+import { unb64u } from "../probe/wire.ts";
+import { payloadOfSize, resumeOnNewConnection } from "./support.ts";
 
 export const limitCases = suite("limits", "13. Limits", [
   {
@@ -195,17 +198,106 @@ export const limitCases = suite("limits", "13. Limits", [
     },
   },
   {
-    id: "slow-recipient",
-    title: "A server closes a recipient's connection with BUFFER_OVERFLOW when its delivery queue is full, rather than drop records",
-    requirements: ["PP-DLV-013", "PP-LIM-007"],
+    id: "buffered-bytes",
+    title: "A server holds no more than max_buffered_bytes of incomplete chunked messages for all sessions at once, refuses the excess with BUFFER_OVERFLOW, and frees a session's share when it ends",
+    requirements: ["PP-LIM-012", "PP-LIM-013", "PP-DLV-013"],
     level: "MUST",
+    requires: ["chunking"],
     async run(ctx) {
-      const bob = await ctx.session();
-      const alice = await ctx.session();
-      await flood(ctx, bob, (content) => alice.sendRecord("PEER_MESSAGE", { content }, { envelope: { recipient_id: bob.identity.entityId } }), alice);
+      const budget = ctx.limits.max_buffered_bytes ?? 134_217_728;
+      const limit = ctx.limits.max_message_bytes ?? 16_777_216;
+      const piece = ctx.limits.max_chunk_bytes ?? 262_144;
+      const rate = ctx.limits.rate_limit_per_minute ?? 100;
+      if (budget === 0) ctx.skip("max_buffered_bytes is 0: no limit");
+      if (budget > 256 * 1_048_576 && !ctx.slow) ctx.skip(`max_buffered_bytes is ${budget}: run with --slow`);
+      // Each holder sends every chunk but the last of one message of max_message_bytes: the most
+      // one session may hold (PP-CHK-015), in as few records as max_chunk_bytes allows.
+      const message = (probe: ProbePeer) => chunksOf(probe.newId("hold"), "PEER_MESSAGE", payloadOfSize(limit), piece).slice(0, -1);
+      const perHolder = Math.floor(limit / piece) - (limit % piece === 0 ? 1 : 0);
+      if (perHolder < 1) ctx.skip(`max_message_bytes ${limit} fits in one chunk of ${piece}`);
+      if (rate !== 0 && rate < perHolder + 5) ctx.skip(`holding max_message_bytes ${limit} in chunks of ${piece} needs ${perHolder + 5} records a minute; the target allows ${rate}`);
+      const holders: ProbePeer[] = [];
+      let held = 0;
+      let refusal: string | null = null;
+      for (let i = 0; held <= budget && i < Math.ceil(budget / piece) + 2 && refusal === null; i++) {
+        const holder = await ctx.session({ identityIndex: holders.length });
+        holders.push(holder);
+        const chunks = message(holder);
+        const records = chunks.map((chunk) => holder.sendRecord("CHUNKED_MESSAGE", chunk, { envelope: { recipient_id: holderServer(holder) } }));
+        const outcome = await holder.expectMessage((m) => m.envelope.type === "ERROR" || (m.envelope.type === "ACK" && (ProbePeer.payloadOf(m).ack as number) >= (records.at(-1)?.seq as number)), { timeoutMs: 20_000, describe: `ACK of ${records.length} chunks or ERROR BUFFER_OVERFLOW` });
+        const acked = Math.max(-1, ...holder.history.map((m) => (m.kind === "message" && m.envelope.type === "ACK" ? (ProbePeer.payloadOf(m).ack as number) : -1)));
+        held += chunks.filter((_, k) => (records[k]?.seq as number) <= acked).reduce((sum, chunk) => sum + (unb64u(chunk.data)?.length ?? 0), 0);
+        if (outcome.envelope.type === "ERROR") {
+          await holder.checkError(outcome, "BUFFER_OVERFLOW");
+          refusal = String(ProbePeer.payloadOf(outcome).related_message_id);
+        }
+      }
+      // Whatever else the target holds only brings the refusal earlier: the chunks it took never add up to more than the budget.
+      ctx.check(held <= budget, `at most max_buffered_bytes (${budget}) of chunk data taken for all sessions (PP-LIM-012)`, `${held} bytes taken`);
+      ctx.check(refusal !== null, `BUFFER_OVERFLOW once the chunks held for ${holders.length} sessions pass max_buffered_bytes ${budget}`, `${held} bytes taken, none refused`);
+      ctx.note(`${held} bytes of chunks taken from ${holders.length} sessions before BUFFER_OVERFLOW (max_buffered_bytes ${budget})`);
+      // PP-LIM-013: the holders end their sessions; what they held is free for a new session.
+      for (const holder of holders) if (holder.closed === null) holder.sendRecord("BYE", { reason: "done" });
+      for (const holder of holders) holder.close();
+      await ctx.sleep(300);
+      const fresh = await ctx.session({ identityIndex: holders.length });
+      const chunks = message(fresh).slice(0, Math.max(1, Math.ceil(Math.min(held, limit - piece) / piece)));
+      const records = chunks.map((chunk) => fresh.sendRecord("CHUNKED_MESSAGE", chunk, { envelope: { recipient_id: holderServer(fresh) } }));
+      await fresh.expectAck(records.at(-1)?.seq as number, 20_000);
+    },
+  },
+  {
+    id: "slow-recipient",
+    title: "A server bounds what it holds for a recipient that stops reading, by closing it with BUFFER_OVERFLOW or refusing its senders with BUFFER_OVERFLOW, and drops nothing it acknowledged",
+    requirements: ["PP-DLV-013", "PP-DLV-014", "PP-LIM-007", "PP-DLV-012"],
+    level: "MUST",
+    requires: ["resume"],
+    async run(ctx) {
+      const queue = ctx.limits.max_send_queue_bytes ?? 8_388_608;
+      const piece = Math.min(Math.floor((ctx.limits.max_frame_bytes ?? 1_048_576) * 0.5), 512 * 1024, (ctx.limits.max_chunk_bytes ?? 262_144) - 512);
+      // 2.5 times the queue, so that neither the kernel's socket buffers nor the queue can hold it all.
+      const needed = Math.ceil((2.5 * queue) / piece);
+      const count = Math.min(ctx.limits.retransmit_buffer ?? 1024, (ctx.limits.rate_limit_per_minute ?? 100) - 5);
+      if (needed > count) ctx.skip(`max_send_queue_bytes ${queue} needs ${needed} unacknowledged records of ${piece} bytes, over retransmit_buffer or rate_limit_per_minute`);
+      const bob = await ctx.session({ identityIndex: 1 });
+      const alice = await ctx.session({ identityIndex: 0 });
+      bob.setReading(false);
+      const content = "f".repeat(piece - 200);
+      const sent = Array.from({ length: count }, () => alice.sendRecord("PEER_MESSAGE", { content }, { envelope: { recipient_id: bob.identity.entityId } }));
+      // The sender learns the outcome: every record acknowledged, or BUFFER_OVERFLOW (PP-DLV-013).
+      const outcome = await alice.expectMessage((m) => m.envelope.type === "ERROR" || (m.envelope.type === "ACK" && (ProbePeer.payloadOf(m).ack as number) >= (sent.at(-1)?.seq as number)), { timeoutMs: 20_000, describe: `ACK of all ${count} records or ERROR BUFFER_OVERFLOW` });
+      const refused = outcome.envelope.type === "ERROR";
+      if (refused) await alice.checkError(outcome, "BUFFER_OVERFLOW");
+      const acked = Math.max(-1, ...alice.history.map((i) => (i.kind === "message" && i.envelope.type === "ACK" ? (ProbePeer.payloadOf(i).ack as number) : -1)));
+      // The recipient reads again: what was acknowledged to the sender reaches it, on this connection or after a resume.
+      bob.setReading(true);
+      const received = new Set<string>();
+      let reader = bob;
+      let closedWith: number | null = null;
+      for (;;) {
+        const item = await reader.next(Math.max(1000, reader.stepTimeoutMs));
+        if (item === null) break;
+        if (item.kind === "close") {
+          closedWith = item.code;
+          ctx.check(item.code === 1013, "a recipient that stops reading closed with 1013 (BUFFER_OVERFLOW, PP-LIM-007), if at all", `close ${item.code}`);
+          reader = await resumeOnNewConnection(ctx, reader, 1, "the recipient closed for its send queue comes back for the rest");
+          continue;
+        }
+        if (item.kind === "message" && item.envelope.type === "PEER_MESSAGE") {
+          received.add(String(item.envelope.message_id));
+          reader.ack();
+        }
+      }
+      ctx.check(refused || closedWith !== null, `a bound: the recipient closed (PP-LIM-007) or the sender refused (PP-DLV-013, PP-DLV-014) before ${count} records of ${piece} bytes, ${((count * piece) / queue).toFixed(1)} times max_send_queue_bytes, were held for a recipient that does not read`, "every record acknowledged and the recipient never closed");
+      const lost = sent.filter((record) => (record.seq as number) <= acked && !received.has(String(record.message_id)));
+      ctx.check(lost.length === 0, "every record acknowledged to the sender delivered to the recipient (PP-DLV-012)", `${lost.length} acknowledged records never delivered, the first ${String(lost[0]?.message_id)}`);
+      ctx.note(`${refused ? "sender refused with BUFFER_OVERFLOW" : "all accepted"}${closedWith !== null ? `, recipient closed ${closedWith}` : ""}; ${received.size} delivered, acknowledged up to seq ${acked}`);
     },
   },
 ]);
+
+/** The target's server_id, learnt in the probe's handshake: the chunks are addressed to the server itself. */
+const holderServer = (probe: ProbePeer): string => probe.serverId ?? "";
 
 /**
  * Makes `victim` a slow consumer (it stops reading) while `send` pushes three times

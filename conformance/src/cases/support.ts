@@ -7,6 +7,7 @@ import fc from "fast-check";
 import negative from "../../../spec/vectors/negative.json" with { type: "json" };
 import { CaseFailure } from "../failure.ts";
 import type { Bytes } from "../probe/crypto.ts";
+import type { CaseContext } from "../case.ts";
 import { ProbePeer, type HandshakeOptions } from "../probe/peer.ts";
 import { canonical } from "../probe/wire.ts";
 
@@ -173,3 +174,21 @@ export class Tour<T> extends fc.Arbitrary<T[]> {
  * input, so the default run makes one and --runs 250 ten, each with fresh orders and parameters.
  */
 export const toursFor = (runs: number): number => Math.max(1, Math.round(runs / 25));
+
+/** A data payload whose plaintext, JCS(payload), is exactly `size` bytes: the size of a data record (PP-DLV-014). */
+export function payloadOfSize(size: number): { content: string } {
+  const overhead = canonical({ content: "" }).length;
+  if (size < overhead) throw new RangeError(`a payload of ${size} bytes is smaller than its ${overhead} bytes of JSON`);
+  return { content: "z".repeat(size - overhead) };
+}
+
+/** Closes `probe`'s connection and resumes its session on a new one as identity `identityIndex`; fails unless READY. */
+export async function resumeOnNewConnection(ctx: CaseContext, probe: ProbePeer, identityIndex: number, why: string): Promise<ProbePeer> {
+  const ticket = probe.ticket();
+  probe.close();
+  const again = await ctx.probe({ identityIndex, query: { session_id: ticket.sessionId } });
+  again.sendJson(again.buildResume(ticket));
+  const answer = await again.receiveResumeAck();
+  ctx.check(answer.status === "READY", `the session resumes: ${why}`, `status ${String(answer.status)}`);
+  return again;
+}

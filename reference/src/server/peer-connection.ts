@@ -42,12 +42,24 @@ export class PeerConnection implements RecordSink {
     transport.onMessage((data, isBinary) => this.onFrame(data, isBinary));
     transport.onPong?.(() => (this.lastReceivedAt = service.now()));
     transport.onClose(() => this.onClose());
+    transport.onDrain?.(() => {
+      if (this.state === "ready" && this.serverSession) this.service.flush(this.serverSession);
+    });
     this.armHandshakeTimer();
     this.armHeartbeat();
   }
 
   get session(): ServerSession | undefined {
     return this.serverSession;
+  }
+
+  /**
+   * RecordSink: data records go out while the send queue is under half of max_send_queue_bytes; the
+   * rest wait in the session's queue and follow on drain. A flush of a full session queue (a
+   * resume) then never trips PP-LIM-007, which is left for a peer that stops reading.
+   */
+  room(): boolean {
+    return this.transport.bufferedAmount < this.service.limits.max_send_queue_bytes / 2;
   }
 
   /** RecordSink: sends a sealed record. */

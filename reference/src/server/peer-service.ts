@@ -204,8 +204,13 @@ export class PeerService {
 
   /** Sends queued records once the session is confirmed and connected (PP-HS-009). */
   flush(serverSession: ServerSession): void {
-    if (!serverSession.confirmed || !serverSession.sink || this.pastLifetime(serverSession)) return;
-    for (const record of serverSession.session.drainQueue()) this.emit(serverSession, record);
+    const sink = serverSession.sink;
+    if (!serverSession.confirmed || !sink || this.pastLifetime(serverSession)) return;
+    while (serverSession.sink === sink && (sink.room?.() ?? true)) {
+      const record = serverSession.session.sealNextQueued();
+      if (!record) return;
+      this.emit(serverSession, record);
+    }
   }
 
   /**

@@ -18,6 +18,11 @@ export interface RecordSink {
   close(code: number, reason: string): void;
   /** The peer acknowledged every record up to `seq` (cumulative ACK). */
   acknowledged?(seq: number): void;
+  /**
+   * Whether the connection takes more data records now (flow control). The rest wait in the
+   * session's queue, bounded by PP-DLV-014, until the sink drains and flushes again.
+   */
+  room?(): boolean;
 }
 
 export class ServerSession {

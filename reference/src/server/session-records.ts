@@ -99,14 +99,14 @@ export class SessionRecords {
   /** Adds a chunk to its message, within the session's and the server's bounds, and routes the message once whole. */
   private reassemble(serverSession: ServerSession, record: RecordEnvelope, chunk: ChunkPayload): void {
     const reassembler = serverSession.reassembler;
-    // Decoded base64url: 3 bytes in every 4 characters. A refused chunk is not acknowledged, so it
-    // comes again after a resume, once the messages before it are whole (PP-DLV-013).
-    const adding = Math.floor((chunk.data.length * 3) / 4);
-    const held = reassembler.heldBytes;
-    if (held + adding > this.limits.max_message_bytes) {
+    // A refused chunk is not acknowledged, so it comes again after a resume (PP-DLV-013). A new
+    // message reserves its total_size, so that the chunks of every message taken can complete.
+    const reserved = reassembler.reservedBytes;
+    if (!reassembler.has(chunk.chunk_id) && chunk.total_size <= this.limits.max_message_bytes && reserved + chunk.total_size > this.limits.max_message_bytes) { // over max_message_bytes alone is CHUNK_ERROR (PP-CHK-006)
       serverSession.session.refuse(record.seq);
-      throw new ProtocolError("BUFFER_OVERFLOW", `the session's incomplete chunked messages hold ${held} bytes; ${adding} more would pass max_message_bytes ${this.limits.max_message_bytes}`, record.message_id); // PP-CHK-015
+      throw new ProtocolError("BUFFER_OVERFLOW", `the session's incomplete chunked messages reserve ${reserved} bytes; a new one of ${chunk.total_size} would pass max_message_bytes ${this.limits.max_message_bytes}`, record.message_id); // PP-CHK-015
     }
+    const adding = Math.floor((chunk.data.length * 3) / 4); // decoded base64url: 3 bytes in every 4 characters
     if (!this.service.roomFor(adding)) {
       serverSession.session.refuse(record.seq);
       throw new ProtocolError("BUFFER_OVERFLOW", `the server holds ${this.service.heldBytes} bytes for its sessions; ${adding} more would pass max_buffered_bytes ${this.limits.max_buffered_bytes}`, record.message_id); // PP-LIM-012

@@ -227,14 +227,18 @@ export class Session {
   /** Seals queued entries, in order, while fewer than `window` data records are unacknowledged. */
   drainQueue(window = Number.POSITIVE_INFINITY): RecordEnvelope[] {
     const records: RecordEnvelope[] = [];
-    while (this.queued.length > 0 && this.unacked.size < window) {
-      const entry = this.queued.shift() as OutboundEntry;
-      const fields: { recipient_id?: string; sender_id: string; message_id: string; size?: number } = { sender_id: entry.sender_id, message_id: entry.message_id };
-      if (entry.recipient_id !== undefined) fields.recipient_id = entry.recipient_id;
-      if (entry.size !== undefined) fields.size = entry.size;
-      records.push(this.seal(entry.type, entry.inner, fields));
-    }
+    while (this.queued.length > 0 && this.unacked.size < window) records.push(this.sealNextQueued() as RecordEnvelope);
     return records;
+  }
+
+  /** Seals the first queued entry, if any: it moves to the retransmit buffer. */
+  sealNextQueued(): RecordEnvelope | undefined {
+    const entry = this.queued.shift();
+    if (!entry) return undefined;
+    const fields: { recipient_id?: string; sender_id: string; message_id: string; size?: number } = { sender_id: entry.sender_id, message_id: entry.message_id };
+    if (entry.recipient_id !== undefined) fields.recipient_id = entry.recipient_id;
+    if (entry.size !== undefined) fields.size = entry.size;
+    return this.seal(entry.type, entry.inner, fields);
   }
 
   /** Every data message not yet acknowledged, sent or not, in order; both buffers are emptied. */

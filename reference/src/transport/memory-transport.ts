@@ -19,7 +19,14 @@ class MemoryEnd implements Transport {
     queueMicrotask(() => {
       this.bufferedAmount -= text.length;
       if (!peer.closed) for (const handler of peer.messageHandlers) handler(text, false);
+      if (this.bufferedAmount === 0 && !this.closed) for (const handler of this.drainHandlers) handler();
     });
+  }
+
+  private drainHandlers: (() => void)[] = [];
+
+  onDrain(handler: () => void): void {
+    this.drainHandlers.push(handler);
   }
 
   /** Like a dropped TCP connection: frames still in flight either way are lost. */

@@ -17,4 +17,6 @@ export interface Transport {
   pause?(): void;
   resume?(): void;
   readonly bufferedAmount: number;
+  /** Called when the bytes queued were all written (flow control); optional. */
+  onDrain?(handler: () => void): void;
 }

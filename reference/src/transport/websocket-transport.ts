@@ -45,6 +45,10 @@ export class WebSocketTransport implements Transport {
     this.ws.on("close", (code, reason) => handler(code, reason.toString()));
   }
 
+  onDrain(handler: () => void): void {
+    (this.ws as unknown as { _socket?: { on(event: "drain", listener: () => void): void } })._socket?.on("drain", handler);
+  }
+
   onPong(handler: () => void): void {
     this.ws.on("pong", handler);
   }
