@@ -117,6 +117,11 @@ export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
   ref("delivery-bound-one-short", "holds one record less than the retransmit_buffer it advertises (PP-DLV-011, PP-TRN-015)", ["delivery.retransmit-bound"], { limits: { retransmit_buffer: 20, rate_limit_per_minute: 0 } }),
   ref("overflowed-chunk-kept", "keeps the last chunk of a message it refused with BUFFER_OVERFLOW, so the chunk sent again is taken for a duplicate and the message is lost (PP-DLV-013)", ["chunking.refused-last-chunk-resent"], { limits: { retransmit_buffer: 20, rate_limit_per_minute: 0 } }),
   ref("unbounded-delivery-queue", "delivers beyond retransmit_buffer unacknowledged records to a client (PP-DLV-011)", ["delivery.retransmit-bound"], { limits: { retransmit_buffer: 20, rate_limit_per_minute: 0 } }),
+  ref("queue-bound-by-count-only", "bounds a recipient's queue by records only, not by max_send_queue_bytes (PP-DLV-014)", ["delivery.queue-bytes", "limits.slow-recipient"]),
+  ref("reassembly-unreserved", "takes new chunked messages of a session past max_message_bytes of total_size (PP-CHK-015)", ["chunking.reassembly-bound"]),
+  ref("no-buffered-budget", "holds incomplete chunks and queues for all sessions without max_buffered_bytes (PP-LIM-012)", ["limits.buffered-bytes"], { limits: { max_buffered_bytes: 33_554_432 } }),
+  ref("ended-session-held", "keeps counting what an ended session held against max_buffered_bytes (PP-LIM-013)", ["limits.buffered-bytes"], { limits: { max_buffered_bytes: 33_554_432 } }),
+  ref("flush-ignores-drain", "sends a resumed session's whole queue at once, past max_send_queue_bytes of send queue, and cuts the recipient it should deliver to (PP-DLV-014, PP-LIM-007)", ["delivery.queue-bytes"]),
   ref("token-not-required", "accepts upgrades without a token although it requires tokens (PP-AUTH-006)", ["auth.required"], { requireToken: true }),
   { ...ref("no-origin-check", "accepts an upgrade whose Origin is not on its allowlist (PP-AUTH-009)", ["auth.origin-allowlist"], { originAllowlist: ["https://allowed.example"] }), forbiddenOrigin: "https://forbidden.example" },
 
@@ -214,7 +219,7 @@ export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
   proxy("drop-pings", "sends no heartbeat ping (PP-LIM-004)", ["limits.heartbeat-ping"], { limits: HEARTBEAT }, true),
   ref("no-heartbeat-timeout", "never closes a silent connection (PP-LIM-005)", ["limits.heartbeat-timeout"], { limits: HEARTBEAT }, true),
   proxy("no-backpressure", "never notices an events subscriber that does not read: its queue grows without bound (PP-LIM-007)", ["limits.slow-consumer-events"]),
-  ref("no-send-queue-limit", "never disconnects a recipient whose send queue exceeds max_send_queue_bytes (PP-LIM-007, PP-DLV-013)", ["limits.slow-recipient"]),
+  ref("no-send-queue-limit", "never disconnects a recipient whose send queue exceeds max_send_queue_bytes (PP-LIM-007, PP-DLV-013)", ["limits.slow-reader-pings"]),
   ref("no-request-timeout", "keeps connections that send nothing, or their headers or body slowly, open past request_timeout_ms (PP-LIM-010)", ["limits.request-timeout"], { limits: { request_timeout_ms: 1000 } }),
   ref("no-connection-limit", "accepts any number of connections from one address (PP-LIM-011)", ["limits.connections-per-ip"], { limits: { max_connections_per_ip: 8 } }),
 

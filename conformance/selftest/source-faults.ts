@@ -106,6 +106,11 @@ export const SOURCE_FAULTS: Readonly<Record<string, readonly SourceEdit[]>> = {
   "skip-token-signature-check": [never("src/server/tokens.ts", '!signature || !ed25519VerifyStrict(key, signatureInput("token challenge", challengeBytes), signature)')],
   "no-identity-binding": [never(SERVICE, "bound && !bound.equals(key)")],
   "unbounded-delivery-queue": [never(ROUTER, "target.session.pendingCount + entries.length > this.limits.retransmit_buffer")],
+  "queue-bound-by-count-only": [never(ROUTER, "target.session.pendingCount > 0 && queued + bytes > this.limits.max_send_queue_bytes")],
+  "reassembly-unreserved": [never(RECORDS, "!reassembler.has(chunk.chunk_id) && chunk.total_size <= this.limits.max_message_bytes && reserved + chunk.total_size > this.limits.max_message_bytes")],
+  "no-buffered-budget": [{ file: SERVICE, find: "return budget === 0 || this.held + bytes <= budget;", replace: "return true;" }],
+  "ended-session-held": [{ file: SERVICE, find: "    this.account(serverSession); // PP-LIM-013: nothing of an ended session is held\n", replace: "" }],
+  "flush-ignores-drain": [{ file: SERVICE, find: "(sink.room?.() ?? true)", replace: "true" }],
   "token-not-required": [never(SERVER, "this.options.requireToken")],
   "no-origin-check": [never(SERVER, "allowlist.length > 0 && origin !== undefined && !allowlist.includes(origin)")],
 

@@ -209,7 +209,7 @@ export const limitCases = suite("limits", "13. Limits", [
       const piece = ctx.limits.max_chunk_bytes ?? 262_144;
       const rate = ctx.limits.rate_limit_per_minute ?? 100;
       if (budget === 0) ctx.skip("max_buffered_bytes is 0: no limit");
-      if (budget > 256 * 1_048_576 && !ctx.slow) ctx.skip(`max_buffered_bytes is ${budget}: run with --slow`);
+      if (budget > 64 * 1_048_576 && !ctx.slow) ctx.skip(`max_buffered_bytes is ${budget}: filling it takes more than ${64 * 1_048_576} bytes of chunks; run with --slow`);
       // Each holder sends every chunk but the last of one message of max_message_bytes: the most
       // one session may hold (PP-CHK-015), in as few records as max_chunk_bytes allows.
       const message = (probe: ProbePeer) => chunksOf(probe.newId("hold"), "PEER_MESSAGE", payloadOfSize(limit), piece).slice(0, -1);
@@ -244,6 +244,29 @@ export const limitCases = suite("limits", "13. Limits", [
       const chunks = message(fresh).slice(0, Math.max(1, Math.ceil(Math.min(held, limit - piece) / piece)));
       const records = chunks.map((chunk) => fresh.sendRecord("CHUNKED_MESSAGE", chunk, { envelope: { recipient_id: holderServer(fresh) } }));
       await fresh.expectAck(records.at(-1)?.seq as number, 20_000);
+    },
+  },
+  {
+    id: "slow-reader-pings",
+    title: "A server closes with BUFFER_OVERFLOW (1013) a connection that stops reading while its PINGs pile up PONGs past max_send_queue_bytes",
+    requirements: ["PP-LIM-007", "PP-DLV-010"],
+    level: "MUST",
+    async run(ctx) {
+      const queue = ctx.limits.max_send_queue_bytes ?? 8_388_608;
+      // A PONG record is a few hundred bytes: four times the queue, so that the kernel's socket buffers cannot absorb it.
+      const count = Math.ceil((4 * queue) / 300);
+      if (count > 200_000) ctx.skip(`max_send_queue_bytes ${queue} needs ${count} PINGs`);
+      const probe = await ctx.session();
+      probe.setReading(false);
+      const pingId = `ping-${"p".repeat(100)}`;
+      for (let i = 0; i < count; i++) {
+        probe.sendRecord("PING", { ping_id: pingId });
+        if (i % 1000 === 999) await ctx.sleep(1); // let the target read and answer as it goes
+      }
+      await ctx.sleep(500);
+      probe.setReading(true);
+      const code = await probe.expectClose(1013, { timeoutMs: 20_000, afterError: "BUFFER_OVERFLOW" });
+      ctx.note(`closed with ${code} after ${count} PINGs`);
     },
   },
   {
