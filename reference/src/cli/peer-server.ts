@@ -21,6 +21,10 @@ const USAGE = `usage: peer-server [options]
   --capabilities LIST          comma-separated capabilities to offer (default: ${SUPPORTED_CAPABILITIES.join(",")})
   --tls-cert FILE --tls-key FILE   serve https/wss
   --log-level LEVEL            fatal|error|warn|info|debug|silent (default info)
+  --metrics-port PORT          serve GET /metrics on a listener of its own, 0 for a free port;
+                               without it /metrics is on the public listener, and not at all
+                               under --require-token (a scraper holds no token)
+  --metrics-host HOST          address of the metrics listener (default 127.0.0.1)
 ${LIMIT_NAMES.map((name) => `  --${limitFlag(name)} N`).join("\n")}
   --help`;
 
@@ -53,6 +57,8 @@ export function parseServerArgs(argv: string[]): PeerServerOptions | "help" {
         "tls-cert": { type: "string" },
         "tls-key": { type: "string" },
         "log-level": { type: "string" },
+        "metrics-port": { type: "string" },
+        "metrics-host": { type: "string" },
         help: { type: "boolean" },
         ...limitOptions,
       },
@@ -92,6 +98,8 @@ export function parseServerArgs(argv: string[]): PeerServerOptions | "help" {
     if (!["fatal", "error", "warn", "info", "debug", "trace", "silent"].includes(v["log-level"] as string)) throw new UsageError(`--log-level expects one of fatal, error, warn, info, debug, trace, silent; got "${v["log-level"]}"`);
     options.logLevel = v["log-level"] as string;
   }
+  if (v["metrics-host"] !== undefined && v["metrics-port"] === undefined) throw new UsageError("--metrics-host needs --metrics-port");
+  if (v["metrics-port"] !== undefined) options.metrics = { host: (v["metrics-host"] as string | undefined) ?? "127.0.0.1", port: integer("metrics-port", v["metrics-port"] as string, 0, 65535) };
   const limits: Partial<Limits> = {};
   for (const name of LIMIT_NAMES) {
     const value = v[limitFlag(name)];
@@ -125,6 +133,8 @@ export async function main(argv: string[]): Promise<number> {
   console.log(`http base ${server.url}`);
   console.log(`server id ${server.serverId}`);
   console.log(`identity key ${server.identityKey}`);
+  if (server.metricsUrl) console.log(`metrics ${server.metricsUrl}`);
+  else if (options.requireToken) console.log("metrics: not served (--require-token without --metrics-port)");
   const stop = () => void server.close().then(() => process.exit(0));
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);

@@ -46,6 +46,12 @@ export interface PeerServerOptions {
   store?: ServerStore;
   /** The server's clock, for sessions, limits and timeouts; Date.now when absent (tests move it). */
   now?: () => number;
+  /**
+   * A listener of its own for GET /metrics, as Prometheus exporters have (host defaults to
+   * 127.0.0.1). With it, the public listener serves no /metrics; without it, the public listener
+   * serves /metrics only when tokens are not required, since a scraper holds no token.
+   */
+  metrics?: { host?: string; port: number };
 }
 
 export class PeerServer {
@@ -60,6 +66,7 @@ export class PeerServer {
   private readonly binding: HttpBinding;
   private readonly tokens: TokenIssuer;
   private sweepTimer: NodeJS.Timeout | undefined;
+  private metricsListener: Server | undefined;
   /** Open TCP connections by remote address (PP-LIM-011). */
   private readonly connectionsByIp = new Map<string, number>();
   private closing = false;
@@ -98,6 +105,14 @@ export class PeerServer {
       server.http.once("error", reject);
       server.http.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
     });
+    if (options.metrics) {
+      const listener = createHttpServer((request, response) => void server.serveMetrics(request, response));
+      server.metricsListener = listener;
+      await new Promise<void>((resolve, reject) => {
+        listener.once("error", (error) => void server.close().finally(() => reject(error)));
+        listener.listen(options.metrics?.port, options.metrics?.host ?? "127.0.0.1", () => resolve());
+      });
+    }
     const limits = server.limits;
     // The sweep serves what has no timer of its own (a connection's handshake and heartbeat timers and a
     // session's lifetime have theirs): chunk timeouts, resume windows, the nonce cache and the events
@@ -114,6 +129,14 @@ export class PeerServer {
 
   get identityKey(): string {
     return toBase64Url(this.identity.publicKey);
+  }
+
+  /** The URL of GET /metrics on its own listener, when it has one. */
+  get metricsUrl(): string | undefined {
+    const address = this.metricsListener?.address();
+    if (!address || typeof address === "string") return undefined;
+    const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+    return `http://${host}:${address.port}/metrics`;
   }
 
   /** The http(s) base URL. */
@@ -154,10 +177,8 @@ export class PeerServer {
 
   private async onRequest(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const url = new URL(request.url ?? "/", "http://localhost");
-    if (request.method === "GET" && url.pathname === "/metrics") {
-      const { contentType, body } = await this.service.metrics.render();
-      response.writeHead(200, { "content-type": contentType });
-      response.end(body);
+    if (request.method === "GET" && url.pathname === "/metrics" && !this.options.metrics && !this.options.requireToken) {
+      await this.serveMetrics(request, response);
       return;
     }
     const publicRoute = url.pathname === "/peers/capabilities" || url.pathname.startsWith("/auth/");
@@ -166,6 +187,18 @@ export class PeerServer {
       response.writeHead(404, { "content-type": "application/json" });
       response.end(JSON.stringify({ error: `no route ${request.method} ${url.pathname}` }));
     }
+  }
+
+  /** GET /metrics: counts only, no ids, keys or tokens (PP-AUTH-008). */
+  private async serveMetrics(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (request.method !== "GET" || new URL(request.url ?? "/", "http://localhost").pathname !== "/metrics") {
+      response.writeHead(404, { "content-type": "text/plain" });
+      response.end("this listener serves GET /metrics only\n");
+      return;
+    }
+    const { contentType, body } = await this.service.metrics.render();
+    response.writeHead(200, { "content-type": contentType });
+    response.end(body);
   }
 
   private async onUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -260,5 +293,12 @@ export class PeerServer {
       this.http.close(() => resolve());
       this.http.closeAllConnections?.();
     });
+    const metrics = this.metricsListener;
+    if (metrics?.listening) {
+      await new Promise<void>((resolve) => {
+        metrics.close(() => resolve());
+        metrics.closeAllConnections();
+      });
+    }
   }
 }
