@@ -116,6 +116,7 @@ export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
   ref("no-identity-binding", "lets a second identity key take over a bound entity id (PP-AUTH-011)", ["auth.identity-binding"]),
   ref("delivery-bound-one-short", "holds one record less than the retransmit_buffer it advertises (PP-DLV-011, PP-TRN-015)", ["delivery.retransmit-bound"], { limits: { retransmit_buffer: 20, rate_limit_per_minute: 0 } }),
   ref("overflowed-chunk-kept", "keeps the last chunk of a message it refused with BUFFER_OVERFLOW, so the chunk sent again is taken for a duplicate and the message is lost (PP-DLV-013)", ["chunking.refused-last-chunk-resent"], { limits: { retransmit_buffer: 20, rate_limit_per_minute: 0 } }),
+  ref("older-handshake-confirms", "confirms an older handshake after a newer session of the entity, which replaces the newer (PP-HS-017)", ["resume.older-handshake-void"]),
   ref("unbounded-delivery-queue", "delivers beyond retransmit_buffer unacknowledged records to a client (PP-DLV-011)", ["delivery.retransmit-bound"], { limits: { retransmit_buffer: 20, rate_limit_per_minute: 0 } }),
   ref("queue-bound-by-count-only", "bounds a recipient's queue by records only, not by max_send_queue_bytes (PP-DLV-014)", ["delivery.queue-bytes", "limits.slow-recipient"]),
   ref("reassembly-unreserved", "takes new chunked messages of a session past max_message_bytes of total_size (PP-CHK-015)", ["chunking.reassembly-bound"]),

@@ -105,6 +105,7 @@ export const SOURCE_FAULTS: Readonly<Record<string, readonly SourceEdit[]>> = {
   // §4.5, §4.6 Tokens and identity binding.
   "skip-token-signature-check": [never("src/server/tokens.ts", '!signature || !ed25519VerifyStrict(key, signatureInput("token challenge", challengeBytes), signature)')],
   "no-identity-binding": [never(SERVICE, "bound && !bound.equals(key)")],
+  "older-handshake-confirms": [{ file: SERVICE, find: "if (serverSession.ended || (previous && previous.generation > serverSession.generation)) {", replace: "if (serverSession.ended) {" }],
   "unbounded-delivery-queue": [never(ROUTER, "target.session.pendingCount + entries.length > this.limits.retransmit_buffer")],
   "queue-bound-by-count-only": [never(ROUTER, "target.session.pendingCount > 0 && queued + bytes > this.limits.max_send_queue_bytes")],
   "reassembly-unreserved": [never(RECORDS, "!reassembler.has(chunk.chunk_id) && chunk.total_size <= this.limits.max_message_bytes && reserved + chunk.total_size > this.limits.max_message_bytes")],

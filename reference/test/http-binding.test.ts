@@ -151,3 +151,20 @@ describe("the outbox and the life of an HTTP session", () => {
     expect(["SESSION_EXPIRED", "SESSION_NOT_FOUND"]).toContain(polled.body.payload?.code);
   });
 });
+
+describe("abandoned HTTP handshakes (PP-HS-011)", () => {
+  const pending = async (s: PeerServer): Promise<number> => Number(/^pp_http_handshakes_pending (\d+)$/m.exec(await (await fetch(`${s.url}/metrics`)).text())?.[1]);
+
+  test("are forgotten handshake_timeout_ms after they began, though no request follows", async () => {
+    const s = await server({ limits: { handshake_timeout_ms: 300 } });
+    const post = async (body: object) => (await fetch(`${s.url}/peers/handshake`, { method: "POST", body: JSON.stringify(body) })).json() as Promise<Envelope>;
+    for (let i = 0; i < 3; i++) {
+      const initiator = new InitiatorHandshake({ identity: ed25519FromSeed(randomBytes(32)), entityId: `quitter-${i}`, versions: ["1.2"], capabilities: ["http"], now: Date.now });
+      const ack = await post(initiator.start());
+      if (i === 2) await post(initiator.onInitAck(ack)); // one abandoned after step 4, the others after step 2
+    }
+    expect(await pending(s)).toBe(3);
+    await sleep(300 + 400); // the timeout, then two sweep periods
+    expect(await pending(s)).toBe(0);
+  });
+});

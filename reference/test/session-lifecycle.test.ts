@@ -64,7 +64,7 @@ describe("a handshake becomes a session only at SESSION_CONFIRM", () => {
     await expect(other.handshake("leo")).resolves.toBeDefined();
   });
 
-  test("an older unconfirmed handshake is not answered READY once a newer session of its entity is established", async () => {
+  test("an older unconfirmed handshake is not answered READY once a newer session of its entity is established (PP-HS-017)", async () => {
     const s = await server();
     const identity = ed25519FromSeed(randomBytes(32));
     const older = await open(s.wsUrl);

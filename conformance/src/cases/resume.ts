@@ -281,6 +281,28 @@ export const resumeCases = suite("resume", "8. Session and resume", [
     },
   },
   {
+    id: "older-handshake-void",
+    title: "A server answers SESSION_CONFIRM of an older handshake with SESSION_NOT_FOUND once a newer session of the entity is confirmed, and keeps the newer one",
+    requirements: ["PP-HS-017", "PP-HS-009"],
+    level: "MUST",
+    async run(ctx) {
+      // Two handshakes of one entity reach SESSION_ESTABLISHED; the later one confirms first.
+      const older = await ctx.probe({ identityIndex: OWNER });
+      await older.handshake({ until: "ESTABLISHED" });
+      const newer = await ctx.probe({ identityIndex: OWNER });
+      await newer.handshake({ until: "ESTABLISHED" });
+      newer.sendConfirm();
+      await newer.receiveReady();
+      const late = older.sendConfirm();
+      await older.expectError("SESSION_NOT_FOUND", { relatedMessageId: String(late.message_id) });
+      // The newer session stands: it is routed to.
+      const sender = await ctx.session();
+      const sent = sender.sendRecord("PEER_MESSAGE", { content: { text: "to the newer session" } }, { envelope: { recipient_id: newer.identity.entityId } });
+      const item = await newer.expectMessage("PEER_MESSAGE", { describe: "the message, on the newer session (PP-HS-017)" });
+      ctx.check(item.envelope.message_id === sent.message_id, `message ${String(sent.message_id)} on the newer session`, String(item.envelope.message_id));
+    },
+  },
+  {
     id: "nothing-routed-past-lifetime",
     title: "A server routes nothing to a connected session whose lifetime has ended",
     requirements: ["PP-SES-012"],

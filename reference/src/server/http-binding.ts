@@ -131,6 +131,7 @@ export class HttpBinding {
       const responder = this.service.newResponder("http", tokenSubject);
       const ack = responder.onInit(envelope);
       this.pending.set(ack.session_id as string, { responder, expiresAt: this.service.now() + this.service.limits.handshake_timeout_ms });
+      this.service.metrics.httpHandshakesPending.set(this.pending.size);
       return ack;
     }
     const pending = envelope.session_id === undefined ? undefined : this.pending.get(envelope.session_id);
@@ -145,6 +146,7 @@ export class HttpBinding {
       const serverSession = pending.serverSession;
       const ready = this.service.confirm(serverSession, envelope as RecordEnvelope, "window");
       this.pending.delete(envelope.session_id as string);
+      this.service.metrics.httpHandshakesPending.set(this.pending.size);
       this.attachOutbox(serverSession);
       this.service.flush(serverSession);
       serverSession.disconnectedAt = this.service.now(); // the request is answered: see the file's comment
@@ -224,9 +226,14 @@ export class HttpBinding {
     this.service.attach(serverSession, outbox);
   }
 
-  private sweep(): void {
+  /**
+   * Forgets handshakes not finished within handshake_timeout_ms (PP-HS-011): on each handshake
+   * request, and from the server's periodic sweep, so that abandoned ones go even when no request follows.
+   */
+  sweep(): void {
     const now = this.service.now();
     for (const [id, pending] of this.pending) if (pending.expiresAt <= now) this.pending.delete(id);
+    this.service.metrics.httpHandshakesPending.set(this.pending.size);
   }
 
   /** Reads and validates an envelope; `answer.version` becomes the version an ERROR about it is sent in. */

@@ -12,7 +12,7 @@
  * | (none)                  | CHALLENGE_RESPONSE verified (step 4)            | pending      | establish       | PP-HS-009   |
  * | pending                 | handshake timer over, or its connection closes  | (released)   | (the connection) | PP-HS-011  |
  * | pending                 | SESSION_CONFIRM verified: READY; entity bound   | confirmed    | confirm         | PP-HS-009, PP-AUTH-010 |
- * | pending                 | SESSION_CONFIRM after a newer session of the entity: SESSION_NOT_FOUND | ended | confirm | PP-HS-009 |
+ * | pending                 | SESSION_CONFIRM after a newer session of the entity: SESSION_NOT_FOUND | ended | confirm | PP-HS-017 |
  * | confirmed, connected, disconnected | the same entity confirms a newer session | ended | confirm        | (no rule of the spec; its queue passes on, PP-DLV-008) |
  * | confirmed               | a connection takes it                           | connected    | attach          | PP-SES-014  |
  * | connected               | its connection closes (HTTP: each answered request) | disconnected | detach      | PP-SES-011  |
@@ -117,7 +117,7 @@ export class PeerService {
    */
   confirm(serverSession: ServerSession, record: RecordEnvelope, mode: ReplayMode): RecordEnvelope {
     if (record.type !== "SESSION_CONFIRM") throw new ProtocolError("INVALID_STATE", `expected SESSION_CONFIRM, got ${record.type}`, record.message_id);
-    // A newer session of the entity was confirmed since this handshake's step 4: this one is void,
+    // PP-HS-017: a newer session of the entity was confirmed since this handshake's step 4: this one is void,
     // whatever its SESSION_CONFIRM holds, as an unknown session_id would be.
     const previous = this.store.sessionOf(serverSession.peerId);
     if (serverSession.ended || (previous && previous.generation > serverSession.generation)) {

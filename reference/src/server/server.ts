@@ -272,6 +272,7 @@ export class PeerServer {
     const now = this.service.now();
     for (const connection of this.events) if (now - connection.lastReceivedAt >= this.limits.ping_interval_ms) connection.tick(now);
     this.service.sweep();
+    this.binding.sweep();
   }
 
   /** Graceful shutdown (PP-SES-016): BYE to every session, close 1001, then drain. */
