@@ -111,6 +111,8 @@ export const SOURCE_FAULTS: Readonly<Record<string, readonly SourceEdit[]>> = {
   "reassembly-unreserved": [never(RECORDS, "!reassembler.has(chunk.chunk_id) && chunk.total_size <= this.limits.max_message_bytes && reserved + chunk.total_size > this.limits.max_message_bytes")],
   "no-buffered-budget": [{ file: SERVICE, find: "return budget === 0 || this.held + bytes <= budget;", replace: "return true;" }],
   "ended-session-held": [{ file: SERVICE, find: "    this.account(serverSession); // PP-LIM-013: nothing of an ended session is held\n", replace: "" }],
+  "expired-chunks-held": [{ file: SERVICE, find: "if (expired.length > 0) this.account(serverSession);", replace: "" }],
+  "acknowledged-held": [{ file: RECORDS, find: "if (session.acknowledge(ack) > 0) this.service.account(serverSession);", replace: "session.acknowledge(ack);" }, { file: SERVICE, find: "    this.account(serverSession); // PP-LIM-013: what last_rx_seq acknowledged is free\n", replace: "" }],
   "flush-ignores-drain": [{ file: SERVICE, find: "(sink.room?.() ?? true)", replace: "true" }],
   "token-not-required": [never(SERVER, "this.options.requireToken")],
   "no-origin-check": [never(SERVER, "allowlist.length > 0 && origin !== undefined && !allowlist.includes(origin)")],

@@ -67,7 +67,7 @@ export type RunEvent =
  * waits for it (PP-LIM-010) does not wait the default 10. The cases read the limits the target
  * advertises, so any server can be tested the same way when started with small limits.
  */
-export const EMBEDDED_LIMITS: Readonly<Record<string, number>> = { retransmit_buffer: 64, max_send_queue_bytes: 2_097_152, request_timeout_ms: 2000, max_buffered_bytes: 33_554_432 };
+export const EMBEDDED_LIMITS: Readonly<Record<string, number>> = { retransmit_buffer: 64, max_send_queue_bytes: 2_097_152, request_timeout_ms: 2000, max_buffered_bytes: 16_777_216 };
 
 /** Defaults; --slow raises the per-case timeout so that cases can wait for protocol timers. */
 export const DEFAULTS = { runs: 25, timeoutMs: 30_000, slowTimeoutMs: 180_000, stepTimeoutMs: 3000 } as const;

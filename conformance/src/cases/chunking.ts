@@ -383,7 +383,7 @@ export const chunkingCases = suite("chunking", "10. Chunking", [
       const sets = Math.max(1, Math.floor(limit / (2 * piece + 1)));
       if (rate !== 0 && rate < sets + 12) ctx.skip(`reserving max_message_bytes ${limit} in messages of about ${2 * piece} bytes needs ${sets + 12} records a minute; the target allows ${rate}`);
       if (sets > 200) ctx.skip(`max_message_bytes ${limit} needs ${sets} messages`);
-      if (budget !== 0 && budget < 2 * limit) ctx.skip(`max_buffered_bytes ${budget} is under twice max_message_bytes: the server-wide bound (PP-LIM-012) could refuse first`);
+      if (budget !== 0 && budget < limit) ctx.skip(`max_buffered_bytes ${budget} is under max_message_bytes: the server-wide bound (PP-LIM-012) could refuse first`);
       const alice = await ctx.session({ identityIndex: 0 });
       const bob = await ctx.session({ identityIndex: 1 });
       const sizes = Array.from({ length: sets }, (_, i) => Math.floor(limit / sets) + (i < limit % sets ? 1 : 0));

@@ -6,7 +6,7 @@ import { connect as tcpConnect, type Socket } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { suite, type CaseContext } from "../case.ts";
 import { ProbePeer, type Envelope } from "../probe/peer.ts";
-import { chunksOf } from "../probe/chunks.ts";
+import { chunksOf, type Chunk } from "../probe/chunks.ts";
 import { unb64u } from "../probe/wire.ts";
 import { payloadOfSize, resumeOnNewConnection } from "./support.ts";
 
@@ -199,51 +199,87 @@ export const limitCases = suite("limits", "13. Limits", [
   },
   {
     id: "buffered-bytes",
-    title: "A server holds no more than max_buffered_bytes of incomplete chunked messages for all sessions at once, refuses the excess with BUFFER_OVERFLOW, and frees a session's share when it ends",
+    title: "A server holds no more than max_buffered_bytes of queued data records and incomplete chunked messages for all sessions at once, refuses the excess with BUFFER_OVERFLOW, and frees what is acknowledged or belongs to an ended session",
     requirements: ["PP-LIM-012", "PP-LIM-013", "PP-DLV-013"],
     level: "MUST",
     requires: ["chunking"],
     async run(ctx) {
       const budget = ctx.limits.max_buffered_bytes ?? 134_217_728;
-      const limit = ctx.limits.max_message_bytes ?? 16_777_216;
       const piece = ctx.limits.max_chunk_bytes ?? 262_144;
-      const rate = ctx.limits.rate_limit_per_minute ?? 100;
-      if (budget === 0) ctx.skip("max_buffered_bytes is 0: no limit");
-      if (budget > 64 * 1_048_576 && !ctx.slow) ctx.skip(`max_buffered_bytes is ${budget}: filling it takes more than ${64 * 1_048_576} bytes of chunks; run with --slow`);
-      // Each holder sends every chunk but the last of one message of max_message_bytes: the most
-      // one session may hold (PP-CHK-015), in as few records as max_chunk_bytes allows.
-      const message = (probe: ProbePeer) => chunksOf(probe.newId("hold"), "PEER_MESSAGE", payloadOfSize(limit), piece).slice(0, -1);
-      const perHolder = Math.floor(limit / piece) - (limit % piece === 0 ? 1 : 0);
-      if (perHolder < 1) ctx.skip(`max_message_bytes ${limit} fits in one chunk of ${piece}`);
-      if (rate !== 0 && rate < perHolder + 5) ctx.skip(`holding max_message_bytes ${limit} in chunks of ${piece} needs ${perHolder + 5} records a minute; the target allows ${rate}`);
+      const queue = ctx.limits.max_send_queue_bytes ?? 8_388_608;
+      const { message, perHolder } = holding(ctx);
+      // 1. A recipient that reads but does not acknowledge holds one queue of data records:
+      //    messages of one record each, acknowledged to the sender once queued (PP-DLV-012).
+      const reader = await ctx.session({ identityIndex: 0 });
+      const sender = await ctx.session({ identityIndex: 1 });
+      const size = Math.min(piece, Math.floor(queue / 4));
+      const count = Math.min(4, Math.floor(queue / size));
+      const queued = Array.from({ length: count }, () => sender.sendRecord("PEER_MESSAGE", payloadOfSize(size), { envelope: { recipient_id: reader.identity.entityId } }));
+      await sender.expectAck(queued.at(-1)?.seq as number, 10_000);
+      const delivered: number[] = [];
+      for (let i = 0; i < count; i++) delivered.push((await reader.expectMessage("PEER_MESSAGE", { describe: `queued message ${i + 1} of ${count}`, timeoutMs: 10_000 })).envelope.seq as number);
+      // 2. Holders fill the rest with incomplete chunked messages until the target refuses.
       const holders: ProbePeer[] = [];
-      let held = 0;
-      let refusal: string | null = null;
-      for (let i = 0; held <= budget && i < Math.ceil(budget / piece) + 2 && refusal === null; i++) {
-        const holder = await ctx.session({ identityIndex: holders.length });
+      let held = count * size;
+      let refused = false;
+      while (!refused && held <= budget && holders.length < Math.ceil(budget / piece) + 2) {
+        const holder = await ctx.session({ identityIndex: 2 + holders.length });
         holders.push(holder);
-        const chunks = message(holder);
-        const records = chunks.map((chunk) => holder.sendRecord("CHUNKED_MESSAGE", chunk, { envelope: { recipient_id: holderServer(holder) } }));
-        const outcome = await holder.expectMessage((m) => m.envelope.type === "ERROR" || (m.envelope.type === "ACK" && (ProbePeer.payloadOf(m).ack as number) >= (records.at(-1)?.seq as number)), { timeoutMs: 20_000, describe: `ACK of ${records.length} chunks or ERROR BUFFER_OVERFLOW` });
-        const acked = Math.max(-1, ...holder.history.map((m) => (m.kind === "message" && m.envelope.type === "ACK" ? (ProbePeer.payloadOf(m).ack as number) : -1)));
-        held += chunks.filter((_, k) => (records[k]?.seq as number) <= acked).reduce((sum, chunk) => sum + (unb64u(chunk.data)?.length ?? 0), 0);
-        if (outcome.envelope.type === "ERROR") {
-          await holder.checkError(outcome, "BUFFER_OVERFLOW");
-          refusal = String(ProbePeer.payloadOf(outcome).related_message_id);
-        }
+        const outcome = await hold(holder, message(holder));
+        held += outcome.taken;
+        refused = outcome.refused;
       }
-      // Whatever else the target holds only brings the refusal earlier: the chunks it took never add up to more than the budget.
-      ctx.check(held <= budget, `at most max_buffered_bytes (${budget}) of chunk data taken for all sessions (PP-LIM-012)`, `${held} bytes taken`);
-      ctx.check(refusal !== null, `BUFFER_OVERFLOW once the chunks held for ${holders.length} sessions pass max_buffered_bytes ${budget}`, `${held} bytes taken, none refused`);
-      ctx.note(`${held} bytes of chunks taken from ${holders.length} sessions before BUFFER_OVERFLOW (max_buffered_bytes ${budget})`);
-      // PP-LIM-013: the holders end their sessions; what they held is free for a new session.
-      for (const holder of holders) if (holder.closed === null) holder.sendRecord("BYE", { reason: "done" });
-      for (const holder of holders) holder.close();
+      // Whatever else the target holds only brings the refusal earlier: what it took never adds up to more than the budget.
+      ctx.check(held <= budget, `at most max_buffered_bytes (${budget}) of queued records and chunk data taken for all sessions (PP-LIM-012)`, `${held} bytes taken`);
+      ctx.check(refused, `BUFFER_OVERFLOW once the data held for ${holders.length + 1} sessions passes max_buffered_bytes ${budget}`, `${held} bytes taken, none refused`);
+      ctx.note(`${held} bytes taken (${count * size} queued, the rest chunks of ${holders.length} sessions) before BUFFER_OVERFLOW (max_buffered_bytes ${budget})`);
+      // A data record with room in its recipient's queue is refused too: the budget is the server's.
+      const late = sender.sendRecord("PEER_MESSAGE", payloadOfSize(size), { envelope: { recipient_id: reader.identity.entityId } });
+      await sender.expectError("BUFFER_OVERFLOW", { relatedMessageId: String(late.message_id), timeoutMs: 10_000 });
+      // 3. PP-LIM-013: the recipient acknowledges half its records one ACK each, and the rest by the
+      //    last_rx_seq of a resume; what they held is free.
+      const half = Math.floor(count / 2);
+      for (const seq of delivered.slice(0, half)) reader.ack(seq);
+      await ctx.sleep(200);
+      await resumeOnNewConnection(ctx, reader, 0, "the recipient resumes, its last_rx_seq covering every record");
+      await ctx.sleep(200);
+      const afterAck = await ctx.session({ identityIndex: 2 + holders.length });
+      const again = message(afterAck).slice(0, Math.max(1, Math.floor((count * size) / piece) - 1));
+      const freed = await hold(afterAck, again);
+      ctx.check(!freed.refused, `${again.length} chunks of ${piece} bytes taken once the recipient acknowledged its ${count * size} bytes of queued records (PP-LIM-013)`, "BUFFER_OVERFLOW");
+      // 4. PP-LIM-013: the holders end their sessions; what they held is free for a new session.
+      for (const holder of [...holders, afterAck]) if (holder.closed === null) holder.sendRecord("BYE", { reason: "done" });
+      for (const holder of [...holders, afterAck]) holder.close();
       await ctx.sleep(300);
+      const fresh = await ctx.session({ identityIndex: 3 + holders.length });
+      const after = await hold(fresh, message(fresh).slice(0, Math.min(perHolder, 4)));
+      ctx.check(!after.refused, `chunks taken once the sessions that held ${held} bytes ended (PP-LIM-013)`, "BUFFER_OVERFLOW");
+    },
+  },
+  {
+    id: "expired-chunks-freed",
+    title: "A server counts incomplete chunked messages it discarded at chunk_timeout_ms as free again under max_buffered_bytes",
+    requirements: ["PP-LIM-013", "PP-CHK-010", "PP-LIM-012"],
+    level: "MUST",
+    requires: ["chunking"],
+    async run(ctx) {
+      const timeout = ctx.limits.chunk_timeout_ms ?? 30_000;
+      if (timeout > 10_000 && !ctx.slow) ctx.skip(`chunk_timeout_ms is ${timeout}: run with --slow`);
+      const { message, perHolder } = holding(ctx);
+      // Holders fill the budget with messages they never complete, until the target refuses.
+      const holders: ProbePeer[] = [];
+      let refused = false;
+      while (!refused && holders.length < Math.ceil((ctx.limits.max_buffered_bytes ?? 134_217_728) / (ctx.limits.max_chunk_bytes ?? 262_144)) + 2) {
+        const holder = await ctx.session({ identityIndex: holders.length, stepTimeoutMs: timeout + 5000 });
+        holders.push(holder);
+        refused = (await hold(holder, message(holder))).refused;
+      }
+      ctx.check(refused, "BUFFER_OVERFLOW once incomplete chunked messages fill max_buffered_bytes (PP-LIM-012)", "none refused");
+      // PP-CHK-010 discards them chunk_timeout_ms after their first chunk; PP-LIM-013 frees their bytes.
+      await ctx.sleep(timeout + 1500);
       const fresh = await ctx.session({ identityIndex: holders.length });
-      const chunks = message(fresh).slice(0, Math.max(1, Math.ceil(Math.min(held, limit - piece) / piece)));
-      const records = chunks.map((chunk) => fresh.sendRecord("CHUNKED_MESSAGE", chunk, { envelope: { recipient_id: holderServer(fresh) } }));
-      await fresh.expectAck(records.at(-1)?.seq as number, 20_000);
+      const after = await hold(fresh, message(fresh).slice(0, Math.min(perHolder, 4)));
+      ctx.check(!after.refused, `chunks taken once the incomplete messages were discarded at chunk_timeout_ms ${timeout} (PP-LIM-013)`, "BUFFER_OVERFLOW");
     },
   },
   {
@@ -319,8 +355,32 @@ export const limitCases = suite("limits", "13. Limits", [
   },
 ]);
 
-/** The target's server_id, learnt in the probe's handshake: the chunks are addressed to the server itself. */
-const holderServer = (probe: ProbePeer): string => probe.serverId ?? "";
+/**
+ * The most one session may hold of incomplete chunked messages (PP-CHK-015): every chunk but the
+ * last of one message of max_message_bytes, in as few records as max_chunk_bytes allows.
+ */
+function holding(ctx: CaseContext): { message: (probe: ProbePeer) => Chunk[]; perHolder: number } {
+  const budget = ctx.limits.max_buffered_bytes ?? 134_217_728;
+  const limit = ctx.limits.max_message_bytes ?? 16_777_216;
+  const piece = ctx.limits.max_chunk_bytes ?? 262_144;
+  const rate = ctx.limits.rate_limit_per_minute ?? 100;
+  if (budget === 0) ctx.skip("max_buffered_bytes is 0: no limit");
+  if (budget > 64 * 1_048_576 && !ctx.slow) ctx.skip(`max_buffered_bytes is ${budget}: filling it takes more than ${64 * 1_048_576} bytes of chunks; run with --slow`);
+  const perHolder = Math.floor(limit / piece) - (limit % piece === 0 ? 1 : 0);
+  if (perHolder < 2) ctx.skip(`max_message_bytes ${limit} fits in two chunks of ${piece}`);
+  if (rate !== 0 && rate < perHolder + 5) ctx.skip(`holding max_message_bytes ${limit} in chunks of ${piece} needs ${perHolder + 5} records a minute; the target allows ${rate}`);
+  return { message: (probe) => chunksOf(probe.newId("hold"), "PEER_MESSAGE", payloadOfSize(limit), piece).slice(0, -1), perHolder };
+}
+
+/** Sends `chunks` to the server itself; how many bytes of data it took (ACK), and whether it refused the rest. */
+async function hold(holder: ProbePeer, chunks: Chunk[]): Promise<{ taken: number; refused: boolean }> {
+  const records = chunks.map((chunk) => holder.sendRecord("CHUNKED_MESSAGE", chunk, { envelope: { recipient_id: holder.serverId ?? "" } }));
+  const outcome = await holder.expectMessage((m) => m.envelope.type === "ERROR" || (m.envelope.type === "ACK" && (ProbePeer.payloadOf(m).ack as number) >= (records.at(-1)?.seq as number)), { timeoutMs: 20_000, describe: `ACK of ${records.length} chunks or ERROR BUFFER_OVERFLOW` });
+  const acked = Math.max(-1, ...holder.history.map((m) => (m.kind === "message" && m.envelope.type === "ACK" ? (ProbePeer.payloadOf(m).ack as number) : -1)));
+  const taken = chunks.filter((_, k) => (records[k]?.seq as number) <= acked).reduce((sum, chunk) => sum + (unb64u(chunk.data)?.length ?? 0), 0);
+  if (outcome.envelope.type === "ERROR") await holder.checkError(outcome, "BUFFER_OVERFLOW");
+  return { taken, refused: outcome.envelope.type === "ERROR" };
+}
 
 /**
  * Makes `victim` a slow consumer (it stops reading) while `send` pushes three times

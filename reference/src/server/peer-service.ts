@@ -292,12 +292,13 @@ export class PeerService {
         this.end(serverSession, "resume window over");
         continue;
       }
-      for (const chunkId of serverSession.reassembler.expire(now)) {
+      const expired = serverSession.reassembler.expire(now);
+      for (const chunkId of expired) {
         const error = new ProtocolError("CHUNK_ERROR", `chunked message ${chunkId} incomplete after ${this.limits.chunk_timeout_ms} ms; discarded`, chunkId);
         if (serverSession.sink && serverSession.confirmed) this.sendControl(serverSession, "ERROR", error.toPayload());
         errors.push(error);
       }
-      this.account(serverSession); // PP-LIM-013: a discarded message is free
+      if (expired.length > 0) this.account(serverSession); // PP-LIM-013: a discarded message is free
     }
     return errors;
   }
