@@ -10,6 +10,7 @@ import { randomBytes } from "node:crypto";
 import { LatencyHistogram } from "../src/histogram.ts";
 import { benchIdentity } from "../src/load/identity.ts";
 import { sleep } from "../src/load/clock.ts";
+import { Counts } from "./counts.ts";
 import { SoakPeer } from "./soak-peer.ts";
 
 export interface EchoOptions {
@@ -32,6 +33,9 @@ export class LegitEcho {
   readonly byPhase = new Map<string, LatencyHistogram>();
   readonly whole = new LatencyHistogram();
   readonly failures: string[] = [];
+  /** ERROR codes and close codes the legitimate session saw (none, if the server keeps it whole). */
+  readonly errors = new Counts();
+  readonly closes = new Counts();
   roundTrips = 0;
   sessionsEstablished = 0;
   private phase: LatencyHistogram;
@@ -88,10 +92,12 @@ export class LegitEcho {
         if (type === "TASK_RESPONSE" && pending && (inner as { task_id?: string }).task_id === pending.taskId) pending.resolve(inner);
       },
       onError: (code, message) => {
+        this.errors.add(code);
         this.lastErrorAt = performance.now();
         this.fail(`ERROR ${code}: ${message}`);
       },
       onClose: (code) => {
+        if (!this.stopping) this.closes.add(String(code));
         // An ERROR whose registry row closes the connection is one failure, not two (PP-ERR-003).
         const closesAfterError = performance.now() - this.lastErrorAt < 1000;
         if ((!this.stopping || this.pending) && !closesAfterError) this.fail(`connection closed with ${code}`);

@@ -86,6 +86,7 @@ export function printReport(result: SoakResult, broken: string[]): void {
   );
   out.push(`echo: ${latency(result.echo.whole)}, failures ${result.echo.failures.length}; under load: ${latency(result.echo.byPhase.get("under load") ?? result.echo.whole)}`);
   out.push(`errors seen by abusers: ${byCount(result.abuse.errors)}; closes: ${byCount(result.abuse.closes, true)}; HTTP statuses: ${byCount(result.abuse.httpStatuses, true)}`);
+  out.push(`seen by the legitimate session: ERRORs ${byCount(result.echo.errors)}; closes: ${byCount(result.echo.closes, true)}`);
   out.push(`server pp_errors_total during the soak: ${byCount(counterDelta(result.metricsBefore.errors, result.metricsAfter.errors))} (before ${byCount(result.metricsBefore.errors)})`);
   out.push(broken.length === 0 ? "verdict: every bound held" : `verdict: ${broken.length} bound(s) broken:\n${broken.map((b) => `  - ${b}`).join("\n")}`);
   console.log(out.join("\n"));

@@ -2,6 +2,7 @@
 import type { Limits } from "../../reference/src/limits.ts";
 import type { LatencyHistogram } from "../src/histogram.ts";
 import type { AbuseReport } from "./abuse-thread.ts";
+import type { CountRecord } from "./counts.ts";
 import type { MemoryUsage } from "./memory-probe.ts";
 import type { RssSample } from "./rss-sampler.ts";
 import type { ServerMetricsSnapshot } from "./server-metrics.ts";
@@ -20,7 +21,7 @@ export interface SoakResult {
   loadFromS: number;
   loadToS: number;
   samples: RssSample[];
-  echo: { roundTrips: number; whole: LatencyHistogram; byPhase: Map<string, LatencyHistogram>; failures: string[]; sessionsEstablished: number };
+  echo: { roundTrips: number; whole: LatencyHistogram; byPhase: Map<string, LatencyHistogram>; failures: string[]; sessionsEstablished: number; errors: CountRecord; closes: CountRecord };
   abuse: AbuseReport;
   metricsBefore: ServerMetricsSnapshot;
   metricsAfter: ServerMetricsSnapshot;

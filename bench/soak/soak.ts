@@ -141,7 +141,7 @@ async function main(argv: string[]): Promise<number> {
     loadFromS,
     loadToS,
     samples: sampler.samples,
-    echo: { roundTrips: echo.roundTrips, whole: echo.whole, byPhase: echo.byPhase, failures: echo.failures, sessionsEstablished: echo.sessionsEstablished },
+    echo: { roundTrips: echo.roundTrips, whole: echo.whole, byPhase: echo.byPhase, failures: echo.failures, sessionsEstablished: echo.sessionsEstablished, errors: echo.errors.toRecord(), closes: echo.closes.toRecord() },
     abuse,
     metricsBefore,
     metricsAfter,

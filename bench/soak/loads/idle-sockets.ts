@@ -40,12 +40,20 @@ export class IdleSockets implements Load {
     this.sockets.add(socket);
     this.counts.add("opened");
     socket.on("connect", () => (connected = true));
-    socket.on("data", () => this.counts.add("answered with bytes"));
+    let answered = "";
+    socket.setEncoding("latin1");
+    socket.on("data", (text: string) => (answered += text));
     socket.on("error", (error: NodeJS.ErrnoException) => this.counts.add(`socket error ${error.code ?? error.message}`));
     socket.on("close", () => {
       this.sockets.delete(socket);
       if (this.stopping) return;
       const livedMs = performance.now() - openedAt;
+      // Node answers 408 when its request-timeout check, rather than the idle timer, closes the socket.
+      const status = /^HTTP\/1\.1 (\d{3})/.exec(answered)?.[1];
+      if (status) {
+        this.context.seen.httpStatuses.add(status);
+        this.counts.add(`answered ${status} before the close`);
+      } else if (answered !== "") this.counts.add("answered with bytes that are not HTTP");
       if (!connected) this.counts.add("connect failed");
       else if (livedMs < REFUSED_WITHIN_MS) this.counts.add("closed at once (max_connections_per_ip)");
       else {
