@@ -38,7 +38,8 @@ export class LegitEcho {
   readonly closes = new Counts();
   roundTrips = 0;
   sessionsEstablished = 0;
-  private phase: LatencyHistogram;
+  /** The current phase's histogram, once a phase is set. */
+  private phase: LatencyHistogram | undefined;
   private peer: SoakPeer | undefined;
   private pending: Pending | undefined;
   private stopping = false;
@@ -54,7 +55,6 @@ export class LegitEcho {
     private readonly onFailure: (reason: string) => void,
   ) {
     this.blob = randomBytes(Math.ceil((options.paramsBytes * 3) / 4)).toString("base64url").slice(0, options.paramsBytes);
-    this.phase = this.setPhase("start");
   }
 
   /** Establishes the session and starts echoing; rejects if the first handshake fails. */
@@ -153,7 +153,7 @@ export class LegitEcho {
         return;
       }
       this.whole.recordMs(ms);
-      this.phase.recordMs(ms);
+      this.phase?.recordMs(ms);
       this.roundTrips++;
     } catch (error) {
       if (this.pending?.taskId === taskId) this.fail(`sending ${taskId} failed: ${(error as Error).message}`); // otherwise fail() has reported it
