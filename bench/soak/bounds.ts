@@ -1,0 +1,31 @@
+/**
+ * The bounds a soak run must hold (the "Done when" of the soak issue): the server's peak RSS within
+ * its whole-server budget, its RSS back near where it started once the load is gone, the
+ * legitimate echo never failing, and the server still running.
+ */
+import type { SoakResult } from "./soak-result.ts";
+
+/** After the load and recoveryS of quiet, RSS may be at most this much above its start. */
+export const RECOVERY_TOLERANCE = 0.2;
+
+/**
+ * The whole-server budget: RSS at start + 2 x max_buffered_bytes. What PP-LIM-012 bounds is the
+ * payload the server holds; the factor 2 leaves room for what holding it costs besides (the frames
+ * and strings it was decoded from, awaiting garbage collection, and socket buffers).
+ */
+export function budgetBytes(result: SoakResult): number {
+  return result.start.rssBytes + 2 * result.limits.max_buffered_bytes;
+}
+
+/** One sentence per broken bound; empty when every bound held. */
+export function brokenBounds(result: SoakResult): string[] {
+  const broken: string[] = [];
+  const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
+  if (result.peak.rssBytes > budgetBytes(result)) broken.push(`peak RSS ${mib(result.peak.rssBytes)} is over the budget ${mib(budgetBytes(result))} (start + 2 x max_buffered_bytes)`);
+  const growth = result.after.rssBytes / result.start.rssBytes - 1;
+  if (growth > RECOVERY_TOLERANCE) broken.push(`RSS ${result.recoveryS} s after the load is ${mib(result.after.rssBytes)}, ${(growth * 100).toFixed(0)}% over its start ${mib(result.start.rssBytes)} (at most ${RECOVERY_TOLERANCE * 100}%)`);
+  if (result.echo.failures.length > 0) broken.push(`the legitimate echo session failed ${result.echo.failures.length} time(s)`);
+  if (result.echo.roundTrips === 0) broken.push("the legitimate echo session completed no round trip");
+  if (result.serverExit !== undefined) broken.push(`the server exited during the soak (${result.serverExit})`);
+  return broken;
+}
