@@ -70,6 +70,9 @@ interface PendingHttpHandshake {
   expiresAt: number;
 }
 
+/** A request whose body never arrived whole: the connection closed or timed out. Not a server failure. */
+class RequestAborted extends Error {}
+
 export class HttpBinding {
   private readonly pending = new Map<string, PendingHttpHandshake>();
   private readonly outboxes = new WeakMap<ServerSession, HttpOutbox>();
@@ -116,6 +119,10 @@ export class HttpBinding {
           return false;
       }
     } catch (error) {
+      if (error instanceof RequestAborted) {
+        this.service.log.debug({ route }, "request aborted before its body arrived");
+        return true;
+      }
       const failure = error instanceof ProtocolError ? error : new ProtocolError("INTERNAL_ERROR", "the server failed to handle the request");
       if (!(error instanceof ProtocolError)) this.service.log.error({ err: error instanceof Error ? error.message : String(error), route }, "internal error on the HTTP binding");
       this.service.metrics.errors.labels(failure.code).inc();
@@ -272,7 +279,8 @@ export class HttpBinding {
           reject(new ProtocolError("INVALID_MESSAGE", "request body is not valid JSON"));
         }
       });
-      request.on("error", reject);
+      // The client went away, or the request timed out (PP-LIM-010): no one is left to answer.
+      request.on("error", () => reject(new RequestAborted()));
     });
   }
 
