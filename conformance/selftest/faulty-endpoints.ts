@@ -122,6 +122,7 @@ export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
   ref("reassembly-unreserved", "takes new chunked messages of a session past max_message_bytes of total_size (PP-CHK-015)", ["chunking.reassembly-bound"]),
   ref("no-buffered-budget", "holds incomplete chunks and queues for all sessions without max_buffered_bytes (PP-LIM-012)", ["limits.buffered-bytes"], { limits: { max_buffered_bytes: 16_777_216 } }),
   ref("ended-session-held", "keeps counting what an ended session held against max_buffered_bytes (PP-LIM-013)", ["limits.buffered-bytes"], { limits: { max_buffered_bytes: 16_777_216 } }),
+  ref("no-session-share", "refuses every session once others fill max_buffered_bytes, even one that holds nothing (PP-LIM-012)", ["limits.buffered-bytes"], { limits: { max_buffered_bytes: 16_777_216 } }),
   ref("expired-chunks-held", "keeps counting incomplete chunked messages discarded at chunk_timeout_ms against max_buffered_bytes (PP-LIM-013)", ["limits.expired-chunks-freed"], { limits: { max_buffered_bytes: 16_777_216, chunk_timeout_ms: 8000 } }),
   ref("acknowledged-held", "keeps counting acknowledged data records against max_buffered_bytes until the next message (PP-LIM-013)", ["limits.buffered-bytes"], { limits: { max_buffered_bytes: 16_777_216 } }),
   ref("flush-ignores-drain", "sends a resumed session's whole queue at once, past max_send_queue_bytes of send queue, and cuts the recipient it should deliver to (PP-DLV-014, PP-LIM-007)", ["delivery.queue-bytes"]),

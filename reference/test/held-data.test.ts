@@ -115,18 +115,27 @@ describe("the server holds at most max_buffered_bytes for all sessions (PP-LIM-0
   const chunkBytes = 1024;
   const limits = { max_buffered_bytes: 3 * chunkBytes, max_chunk_bytes: chunkBytes, rate_limit_per_minute: 0 };
 
-  test("incomplete chunks of several sessions fill the budget exactly; the next chunk is refused, and a session's BYE frees its share", async () => {
+  test("incomplete chunks of several sessions fill the budget exactly; past it a session holding more than max_chunk_bytes is refused, one holding less is not, and what ended sessions held is free", async () => {
     const s = await server({ limits });
     const holders = [await session(s, "h0"), await session(s, "h1"), await session(s, "h2")];
     for (const [i, holder] of holders.entries()) holder.sendRecord("CHUNKED_MESSAGE", firstChunk(`held-chunk-${i}`, chunkBytes), { recipient_id: s.serverId });
     for (const holder of holders) expect(await errorOrQuiet(holder)).toBeNull();
+    // The budget is full. A session's own first max_chunk_bytes still fit (each session has that
+    // much room, PP-LIM-012); a byte more than that does not.
     const late = await session(s, "late");
-    const refused = late.sendRecord("CHUNKED_MESSAGE", firstChunk("late-chunk-0", chunkBytes), { recipient_id: s.serverId });
+    late.sendRecord("CHUNKED_MESSAGE", firstChunk("late-chunk-0", chunkBytes), { recipient_id: s.serverId });
+    expect(await errorOrQuiet(late)).toBeNull();
+    const refused = late.sendRecord("CHUNKED_MESSAGE", firstChunk("late-chunk-1", chunkBytes / 2), { recipient_id: s.serverId });
     expect(await errorOrQuiet(late)).toMatchObject({ code: "BUFFER_OVERFLOW", related_message_id: refused.message_id });
-    holders[0]?.sendRecord("BYE", { reason: "done" });
-    await holders[0]?.closed();
+    // The holders end: what they held is free, more than the room every session has anyway.
+    for (const ending of holders) {
+      ending?.sendRecord("BYE", { reason: "done" });
+      await ending?.closed();
+    }
     const again = await session(s, "again");
-    again.sendRecord("CHUNKED_MESSAGE", firstChunk("again-chunk-0", chunkBytes), { recipient_id: s.serverId });
+    again.sendRecord("CHUNKED_MESSAGE", firstChunk("again-chunk-0", chunkBytes / 2), { recipient_id: s.serverId });
+    again.sendRecord("CHUNKED_MESSAGE", firstChunk("again-chunk-1", chunkBytes / 2), { recipient_id: s.serverId });
+    again.sendRecord("CHUNKED_MESSAGE", firstChunk("again-chunk-2", chunkBytes / 2), { recipient_id: s.serverId });
     expect(await errorOrQuiet(again)).toBeNull();
   });
 

@@ -8,7 +8,7 @@ import { suite, type CaseContext } from "../case.ts";
 import { ProbePeer, type Envelope } from "../probe/peer.ts";
 import { chunksOf, type Chunk } from "../probe/chunks.ts";
 import { unb64u } from "../probe/wire.ts";
-import { payloadOfSize, resumeOnNewConnection } from "./support.ts";
+import { jcsEqual, payloadOfSize, resumeOnNewConnection } from "./support.ts";
 
 export const limitCases = suite("limits", "13. Limits", [
   {
@@ -230,9 +230,16 @@ export const limitCases = suite("limits", "13. Limits", [
         refused = outcome.refused;
       }
       // Whatever else the target holds only brings the refusal earlier: what it took never adds up to more than the budget.
-      ctx.check(held <= budget, `at most max_buffered_bytes (${budget}) of queued records and chunk data taken for all sessions (PP-LIM-012)`, `${held} bytes taken`);
+      // Each session may hold max_chunk_bytes whatever the others hold: the budget plus that much per session.
+      const ceiling = budget + (holders.length + 1) * piece;
+      ctx.check(held <= ceiling, `at most max_buffered_bytes (${budget}) plus max_chunk_bytes per session, ${ceiling} in all, of queued records and chunk data taken for ${holders.length + 1} sessions (PP-LIM-012)`, `${held} bytes taken`);
       ctx.check(refused, `BUFFER_OVERFLOW once the data held for ${holders.length + 1} sessions passes max_buffered_bytes ${budget}`, `${held} bytes taken, none refused`);
       ctx.note(`${held} bytes taken (${count * size} queued, the rest chunks of ${holders.length} sessions) before BUFFER_OVERFLOW (max_buffered_bytes ${budget})`);
+      // A session that holds nothing still has room (PP-LIM-012): its echo is answered.
+      const small = { note: "a small session is served while the budget is full" };
+      const { response } = await sender.echo(small, { timeoutMs: 10_000 });
+      ctx.check(jcsEqual(ProbePeer.payloadOf(response).result, small), "the echo of a session holding nothing answered while others fill max_buffered_bytes (PP-LIM-012)", "a different TASK_RESPONSE");
+      sender.ack();
       // A data record with room in its recipient's queue is refused too: the budget is the server's.
       const late = sender.sendRecord("PEER_MESSAGE", payloadOfSize(size), { envelope: { recipient_id: reader.identity.entityId } });
       await sender.expectError("BUFFER_OVERFLOW", { relatedMessageId: String(late.message_id), timeoutMs: 10_000 });

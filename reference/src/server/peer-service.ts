@@ -186,12 +186,14 @@ export class PeerService {
   }
 
   /**
-   * Whether `bytes` more fit under max_buffered_bytes (PP-LIM-012); 0 means no limit. What a session
-   * holds is counted again after every change to its queue or its reassembly (`account`).
+   * Whether `bytes` more for `serverSession` fit under max_buffered_bytes (PP-LIM-012); 0 means no
+   * limit. A session that would hold at most max_chunk_bytes always has room, so that sessions that
+   * fill the budget cannot stop the others. What a session holds is counted again after every
+   * change to its queue or its reassembly (`account`).
    */
-  roomFor(bytes: number): boolean {
+  roomFor(serverSession: ServerSession, bytes: number): boolean {
     const budget = this.limits.max_buffered_bytes;
-    return budget === 0 || this.held + bytes <= budget;
+    return budget === 0 || this.held + bytes <= budget || serverSession.heldBytes + bytes <= this.limits.max_chunk_bytes;
   }
 
   /** Counts again what a session holds, after its queue or reassembly changed (PP-LIM-012, PP-LIM-013). */

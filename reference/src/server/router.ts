@@ -63,7 +63,7 @@ export class Router {
     if (target.session.pendingCount > 0 && queued + bytes > this.limits.max_send_queue_bytes) {
       throw new ProtocolError("BUFFER_OVERFLOW", `the queue for ${target.peerId} holds ${queued} bytes; ${bytes} more would pass max_send_queue_bytes ${this.limits.max_send_queue_bytes}`, causeId); // PP-DLV-013
     }
-    if (!this.service.roomFor(bytes)) {
+    if (!this.service.roomFor(target, bytes)) {
       throw new ProtocolError("BUFFER_OVERFLOW", `the server holds ${this.service.heldBytes} bytes for its sessions; ${bytes} more would pass max_buffered_bytes ${this.limits.max_buffered_bytes}`, causeId); // PP-LIM-012
     }
     target.session.queued.push(...entries);

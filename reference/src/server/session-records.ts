@@ -107,7 +107,7 @@ export class SessionRecords {
       throw new ProtocolError("BUFFER_OVERFLOW", `the session's incomplete chunked messages reserve ${reserved} bytes; a new one of ${chunk.total_size} would pass max_message_bytes ${this.limits.max_message_bytes}`, record.message_id); // PP-CHK-015
     }
     const adding = Math.floor((chunk.data.length * 3) / 4); // decoded base64url: 3 bytes in every 4 characters
-    if (!this.service.roomFor(adding)) {
+    if (!this.service.roomFor(serverSession, adding)) {
       serverSession.session.refuse(record.seq);
       throw new ProtocolError("BUFFER_OVERFLOW", `the server holds ${this.service.heldBytes} bytes for its sessions; ${adding} more would pass max_buffered_bytes ${this.limits.max_buffered_bytes}`, record.message_id); // PP-LIM-012
     }
