@@ -58,7 +58,8 @@ async function main(argv: string[]): Promise<number> {
   const plan = planFor(options.loads, options.idleSockets);
 
   const env = options.defaultMalloc ? {} : SOAK_SERVER_ENV;
-  const server = await startServerProcess([...SOAK_SERVER_FLAGS], [...options.serverNodeArgs, ...(options.diagnoseMemory ? [INSPECT_FLAG] : [])], env);
+  // --expose-gc as `npm run server` runs it: the server asks for a full collection once a burst of held data is over (reference/src/server/memory-release.ts).
+  const server = await startServerProcess([...SOAK_SERVER_FLAGS], ["--expose-gc", ...options.serverNodeArgs, ...(options.diagnoseMemory ? [INSPECT_FLAG] : [])], env);
   const sampler = new RssSampler(server.pid);
   sampler.start();
   const log = (line: string) => console.log(`[${(sampler.elapsedMs / 1000).toFixed(1).padStart(6)} s] ${line}`);

@@ -17,6 +17,7 @@ import { EventsHub } from "./events-hub.ts";
 import { HttpBinding } from "./http-binding.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { ServerMetrics } from "./metrics.ts";
+import { MemoryRelease } from "./memory-release.ts";
 import { PeerConnection } from "./peer-connection.ts";
 import { PeerService } from "./peer-service.ts";
 import { MemoryStore, type ServerStore } from "./store.ts";
@@ -67,6 +68,8 @@ export class PeerServer {
   private readonly tokens: TokenIssuer;
   private sweepTimer: NodeJS.Timeout | undefined;
   private metricsListener: Server | undefined;
+  /** A full collection once a burst of held data is over (./memory-release.ts). */
+  private readonly memory: MemoryRelease;
   /** Open TCP connections by remote address (PP-LIM-011). */
   private readonly connectionsByIp = new Map<string, number>();
   private closing = false;
@@ -74,6 +77,7 @@ export class PeerServer {
   private constructor(private readonly options: PeerServerOptions) {
     this.limits = withLimits(options.limits);
     this.identity = ed25519FromSeed(options.identitySeed ?? randomBytes(32));
+    this.memory = new MemoryRelease(this.limits.max_buffered_bytes);
     const serverId = options.serverId ?? "peer-server";
     const log = options.logger ?? createLogger(options.logLevel ?? "info");
     const metrics = new ServerMetrics();
@@ -273,6 +277,7 @@ export class PeerServer {
     for (const connection of this.events) if (now - connection.lastReceivedAt >= this.limits.ping_interval_ms) connection.tick(now);
     this.service.sweep();
     this.binding.sweep();
+    this.memory.observe(this.service.heldBytes, now);
   }
 
   /** Graceful shutdown (PP-SES-016): BYE to every session, close 1001, then drain. */
