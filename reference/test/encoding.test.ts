@@ -1,0 +1,30 @@
+/** Strict base64url (PP-ENV-004): one encoding for one byte string, and nothing else decodes. */
+import fc from "fast-check";
+import { describe, expect, test } from "vitest";
+import { fromBase64Url, toBase64Url } from "../src/encoding.ts";
+
+describe("fromBase64Url", () => {
+  test("decodes every encoding toBase64Url makes", () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (bytes) => {
+        expect(fromBase64Url(toBase64Url(bytes))).toEqual(Buffer.from(bytes));
+      }),
+    );
+  });
+
+  test("accepts a string of the alphabet exactly when it is the canonical encoding of its bytes", () => {
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".split("");
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...alphabet), { maxLength: 12 }), (chars) => {
+        const text = chars.join("");
+        const canonical = text.length % 4 !== 1 && Buffer.from(text, "base64url").toString("base64url") === text;
+        expect(fromBase64Url(text) !== null).toBe(canonical);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  test("refuses padding and foreign characters", () => {
+    for (const text of ["QQ==", "QQ=", "Q+", "Q/", "Q Q", "QUI\n"]) expect(fromBase64Url(text)).toBeNull();
+  });
+});
