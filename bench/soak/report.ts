@@ -3,7 +3,7 @@
  * the server's own metrics and log), then the summary the issue asks for, then the verdict.
  */
 import type { LatencyHistogram } from "../src/histogram.ts";
-import { budgetBytes, RECOVERY_TOLERANCE } from "./bounds.ts";
+import { BUDGET_FORMULA, budgetBytes, RECOVERY_TOLERANCE } from "./bounds.ts";
 import type { CountRecord } from "./counts.ts";
 import { failureShape } from "./failure-printer.ts";
 import { counterDelta } from "./server-metrics.ts";
@@ -81,13 +81,14 @@ export function printReport(result: SoakResult, broken: string[]): void {
   out.push("", "== summary ==");
   out.push(
     `soak: ${result.durationS} s, server RSS start ${mib(result.start.rssBytes)}, peak ${mib(result.peak.rssBytes)} at ${(result.peak.atMs / 1000).toFixed(0)} s ` +
-      `(budget ${mib(budgetBytes(result))} = start + 2 x max_buffered_bytes ${mib(limits.max_buffered_bytes)}), ` +
+      `(budget ${mib(budgetBytes(result))} = ${BUDGET_FORMULA}, ${mib(limits.max_buffered_bytes)} and ${mib(limits.max_send_queue_bytes)}), ` +
       `after ${result.recoveryS} s without load ${mib(result.after.rssBytes)} (${sign}${(growth * 100).toFixed(0)}%, at most +${RECOVERY_TOLERANCE * 100}%)`,
   );
   out.push(`echo: ${latency(result.echo.whole)}, failures ${result.echo.failures.length}; under load: ${latency(result.echo.byPhase.get("under load") ?? result.echo.whole)}`);
   out.push(`errors seen by abusers: ${byCount(result.abuse.errors)}; closes: ${byCount(result.abuse.closes, true)}; HTTP statuses: ${byCount(result.abuse.httpStatuses, true)}`);
   out.push(`seen by the legitimate session: ERRORs ${byCount(result.echo.errors)}; closes: ${byCount(result.echo.closes, true)}`);
   out.push(`server pp_errors_total during the soak: ${byCount(counterDelta(result.metricsBefore.errors, result.metricsAfter.errors))} (before ${byCount(result.metricsBefore.errors)})`);
+  out.push(`server pp_memory_releases_total: ${result.metricsAfter.memoryReleases} (full collections after a burst of held data)`);
   out.push(broken.length === 0 ? "verdict: every bound held" : `verdict: ${broken.length} bound(s) broken:\n${broken.map((b) => `  - ${b}`).join("\n")}`);
   console.log(out.join("\n"));
 }

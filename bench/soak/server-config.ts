@@ -41,3 +41,12 @@ export const SOAK_SERVER_FLAGS: readonly string[] = [
  * `--default-malloc` runs without it.
  */
 export const SOAK_SERVER_ENV: Readonly<Record<string, string>> = { MALLOC_MMAP_THRESHOLD_: "131072" };
+
+/**
+ * Node flags for the server, as `npm run server` passes them. `--expose-gc`: the server asks for a
+ * full collection once a burst of held data is over (reference/src/server/memory-release.ts).
+ * `--max-semi-space-size=4` (MiB): V8 grows the young generation to 16 MiB semispaces under the
+ * load and keeps them after it; measured, 40 s of load then 30 s without: RSS +3% of its start with
+ * 4 MiB against +13..32% with the default, echo p99 under load 119 ms against 50..152 ms.
+ */
+export const SERVER_NODE_FLAGS: readonly string[] = ["--expose-gc", "--max-semi-space-size=4"];

@@ -14,6 +14,8 @@ export interface ServerMetricsSnapshot {
   sessions: number;
   /** pp_handshakes_total by "transport result". */
   handshakes: CountRecord;
+  /** pp_memory_releases_total: full collections the server asked for after a burst. */
+  memoryReleases: number;
 }
 
 const LINE = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{([^}]*)\})?\s+(\S+)$/;
@@ -25,7 +27,7 @@ function labelsOf(text: string | undefined): Record<string, string> {
 }
 
 export function parseMetrics(body: string): ServerMetricsSnapshot {
-  const snapshot: ServerMetricsSnapshot = { errors: {}, heldBytes: 0, openConnections: {}, sessions: 0, handshakes: {} };
+  const snapshot: ServerMetricsSnapshot = { errors: {}, heldBytes: 0, openConnections: {}, sessions: 0, handshakes: {}, memoryReleases: 0 };
   for (const line of body.split("\n")) {
     const match = LINE.exec(line);
     if (!match) continue;
@@ -37,6 +39,7 @@ export function parseMetrics(body: string): ServerMetricsSnapshot {
     else if (name === "pp_connections_open") snapshot.openConnections[labels.endpoint ?? "?"] = value;
     else if (name === "pp_sessions") snapshot.sessions = value;
     else if (name === "pp_handshakes_total") snapshot.handshakes[`${labels.transport} ${labels.result}`] = value;
+    else if (name === "pp_memory_releases_total") snapshot.memoryReleases = value;
   }
   return snapshot;
 }

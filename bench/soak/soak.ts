@@ -21,7 +21,7 @@ import { INSPECT_FLAG, MemoryProbe, type MemoryUsage } from "./memory-probe.ts";
 import { MetricsWatch } from "./metrics-watch.ts";
 import { mib, printReport } from "./report.ts";
 import { RssSampler, type RssSample } from "./rss-sampler.ts";
-import { SOAK_SERVER_ENV, SOAK_SERVER_FLAGS } from "./server-config.ts";
+import { SERVER_NODE_FLAGS, SOAK_SERVER_ENV, SOAK_SERVER_FLAGS } from "./server-config.ts";
 import { scrapeMetrics } from "./server-metrics.ts";
 import { startServerProcess } from "./server-process.ts";
 import { parseSoakArgs, SoakUsageError, USAGE } from "./soak-options.ts";
@@ -58,13 +58,12 @@ async function main(argv: string[]): Promise<number> {
   const plan = planFor(options.loads, options.idleSockets);
 
   const env = options.defaultMalloc ? {} : SOAK_SERVER_ENV;
-  // --expose-gc as `npm run server` runs it: the server asks for a full collection once a burst of held data is over (reference/src/server/memory-release.ts).
-  const server = await startServerProcess([...SOAK_SERVER_FLAGS], ["--expose-gc", ...options.serverNodeArgs, ...(options.diagnoseMemory ? [INSPECT_FLAG] : [])], env);
+  const server = await startServerProcess([...SOAK_SERVER_FLAGS], [...SERVER_NODE_FLAGS, ...options.serverNodeArgs, ...(options.diagnoseMemory ? [INSPECT_FLAG] : [])], env);
   const sampler = new RssSampler(server.pid);
   sampler.start();
   const log = (line: string) => console.log(`[${(sampler.elapsedMs / 1000).toFixed(1).padStart(6)} s] ${line}`);
   const envText = Object.entries(env).map(([name, value]) => `${name}=${value} `).join("");
-  log(`peer-server pid ${server.pid} at ${server.baseUrl}: ${envText}node ${options.serverNodeArgs.map((arg) => `${arg} `).join("")}bin/peer-server.js ${SOAK_SERVER_FLAGS.join(" ")}`);
+  log(`peer-server pid ${server.pid} at ${server.baseUrl}: ${envText}node ${[...SERVER_NODE_FLAGS, ...options.serverNodeArgs].map((arg) => `${arg} `).join("")}bin/peer-server.js ${SOAK_SERVER_FLAGS.join(" ")}`);
   const discovery = (await (await fetch(`${server.baseUrl}/peers/capabilities`)).json()) as { limits: Limits };
   const limits = discovery.limits;
 

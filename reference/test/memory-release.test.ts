@@ -13,9 +13,9 @@ describe("MemoryRelease", () => {
     release.observe(budget / 4, 1000);
     expect(collections).toBe(0);
     release.observe(budget / 32 - 1, 2000);
-    expect(collections).toBe(2); // one release: two collections
+    expect(collections).toBe(1);
     release.observe(0, 3000);
-    expect(collections).toBe(2);
+    expect(collections).toBe(1);
   });
 
   test("never collects without a burst, without gc, or with no budget", () => {
@@ -45,8 +45,7 @@ describe("MemoryRelease", () => {
           release.observe(held, now);
           now += 250;
         }
-        const releases = at.filter((_, i) => i % 2 === 0);
-        for (let i = 1; i < releases.length; i++) expect((releases[i] as number) - (releases[i - 1] as number)).toBeGreaterThanOrEqual(5000);
+        for (let i = 1; i < at.length; i++) expect((at[i] as number) - (at[i - 1] as number)).toBeGreaterThanOrEqual(5000);
       }),
     );
   });

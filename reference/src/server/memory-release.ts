@@ -15,7 +15,7 @@ export class MemoryRelease {
   constructor(
     /** max_buffered_bytes: a burst is a peak of at least an eighth of it. */
     private readonly budget: number,
-    private readonly collect: (() => void) | undefined = (globalThis as { gc?: () => void }).gc,
+    private readonly collect: (() => void) | undefined = fullCollection(),
     /** At most one collection in this many ms: a full collection pauses the server. */
     private readonly minIntervalMs = 5000,
   ) {}
@@ -27,9 +27,18 @@ export class MemoryRelease {
     if (this.peak < this.budget / 8 || held > this.peak / 16 || now - this.lastAt < this.minIntervalMs) return;
     this.peak = held;
     this.lastAt = now;
-    // Twice: the first collection finds the garbage and runs the finalizers that free ArrayBuffer
-    // backing stores; the second, on the heap that left, gives the emptied pages back.
-    this.collect();
     this.collect();
   }
+}
+
+/** A full collection through `--expose-gc`'s gc(), or undefined without the flag. */
+export function fullCollection(): (() => void) | undefined {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return undefined;
+  return () => {
+    // Twice: the first finds the garbage and runs the finalizers that free ArrayBuffer backing
+    // stores; the second, on the heap that is left, gives the emptied pages back.
+    gc();
+    gc();
+  };
 }

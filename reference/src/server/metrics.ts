@@ -11,6 +11,7 @@ export class ServerMetrics {
   readonly messages = new Counter({ name: "pp_messages_total", help: "Records by direction and type", labelNames: ["direction", "type"], registers: [this.registry] });
   readonly heldBytes = new Gauge({ name: "pp_held_bytes", help: "Data held for all sessions: queued or unacknowledged data records and incomplete chunked messages (PP-LIM-012)", registers: [this.registry] });
   readonly httpHandshakesPending = new Gauge({ name: "pp_http_handshakes_pending", help: "HTTP-binding handshakes begun and not yet confirmed or timed out (PP-HS-011)", registers: [this.registry] });
+  readonly memoryReleases = new Counter({ name: "pp_memory_releases_total", help: "Full collections asked for after a burst of held data (./memory-release.ts)", registers: [this.registry] });
   readonly errors = new Counter({ name: "pp_errors_total", help: "ERRORs sent, by code", labelNames: ["code"], registers: [this.registry] });
 
   private readonly inbound = new Map<string, Counter.Internal>();

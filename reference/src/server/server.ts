@@ -17,7 +17,7 @@ import { EventsHub } from "./events-hub.ts";
 import { HttpBinding } from "./http-binding.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { ServerMetrics } from "./metrics.ts";
-import { MemoryRelease } from "./memory-release.ts";
+import { fullCollection, MemoryRelease } from "./memory-release.ts";
 import { PeerConnection } from "./peer-connection.ts";
 import { PeerService } from "./peer-service.ts";
 import { MemoryStore, type ServerStore } from "./store.ts";
@@ -77,7 +77,11 @@ export class PeerServer {
   private constructor(private readonly options: PeerServerOptions) {
     this.limits = withLimits(options.limits);
     this.identity = ed25519FromSeed(options.identitySeed ?? randomBytes(32));
-    this.memory = new MemoryRelease(this.limits.max_buffered_bytes);
+    const collect = fullCollection();
+    this.memory = new MemoryRelease(this.limits.max_buffered_bytes, collect && (() => {
+      collect();
+      this.service.metrics.memoryReleases.inc();
+    }));
     const serverId = options.serverId ?? "peer-server";
     const log = options.logger ?? createLogger(options.logLevel ?? "info");
     const metrics = new ServerMetrics();
