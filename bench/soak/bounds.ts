@@ -9,18 +9,20 @@ import type { SoakResult } from "./soak-result.ts";
 export const RECOVERY_TOLERANCE = 0.2;
 
 /**
- * The whole-server budget: RSS at start + 2 x (max_buffered_bytes + max_send_queue_bytes). What the
+ * The whole-server budget: RSS at start + 2.5 x (max_buffered_bytes + max_send_queue_bytes). What the
  * spec's bounds let the server hold is max_buffered_bytes for all sessions (PP-LIM-012), plus, outside
  * that count, the send queue of a connection that stops reading, up to max_send_queue_bytes before it
- * is closed (PP-LIM-007); the soak has one such reader. The factor 2 leaves room for what holding it
- * costs besides: the frames and strings it was decoded from, until the next full collection.
+ * is closed (PP-LIM-007); the soak has one such reader. The factor is for what holding it costs
+ * besides: each 256 KiB chunk arrives as a frame, a string, a ciphertext and a plaintext, about
+ * 2.4 MB of garbage until the next collection. Measured on 2 cores, 120 s runs: peaks of 1.8 to 2.0
+ * times the bounded data over the start; 2.5 leaves room for a busier machine.
  */
 export function budgetBytes(result: SoakResult): number {
-  return result.start.rssBytes + 2 * (result.limits.max_buffered_bytes + result.limits.max_send_queue_bytes);
+  return result.start.rssBytes + 2.5 * (result.limits.max_buffered_bytes + result.limits.max_send_queue_bytes);
 }
 
 /** How the budget is made, for the report. */
-export const BUDGET_FORMULA = "start + 2 x (max_buffered_bytes + max_send_queue_bytes)";
+export const BUDGET_FORMULA = "start + 2.5 x (max_buffered_bytes + max_send_queue_bytes)";
 
 /** One sentence per broken bound; empty when every bound held. */
 export function brokenBounds(result: SoakResult): string[] {
