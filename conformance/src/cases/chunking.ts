@@ -9,7 +9,7 @@ import { chunksOf, type Chunk } from "../probe/chunks.ts";
 import { hash } from "../probe/crypto.ts";
 import { ProbePeer, type Envelope, type Inbound } from "../probe/peer.ts";
 import { b64u, canonical, unb64u } from "../probe/wire.ts";
-import { jcsEqual, payloadOfSize } from "./support.ts";
+import { endSessions, jcsEqual, payloadOfSize } from "./support.ts";
 
 const maxChunk = (ctx: CaseContext) => ctx.limits.max_chunk_bytes ?? 262_144;
 
@@ -406,6 +406,7 @@ export const chunkingCases = suite("chunking", "10. Chunking", [
       await alice.expectAck(refill?.seq as number, 10_000);
       const [over] = sendChunks(alice, message(piece + 1).chunks.slice(0, 1), bob.identity.entityId);
       await alice.expectError("BUFFER_OVERFLOW", { relatedMessageId: String(over?.message_id), timeoutMs: 10_000 });
+      await endSessions(ctx, [[alice, 0]]);
     },
   },
   {

@@ -8,7 +8,7 @@ import { suite, type CaseContext } from "../case.ts";
 import { ProbePeer, type Envelope } from "../probe/peer.ts";
 import { chunksOf, type Chunk } from "../probe/chunks.ts";
 import { unb64u } from "../probe/wire.ts";
-import { jcsEqual, payloadOfSize, resumeOnNewConnection } from "./support.ts";
+import { endSessions, jcsEqual, payloadOfSize, resumeOnNewConnection } from "./support.ts";
 
 export const limitCases = suite("limits", "13. Limits", [
   {
@@ -220,10 +220,12 @@ export const limitCases = suite("limits", "13. Limits", [
       for (let i = 0; i < count; i++) delivered.push((await reader.expectMessage("PEER_MESSAGE", { describe: `queued message ${i + 1} of ${count}`, timeoutMs: 10_000 })).envelope.seq as number);
       // 2. Holders fill the rest with incomplete chunked messages until the target refuses.
       const holders: ProbePeer[] = [];
+      const identities = new Map<ProbePeer, number>();
       let held = count * size;
       let refused = false;
       while (!refused && held <= budget && holders.length < Math.ceil(budget / piece) + 2) {
         const holder = await ctx.session({ identityIndex: 2 + holders.length });
+        identities.set(holder, 2 + holders.length);
         holders.push(holder);
         const outcome = await hold(holder, message(holder));
         held += outcome.taken;
@@ -247,6 +249,7 @@ export const limitCases = suite("limits", "13. Limits", [
       for (let attempt = 0; attempt < 3 && !lateRefused; attempt++) {
         if (attempt > 0) {
           const topUp = await ctx.session({ identityIndex: 2 + holders.length });
+          identities.set(topUp, 2 + holders.length);
           holders.push(topUp);
           await hold(topUp, message(topUp));
         }
@@ -270,16 +273,17 @@ export const limitCases = suite("limits", "13. Limits", [
       await resumeOnNewConnection(ctx, reader, 0, "the recipient resumes, its last_rx_seq covering every record");
       await ctx.sleep(200);
       const afterAck = await ctx.session({ identityIndex: 2 + holders.length });
+      identities.set(afterAck, 2 + holders.length);
       const again = message(afterAck).slice(0, Math.max(1, Math.floor((count * size) / piece) - 1));
       const freed = await hold(afterAck, again);
       ctx.check(!freed.refused, `${again.length} chunks of ${piece} bytes taken once the recipient acknowledged its ${count * size} bytes of queued records (PP-LIM-013)`, "BUFFER_OVERFLOW");
       // 4. PP-LIM-013: the holders end their sessions; what they held is free for a new session.
-      for (const holder of [...holders, afterAck]) if (holder.closed === null) holder.sendRecord("BYE", { reason: "done" });
-      for (const holder of [...holders, afterAck]) holder.close();
+      await endSessions(ctx, [...holders, afterAck].map((probe) => [probe, identities.get(probe) as number]));
       await ctx.sleep(300);
       const fresh = await ctx.session({ identityIndex: 3 + holders.length });
       const after = await hold(fresh, message(fresh).slice(0, Math.min(perHolder, 4)));
       ctx.check(!after.refused, `chunks taken once the sessions that held ${held} bytes ended (PP-LIM-013)`, "BUFFER_OVERFLOW");
+      await endSessions(ctx, [[fresh, 3 + holders.length]]);
     },
   },
   {
@@ -306,6 +310,7 @@ export const limitCases = suite("limits", "13. Limits", [
       const fresh = await ctx.session({ identityIndex: holders.length });
       const after = await hold(fresh, message(fresh).slice(0, Math.min(perHolder, 4)));
       ctx.check(!after.refused, `chunks taken once the incomplete messages were discarded at chunk_timeout_ms ${timeout} (PP-LIM-013)`, "BUFFER_OVERFLOW");
+      await endSessions(ctx, [[fresh, holders.length]]);
     },
   },
   {

@@ -192,3 +192,17 @@ export async function resumeOnNewConnection(ctx: CaseContext, probe: ProbePeer, 
   ctx.check(answer.status === "READY", `the session resumes: ${why}`, `status ${String(answer.status)}`);
   return again;
 }
+
+/**
+ * Ends the sessions a case filled the target with (BYE, PP-SES-015), resuming those the target closed
+ * with BUFFER_OVERFLOW first: what they hold would otherwise fill max_buffered_bytes for the cases
+ * after this one until chunk_timeout_ms or resume_window_ms.
+ */
+export async function endSessions(ctx: CaseContext, sessions: [ProbePeer, number][]): Promise<void> {
+  for (const [probe, identityIndex] of sessions) {
+    const open = probe.closed === null ? probe : await resumeOnNewConnection(ctx, probe, identityIndex, "to end it with BYE");
+    open.sendRecord("BYE", { reason: "done" });
+    await open.expectClose(undefined, { timeoutMs: 5000 }).catch(() => undefined);
+    open.close();
+  }
+}
