@@ -5,11 +5,13 @@
  * catcher cases are run against
  * it; the endpoint is detected when a catcher fails there and passes against the same endpoint
  * without the fault (its clean twin). The whole suite also runs once against a clean reference
- * server. The last line is `detected X of Y`; the exit code is 0 only when X = Y. A source fault
- * that no longer applies to the reference stops the self-test before anything runs, naming it.
+ * server, and once against each conformant variant of ./conformant-variants.ts (issue #12), which must
+ * pass it. The last lines are `variants accepted: X of Y` and `detected X of Y`; the exit code is 0
+ * only when both are whole. A source fault or variant that no longer applies to the reference stops
+ * the self-test before anything runs, naming it.
  *
- * Flags: --only NAME (repeatable, comma-separated), --runs N (default 5), --seed S (default 1),
- * --verbose (the failure of each catcher), --list.
+ * Flags: --only NAME (repeatable, comma-separated; faulty endpoints and variants), --runs N (default
+ * 5), --seed S (default 1), --verbose (the failure of each catcher), --list.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -23,6 +25,7 @@ import { runCase, runConformance, startEmbedded } from "../src/runner.ts";
 import { VALIDATORS } from "../src/schemas.ts";
 import { normalizeTarget, targetInfo } from "../src/target.ts";
 import { startFaultProxy, type FaultProxyOptions, type ProxyFaultName, type TlsMaterial } from "./fault-proxy.ts";
+import { CONFORMANT_VARIANTS, type ConformantVariant } from "./conformant-variants.ts";
 import { FAULTY_ENDPOINTS, type EmbeddedConfig, type FaultyEndpoint } from "./faulty-endpoints.ts";
 import { scratchReference, SourceFaultError, startFaultyReference } from "./scratch-reference.ts";
 import { runIfScript } from "./script.ts";
@@ -32,6 +35,8 @@ export const STEP_TIMEOUT_MS = 2000;
 
 export interface SelfTestOptions {
   endpoints?: readonly FaultyEndpoint[];
+  /** Conformant variants to run the whole suite against (default: none). */
+  variants?: readonly ConformantVariant[];
   runs?: number;
   seed?: number;
   /** Run the whole suite against the clean reference server too (the default of the command). */
@@ -50,8 +55,18 @@ export interface EndpointOutcome {
   reason?: string;
 }
 
+export interface VariantOutcome {
+  variant: ConformantVariant;
+  accepted: boolean;
+  /** Cases that failed (or warned, since every SHOULD counts) against the variant. */
+  refusedBy: CaseResult[];
+  passed: number;
+  skipped: number;
+}
+
 export interface SelfTestResult {
   outcomes: EndpointOutcome[];
+  variants: VariantOutcome[];
   detected: number;
   total: number;
   /** Case ids shown to fail by at least one endpoint. */
@@ -187,6 +202,16 @@ export async function runSelfTest(options: SelfTestOptions = {}): Promise<SelfTe
       broken.push(error);
     }
   }
+  const variants = options.variants ?? [];
+  for (const variant of variants) {
+    if (!variant.edits) continue;
+    try {
+      scratchReference(`variant-${variant.name}`, variant.edits);
+    } catch (error) {
+      if (!(error instanceof SourceFaultError)) throw error;
+      broken.push(error);
+    }
+  }
   if (broken.length > 0) throw new SourceFaultsBroken(broken);
 
   // The whole suite against the clean reference server, once.
@@ -197,6 +222,26 @@ export async function runSelfTest(options: SelfTestOptions = {}): Promise<SelfTe
     const s = report.summary;
     line(`clean reference server: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped of ${s.total} (${(report.duration_ms / 1000).toFixed(1)} s)`);
     for (const c of report.cases) if (c.verdict === "fail" || c.verdict === "warn") line(`  ! ${c.id} fails against the clean reference server: ${c.message ?? ""}`);
+  }
+
+  // Conformant variants: each must pass the whole suite (issue #12).
+  const variantOutcomes: VariantOutcome[] = [];
+  for (const variant of variants) {
+    const variantStarted = Date.now();
+    const config = upstreamOptions(variant.embedded);
+    const server = variant.edits ? await startFaultyReference(`variant-${variant.name}`, config, variant.edits) : await startEmbedded(config);
+    let report;
+    try {
+      report = await runConformance({ target: server.url, runs, seed, slow: variant.slow ?? false, strict: true, stepTimeoutMs: STEP_TIMEOUT_MS, traces: "none" });
+    } finally {
+      await server.close();
+    }
+    const refusedBy = report.cases.filter((c) => c.verdict === "fail" || c.verdict === "warn");
+    const outcome: VariantOutcome = { variant, accepted: refusedBy.length === 0 && report.summary.passed > 0, refusedBy, passed: report.summary.passed, skipped: report.summary.skipped };
+    variantOutcomes.push(outcome);
+    const took = `${((Date.now() - variantStarted) / 1000).toFixed(1)} s`;
+    if (outcome.accepted) line(`✔ accepted ${variant.name}: ${outcome.passed} passed, ${outcome.skipped} skipped (${took})`);
+    else line(`✘ refused ${variant.name} (${variant.allowedBy.join(", ")} allows it): ${refusedBy.length === 0 ? "no case passed" : refusedBy.map((c) => `${c.id} — ${(c.message ?? "").split("\n")[0]?.slice(0, 200)}`).join("; ")}`);
   }
 
   // Clean twins: every catcher against its endpoint without the fault, grouped by configuration.
@@ -279,7 +324,7 @@ export async function runSelfTest(options: SelfTestOptions = {}): Promise<SelfTe
     return { id: c.id, reason: why.join("; ") };
   });
   const ran = outcomes.filter((o) => o.status !== "unavailable");
-  return { outcomes, detected: ran.filter((o) => o.status === "detected").length, total: ran.length, shownToFail, notShown, baseline, durationMs: Date.now() - started };
+  return { outcomes, variants: variantOutcomes, detected: ran.filter((o) => o.status === "detected").length, total: ran.length, shownToFail, notShown, baseline, durationMs: Date.now() - started };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -296,6 +341,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (values.list) {
     for (const e of FAULTY_ENDPOINTS) console.log(`${e.name}  [${e.kind}${e.slow ? ", slow" : ""}]  ${e.description}\n    catchers: ${e.catchers.join(", ")}`);
+    for (const v of CONFORMANT_VARIANTS) console.log(`${v.name}  [variant${v.slow ? ", slow" : ""}]  ${v.description}\n    allowed by: ${v.allowedBy.join(", ")}`);
     return 0;
   }
   const runs = values.runs === undefined ? 5 : Number(values.runs);
@@ -303,13 +349,14 @@ export async function main(argv: string[]): Promise<number> {
   if (!Number.isInteger(runs) || runs < 1) return usage(`--runs: expected a positive integer, got '${values.runs}'`);
   if (!Number.isInteger(seed)) return usage(`--seed: expected an integer, got '${values.seed}'`);
   const names = (values.only ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
-  const unknown = names.filter((n) => !FAULTY_ENDPOINTS.some((e) => e.name === n));
-  if (unknown.length > 0) return usage(`--only: no faulty endpoint named ${unknown.join(", ")} (see --list)`);
+  const unknown = names.filter((n) => !FAULTY_ENDPOINTS.some((e) => e.name === n) && !CONFORMANT_VARIANTS.some((v) => v.name === n));
+  if (unknown.length > 0) return usage(`--only: no faulty endpoint or variant named ${unknown.join(", ")} (see --list)`);
   const endpoints = names.length > 0 ? FAULTY_ENDPOINTS.filter((e) => names.includes(e.name)) : FAULTY_ENDPOINTS;
+  const variants = names.length > 0 ? CONFORMANT_VARIANTS.filter((v) => names.includes(v.name)) : CONFORMANT_VARIANTS;
 
   let result: SelfTestResult;
   try {
-    result = await runSelfTest({ endpoints, runs, seed, fullBaseline: names.length === 0, verbose: values.verbose ?? false, onLine: (l) => console.log(l) });
+    result = await runSelfTest({ endpoints, variants, runs, seed, fullBaseline: names.length === 0, verbose: values.verbose ?? false, onLine: (l) => console.log(l) });
   } catch (error) {
     if (!(error instanceof SourceFaultsBroken)) throw error;
     console.error(`conformance:selftest: ${error.message}`);
@@ -319,10 +366,13 @@ export async function main(argv: string[]): Promise<number> {
   if (names.length === 0) {
     console.log(`cases shown to fail: ${result.shownToFail.size} of ${ALL_CASES.length}`);
     for (const n of result.notShown) console.log(`  - ${n.id}: ${n.reason}`);
-  } else console.log(`cases shown to fail: ${result.shownToFail.size} (${[...result.shownToFail].join(", ")})`);
+  } else if (endpoints.length > 0) console.log(`cases shown to fail: ${result.shownToFail.size} (${[...result.shownToFail].join(", ")})`);
   console.log(`seed ${seed}, runs ${runs}, ${(result.durationMs / 1000).toFixed(1)} s${skipped > 0 ? `; ${skipped} endpoint(s) could not run here` : ""}`);
-  console.log(`detected ${result.detected} of ${result.total}`);
-  return result.total > 0 && result.detected === result.total ? 0 : 1;
+  const accepted = result.variants.filter((v) => v.accepted).length;
+  if (result.variants.length > 0) console.log(`variants accepted: ${accepted} of ${result.variants.length}`);
+  if (endpoints.length > 0) console.log(`detected ${result.detected} of ${result.total}`);
+  const faultsWhole = endpoints.length === 0 || (result.total > 0 && result.detected === result.total);
+  return faultsWhole && accepted === result.variants.length ? 0 : 1;
 }
 
 function usage(message: string): number {

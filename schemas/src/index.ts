@@ -91,6 +91,7 @@ export {
   SessionConfirmSchema,
   SessionEstablishedPayloadSchema,
   SessionEstablishedSchema,
+  OfferedVersionSchema,
   VersionListSchema,
   VersionSchema,
   type ChallengeResponse,

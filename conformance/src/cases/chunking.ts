@@ -7,7 +7,7 @@
 import { suite, type CaseContext } from "../case.ts";
 import { chunksOf, type Chunk } from "../probe/chunks.ts";
 import { hash } from "../probe/crypto.ts";
-import { ProbePeer, type Envelope, type Inbound } from "../probe/peer.ts";
+import { describeInbound, ProbePeer, type Envelope, type Inbound } from "../probe/peer.ts";
 import { b64u, canonical, unb64u } from "../probe/wire.ts";
 import { endSessions, jcsEqual, payloadOfSize } from "./support.ts";
 
@@ -38,10 +38,12 @@ function sendChunks(probe: ProbePeer, chunks: Chunk[], recipientId?: string): En
  * Receives one whole message of `innerType`, chunked or not, and checks the chunks against
  * PP-CHK-002/003 and the size and digest (spec §10).
  */
-async function receiveWhole(ctx: CaseContext, probe: ProbePeer, accept: (type: string, payload: Record<string, unknown>) => boolean, describe: string): Promise<{ chunked: boolean; payload: Record<string, unknown>; messageId: string }> {
+async function receiveWhole(ctx: CaseContext, probe: ProbePeer, accept: (type: string, payload: Record<string, unknown>) => boolean, describe: string, first?: Inbound & { kind: "message" }): Promise<{ chunked: boolean; payload: Record<string, unknown>; messageId: string }> {
   const parts = new Map<string, Chunk[]>();
+  let pending = first;
   while (true) {
-    const item = await probe.expectMessage((m) => m.envelope.type === "CHUNKED_MESSAGE" || accept(String(m.envelope.type), ProbePeer.payloadOf(m)), { describe, timeoutMs: 10_000 });
+    const item = pending ?? (await probe.expectMessage((m) => m.envelope.type === "CHUNKED_MESSAGE" || accept(String(m.envelope.type), ProbePeer.payloadOf(m)), { describe, timeoutMs: 10_000 }));
+    pending = undefined;
     if (item.envelope.type !== "CHUNKED_MESSAGE") return { chunked: false, payload: ProbePeer.payloadOf(item), messageId: String(item.envelope.message_id) };
     const chunk = ProbePeer.payloadOf(item) as unknown as Chunk;
     const list = [...(parts.get(chunk.chunk_id) ?? []), chunk];
@@ -64,11 +66,15 @@ async function receiveWhole(ctx: CaseContext, probe: ProbePeer, accept: (type: s
   }
 }
 
+/** A CHUNK_ERROR, the other chunks of a discarded message may each get one too (PP-CHK-019). */
+const isChunkError = (m: Inbound & { kind: "message" }) => m.envelope.type === "ERROR" && ProbePeer.payloadOf(m).code === "CHUNK_ERROR";
+
 async function expectChunkError(ctx: CaseContext, probe: ProbePeer, why: string): Promise<void> {
   const from = probe.history.length; // what arrived before (a valid neighbour's TASK_RESPONSE) is not about this input
-  await probe.expectError("CHUNK_ERROR", { timeoutMs: 5000 });
-  await probe.expectSilence(300, `no TASK_RESPONSE: ${why}`, { allow: (m: Inbound & { kind: "message" }) => m.envelope.type !== "TASK_RESPONSE" && m.envelope.type !== "CHUNKED_MESSAGE" });
-  ctx.check(!probe.history.slice(from).some((i) => i.kind === "message" && (i.envelope.type === "TASK_RESPONSE" || i.envelope.type === "CHUNKED_MESSAGE")), `nothing delivered: ${why} (PP-CHK-005)`, "a TASK_RESPONSE");
+  await probe.expectError("CHUNK_ERROR", { timeoutMs: 5000, checkConnection: false });
+  await probe.expectSilence(300, `no TASK_RESPONSE: ${why}`, { allow: isChunkError });
+  ctx.check(!probe.history.slice(from).some((i) => i.kind === "message" && (i.envelope.type === "TASK_RESPONSE" || i.envelope.type === "CHUNKED_MESSAGE")), `nothing delivered: ${why} (PP-CHK-017)`, "a TASK_RESPONSE");
+  await probe.expectOpen("after CHUNK_ERROR the connection stays open (PP-ERR-004)");
 }
 
 /**
@@ -170,17 +176,30 @@ export const chunkingCases = suite("chunking", "10. Chunking", [
   {
     id: "conflicting-duplicate",
     title: "A receiver answers CHUNK_ERROR when a chunk number arrives again with different content",
-    requirements: ["PP-CHK-007"],
+    requirements: ["PP-CHK-007", "PP-CHK-016"],
     level: "MUST",
     requires: CHUNKING,
     async run(ctx) {
       const probe = await ctx.session();
-      const { chunks } = bigEcho(ctx, probe);
+      const { chunks, taskId, params } = bigEcho(ctx, probe);
       const first = chunks[0] as Chunk;
       const altered = Buffer.from(unb64u(first.data) as Uint8Array);
       altered[altered.length - 1] = 0x64; // a different byte in the same place
       sendChunks(probe, [first, { ...first, data: b64u(altered) }, ...chunks.slice(1)]);
-      await expectChunkError(ctx, probe, "chunk 0 twice with different data");
+      await probe.expectError("CHUNK_ERROR", { timeoutMs: 5000, checkConnection: false });
+      // PP-CHK-016: the receiver either discards the message or keeps it as first received, so the
+      // rest of the chunks complete it; never the altered chunk's version. PP-CHK-019: later chunks
+      // of a discarded message may each be answered with CHUNK_ERROR.
+      const skipBackground = (item: Inbound | null) => item?.kind === "message" && ["ACK", "PING", "PONG"].includes(String(item.envelope.type));
+      let next = await probe.next(Math.max(1000, quietMs(ctx)));
+      while (skipBackground(next) || (next?.kind === "message" && isChunkError(next))) next = await probe.next(Math.max(1000, quietMs(ctx)));
+      if (next !== null) {
+        if (next.kind !== "message" || !["CHUNKED_MESSAGE", "TASK_RESPONSE"].includes(String(next.envelope.type))) return ctx.fail("nothing more (the message discarded), or the TASK_RESPONSE of the message as first received (PP-CHK-016)", describeInbound(next));
+        const whole = await receiveWhole(ctx, probe, (type, p) => type === "TASK_RESPONSE" && p.task_id === taskId, `the TASK_RESPONSE for ${taskId}`, next);
+        ctx.check(jcsEqual(whole.payload.result, params), "the message as first received, chunk 0 before its altered duplicate (PP-CHK-016)", "a different message");
+        ctx.note("the target kept the message after the conflicting duplicate (allowed by PP-CHK-016)");
+      }
+      await probe.expectOpen("after CHUNK_ERROR the connection stays open (PP-ERR-004)");
     },
   },
   {
@@ -238,9 +257,10 @@ export const chunkingCases = suite("chunking", "10. Chunking", [
       sendChunks(probe, [last, { ...last, sequence_number: 3, is_last: false, data: b64u(Buffer.alloc(10, 0x20)) }]);
       const timeout = ctx.limits.chunk_timeout_ms ?? 30_000;
       const started = Date.now();
-      await probe.expectError("CHUNK_ERROR", { timeoutMs: Math.min(5000, Math.floor(timeout / 2)) });
+      await probe.expectError("CHUNK_ERROR", { timeoutMs: Math.min(5000, Math.floor(timeout / 2)), checkConnection: false });
       ctx.note(`CHUNK_ERROR after ${Date.now() - started} ms (chunk_timeout_ms ${timeout})`);
-      await probe.expectSilence(300, "nothing delivered: a chunk after the last one", { allow: (m) => m.envelope.type !== "TASK_RESPONSE" && m.envelope.type !== "CHUNKED_MESSAGE" });
+      await probe.expectSilence(300, "nothing delivered: a chunk after the last one", { allow: isChunkError });
+      await probe.expectOpen("after CHUNK_ERROR the connection stays open (PP-ERR-004)");
     },
   },
   {

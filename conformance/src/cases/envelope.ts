@@ -156,8 +156,8 @@ export const envelopeCases = suite("envelope", "5. Envelope and encoding", [
   },
   {
     id: "unknown-members-ignored",
-    title: "A server ignores unknown envelope and payload members and absorbs them into the transcript",
-    requirements: ["PP-VER-001", "PP-KS-001"],
+    title: "A server ignores unknown envelope and payload members, absorbs them into the transcript and authenticates them in the AAD",
+    requirements: ["PP-VER-001", "PP-KS-001", "PP-KS-007"],
     level: "MUST",
     async run(ctx) {
       const probe = await ctx.probe();
@@ -169,6 +169,10 @@ export const envelopeCases = suite("envelope", "5. Envelope and encoding", [
       ctx.check(response.envelope.type === "TASK_RESPONSE", "TASK_RESPONSE to a record with an unknown envelope member", String(response.envelope.type));
       probe.sendRecord("TASK_REQUEST", { task_id: "task-x", action: "echo", params: { a: 1 }, x_priority: "high" });
       await probe.expectMessage((m) => m.envelope.type === "TASK_RESPONSE" && ProbePeer.payloadOf(m).task_id === "task-x", { describe: "TASK_RESPONSE to a TASK_REQUEST with an unknown inner member" });
+      // Ignored is not unauthenticated: the AAD is the envelope as received, unknown members
+      // included (PP-KS-007), so one added after sealing fails the AEAD.
+      probe.sendRecord("TASK_REQUEST", { task_id: "task-added", action: "echo", params: {} }, { after: (e) => ({ ...e, x_added: true }) });
+      await probe.expectError("AUTHENTICATION_FAILED");
     },
   },
   {

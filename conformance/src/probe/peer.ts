@@ -454,12 +454,19 @@ export class ProbePeer {
     return payload;
   }
 
-  /** Expects the connection to close with `code` (any code when omitted), skipping background records. */
-  async expectClose(code?: number | number[], options: { timeoutMs?: number; afterError?: string } = {}): Promise<number> {
+  /**
+   * Expects the connection to close with `code` (any code when omitted), skipping background records.
+   * `afterError` names the ERROR already received that the close follows (PP-ERR-003). `errorFirst`
+   * names the code of an ERROR that may come before the close, once, when the spec lets the
+   * endpoint say why it closes or not (PP-LIM-014): it must then carry the registry's `retryable`.
+   */
+  async expectClose(code?: number | number[], options: { timeoutMs?: number; afterError?: string; errorFirst?: string } = {}): Promise<number> {
     const codes = code === undefined ? null : typeof code === "number" ? [code] : code;
     const timeoutMs = options.timeoutMs ?? this.stepTimeoutMs;
     const deadline = this.now() + timeoutMs;
-    const expected = [`close with code ${codes ? codes.join(" or ") : "any"}${options.afterError ? ` after ERROR ${options.afterError} (PP-ERR-003)` : ""}`];
+    const closeText = `close with code ${codes ? codes.join(" or ") : "any"}`;
+    const expected = [options.afterError ? `${closeText} after ERROR ${options.afterError} (PP-ERR-003)` : options.errorFirst ? `${closeText}, with or without an ERROR ${options.errorFirst} before it` : closeText];
+    let errorSeen = false;
     while (true) {
       const item = await this.next(Math.max(1, deadline - this.now()));
       if (item?.kind === "close") {
@@ -467,6 +474,13 @@ export class ProbePeer {
         return item.code;
       }
       if (item?.kind === "message" && BACKGROUND_TYPES.has(String(item.envelope.type))) continue;
+      if (item?.kind === "message" && item.envelope.type === "ERROR" && options.errorFirst !== undefined && !errorSeen) {
+        const payload = ProbePeer.payloadOf(item);
+        const row = errorRow(options.errorFirst);
+        if (payload.code !== options.errorFirst || payload.retryable !== row?.retryable) throw new CaseFailure([`${expected[0]}; an ERROR here must be ${options.errorFirst} with retryable ${String(row?.retryable)} (PP-ERR-002)`], describeInbound(item));
+        errorSeen = true;
+        continue;
+      }
       throw new CaseFailure(expected, item === null ? `the connection still open after ${timeoutMs} ms` : describeInbound(item));
     }
   }

@@ -7,7 +7,7 @@ import { DEFAULT_LIMITS } from "../registry.ts";
 import { clause, described, Ed25519KeySchema, EntityIdSchema, whenOneOf } from "../v1.1/common.ts";
 import { EXAMPLE } from "../v1.1/examples.ts";
 import { CapabilityListSchema } from "./capabilities.ts";
-import { VersionListSchema } from "./handshake.ts";
+import { VersionSchema } from "./handshake.ts";
 import { LimitsSchema } from "./limits.ts";
 
 /** An absolute path on the server, or an absolute URL (when an endpoint lives elsewhere). */
@@ -23,7 +23,7 @@ const endpoint = (description: string, example: string) => described(EndpointSch
 export const DiscoverySchema = Type.Object(
   {
     protocol: Type.Literal("peer-protocol", { description: "Always `peer-protocol`." }),
-    versions: described(VersionListSchema, "The versions the server speaks, most preferred first.", [["1.2", "1.1"]]),
+    versions: Type.Array(VersionSchema, { minItems: 1, uniqueItems: true, description: "The versions the server speaks, most preferred first: versions this document defines.", examples: [["1.2", "1.1"]] }),
     server_id: described(EntityIdSchema, "The server's entity id; a record addressed to it addresses the server (section 5).", [EXAMPLE.server]),
     identity_key: described(Ed25519KeySchema, "The key the server uses in HANDSHAKE_INIT_ACK (PP-TRN-016, PP-HS-016).", [EXAMPLE.identityB]),
     transports: Type.Object(

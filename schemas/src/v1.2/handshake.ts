@@ -15,11 +15,19 @@ import { LimitsSchema } from "./limits.ts";
 
 export const VersionSchema = StringEnum(VERSIONS, { description: "A protocol version (section 3)." });
 
-export const VersionListSchema = Type.Array(VersionSchema, {
+/**
+ * An offered version: any `MAJOR.MINOR` string, not only the versions this document defines, so that
+ * an initiator of a later version can offer it first and still meet a v1.2 responder, which skips
+ * what it does not support (PP-VER-012). A string of another form is a schema violation.
+ */
+export const OfferedVersionSchema = Type.String({ pattern: "^(0|[1-9][0-9]{0,3})[.](0|[1-9][0-9]{0,3})$", description: "An offered protocol version, MAJOR.MINOR (PP-VER-012).", examples: ["1.2", "1.3"] });
+
+export const VersionListSchema = Type.Array(OfferedVersionSchema, {
   minItems: 1,
+  maxItems: 16,
   uniqueItems: true,
-  description: "Every version the initiator will speak, most preferred first (PP-VER-002).",
-  examples: [["1.2", "1.1"], ["1.2"]],
+  description: "Every version the initiator will speak, most preferred first (PP-VER-002); versions the responder does not know are skipped (PP-VER-012).",
+  examples: [["1.2", "1.1"], ["1.2"], ["1.3", "1.2"]],
 });
 
 // Step 1 ----------------------------------------------------------------------------------------
