@@ -58,6 +58,7 @@ export const PROXY_FAULTS = {
   // HTTP routes.
   "discovery-401": "answers GET /peers/capabilities with HTTP 401",
   "discovery-missing-transports": "removes transports from the discovery document",
+  "discovery-without-http": "leaves the http capability out of the discovery document, though it serves the HTTP binding",
   "discovery-wrong-identity-key": "advertises another identity_key in discovery",
   "discovery-inflated-skew": "advertises ten times the max_clock_skew_ms the server enforces",
   "http-error-status-400": "answers every failed HTTP request with status 400, whatever the error",
@@ -322,12 +323,14 @@ function afterHttp(fault: ProxyFaultName | null, method: string, url: URL, reque
   }
   switch (fault) {
     case "discovery-missing-transports":
+    case "discovery-without-http":
     case "discovery-wrong-identity-key":
     case "discovery-inflated-skew": {
       if (method !== "GET" || path !== "/peers/capabilities") return answer;
       const doc = json();
       if (!doc) return answer;
       if (fault === "discovery-missing-transports") delete doc.transports;
+      if (fault === "discovery-without-http" && Array.isArray(doc.capabilities)) doc.capabilities = doc.capabilities.filter((c: unknown) => c !== "http");
       if (fault === "discovery-wrong-identity-key") doc.identity_key = b64u(ed25519PublicKey(randomBytes(32)));
       if (fault === "discovery-inflated-skew") {
         const limits = (doc.limits ?? {}) as Record<string, number>;

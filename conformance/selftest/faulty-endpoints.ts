@@ -244,6 +244,21 @@ export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
   proxy("unsubscribe-ignored", "acknowledges UNSUBSCRIBE but keeps delivering the channel (PP-EVT-004)", ["events.only-subscribers"]),
   ref("no-subscription-limit", "ignores max_subscriptions (PP-LIM-006)", ["events.subscription-limit"]),
   ref("no-subscribe-timeout", "keeps an events connection that never subscribes open until the heartbeat (PP-EVT-009)", ["events.subscribe-timeout"], { limits: { handshake_timeout_ms: 1000 } }),
+
+  // Issue #12: delivery, chunking and versions, as the spec now settles them.
+  ref("sender-id-overwritten", "routes a data record whose sender_id is not its session's entity, under the session's entity, instead of refusing it (PP-DLV-019)", ["delivery.sender-id-not-spoofable"]),
+  ref("ended-recipient-session-not-found", "answers a record for an entity whose session ended with SESSION_NOT_FOUND instead of UNKNOWN_RECIPIENT (PP-DLV-017)", ["delivery.unknown-recipient"]),
+  ref("refused-inner-unacknowledged", "does not acknowledge a data record it refused for its payload's schema (PP-DLV-016)", ["envelope.inner-schema-violation"]),
+  ref("dedup-by-message-id-alone", "de-duplicates by message_id across senders, so the second sender's message with the same id is lost (PP-DLV-015)", ["delivery.same-id-two-senders"]),
+  ref("unknown-action-ok", "answers a TASK_REQUEST with an action it does not serve with status ok (PP-DLV-020)", ["delivery.addressed-to-server"]),
+  ref("message-to-server-refused", "answers a PEER_MESSAGE addressed to the server with UNKNOWN_RECIPIENT instead of acknowledging and dropping it (PP-DLV-021)", ["delivery.addressed-to-server"]),
+  ref("reassembled-unchecked", "delivers a reassembled message without checking it against the schema of its inner_type (PP-CHK-021)", ["chunking.reassembled-schema-violation"]),
+  ref("chunk-recipient-unchecked", "reassembles chunks of one message that name different recipient_id values (PP-CHK-022)", ["chunking.recipient-differs"]),
+  ref("chunk-timeout-unnamed", "sends the CHUNK_ERROR of an expired chunked message without its chunk_id in related_message_id (PP-CHK-023)", ["chunking.incomplete-timeout"], { limits: { chunk_timeout_ms: 3000 } }, true),
+  ref("unknown-offered-version-refused", "refuses an offer that names a version it does not know, [1.3, 1.2], instead of selecting 1.2 (PP-VER-012)", ["versioning.future-versions-offered"]),
+  ref("v11-in-offer-refused-on-websocket", "refuses an offer of [1.1, 1.2] on the WebSocket instead of selecting 1.2 (PP-VER-013)", ["versioning.11-preferred-on-websocket"]),
+  ref("unknown-members-refused", "checks received envelopes against the strict schemas, refusing unknown members (PP-ENV-012, PP-VER-001)", ["envelope.unknown-members-ignored"]),
+  proxy("discovery-without-http", "leaves the http capability out of the discovery document, though it serves the HTTP binding (PP-CAP-010)", ["discovery.schema"]),
 ];
 
 /**

@@ -250,4 +250,27 @@ export const SOURCE_FAULTS: Readonly<Record<string, readonly SourceEdit[]>> = {
   // §15 Events.
   "no-subscribe-timeout": [{ file: EVENTS_CONNECTION, find: "this.subscribeTimer.unref();", replace: "clearTimeout(this.subscribeTimer);" }],
   "no-subscription-limit": [{ file: SERVER, find: "new EventsHub(serverId, this.limits.max_subscriptions);", replace: "new EventsHub(serverId, Number.POSITIVE_INFINITY);" }],
+
+  // Issue #12: delivery, chunking and versions, as the spec now settles them.
+  "sender-id-overwritten": [never(RECORDS, "record.sender_id !== session.peerId")],
+  "ended-recipient-session-not-found": [
+    { file: ROUTER, find: "    if (!target) throw new ProtocolError(\"UNKNOWN_RECIPIENT\",", replace: "    if (!target && this.service.store.knowsEntity(recipient)) throw new ProtocolError(\"SESSION_NOT_FOUND\", `${recipient} has no session to deliver to`, message.message_id);\n    if (!target) throw new ProtocolError(\"UNKNOWN_RECIPIENT\"," },
+  ],
+  "refused-inner-unacknowledged": [{ file: RECORDS, find: "      if (DATA_TYPES.has(record.type)) this.acknowledge(serverSession); // PP-DLV-016: refused for good, so acknowledged\n", replace: "" }],
+  // One de-duplication set for every sender of the server: a message_id chosen by two senders is delivered once.
+  "dedup-by-message-id-alone": [
+    { file: RECORDS, find: "export class SessionRecords {", replace: "const SEEN_FROM_ANYONE = new Set<string>();\n\nexport class SessionRecords {" },
+    { file: RECORDS, find: "    if (session.delivered(session.peerId, record.message_id)) return; // PP-DLV-003", replace: "    if (SEEN_FROM_ANYONE.has(record.message_id) || session.delivered(session.peerId, record.message_id)) return; // PP-DLV-003\n    SEEN_FROM_ANYONE.add(record.message_id);" },
+  ],
+  "unknown-action-ok": [{ file: ROUTER, find: ': { task_id: request.task_id, status: "error", error: `unknown action ${request.action}; this server serves "echo"` };', replace: ': { task_id: request.task_id, status: "ok", result: null };' }],
+  "message-to-server-refused": [{ file: ROUTER, find: "    if (message.type !== \"TASK_REQUEST\") return;", replace: "    if (message.type !== \"TASK_REQUEST\") throw new ProtocolError(\"UNKNOWN_RECIPIENT\", \"the server reads no messages\", message.message_id);" }],
+  "reassembled-unchecked": [{ file: RECORDS, find: "const problem = validateInner(whole.type, whole.payload);", replace: "const problem: string | null = null;" }],
+  "chunk-recipient-unchecked": [never(CHUNKING, "partial.recipientId !== recipientId")],
+  "chunk-timeout-unnamed": [{ file: SERVICE, find: "incomplete after ${this.limits.chunk_timeout_ms} ms; discarded`, chunkId);", replace: "incomplete after ${this.limits.chunk_timeout_ms} ms; discarded`);" }],
+  // Refuses an offer that names any version it does not know, instead of skipping those.
+  "unknown-offered-version-refused": [{ file: RESPONDER, find: "const version = offered.find((v): v is Version => config.versions.includes(v as Version)); // PP-VER-003", replace: "const version = offered.every((v) => [\"1.1\", \"1.2\"].includes(v)) ? offered.find((v): v is Version => config.versions.includes(v as Version)) : undefined; // PP-VER-003" }],
+  // Refuses an offer that names 1.1 on the WebSocket instead of selecting 1.2 from it.
+  "v11-in-offer-refused-on-websocket": [{ file: RESPONDER, find: "const version = offered.find((v): v is Version => config.versions.includes(v as Version)); // PP-VER-003", replace: "const version = offered.includes(\"1.1\") && !config.versions.includes(\"1.1\") ? undefined : offered.find((v): v is Version => config.versions.includes(v as Version)); // PP-VER-003" }],
+  // Validates received envelopes with the strict schemas, refusing unknown members.
+  "unknown-members-refused": [{ file: CONNECTION, find: "const check = validateEnvelope(version, message, { strict: false });", replace: "const check = validateEnvelope(version, message, { strict: true });" }],
 };

@@ -49,6 +49,8 @@ interface Partial {
   total: number;
   digest: string;
   innerType: string;
+  /** The recipient_id of the records that carry the chunks (PP-CHK-022). */
+  recipientId: string | undefined;
   pieces: Map<number, Buffer>;
   received: number;
   lastSequence: number | null;
@@ -83,8 +85,12 @@ export class Reassembler {
     return held;
   }
 
-  /** Adds one chunk; returns the whole message once complete and verified, else null. */
-  add(chunk: ChunkPayload, now: number): WholeMessage | null {
+  /**
+   * Adds one chunk; returns the whole message once complete and verified, else null. `recipientId`
+   * is the `recipient_id` of the record that carried the chunk: every chunk of a message names the
+   * same one (PP-CHK-022).
+   */
+  add(chunk: ChunkPayload, now: number, recipientId?: string): WholeMessage | null {
     const fail = (reason: string): never => {
       this.partials.delete(chunk.chunk_id);
       throw new ProtocolError("CHUNK_ERROR", `chunk ${chunk.sequence_number} of ${chunk.chunk_id}: ${reason}`, chunk.chunk_id);
@@ -94,11 +100,12 @@ export class Reassembler {
     if (!data) return fail("data is not base64url");
     let partial = this.partials.get(chunk.chunk_id);
     if (!partial) {
-      partial = { total: chunk.total_size, digest: chunk.digest, innerType: chunk.inner_type, pieces: new Map(), received: 0, lastSequence: null, startedAt: now };
+      partial = { total: chunk.total_size, digest: chunk.digest, innerType: chunk.inner_type, recipientId, pieces: new Map(), received: 0, lastSequence: null, startedAt: now };
       this.partials.set(chunk.chunk_id, partial);
     }
     // PP-CHK-009: chunks of one message agree on size, digest and type.
     if (partial.total !== chunk.total_size || partial.digest !== chunk.digest || partial.innerType !== chunk.inner_type) fail("total_size, digest or inner_type differs from earlier chunks");
+    if (partial.recipientId !== recipientId) fail(`recipient_id ${String(recipientId)} differs from earlier chunks' ${String(partial.recipientId)}`); // PP-CHK-022
     const existing = partial.pieces.get(chunk.sequence_number);
     if (existing) {
       if (!existing.equals(data)) fail("a chunk with this sequence_number arrived before with different content"); // PP-CHK-007

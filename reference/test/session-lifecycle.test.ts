@@ -93,7 +93,7 @@ describe("a session is not used past its lifetime", () => {
     await sleep(recipientStart + lifetime + 200 - Date.now()); // the recipient's lifetime is over, the sender's is not
     const sent = sender.sendRecord("PEER_MESSAGE", { content: "too late" }, { recipient_id: "nina" });
     const error = await sender.nextOfType("ERROR");
-    expect(error.payload).toMatchObject({ code: "SESSION_NOT_FOUND", related_message_id: sent.message_id });
+    expect(error.payload).toMatchObject({ code: "UNKNOWN_RECIPIENT", related_message_id: sent.message_id }); // PP-DLV-017: no session to deliver to
     await sleep(100);
     expect(recipient.history.filter((f) => f.type === "PEER_MESSAGE")).toHaveLength(0);
     // PP-SES-018: the recipient's own next record is answered SESSION_EXPIRED, and its connection stays open.

@@ -9,7 +9,7 @@ import { chunksOf, type Chunk } from "../probe/chunks.ts";
 import { hash } from "../probe/crypto.ts";
 import { describeInbound, ProbePeer, type Envelope, type Inbound } from "../probe/peer.ts";
 import { b64u, canonical, unb64u } from "../probe/wire.ts";
-import { endSessions, jcsEqual, payloadOfSize } from "./support.ts";
+import { endSessions, expectRefusedAcknowledged, jcsEqual, payloadOfSize } from "./support.ts";
 
 const maxChunk = (ctx: CaseContext) => ctx.limits.max_chunk_bytes ?? 262_144;
 
@@ -98,7 +98,7 @@ export const chunkingCases = suite("chunking", "10. Chunking", [
   {
     id: "echo-large",
     title: "A server reassembles a chunked TASK_REQUEST and sends its large TASK_RESPONSE in consistent chunks",
-    requirements: ["PP-CHK-001", "PP-CHK-002", "PP-CHK-003", "PP-CHK-004", "PP-DLV-009"],
+    requirements: ["PP-CHK-001", "PP-CHK-018", "PP-CHK-002", "PP-CHK-003", "PP-CHK-004", "PP-DLV-009"],
     level: "MUST",
     requires: CHUNKING,
     async run(ctx) {
@@ -128,7 +128,7 @@ export const chunkingCases = suite("chunking", "10. Chunking", [
   {
     id: "digest-mismatch",
     title: "A receiver discards a chunked message whose digest does not match and answers CHUNK_ERROR",
-    requirements: ["PP-CHK-005", "PP-CHK-004"],
+    requirements: ["PP-CHK-005", "PP-CHK-004", "PP-CHK-017"],
     level: "MUST",
     requires: CHUNKING,
     async run(ctx) {
@@ -289,7 +289,7 @@ export const chunkingCases = suite("chunking", "10. Chunking", [
   {
     id: "bytes-exceed-total",
     title: "A receiver answers CHUNK_ERROR when the bytes received for one chunk_id exceed its total_size",
-    requirements: ["PP-CHK-011"],
+    requirements: ["PP-CHK-011", "PP-CHK-017", "PP-CHK-019"],
     level: "MUST",
     requires: CHUNKING,
     async run(ctx) {
@@ -307,7 +307,7 @@ export const chunkingCases = suite("chunking", "10. Chunking", [
   {
     id: "out-of-order",
     title: "A receiver either reassembles chunks sent out of order or refuses them with CHUNK_ERROR, never a wrong message",
-    requirements: ["PP-CHK-012", "PP-CHK-004"],
+    requirements: ["PP-CHK-012", "PP-CHK-020", "PP-CHK-004"],
     level: "MUST",
     requires: CHUNKING,
     async run(ctx) {
@@ -390,7 +390,7 @@ export const chunkingCases = suite("chunking", "10. Chunking", [
   {
     id: "reassembly-bound",
     title: "A server takes new chunked messages of a session while their total_size adds up to at most max_message_bytes, refuses the next with BUFFER_OVERFLOW, completes those it took, and takes a new one once one completed",
-    requirements: ["PP-CHK-015", "PP-DLV-013", "PP-LIM-013", "PP-TRN-015"],
+    requirements: ["PP-CHK-015", "PP-DLV-013", "PP-DLV-018", "PP-LIM-013", "PP-TRN-015"],
     level: "MUST",
     requires: CHUNKING,
     async run(ctx) {
@@ -432,7 +432,7 @@ export const chunkingCases = suite("chunking", "10. Chunking", [
   {
     id: "incomplete-timeout",
     title: "A receiver discards an incomplete chunked message chunk_timeout_ms after its first chunk and answers CHUNK_ERROR",
-    requirements: ["PP-CHK-010"],
+    requirements: ["PP-CHK-010", "PP-CHK-023"],
     level: "MUST",
     requires: CHUNKING,
     async run(ctx) {
@@ -443,8 +443,46 @@ export const chunkingCases = suite("chunking", "10. Chunking", [
       sendChunks(probe, chunks.slice(0, 1));
       const started = Date.now();
       const item = await probe.expectMessage("ERROR", { timeoutMs: timeout + 5000, describe: `CHUNK_ERROR about ${timeout} ms after the first chunk` });
-      await probe.checkError(item, "CHUNK_ERROR");
+      await probe.checkError(item, "CHUNK_ERROR", { relatedMessageId: (chunks[0] as Chunk).chunk_id }); // PP-CHK-023: the chunk_id, not a record's message_id
       ctx.note(`CHUNK_ERROR after ${Date.now() - started} ms (chunk_timeout_ms ${timeout})`);
+    },
+  },
+  {
+    id: "reassembled-schema-violation",
+    title: "A receiver answers a reassembled message that violates the schema of its inner_type with INVALID_MESSAGE naming the chunk_id, and delivers nothing",
+    requirements: ["PP-CHK-021", "PP-KS-010", "PP-DLV-016"],
+    level: "MUST",
+    requires: CHUNKING,
+    async run(ctx) {
+      const probe = await ctx.session();
+      // Consistent chunks, right size and digest, of a TASK_REQUEST without `action`: only the schema check of the whole can refuse it.
+      const taskId = probe.newId("task");
+      const chunks = chunksOf(probe.newId("big"), "TASK_REQUEST", { task_id: taskId, params: { blob: "s".repeat(maxChunk(ctx) + 1000) } }, maxChunk(ctx));
+      const sent = sendChunks(probe, chunks);
+      await probe.expectError("INVALID_MESSAGE", { relatedMessageId: (chunks[0] as Chunk).chunk_id, checkConnection: false });
+      await expectRefusedAcknowledged(probe, (sent.at(-1) as Envelope).seq as number, "a reassembled message refused for its schema");
+      await probe.expectSilence(300, "no TASK_RESPONSE to a message that violates its schema", { allow: (m) => m.envelope.type !== "TASK_RESPONSE" && m.envelope.type !== "CHUNKED_MESSAGE" });
+      // The boundary: the same message with its action is delivered.
+      await expectDelivered(ctx, probe, bigEcho(ctx, probe), "a reassembled message that follows its schema");
+    },
+  },
+  {
+    id: "recipient-differs",
+    title: "A receiver answers CHUNK_ERROR when the chunks of one message name different recipient_id values, and routes nothing",
+    requirements: ["PP-CHK-022", "PP-CHK-017", "PP-CHK-013"],
+    level: "MUST",
+    requires: CHUNKING,
+    async run(ctx) {
+      const alice = await ctx.session();
+      const bob = await ctx.session();
+      const carol = await ctx.session();
+      const chunks = chunksOf(alice.newId("big"), "PEER_MESSAGE", { content: "d".repeat(maxChunk(ctx) + 1000) }, maxChunk(ctx));
+      ctx.check(chunks.length === 2, "a message of two chunks", `${chunks.length}`);
+      sendChunks(alice, chunks.slice(0, 1), bob.identity.entityId);
+      sendChunks(alice, chunks.slice(1), carol.identity.entityId);
+      await alice.expectError("CHUNK_ERROR", { relatedMessageId: (chunks[0] as Chunk).chunk_id, checkConnection: false });
+      await alice.expectOpen("after CHUNK_ERROR the connection stays open (PP-ERR-004)");
+      for (const [name, peer] of [["bob", bob], ["carol", carol]] as const) await peer.expectSilence(300, `nothing routed to ${name} from chunks that disagree on recipient_id`, { allow: (m) => m.envelope.type !== "PEER_MESSAGE" && m.envelope.type !== "CHUNKED_MESSAGE" });
     },
   },
 ]);

@@ -6,7 +6,7 @@ import fc from "fast-check";
 import { suite } from "../case.ts";
 import { ProbePeer } from "../probe/peer.ts";
 import { canonical } from "../probe/wire.ts";
-import { jcsEqual, payloadOfSize, resumeOnNewConnection } from "./support.ts";
+import { expectRefusedAcknowledged, jcsEqual, payloadOfSize, resumeOnNewConnection } from "./support.ts";
 
 /** JSON values whose JCS form is exact: no -0, numbers in the safe integer range or short decimals. */
 const jsonParams = fc.jsonValue({ maxDepth: 3 }).filter((v) => {
@@ -164,28 +164,91 @@ export const deliveryCases = suite("delivery", "9. Delivery", [
   },
   {
     id: "sender-id-not-spoofable",
-    title: "A server never delivers a routed record under a sender_id other than the sending session's entity",
-    requirements: ["PP-DLV-006", "PP-AUTH-010"],
+    title: "A server refuses a data record whose sender_id is not the sending session's entity with INVALID_MESSAGE and routes nothing",
+    requirements: ["PP-DLV-019", "PP-DLV-016", "PP-DLV-006", "PP-AUTH-010"],
     level: "MUST",
     async run(ctx) {
       const mallory = await ctx.session();
       const bob = await ctx.session();
-      mallory.sendRecord("PEER_MESSAGE", { content: "spoofed" }, { envelope: { recipient_id: bob.identity.entityId, sender_id: "someone-else" } });
-      const item = await bob.next(1000);
-      if (item?.kind === "message" && item.envelope.type === "PEER_MESSAGE") {
-        ctx.check(item.envelope.sender_id === mallory.identity.entityId, `sender_id ${mallory.identity.entityId} (the session's entity) or no delivery`, `sender_id ${String(item.envelope.sender_id)}`);
+      // The claim is sealed into the AAD, so the record authenticates: only the sender check can refuse it.
+      for (const claimed of ["someone-else", bob.identity.entityId]) {
+        const sent = mallory.sendRecord("PEER_MESSAGE", { content: "spoofed" }, { envelope: { recipient_id: bob.identity.entityId, sender_id: claimed } });
+        await mallory.expectError("INVALID_MESSAGE", { relatedMessageId: String(sent.message_id), checkConnection: false });
+        await expectRefusedAcknowledged(mallory, sent.seq as number, `a record refused for its sender_id ${claimed}`);
       }
+      await bob.expectSilence(500, "no PEER_MESSAGE routed from a record with another sender_id", { allow: (m) => m.envelope.type !== "PEER_MESSAGE" });
+      // The session goes on: the same message under its own sender_id is delivered, with it.
+      mallory.sendRecord("PEER_MESSAGE", { content: "honest" }, { envelope: { recipient_id: bob.identity.entityId } });
+      const delivered = await bob.expectMessage("PEER_MESSAGE");
+      ctx.check(delivered.envelope.sender_id === mallory.identity.entityId, `sender_id ${mallory.identity.entityId}`, `sender_id ${String(delivered.envelope.sender_id)}`);
     },
   },
   {
     id: "unknown-recipient",
-    title: "A server answers a data record addressed to an entity it has never seen with UNKNOWN_RECIPIENT",
-    requirements: ["PP-DLV-007", "PP-ERR-004"],
+    title: "A server answers a data record addressed to an entity without a session, never seen or ended, with UNKNOWN_RECIPIENT, and acknowledges it",
+    requirements: ["PP-DLV-007", "PP-DLV-017", "PP-DLV-016", "PP-ERR-004"],
     level: "MUST",
     async run(ctx) {
       const probe = await ctx.session();
-      probe.sendRecord("PEER_MESSAGE", { content: "anyone?" }, { envelope: { recipient_id: `nobody-${probe.newId("x")}` } });
-      await probe.expectError("UNKNOWN_RECIPIENT");
+      const never = probe.sendRecord("PEER_MESSAGE", { content: "anyone?" }, { envelope: { recipient_id: `nobody-${probe.newId("x")}` } });
+      await probe.expectError("UNKNOWN_RECIPIENT", { relatedMessageId: String(never.message_id), checkConnection: false });
+      await expectRefusedAcknowledged(probe, never.seq as number, "a record for an entity never seen");
+      // An entity the server knows, whose session ended with BYE: nothing to deliver to (PP-DLV-017).
+      const gone = await ctx.session();
+      gone.sendRecord("BYE", { reason: "done" });
+      await gone.expectClose(undefined, { timeoutMs: 5000 }).catch(() => undefined);
+      gone.close();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const late = probe.sendRecord("PEER_MESSAGE", { content: "too late" }, { envelope: { recipient_id: gone.identity.entityId } });
+      await probe.expectError("UNKNOWN_RECIPIENT", { relatedMessageId: String(late.message_id), checkConnection: false });
+      await expectRefusedAcknowledged(probe, late.seq as number, "a record for an entity whose session ended");
+      await probe.expectOpen("after UNKNOWN_RECIPIENT the connection stays open (PP-ERR-004)");
+    },
+  },
+  {
+    id: "same-id-two-senders",
+    title: "A server delivers two messages with one message_id from two senders to one recipient: each once",
+    requirements: ["PP-DLV-015", "PP-DLV-003", "PP-DLV-006"],
+    level: "MUST",
+    async run(ctx) {
+      const alice = await ctx.session();
+      const carol = await ctx.session();
+      const bob = await ctx.session();
+      const messageId = alice.newId("same");
+      alice.sendRecord("PEER_MESSAGE", { content: "from alice" }, { envelope: { recipient_id: bob.identity.entityId, message_id: messageId } });
+      carol.sendRecord("PEER_MESSAGE", { content: "from carol" }, { envelope: { recipient_id: bob.identity.entityId, message_id: messageId } });
+      const got = new Map<string, unknown>();
+      for (let i = 0; i < 2; i++) {
+        const m = await bob.expectMessage("PEER_MESSAGE", { describe: `the PEER_MESSAGE ${messageId} from ${i === 0 ? "one sender" : "the other sender"}` });
+        ctx.check(m.envelope.message_id === messageId, `message_id ${messageId} kept (PP-DLV-006)`, String(m.envelope.message_id));
+        got.set(String(m.envelope.sender_id), ProbePeer.payloadOf(m).content);
+        bob.ack();
+      }
+      ctx.check(got.get(alice.identity.entityId) === "from alice" && got.get(carol.identity.entityId) === "from carol", "one message from each sender, each with its own content", JSON.stringify(Object.fromEntries(got)));
+      await bob.expectSilence(300, "each delivered once", { allow: (m) => m.envelope.type !== "PEER_MESSAGE" });
+    },
+  },
+  {
+    id: "addressed-to-server",
+    title: "A server answers a TASK_REQUEST with an action it does not serve by a TASK_RESPONSE with status error, and acknowledges and drops a PEER_MESSAGE or TASK_RESPONSE addressed to it",
+    requirements: ["PP-DLV-020", "PP-DLV-021", "PP-DLV-002"],
+    level: "MUST",
+    async run(ctx) {
+      const probe = await ctx.session();
+      const action = `x-unknown-${probe.newId("a")}`;
+      const taskId = probe.newId("task");
+      probe.sendRecord("TASK_REQUEST", { task_id: taskId, action, params: { a: 1 } });
+      const response = await probe.expectMessage((m) => m.envelope.type === "TASK_RESPONSE" || m.envelope.type === "ERROR", { describe: `the TASK_RESPONSE for ${taskId} with status "error" (PP-DLV-020)` });
+      const payload = ProbePeer.payloadOf(response);
+      ctx.check(response.envelope.type === "TASK_RESPONSE" && payload.task_id === taskId && payload.status === "error", `TASK_RESPONSE task_id ${taskId}, status "error"`, `${String(response.envelope.type)} ${JSON.stringify(payload).slice(0, 200)}`);
+      ctx.check(typeof payload.error === "string" && payload.error.includes(action), `an error that names the action ${action}`, JSON.stringify(payload.error));
+      ctx.check(payload.result === undefined, "no result for an action not served", JSON.stringify(payload.result));
+      probe.ack();
+      // PP-DLV-021: messages the server does not read are acknowledged and dropped, without an answer.
+      probe.sendRecord("PEER_MESSAGE", { content: "for the server" });
+      const answer = probe.sendRecord("TASK_RESPONSE", { task_id: probe.newId("task"), status: "ok", result: {} });
+      await probe.expectAck(answer.seq as number); // cumulative: it covers the PEER_MESSAGE sent before
+      await probe.expectSilence(500, "no answer to a PEER_MESSAGE or TASK_RESPONSE addressed to the server (PP-DLV-021)", { allow: (m) => ["ACK", "PING", "PONG"].includes(String(m.envelope.type)) });
     },
   },
   {

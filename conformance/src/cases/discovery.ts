@@ -20,8 +20,8 @@ export const discoveryCases = suite("discovery", "4.4 Discovery", [
   },
   {
     id: "schema",
-    title: "The discovery document follows its schema (protocol, versions, server_id, identity_key, transports, capabilities, limits, auth)",
-    requirements: ["PP-TRN-014", "PP-ENV-001"],
+    title: "The discovery document follows its schema (protocol, versions, server_id, identity_key, transports, capabilities, limits, auth) and advertises both transports",
+    requirements: ["PP-TRN-014", "PP-ENV-001", "PP-CAP-010"],
     level: "MUST",
     async run(ctx) {
       const validators = ctx.validators;
@@ -31,6 +31,9 @@ export const discoveryCases = suite("discovery", "4.4 Discovery", [
       ctx.check(result.ok, "a discovery document that validates against schemas/json/1.2/discovery.json", result.ok ? "" : `schema violation: ${result.path} ${result.error}`);
       const doc = response.json as Record<string, unknown>;
       ctx.check(Array.isArray(doc.versions) && doc.versions.includes("1.2"), 'versions including "1.2"', JSON.stringify(doc.versions));
+      // PP-CAP-010: both transports are always implemented, so always advertised.
+      const capabilities = Array.isArray(doc.capabilities) ? doc.capabilities : [];
+      ctx.check(capabilities.includes("websocket") && capabilities.includes("http"), 'capabilities including "websocket" and "http" (PP-CAP-010)', JSON.stringify(doc.capabilities));
     },
   },
   {

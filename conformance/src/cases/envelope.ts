@@ -7,7 +7,7 @@ import fc from "fast-check";
 import { suite, type CaseContext } from "../case.ts";
 import { ProbePeer, type Envelope } from "../probe/peer.ts";
 import { b64u } from "../probe/wire.ts";
-import { jcsEqual, keepsServing } from "./support.ts";
+import { expectRefusedAcknowledged, jcsEqual, keepsServing } from "./support.ts";
 
 interface Mutation {
   /** JSON pointer of the member changed. */
@@ -99,7 +99,7 @@ export const envelopeCases = suite("envelope", "5. Envelope and encoding", [
   {
     id: "schema-violations",
     title: "A server answers a HANDSHAKE_INIT that violates its schema with INVALID_MESSAGE naming it, and keeps serving",
-    requirements: ["PP-ENV-007", "PP-ENV-002", "PP-ENV-004", "PP-ENV-005", "PP-ENV-011", "PP-ERR-004"],
+    requirements: ["PP-ENV-007", "PP-ENV-013", "PP-VER-012", "PP-ENV-002", "PP-ENV-004", "PP-ENV-005", "PP-ENV-011", "PP-ERR-004"],
     level: "MUST",
     async run(ctx) {
       await ctx.property(mutations(ctx.fc), async (mutation) => {
@@ -157,7 +157,7 @@ export const envelopeCases = suite("envelope", "5. Envelope and encoding", [
   {
     id: "unknown-members-ignored",
     title: "A server ignores unknown envelope and payload members, absorbs them into the transcript and authenticates them in the AAD",
-    requirements: ["PP-VER-001", "PP-KS-001", "PP-KS-007"],
+    requirements: ["PP-VER-001", "PP-ENV-012", "PP-KS-001", "PP-KS-007"],
     level: "MUST",
     async run(ctx) {
       const probe = await ctx.probe();
@@ -195,8 +195,8 @@ export const envelopeCases = suite("envelope", "5. Envelope and encoding", [
   },
   {
     id: "inner-schema-violation",
-    title: "A receiver answers a record whose decrypted payload violates its schema with INVALID_MESSAGE",
-    requirements: ["PP-KS-010", "PP-ENV-007", "PP-ERR-004"],
+    title: "A receiver answers a record whose decrypted payload violates its schema with INVALID_MESSAGE, and acknowledges a data record so refused",
+    requirements: ["PP-KS-010", "PP-ENV-007", "PP-ERR-004", "PP-DLV-016"],
     level: "MUST",
     async run(ctx) {
       const probe = await ctx.session();
@@ -208,6 +208,7 @@ export const envelopeCases = suite("envelope", "5. Envelope and encoding", [
       for (const [why, inner] of variants) {
         const sent = probe.sendRecord("TASK_REQUEST", inner);
         await probe.expectError("INVALID_MESSAGE", { relatedMessageId: String(sent.message_id) });
+        await expectRefusedAcknowledged(probe, sent.seq as number, `a TASK_REQUEST refused for its payload: ${why}`);
         expectNoTaskResponse(ctx, probe, why);
       }
       const ping = probe.sendRecord("PING", { ping_id: "" });

@@ -49,27 +49,39 @@ export const limitCases = suite("limits", "13. Limits", [
   },
   {
     id: "rate-limit",
-    title: "A server answers data records beyond rate_limit_per_minute with RATE_LIMIT_EXCEEDED and does not process them",
-    requirements: ["PP-LIM-003", "PP-TRN-015"],
+    title: "A server answers data records of a session beyond rate_limit_per_minute with RATE_LIMIT_EXCEEDED and does not process them, counting across a resume and counting chunks",
+    requirements: ["PP-LIM-003", "PP-LIM-016", "PP-TRN-015"],
     level: "MUST",
     async run(ctx) {
       const limit = ctx.limits.rate_limit_per_minute ?? 100;
       if (limit > 2000) ctx.skip(`rate_limit_per_minute is ${limit}: too many records to send`);
-      const probe = await ctx.session();
+      if (limit < 2) ctx.skip(`rate_limit_per_minute is ${limit}: too few records to split across a resume`);
+      let probe = await ctx.session();
+      const histories: ProbePeer[] = [probe];
       // The answers come back to the probe: it acknowledges them in batches, so that the server
       // never holds more than retransmit_buffer of them unacknowledged (PP-DLV-011).
       const batch = Math.max(1, Math.min(limit, (ctx.limits.retransmit_buffer ?? 1024) - 1));
-      for (let sent = 0; sent < limit; ) {
-        const last = Math.min(limit, sent + batch);
-        for (; sent < last; sent++) probe.sendRecord("TASK_REQUEST", { task_id: `task-r${sent}`, action: "echo", params: { i: sent } });
-        if (sent === limit) break;
-        await probe.expectMessage((m) => m.envelope.type === "TASK_RESPONSE" && ProbePeer.payloadOf(m).task_id === `task-r${sent - 1}`, { describe: `the TASK_RESPONSE for task-r${sent - 1}`, skip: (m) => ["TASK_RESPONSE", "ACK", "PING", "PONG"].includes(String(m.envelope.type)) });
-        probe.ack();
-      }
-      const over = probe.sendRecord("TASK_REQUEST", { task_id: "task-over", action: "echo", params: { over: true } });
+      const half = Math.floor(limit / 2);
+      const sendUpTo = async (from: number, to: number, waitForLast: boolean): Promise<void> => {
+        for (let sent = from; sent < to; ) {
+          const last = Math.min(to, sent + batch);
+          for (; sent < last; sent++) probe.sendRecord("TASK_REQUEST", { task_id: `task-r${sent}`, action: "echo", params: { i: sent } });
+          if (sent === to && !waitForLast) break;
+          await probe.expectMessage((m) => m.envelope.type === "TASK_RESPONSE" && ProbePeer.payloadOf(m).task_id === `task-r${sent - 1}`, { describe: `the TASK_RESPONSE for task-r${sent - 1}`, skip: (m) => ["TASK_RESPONSE", "ACK", "PING", "PONG"].includes(String(m.envelope.type)) });
+          probe.ack();
+        }
+      };
+      // PP-LIM-016: one window per session, which a resume keeps: half before, half after.
+      await sendUpTo(0, half, true);
+      probe = await resumeOnNewConnection(ctx, probe, 0, "halfway through the rate limit");
+      histories.push(probe);
+      await sendUpTo(half, limit, false);
+      // PP-LIM-016: a chunk is a data record, and counts: the record over the limit is one.
+      const chunk = chunksOf(probe.newId("big"), "TASK_REQUEST", { task_id: "task-over", action: "echo", params: { blob: "o".repeat((ctx.limits.max_chunk_bytes ?? 262_144) + 100) } }, ctx.limits.max_chunk_bytes ?? 262_144)[0];
+      const over = probe.sendRecord("CHUNKED_MESSAGE", chunk);
       const error = await probe.expectMessage((m) => m.envelope.type === "ERROR", {
         timeoutMs: 10_000,
-        describe: `ERROR RATE_LIMIT_EXCEEDED for data record ${limit + 1}`,
+        describe: `ERROR RATE_LIMIT_EXCEEDED for data record ${limit + 1}, a chunk sent after a resume`,
         skip: (m) => ["TASK_RESPONSE", "ACK", "PING", "PONG"].includes(String(m.envelope.type)),
       });
       await probe.checkError(error, "RATE_LIMIT_EXCEEDED", { checkConnection: false });
@@ -80,8 +92,8 @@ export const limitCases = suite("limits", "13. Limits", [
       await probe.expectSilence(Math.max(500, (ctx.limits.ack_delay_ms ?? 100) * 3), "no TASK_RESPONSE to the record over the limit", {
         allow: (m) => m.envelope.type !== "TASK_RESPONSE" || ProbePeer.payloadOf(m).task_id !== "task-over",
       });
-      const answered = probe.history.filter((i) => i.kind === "message" && i.envelope.type === "TASK_RESPONSE").length;
-      ctx.check(answered === limit, `${limit} TASK_RESPONSE records, one per record within the limit`, `${answered}`);
+      const answered = new Set(histories.flatMap((p) => p.history.flatMap((i) => (i.kind === "message" && i.envelope.type === "TASK_RESPONSE" ? [String(ProbePeer.payloadOf(i).task_id)] : []))));
+      ctx.check(answered.size === limit && !answered.has("task-over"), `${limit} TASK_RESPONSE records, one per record within the limit`, `${answered.size}${answered.has("task-over") ? ", task-over among them" : ""}`);
     },
   },
   {

@@ -8,7 +8,7 @@ import negative from "../../../spec/vectors/negative.json" with { type: "json" }
 import { CaseFailure } from "../failure.ts";
 import type { Bytes } from "../probe/crypto.ts";
 import type { CaseContext } from "../case.ts";
-import { ProbePeer, type HandshakeOptions } from "../probe/peer.ts";
+import { describeInbound, ProbePeer, type HandshakeOptions, type Inbound } from "../probe/peer.ts";
 import { canonical } from "../probe/wire.ts";
 
 export const fromHex = (hex: string): Bytes => new Uint8Array(Buffer.from(hex, "hex"));
@@ -204,5 +204,22 @@ export async function endSessions(ctx: CaseContext, sessions: [ProbePeer, number
     open.sendRecord("BYE", { reason: "done" });
     await open.expectClose(undefined, { timeoutMs: 5000 }).catch(() => undefined);
     open.close();
+  }
+}
+
+/**
+ * A data record the target refused for good (a code that is not retryable) is acknowledged like any
+ * other (PP-DLV-016): an ACK covering `seq`, which may have come before the ERROR that an earlier
+ * wait took, or comes now.
+ */
+export async function expectRefusedAcknowledged(probe: ProbePeer, seq: number, why: string): Promise<void> {
+  const covers = (item: Inbound) => item.kind === "message" && item.envelope.type === "ACK" && typeof ProbePeer.payloadOf(item).ack === "number" && (ProbePeer.payloadOf(item).ack as number) >= seq;
+  if (probe.history.some(covers)) return;
+  const deadline = Date.now() + probe.stepTimeoutMs;
+  while (true) {
+    const item = await probe.next(Math.max(1, deadline - Date.now()));
+    if (item !== null && covers(item)) return;
+    if (item?.kind === "message" && ["ACK", "PING", "PONG", "STATUS"].includes(String(item.envelope.type))) continue;
+    throw new CaseFailure([`an ACK covering seq ${seq}: ${why} (PP-DLV-016)`], describeInbound(item, probe.stepTimeoutMs));
   }
 }

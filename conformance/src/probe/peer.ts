@@ -375,10 +375,13 @@ export class ProbePeer {
       if (!nonce || nonce.length < 16 || nonce.length > 32) this.violation(`plaintext ${type} does not carry a nonce of 16 to 32 bytes (PP-ENV-010)`);
     }
     if (typeof envelope.message_id === "string" && this.stage === "READY") {
+      // Unique per sender (PP-ENV-006): routed records keep their sender's message_id, and two
+      // senders may choose the same one (PP-DLV-015).
+      const key = `${String(envelope.sender_id)}\0${envelope.message_id}`;
       const fingerprint = `${type}:${JSON.stringify(item.record ? item.inner : envelope.payload)}`;
-      const previous = this.rxMessageIds.get(envelope.message_id);
-      if (previous !== undefined && previous !== fingerprint) this.violation(`the target reused message_id ${envelope.message_id} for a different message (PP-ENV-006)`);
-      this.rxMessageIds.set(envelope.message_id, fingerprint);
+      const previous = this.rxMessageIds.get(key);
+      if (previous !== undefined && previous !== fingerprint) this.violation(`${String(envelope.sender_id)} reused message_id ${envelope.message_id} for a different message (PP-ENV-006)`);
+      this.rxMessageIds.set(key, fingerprint);
     }
     if (type === "ERROR") {
       const payload = errorPayloadOf(item);

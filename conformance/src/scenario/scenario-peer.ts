@@ -533,8 +533,8 @@ export class ScenarioPeer {
       this.violate(`the target answered with RATE_LIMIT_EXCEEDED after ${recent} data records in 60 s, under its advertised rate_limit_per_minute ${limit}`, ["PP-LIM-003", "PP-TRN-015"]);
       return null;
     }
-    if ((code === "SESSION_NOT_FOUND" || code === "UNKNOWN_RECIPIENT") && message?.recipientEnded) {
-      message.excused = `its recipient ended its session with BYE (${code})`;
+    if (code === "UNKNOWN_RECIPIENT" && message?.recipientEnded) {
+      message.excused = "its recipient ended its session with BYE (UNKNOWN_RECIPIENT, PP-DLV-017)";
       return null;
     }
     if (code === "CHUNK_ERROR" && message?.chunkOrder) {
@@ -631,7 +631,7 @@ function requirementsFor(code: string): string[] {
       return ["PP-LIM-003", "PP-TRN-015"];
     case "UNKNOWN_RECIPIENT":
     case "SESSION_NOT_FOUND":
-      return ["PP-DLV-008", "PP-SES-013"];
+      return ["PP-DLV-008", "PP-SES-013", "PP-DLV-017"];
     case "CHUNK_ERROR":
       return ["PP-CHK-004", "PP-CHK-012", "PP-SES-010"];
     case "REPLAY_DETECTED":

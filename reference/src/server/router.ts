@@ -37,10 +37,8 @@ export class Router {
       this.service.expire(target); // PP-SES-012: its lifetime timer has not run yet; nothing is routed to it
       target = undefined;
     }
-    if (!target) {
-      if (this.service.store.knowsEntity(recipient)) throw new ProtocolError("SESSION_NOT_FOUND", `${recipient} has no session to deliver to`, message.message_id);
-      throw new ProtocolError("UNKNOWN_RECIPIENT", `no entity ${recipient} is known to this server`, message.message_id); // PP-DLV-007
-    }
+    // PP-DLV-007, PP-DLV-017: never seen, or its session ended, expired or was forgotten: nothing to deliver to.
+    if (!target) throw new ProtocolError("UNKNOWN_RECIPIENT", `${recipient} has no session on this server`, message.message_id);
     this.deliver(target, message);
   }
 
@@ -71,9 +69,9 @@ export class Router {
     this.service.flush(target);
   }
 
-  /** Messages addressed to the server itself: the echo task (PP-DLV-009). */
+  /** Messages addressed to the server itself: the echo task (PP-DLV-009), any other action refused (PP-DLV-020). */
   private serveLocally(from: ServerSession, message: OutboundEntry): void {
-    if (message.type !== "TASK_REQUEST") return; // a PEER_MESSAGE or TASK_RESPONSE to the server is accepted and dropped
+    if (message.type !== "TASK_REQUEST") return; // PP-DLV-021: a PEER_MESSAGE or TASK_RESPONSE to the server is acknowledged and dropped
     const request = message.inner as { task_id: string; action: string; params?: unknown };
     const response =
       request.action === "echo"

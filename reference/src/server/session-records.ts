@@ -38,7 +38,10 @@ export class SessionRecords {
     const inner = session.open(record, mode, this.limits.replay_window);
     this.service.metrics.countMessage("in", record.type);
     const problem = validateInner(record.type, inner);
-    if (problem) throw new ProtocolError("INVALID_MESSAGE", `${record.type} payload: ${problem}`, record.message_id); // PP-KS-010
+    if (problem) {
+      if (DATA_TYPES.has(record.type)) this.acknowledge(serverSession); // PP-DLV-016: refused for good, so acknowledged
+      throw new ProtocolError("INVALID_MESSAGE", `${record.type} payload: ${problem}`, record.message_id); // PP-KS-010
+    }
     switch (record.type) {
       case "ACK": {
         const ack = (inner as { ack: number }).ack;
@@ -68,16 +71,23 @@ export class SessionRecords {
         throw new ProtocolError("INVALID_STATE", `${record.type} after the handshake`, record.message_id);
       default:
         if (!DATA_TYPES.has(record.type)) throw new ProtocolError("INVALID_STATE", `${record.type} is not a session record`, record.message_id);
-        this.onData(serverSession, record, inner);
+        this.onData(serverSession, record, inner, validateInner);
     }
   }
 
-  private onData(serverSession: ServerSession, record: RecordEnvelope, inner: unknown): void {
+  /** Acknowledges the records received so far within ack_delay_ms, several at once (PP-DLV-002). */
+  private acknowledge(serverSession: ServerSession): void {
+    scheduleAck(serverSession, this.limits.ack_delay_ms, (ack) => this.service.sendControl(serverSession, "ACK", { ack }));
+  }
+
+  private onData(serverSession: ServerSession, record: RecordEnvelope, inner: unknown, validateInner: (type: string, inner: unknown) => string | null): void {
     const session = serverSession.session;
     if (!serverSession.limiter.tryAcquire(this.now())) {
-      throw new ProtocolError("RATE_LIMIT_EXCEEDED", `more than ${this.limits.rate_limit_per_minute} data messages in 60 s; discarded`, record.message_id); // PP-LIM-003
+      throw new ProtocolError("RATE_LIMIT_EXCEEDED", `more than ${this.limits.rate_limit_per_minute} data messages in 60 s; discarded`, record.message_id); // PP-LIM-003, PP-LIM-016: every data record of the session counts
     }
-    scheduleAck(serverSession, this.limits.ack_delay_ms, (ack) => this.service.sendControl(serverSession, "ACK", { ack })); // PP-DLV-002, PP-DLV-004: duplicates are acknowledged too
+    this.acknowledge(serverSession); // PP-DLV-002, PP-DLV-004: duplicates are acknowledged too; PP-DLV-016: so are records refused below
+    // PP-DLV-019: the sender a recipient sees is the session's authenticated entity, never a claim.
+    if (record.sender_id !== session.peerId) throw new ProtocolError("INVALID_MESSAGE", `sender_id ${record.sender_id} is not this session's entity ${session.peerId}`, record.message_id);
     if (record.type === "CHUNKED_MESSAGE") {
       // A chunked message is one data message whose message_id is its chunk_id (spec §10): a chunk of
       // a message already delivered is a duplicate; a repeated chunk of one in progress is the
@@ -85,7 +95,7 @@ export class SessionRecords {
       const chunk = inner as ChunkPayload;
       if (session.delivered(session.peerId, chunk.chunk_id)) return;
       try {
-        this.reassemble(serverSession, record, chunk);
+        this.reassemble(serverSession, record, chunk, validateInner);
       } finally {
         this.service.account(serverSession); // PP-LIM-012, PP-LIM-013: held or freed
       }
@@ -97,7 +107,7 @@ export class SessionRecords {
   }
 
   /** Adds a chunk to its message, within the session's and the server's bounds, and routes the message once whole. */
-  private reassemble(serverSession: ServerSession, record: RecordEnvelope, chunk: ChunkPayload): void {
+  private reassemble(serverSession: ServerSession, record: RecordEnvelope, chunk: ChunkPayload, validateInner: (type: string, inner: unknown) => string | null): void {
     const reassembler = serverSession.reassembler;
     // A refused chunk is not acknowledged, so it comes again after a resume (PP-DLV-013). A new
     // message reserves its total_size, so that the chunks of every message taken can complete.
@@ -111,8 +121,13 @@ export class SessionRecords {
       serverSession.session.refuse(record.seq);
       throw new ProtocolError("BUFFER_OVERFLOW", `the server holds ${this.service.heldBytes} bytes for its sessions; ${adding} more would pass max_buffered_bytes ${this.limits.max_buffered_bytes}`, record.message_id); // PP-LIM-012
     }
-    const whole = reassembler.add(chunk, this.now());
+    const whole = reassembler.add(chunk, this.now(), record.recipient_id); // PP-DLV-018: a chunk held is acknowledged
     if (!whole) return;
+    const problem = validateInner(whole.type, whole.payload);
+    if (problem) {
+      reassembler.delivered(chunk.chunk_id); // discarded: nothing of it is delivered
+      throw new ProtocolError("INVALID_MESSAGE", `reassembled ${whole.type} payload: ${problem}`, chunk.chunk_id); // PP-CHK-021
+    }
     try {
       this.routeOnce(serverSession, record, { message_id: whole.message_id, type: whole.type, inner: whole.payload, sender_id: serverSession.peerId, ...(record.recipient_id !== undefined ? { recipient_id: record.recipient_id } : {}) });
     } catch (error) {

@@ -12,7 +12,7 @@ const LIMIT_DOCS: Record<LimitName, { minimum: number; description: string }> = 
   max_frame_bytes: { minimum: 1024, description: "Largest WebSocket frame or HTTP body in bytes; at least 1 KiB so a HANDSHAKE_INIT_ACK fits (PP-LIM-001, PP-LIM-002)." },
   max_message_bytes: { minimum: 1, description: "Largest total_size of a chunked message in bytes (PP-CHK-006)." },
   max_chunk_bytes: { minimum: 1, description: "Largest JCS(payload) sent unchunked, and largest chunk piece, in bytes (PP-CHK-001)." },
-  rate_limit_per_minute: { minimum: 0, description: "Data messages per connection per sliding minute; 0 means no limit (PP-LIM-003)." },
+  rate_limit_per_minute: { minimum: 0, description: "Data records per session per sliding minute, each chunk counted; 0 means no limit (PP-LIM-003, PP-LIM-016)." },
   ping_interval_ms: { minimum: 1, description: "Idle time after which an endpoint sends PING (PP-LIM-004)." },
   pong_grace_ms: { minimum: 0, description: "Added to ping_interval_ms before a silent connection is closed (PP-LIM-005)." },
   handshake_timeout_ms: { minimum: 1, description: "Time allowed for the in-band handshake (PP-HS-011)." },
