@@ -65,6 +65,20 @@ export const CONFORMANT_VARIANTS: readonly ConformantVariant[] = [
     ],
   },
   {
+    name: "discarded-chunks-refused",
+    description: "remembers the chunk_id of every message it discarded and answers each later chunk of it with CHUNK_ERROR",
+    allowedBy: ["PP-CHK-019"],
+    edits: [
+      { file: CHUNKING, find: "  private readonly partials = new Map<string, Partial>();", replace: "  private readonly partials = new Map<string, Partial>();\n  private readonly discarded = new Set<string>();" },
+      { file: CHUNKING, find: "      this.partials.delete(chunk.chunk_id);\n      throw new ProtocolError(", replace: "      this.partials.delete(chunk.chunk_id);\n      this.discarded.add(chunk.chunk_id);\n      throw new ProtocolError(" },
+      {
+        file: CHUNKING,
+        find: "    if (chunk.total_size > this.limits.max_message_bytes) fail(",
+        replace: '    if (this.discarded.has(chunk.chunk_id)) throw new ProtocolError("CHUNK_ERROR", `chunk ${chunk.sequence_number} of ${chunk.chunk_id}: its message was discarded`, chunk.chunk_id);\n    if (chunk.total_size > this.limits.max_message_bytes) fail(',
+      },
+    ],
+  },
+  {
     name: "conflicting-duplicate-keeps",
     description: "answers a chunk that repeats a sequence_number with other content with CHUNK_ERROR, and keeps the message as first received",
     allowedBy: ["PP-CHK-007", "PP-CHK-016"],
