@@ -250,4 +250,15 @@ export const SOURCE_FAULTS: Readonly<Record<string, readonly SourceEdit[]>> = {
   // §15 Events.
   "no-subscribe-timeout": [{ file: EVENTS_CONNECTION, find: "this.subscribeTimer.unref();", replace: "clearTimeout(this.subscribeTimer);" }],
   "no-subscription-limit": [{ file: SERVER, find: "new EventsHub(serverId, this.limits.max_subscriptions);", replace: "new EventsHub(serverId, Number.POSITIVE_INFINITY);" }],
+
+  // Issue #12: HTTP binding and tokens.
+  "http-ack-highest": [{ file: HTTP, find: "return { ack: record.seq };", replace: "return { ack: serverSession.session.lastRecvSeq };" }],
+  "http-confirm-unknown-invalid-state": [{ file: HTTP, find: 'if (!pending) throw new ProtocolError("SESSION_NOT_FOUND",', replace: 'if (!pending) throw new ProtocolError(envelope.type === "SESSION_CONFIRM" ? "INVALID_STATE" : "SESSION_NOT_FOUND",' }],
+  "http-handshake-never-expires": [never(HTTP, "pending.expiresAt <= now")],
+  // The challenge is forgotten only once a token is issued: a failed verification leaves it usable.
+  "challenge-spent-on-success-only": [
+    { file: "src/server/tokens.ts", find: "    this.challenges.delete(request.challenge); // single use, whatever the outcome (PP-RPL-007, PP-AUTH-013)\n", replace: "" },
+    { file: "src/server/tokens.ts", find: "    const issuedAt = Math.floor(this.now() / 1000);\n", replace: "    this.challenges.delete(request.challenge);\n    const issuedAt = Math.floor(this.now() / 1000);\n" },
+  ],
+  "ack-highest-seen": [{ file: SESSION, find: "return this.refusedFrom === null ? this.receivedThrough : Math.min(this.receivedThrough, this.refusedFrom - 1);", replace: "return this.refusedFrom === null ? this.lastRecvSeq : Math.min(this.lastRecvSeq, this.refusedFrom - 1);" }],
 };
