@@ -71,6 +71,9 @@ export const PROXY_FAULTS = {
   // Listening.
   "tls-1.2-only": "serves TLS capped at TLS 1.2",
   "plaintext-off-loopback": "serves plain ws:/http: on a non-loopback address",
+  // Issue #12: HTTP binding and tokens.
+  "poll-without-acks": "leaves the server's ACK records out of the answers of GET /peers/poll",
+  "token-expiry-in-seconds": "rewrites the expires_at of POST /auth/verify answers to seconds since the epoch",
 } as const;
 
 export type ProxyFaultName = keyof typeof PROXY_FAULTS;
@@ -364,6 +367,19 @@ function afterHttp(fault: ProxyFaultName | null, method: string, url: URL, reque
       const iat = typeof decoded.iat === "number" ? decoded.iat : Math.floor(Date.now() / 1000);
       const token = `${header}.${Buffer.from(JSON.stringify({ ...decoded, exp: iat + 86_400 })).toString("base64url")}.${signature}`;
       return { ...answer, body: Buffer.from(JSON.stringify({ ...body, token, expires_at: (iat + 86_400) * 1000 })) };
+    }
+    // Issue #12: HTTP binding and tokens.
+    case "poll-without-acks": {
+      if (method !== "GET" || path !== "/peers/poll") return answer;
+      const body = json();
+      if (!body || !Array.isArray(body.records)) return answer;
+      return { ...answer, body: Buffer.from(JSON.stringify({ ...body, records: (body.records as Json[]).filter((r) => r.type !== "ACK") })) };
+    }
+    case "token-expiry-in-seconds": {
+      if (method !== "POST" || path !== "/auth/verify" || answer.status !== 200) return answer;
+      const body = json();
+      if (!body || typeof body.expires_at !== "number") return answer;
+      return { ...answer, body: Buffer.from(JSON.stringify({ ...body, expires_at: Math.floor(body.expires_at / 1000) })) };
     }
     default:
       return answer;

@@ -259,6 +259,15 @@ export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
   ref("v11-in-offer-refused-on-websocket", "refuses an offer of [1.1, 1.2] on the WebSocket instead of selecting 1.2 (PP-VER-013)", ["versioning.11-preferred-on-websocket"]),
   ref("unknown-members-refused", "checks received envelopes against the strict schemas, refusing unknown members (PP-ENV-012, PP-VER-001)", ["envelope.unknown-members-ignored"]),
   proxy("discovery-without-http", "leaves the http capability out of the discovery document, though it serves the HTTP binding (PP-CAP-010)", ["discovery.schema"]),
+
+  // Issue #12: HTTP binding and tokens.
+  ref("http-ack-highest", 'answers POST /peers/message with {"ack": the highest seq accepted so far} instead of the seq of the record it carried (PP-TRN-020)', ["http.ack-names-the-record", "http.ack-covers-received-prefix"]),
+  proxy("poll-without-acks", "returns no ACK record through GET /peers/poll (PP-TRN-021)", ["http.records-through-poll"]),
+  ref("http-confirm-unknown-invalid-state", "answers a SESSION_CONFIRM whose session_id names no pending handshake with INVALID_STATE instead of SESSION_NOT_FOUND (PP-TRN-022)", ["http.error-statuses"]),
+  ref("http-handshake-never-expires", "never forgets a pending HTTP handshake: a step past handshake_timeout_ms after HANDSHAKE_INIT goes on (PP-HS-018)", ["handshake.http-timeout-from-init"], { limits: { handshake_timeout_ms: 1000 } }),
+  proxy("token-expiry-in-seconds", "gives the expires_at of POST /auth/verify in seconds instead of milliseconds (PP-AUTH-012)", ["auth.token"]),
+  ref("challenge-spent-on-success-only", "forgets a token challenge only when a token is issued: a failed POST /auth/verify leaves it usable (PP-AUTH-013)", ["auth.challenge-used-by-failed-verify"]),
+  ref("ack-highest-seen", "acknowledges, by ACK and by the resume's last_rx_seq, the highest seq received over HTTP, past a record that never arrived (PP-SES-021)", ["http.ack-covers-received-prefix"]),
 ];
 
 /**

@@ -273,4 +273,15 @@ export const SOURCE_FAULTS: Readonly<Record<string, readonly SourceEdit[]>> = {
   "v11-in-offer-refused-on-websocket": [{ file: RESPONDER, find: "const version = offered.find((v): v is Version => config.versions.includes(v as Version)); // PP-VER-003", replace: "const version = offered.includes(\"1.1\") && !config.versions.includes(\"1.1\") ? undefined : offered.find((v): v is Version => config.versions.includes(v as Version)); // PP-VER-003" }],
   // Validates received envelopes with the strict schemas, refusing unknown members.
   "unknown-members-refused": [{ file: CONNECTION, find: "const check = validateEnvelope(version, message, { strict: false });", replace: "const check = validateEnvelope(version, message, { strict: true });" }],
+
+  // Issue #12: HTTP binding and tokens.
+  "http-ack-highest": [{ file: HTTP, find: "return { ack: record.seq };", replace: "return { ack: serverSession.session.lastRecvSeq };" }],
+  "http-confirm-unknown-invalid-state": [{ file: HTTP, find: 'if (!pending) throw new ProtocolError("SESSION_NOT_FOUND",', replace: 'if (!pending) throw new ProtocolError(envelope.type === "SESSION_CONFIRM" ? "INVALID_STATE" : "SESSION_NOT_FOUND",' }],
+  "http-handshake-never-expires": [never(HTTP, "pending.expiresAt <= now")],
+  // The challenge is forgotten only once a token is issued: a failed verification leaves it usable.
+  "challenge-spent-on-success-only": [
+    { file: "src/server/tokens.ts", find: "    this.challenges.delete(request.challenge); // single use, whatever the outcome (PP-RPL-007, PP-AUTH-013)\n", replace: "" },
+    { file: "src/server/tokens.ts", find: "    const issuedAt = Math.floor(this.now() / 1000);\n", replace: "    this.challenges.delete(request.challenge);\n    const issuedAt = Math.floor(this.now() / 1000);\n" },
+  ],
+  "ack-highest-seen": [{ file: SESSION, find: "return this.refusedFrom === null ? this.receivedThrough : Math.min(this.receivedThrough, this.refusedFrom - 1);", replace: "return this.refusedFrom === null ? this.lastRecvSeq : Math.min(this.lastRecvSeq, this.refusedFrom - 1);" }],
 };

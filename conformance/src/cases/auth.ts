@@ -32,14 +32,19 @@ async function verify(ctx: CaseContext, body: { entity_id: string; public_key: s
   return { status: response.status, token: typeof token === "string" ? token : undefined, body: response.json };
 }
 
-/** A token for probe identity `seed` (the whole §4.5 flow). */
-async function tokenFor(ctx: CaseContext, probeSeed: Uint8Array, entityId: string): Promise<string> {
+/** The whole §4.5 flow for probe identity `seed`: the answer of POST /auth/verify, which must carry a token. */
+async function issueToken(ctx: CaseContext, probeSeed: Uint8Array, entityId: string): Promise<Issued & { token: string }> {
   const identity = identityFromSeed(probeSeed, entityId);
   const { challenge: c } = await challenge(ctx, entityId, identity.publicKey);
   const signature = ed25519Sign(identity.seed, sigInput("token challenge", unb64u(c) ?? new Uint8Array(0)));
   const issued = await verify(ctx, { entity_id: entityId, public_key: b64u(identity.publicKey), challenge: c, signature: b64u(signature) });
   ctx.check(issued.status === 200 && issued.token !== undefined, "HTTP 200 with a token", `HTTP ${issued.status} ${JSON.stringify(issued.body)}`);
-  return issued.token as string;
+  return issued as Issued & { token: string };
+}
+
+/** A token for probe identity `seed`. */
+async function tokenFor(ctx: CaseContext, probeSeed: Uint8Array, entityId: string): Promise<string> {
+  return (await issueToken(ctx, probeSeed, entityId)).token;
 }
 
 function jwtParts(token: string): { header: Record<string, unknown>; claims: Record<string, unknown> } {
@@ -62,8 +67,8 @@ function expectRefused(ctx: CaseContext, issued: Issued, codes: string[], what: 
 export const authCases = suite("auth", "4.5 Tokens", [
   {
     id: "challenge",
-    title: "A server issues a token challenge of at least 32 random bytes that expires within 60 seconds",
-    requirements: ["PP-AUTH-001"],
+    title: "A server issues a token challenge of at least 32 random bytes that expires within 60 seconds, its expires_at in integer milliseconds",
+    requirements: ["PP-AUTH-001", "PP-AUTH-012"],
     level: "MUST",
     async run(ctx) {
       const probe = identityFromSeed(randomBytes(32));
@@ -72,18 +77,20 @@ export const authCases = suite("auth", "4.5 Tokens", [
       const second = await challenge(ctx, probe.entityId, probe.publicKey);
       ctx.check((unb64u(first.challenge)?.length ?? 0) >= 32, "a challenge of at least 32 bytes, base64url", String(first.challenge));
       ctx.check(first.challenge !== second.challenge, "a fresh challenge per request", "the same challenge twice");
-      ctx.check(typeof first.expires_at === "number" && first.expires_at > before && first.expires_at <= Date.now() + 60_000 + 1000, "expires_at (ms) within 60 s", `expires_at ${String(first.expires_at)} at ${before}`);
+      ctx.check(Number.isSafeInteger(first.expires_at) && first.expires_at > before && first.expires_at <= Date.now() + 60_000 + 1000, "expires_at in integer milliseconds since the epoch (PP-AUTH-012), within 60 s", `expires_at ${String(first.expires_at)} at ${before}`);
     },
   },
   {
     id: "token",
-    title: "A server issues an EdDSA JWT of at most 3600 s whose sub is the entity and cnf.jwk.x its key",
-    requirements: ["PP-AUTH-003", "PP-AUTH-002"],
+    title: "A server issues an EdDSA JWT of at most 3600 s whose sub is the entity and cnf.jwk.x its key, and says when it expires in integer milliseconds",
+    requirements: ["PP-AUTH-003", "PP-AUTH-002", "PP-AUTH-012"],
     level: "MUST",
     async run(ctx) {
       const seed = randomBytes(32);
       const identity = identityFromSeed(seed);
-      const token = await tokenFor(ctx, seed, identity.entityId);
+      const before = Date.now();
+      const issued = await issueToken(ctx, seed, identity.entityId);
+      const token = issued.token;
       const { header, claims } = jwtParts(token);
       ctx.check(header.alg === "EdDSA", 'JWT header alg "EdDSA"', `alg ${JSON.stringify(header.alg)}`);
       ctx.check(claims.sub === identity.entityId, `sub ${identity.entityId}`, `sub ${JSON.stringify(claims.sub)}`);
@@ -92,6 +99,13 @@ export const authCases = suite("auth", "4.5 Tokens", [
       const exp = claims.exp as number;
       const iat = typeof claims.iat === "number" ? claims.iat : Math.floor(Date.now() / 1000);
       ctx.check(typeof exp === "number" && exp - iat <= 3600 && exp > Date.now() / 1000, "exp at most 3600 s after iat, in the future", `iat ${String(claims.iat)}, exp ${String(claims.exp)}`);
+      // PP-AUTH-012: the token's expiry in integer milliseconds; exp counts seconds, so the two agree to the second.
+      const expiresAt = (issued.body as { expires_at?: unknown } | undefined)?.expires_at;
+      ctx.check(
+        typeof expiresAt === "number" && Number.isSafeInteger(expiresAt) && Math.abs(expiresAt - exp * 1000) < 1000 && expiresAt > before && expiresAt <= Date.now() + 3_600_000 + 1000,
+        "expires_at in integer milliseconds since the epoch: the JWT exp × 1000 (to the second), in the future, at most 3600 s ahead (PP-AUTH-012)",
+        `expires_at ${JSON.stringify(expiresAt)}, exp ${String(claims.exp)}, at ${before}`,
+      );
     },
   },
   {
@@ -107,6 +121,26 @@ export const authCases = suite("auth", "4.5 Tokens", [
       const first = await verify(ctx, body);
       ctx.check(first.status === 200, "HTTP 200 for the first use", `HTTP ${first.status}`);
       expectRefused(ctx, await verify(ctx, body), ["AUTHENTICATION_FAILED", "REPLAY_DETECTED"], "the challenge was already used");
+    },
+  },
+  {
+    id: "challenge-used-by-failed-verify",
+    title: "A server counts a token challenge as used by a POST /auth/verify that fails: the right signature sent after a wrong one is refused",
+    requirements: ["PP-AUTH-013", "PP-RPL-007"],
+    level: "MUST",
+    async run(ctx) {
+      const seed = randomBytes(32);
+      const identity = identityFromSeed(seed);
+      const request = (c: string, signature: Uint8Array) => ({ entity_id: identity.entityId, public_key: b64u(identity.publicKey), challenge: c, signature: b64u(signature) });
+      const signed = (c: string) => ed25519Sign(seed, sigInput("token challenge", unb64u(c) ?? new Uint8Array(0)));
+      const { challenge: c } = await challenge(ctx, identity.entityId, identity.publicKey);
+      const wrong = ed25519Sign(randomBytes(32), sigInput("token challenge", unb64u(c) ?? new Uint8Array(0)));
+      expectRefused(ctx, await verify(ctx, request(c, wrong)), ["AUTHENTICATION_FAILED"], "a signature by another key");
+      expectRefused(ctx, await verify(ctx, request(c, signed(c))), ["AUTHENTICATION_FAILED", "REPLAY_DETECTED"], "the right signature of a challenge already used by a failed POST /auth/verify (PP-AUTH-013)");
+      // The neighbour: the right signature of a fresh challenge is accepted.
+      const { challenge: fresh } = await challenge(ctx, identity.entityId, identity.publicKey);
+      const issued = await verify(ctx, request(fresh, signed(fresh)));
+      ctx.check(issued.status === 200 && issued.token !== undefined, "HTTP 200 with a token for the right signature of a fresh challenge", `HTTP ${issued.status} ${JSON.stringify(issued.body).slice(0, 200)}`);
     },
   },
   {

@@ -5,7 +5,7 @@
 import type fc from "fast-check";
 import { suite, type CaseContext } from "../case.ts";
 import { ed25519PublicKey, ed25519Sign, randomBytes, x25519PublicKey } from "../probe/crypto.ts";
-import { ProbePeer, type Envelope, type HandshakeOptions, type InitOptions } from "../probe/peer.ts";
+import { ProbePeer, type Envelope, type HandshakeOptions, type Inbound, type InitOptions } from "../probe/peer.ts";
 import { sigInput } from "../probe/schedule.ts";
 import { b64u, unb64u } from "../probe/wire.ts";
 import { errorRow } from "../schemas.ts";
@@ -631,6 +631,67 @@ export const handshakeCases = suite("handshake", "6. Handshake", [
       const { code } = await probe.checkError(second, ["INVALID_STATE", "SESSION_NOT_FOUND"], { checkConnection: false });
       const status = await lastStatus(http);
       ctx.check(status === errorRow(String(code))?.http, `HTTP ${errorRow(String(code))?.http} for ERROR ${String(code)} (PP-ERR-005)`, `HTTP ${status}`);
+    },
+  },
+  {
+    id: "http-timeout-from-init",
+    title: "Over HTTP, a server counts handshake_timeout_ms from the HANDSHAKE_INIT request and answers a later step past it with SESSION_NOT_FOUND",
+    requirements: ["PP-HS-018", "PP-HS-011", "PP-TRN-022"],
+    level: "MUST",
+    requires: ["http"],
+    async run(ctx) {
+      const timeout = ctx.limits.handshake_timeout_ms ?? 5000;
+      if (timeout > 10_000 && !ctx.slow) ctx.skip(`handshake_timeout_ms is ${timeout}: run with --slow`);
+      const slack = 1500;
+      /** Sends `step` at `at` ms after its handshake's HANDSHAKE_INIT was answered and returns the answer. */
+      const stepAt = async (probe: ProbePeer, http: { settled(): Promise<void>; exchanges: { status: number }[] }, started: number, at: number, step: () => void, expected: string[]) => {
+        await ctx.sleep(Math.max(0, started + at - Date.now()));
+        step();
+        const answer = await probe.expectMessage(["ERROR", ...expected], { describe: expected.join(" or ") });
+        await http.settled();
+        return { answer, status: http.exchanges.at(-1)?.status ?? 0 };
+      };
+      const notFound = async (probe: ProbePeer, result: { answer: Inbound & { kind: "message" }; status: number }, what: string) => {
+        const expected = `ERROR SESSION_NOT_FOUND with HTTP ${errorRow("SESSION_NOT_FOUND")?.http}: ${what} (PP-HS-018)`;
+        ctx.check(result.answer.envelope.type === "ERROR", expected, `${String(result.answer.envelope.type)}: the handshake went on past handshake_timeout_ms`);
+        await probe.checkError(result.answer, "SESSION_NOT_FOUND", { checkConnection: false });
+        ctx.check(result.status === errorRow("SESSION_NOT_FOUND")?.http, expected, `HTTP ${result.status}`);
+      };
+      // Three handshakes at once, each timed from its own HANDSHAKE_INIT request.
+      const late = ctx.httpProbe();
+      const lateConfirm = ctx.httpProbe();
+      const inTime = ctx.httpProbe();
+      const begin = async ({ probe }: { probe: ProbePeer }) => {
+        const started = Date.now();
+        probe.sendHandshake(probe.buildInit());
+        await probe.receiveInitAck();
+        return started;
+      };
+      const [lateStarted, confirmStarted, inTimeStarted] = await Promise.all([begin(late), begin(lateConfirm), begin(inTime)]);
+      const past = timeout + slack;
+      await Promise.all([
+        // CHALLENGE_RESPONSE past the timeout.
+        (async () => {
+          const result = await stepAt(late.probe, late.http, lateStarted, past, () => late.probe.sendHandshake(late.probe.buildChallengeResponse()), ["SESSION_ESTABLISHED"]);
+          await notFound(late.probe, result, `a CHALLENGE_RESPONSE ${past} ms after HANDSHAKE_INIT, past handshake_timeout_ms ${timeout}`);
+        })(),
+        // CHALLENGE_RESPONSE at once, SESSION_CONFIRM past the timeout: the step in between does not restart it.
+        (async () => {
+          lateConfirm.probe.sendHandshake(lateConfirm.probe.buildChallengeResponse());
+          await lateConfirm.probe.receiveEstablished();
+          const result = await stepAt(lateConfirm.probe, lateConfirm.http, confirmStarted, past, () => lateConfirm.probe.sendConfirm(), ["READY"]);
+          await notFound(lateConfirm.probe, result, `a SESSION_CONFIRM ${past} ms after HANDSHAKE_INIT (its CHALLENGE_RESPONSE in time), past handshake_timeout_ms ${timeout}`);
+        })(),
+        // The neighbour: well inside the timeout, the handshake completes.
+        (async () => {
+          const half = Math.floor(timeout / 2);
+          const result = await stepAt(inTime.probe, inTime.http, inTimeStarted, half, () => inTime.probe.sendHandshake(inTime.probe.buildChallengeResponse()), ["SESSION_ESTABLISHED"]);
+          ctx.check(result.answer.envelope.type === "SESSION_ESTABLISHED", `SESSION_ESTABLISHED for a CHALLENGE_RESPONSE ${half} ms after HANDSHAKE_INIT, within handshake_timeout_ms ${timeout}`, `ERROR ${String(ProbePeer.payloadOf(result.answer).code)} (HTTP ${result.status})`);
+          inTime.probe.acceptEstablished(result.answer.envelope);
+          inTime.probe.sendConfirm();
+          await inTime.probe.receiveReady();
+        })(),
+      ]);
     },
   },
   {

@@ -41,8 +41,8 @@ function checkHttpError(ctx: CaseContext, exchange: { status: number; text: stri
   }
 }
 
-async function httpSession(ctx: CaseContext, options: { version?: "1.1" } = {}) {
-  const { probe, http } = ctx.httpProbe();
+async function httpSession(ctx: CaseContext, options: { version?: "1.1"; identityIndex?: number } = {}) {
+  const { probe, http } = ctx.httpProbe(options.identityIndex === undefined ? {} : { identityIndex: options.identityIndex });
   await probe.handshake(options.version === "1.1" ? { version: "1.1", versions: null, capabilities: null } : {});
   return { probe, http };
 }
@@ -52,17 +52,52 @@ async function httpEcho(ctx: CaseContext, probe: ProbePeer, http: HttpTransport,
   const taskId = probe.newId("task");
   const sent = probe.sendRecord("TASK_REQUEST", { task_id: taskId, action: "echo", params });
   const posted = await lastExchange(http);
-  ctx.check(posted.status === 200 && jcsEqual(posted.body, { ack: sent.seq }), `HTTP 200 {"ack": ${String(sent.seq)}} for POST /peers/message`, `HTTP ${posted.status} ${posted.text}`);
+  ctx.check(posted.status === 200 && jcsEqual(posted.body, { ack: sent.seq }), `HTTP 200 {"ack": ${String(sent.seq)}} for POST /peers/message (PP-TRN-020)`, `HTTP ${posted.status} ${posted.text}`);
   await http.poll(probe.sessionId ?? "", Math.max(0, probe.lastRxSeq));
   const response = await probe.expectMessage((m) => m.envelope.type === "TASK_RESPONSE" && ProbePeer.payloadOf(m).task_id === taskId, { describe: `the TASK_RESPONSE for ${taskId} in GET /peers/poll` });
   return { sent, response };
+}
+
+/** The `ack` of every ACK record the probe has received so far, after taking in what is waiting. */
+async function acksReceived(probe: ProbePeer): Promise<number[]> {
+  await probe.expectSilence(50, "nothing but records", { allow: () => true });
+  return probe.history.flatMap((i) => (i.kind === "message" && i.record && i.envelope.type === "ACK" ? [ProbePeer.payloadOf(i).ack as number] : []));
+}
+
+/** Polls, delivering to the probe, until an ACK covering `seq` has come or `ms` have passed; returns every ack received. */
+async function pollForAck(ctx: CaseContext, probe: ProbePeer, http: HttpTransport, seq: number, ms: number): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    await http.poll(probe.sessionId ?? "", Math.max(0, probe.lastRxSeq));
+    const acks = await acksReceived(probe);
+    if (acks.some((a) => a >= seq) || Date.now() >= deadline) return acks;
+    await ctx.sleep(100);
+  }
+}
+
+/** POSTs a TASK_REQUEST echo with `seq` (a data record, which the target acknowledges) and checks the answer names that seq (PP-TRN-020). */
+async function postData(ctx: CaseContext, probe: ProbePeer, http: HttpTransport, seq: number, why: string): Promise<void> {
+  probe.sendRecord("TASK_REQUEST", { task_id: probe.newId("task"), action: "echo", params: { seq } }, { seq });
+  const exchange = await lastExchange(http);
+  ctx.check(exchange.status === 200 && jcsEqual(exchange.body, { ack: seq }), `HTTP 200 {"ack": ${seq}} for ${why} (PP-TRN-020)`, `HTTP ${exchange.status} ${exchange.text.slice(0, 200)}`);
+}
+
+/** Resumes `probe`'s HTTP session on a WebSocket as identity `identityIndex` (option A) and returns the SESSION_RESUME_ACK payload, which must be READY. */
+async function resumeOverWebSocket(ctx: CaseContext, probe: ProbePeer, identityIndex: number): Promise<Record<string, unknown>> {
+  const ticket = probe.ticket();
+  const again = await ctx.probe({ identityIndex, query: { session_id: ticket.sessionId } });
+  again.sendJson(again.buildResume(ticket));
+  const answer = await again.receiveResumeAck();
+  ctx.check(answer.status === "READY", "SESSION_RESUME_ACK READY for the HTTP session, resumed on a WebSocket", `status ${String(answer.status)}`);
+  again.close();
+  return answer;
 }
 
 export const httpCases = suite("http", "4.3 HTTP binding", [
   {
     id: "handshake-and-records",
     title: "A server runs the v1.2 handshake over POST /peers/handshake and exchanges records over POST /peers/message and GET /peers/poll",
-    requirements: ["PP-TRN-007", "PP-TRN-009", "PP-DLV-009"],
+    requirements: ["PP-TRN-007", "PP-TRN-009", "PP-TRN-020", "PP-DLV-009"],
     level: "MUST",
     requires: HTTP,
     async run(ctx) {
@@ -160,7 +195,7 @@ export const httpCases = suite("http", "4.3 HTTP binding", [
   {
     id: "error-statuses",
     title: "A server answers failed HTTP requests with the registry row's status and an ERROR envelope",
-    requirements: ["PP-TRN-008", "PP-ERR-005", "PP-ENV-007"],
+    requirements: ["PP-TRN-008", "PP-ERR-005", "PP-ENV-007", "PP-TRN-022"],
     level: "MUST",
     requires: HTTP,
     async run(ctx) {
@@ -174,7 +209,10 @@ export const httpCases = suite("http", "4.3 HTTP binding", [
       checkHttpError(ctx, await ctx.http("GET", `/peers/poll?session_id=${unknown}&after=0`), "SESSION_NOT_FOUND", "a poll for an unknown session");
       const { probe } = ctx.httpProbe();
       const init = probe.buildInit();
-      checkHttpError(ctx, await ctx.http("POST", "/peers/handshake", { body: JSON.stringify({ ...init, type: "CHALLENGE_RESPONSE", session_id: unknown, payload: { signature: b64u(randomBytes(64)), finished: b64u(randomBytes(32)) } }) }), "SESSION_NOT_FOUND", "a CHALLENGE_RESPONSE for an unknown session");
+      // PP-TRN-022: a later handshake step whose session_id names no pending handshake.
+      checkHttpError(ctx, await ctx.http("POST", "/peers/handshake", { body: JSON.stringify({ ...init, type: "CHALLENGE_RESPONSE", session_id: unknown, payload: { signature: b64u(randomBytes(64)), finished: b64u(randomBytes(32)) } }) }), "SESSION_NOT_FOUND", "a CHALLENGE_RESPONSE for an unknown session (PP-TRN-022)");
+      const confirm = { message_id: `m${b64u(randomBytes(12))}`, type: "SESSION_CONFIRM", version: "1.2", timestamp: Date.now(), seq: 0, session_id: unknown, sender_id: probe.identity.entityId, payload: b64u(randomBytes(64)) };
+      checkHttpError(ctx, await ctx.http("POST", "/peers/handshake", { body: JSON.stringify(confirm) }), "SESSION_NOT_FOUND", "a SESSION_CONFIRM for an unknown session (PP-TRN-022)");
     },
   },
   {
@@ -265,6 +303,88 @@ export const httpCases = suite("http", "4.3 HTTP binding", [
       const high = window + 10;
       await post(high, `seq ${high} (moves the window)`, "ack");
       await post(high - window - 1, `seq ${high - window - 1}, older than the window`, "REPLAY_DETECTED");
+    },
+  },
+  {
+    id: "ack-names-the-record",
+    title: 'A server answers each POST /peers/message with {"ack": seq} naming the record it carried, also for records out of order, not a cumulative acknowledgement',
+    requirements: ["PP-TRN-020", "PP-RPL-005"],
+    level: "MUST",
+    requires: HTTP,
+    async run(ctx) {
+      const window = ctx.limits.replay_window ?? 64;
+      if (window < 2) ctx.skip(`replay_window is ${window}: seq 2 after seq 3 is outside it`);
+      const { probe, http } = await httpSession(ctx);
+      // At seq 3 the received prefix is 1; at seq 2 (after 3) the highest seq accepted is 3: a
+      // cumulative acknowledgement misnames the one, a maximum the other.
+      for (const [seq, why] of [
+        [1, "seq 1"],
+        [3, "seq 3, with seq 2 not yet sent"],
+        [2, "seq 2, after seq 3 (within replay_window)"],
+      ] as const) {
+        probe.sendRecord("PING", { ping_id: `ack-${seq}` }, { seq });
+        const exchange = await lastExchange(http);
+        ctx.check(exchange.status === 200 && jcsEqual(exchange.body, { ack: seq }), `HTTP 200 {"ack": ${seq}} for ${why} (PP-TRN-020)`, `HTTP ${exchange.status} ${exchange.text.slice(0, 200)}`);
+      }
+    },
+  },
+  {
+    id: "records-through-poll",
+    title: "Over HTTP, a server returns READY only as the body of SESSION_CONFIRM and every other record, ACK records included, through GET /peers/poll",
+    requirements: ["PP-TRN-021", "PP-TRN-010"],
+    level: "MUST",
+    requires: HTTP,
+    async run(ctx) {
+      const { probe, http } = await httpSession(ctx);
+      const confirmed = http.exchanges.find((e) => e.path === "/peers/handshake" && (e.body as { type?: unknown } | undefined)?.type === "READY");
+      ctx.check(confirmed !== undefined, "READY as the body of the answer to SESSION_CONFIRM (PP-TRN-021)", JSON.stringify(http.exchanges.map((e) => `${e.path} ${e.status} ${String((e.body as { type?: unknown } | undefined)?.type)}`)));
+      const data = probe.sendRecord("TASK_REQUEST", { task_id: probe.newId("task"), action: "echo", params: { through: "poll" } });
+      await lastExchange(http);
+      // The target acknowledges the data record within ack_delay_ms (PP-DLV-002); the ACK waits in the outbox.
+      const ackDelay = ctx.limits.ack_delay_ms ?? 100;
+      await ctx.sleep(ackDelay + 100);
+      const all = await ctx.http("GET", `/peers/poll?session_id=${encodeURIComponent(probe.sessionId ?? "")}&after=-1`);
+      const types = ((all.json as { records?: { type?: unknown }[] } | undefined)?.records ?? []).map((r) => String(r.type));
+      ctx.check(all.status === 200 && !types.includes("READY"), "GET /peers/poll?after=-1 without READY: it was the body of SESSION_CONFIRM only (PP-TRN-021)", `HTTP ${all.status} records ${JSON.stringify(types)}`);
+      const acks = await pollForAck(ctx, probe, http, data.seq as number, ackDelay + 2000);
+      ctx.check(acks.some((a) => a >= (data.seq as number)), `an ACK record covering seq ${String(data.seq)} in GET /peers/poll (PP-TRN-021)`, acks.length > 0 ? `ACK records ${JSON.stringify(acks)}` : `no ACK record; records polled: ${JSON.stringify(types)}`);
+    },
+  },
+  {
+    id: "ack-covers-received-prefix",
+    title: "Over HTTP, with a record missing below those received, a server's ACK records and SESSION_RESUME_ACK.last_rx_seq do not cover it; once it arrives, they cover all",
+    requirements: ["PP-SES-021", "PP-RPL-005"],
+    level: "MUST",
+    requires: HTTP,
+    async run(ctx) {
+      const window = ctx.limits.replay_window ?? 64;
+      if (window < 2) ctx.skip(`replay_window is ${window}: seq 2 after seq 3 is outside it`);
+      const ackDelay = ctx.limits.ack_delay_ms ?? 100;
+      // Option A (spec §4.3): an HTTP session resumes on a WebSocket, where SESSION_RESUME_ACK says what arrived.
+      const resumable = ctx.target.capabilities.includes("resume") && ctx.target.capabilities.includes("websocket");
+      if (!resumable) ctx.note("the target does not advertise resume and websocket: only its ACK records are checked, not SESSION_RESUME_ACK.last_rx_seq");
+      // Seq 0 is SESSION_CONFIRM; data records 1 and 3 arrive, 2 never does.
+      const gap = await httpSession(ctx, { identityIndex: 0 });
+      await postData(ctx, gap.probe, gap.http, 1, "seq 1");
+      await postData(ctx, gap.probe, gap.http, 3, "seq 3, with seq 2 never sent");
+      await ctx.sleep(ackDelay + 200);
+      const gapAcks = await pollForAck(ctx, gap.probe, gap.http, 1, 0);
+      ctx.check(gapAcks.every((a) => a <= 1), "ACK records that cover at most seq 1: seq 2 never arrived (PP-SES-021)", `ACK records ${JSON.stringify(gapAcks)}`);
+      if (resumable) {
+        const { last_rx_seq: lastRx } = await resumeOverWebSocket(ctx, gap.probe, 0);
+        ctx.check(lastRx === 1, "SESSION_RESUME_ACK.last_rx_seq 1: seqs 0 and 1 arrived, seq 2 never did (PP-SES-021)", `last_rx_seq ${JSON.stringify(lastRx)}`);
+      }
+      // The neighbour: the same records and then seq 2; now every record up to 3 has arrived.
+      const filled = await httpSession(ctx, { identityIndex: 1 });
+      await postData(ctx, filled.probe, filled.http, 1, "seq 1");
+      await postData(ctx, filled.probe, filled.http, 3, "seq 3, before seq 2");
+      await postData(ctx, filled.probe, filled.http, 2, "seq 2, after seq 3 (within replay_window)");
+      const filledAcks = await pollForAck(ctx, filled.probe, filled.http, 3, ackDelay + 2000);
+      ctx.check(filledAcks.some((a) => a === 3), "an ACK record covering seq 3 once seq 2 arrived (PP-SES-021, PP-DLV-002)", `ACK records ${JSON.stringify(filledAcks)}`);
+      if (resumable) {
+        const { last_rx_seq: lastRx } = await resumeOverWebSocket(ctx, filled.probe, 1);
+        ctx.check(lastRx === 3, "SESSION_RESUME_ACK.last_rx_seq 3: seqs 0 to 3 all arrived (PP-SES-021)", `last_rx_seq ${JSON.stringify(lastRx)}`);
+      }
     },
   },
 ]);

@@ -217,7 +217,7 @@ export class PeerClient extends EventEmitter {
     transport.onClose((code, reason) => this.onTransportClose(transport, code, reason));
     if (resumeId && this.session) {
       this.state = "resuming";
-      this.resumeFlow = startResume(this.session.resumptionSecret, { sessionId: this.session.id, entityId: this.entityId, peerId: this.session.peerId, lastRxSeq: this.session.lastRecvSeq, now: Date.now() });
+      this.resumeFlow = startResume(this.session.resumptionSecret, { sessionId: this.session.id, entityId: this.entityId, peerId: this.session.peerId, lastRxSeq: this.session.acknowledgeableSeq, now: Date.now() }); // PP-SES-021
       transport.send(JSON.stringify(this.resumeFlow.resume)); // PP-SES-001: the first frame
     } else {
       this.startHandshake(transport);
@@ -361,7 +361,7 @@ export class PeerClient extends EventEmitter {
       this.ackScheduled = false;
       const session = this.session;
       if (this.state !== "ready" || !session || !this.transport) return;
-      this.sendRecord("ACK", { ack: session.lastRecvSeq });
+      this.sendRecord("ACK", { ack: session.acknowledgeableSeq }); // PP-SES-021
     });
   }
 

@@ -137,11 +137,12 @@ export class HttpBinding {
     if (envelope.type === "HANDSHAKE_INIT") {
       const responder = this.service.newResponder("http", tokenSubject);
       const ack = responder.onInit(envelope);
-      this.pending.set(ack.session_id as string, { responder, expiresAt: this.service.now() + this.service.limits.handshake_timeout_ms });
+      this.pending.set(ack.session_id as string, { responder, expiresAt: this.service.now() + this.service.limits.handshake_timeout_ms }); // PP-HS-018: counted from this request
       this.service.metrics.httpHandshakesPending.set(this.pending.size);
       return ack;
     }
     const pending = envelope.session_id === undefined ? undefined : this.pending.get(envelope.session_id);
+    // PP-TRN-022, PP-HS-018: an unknown session_id, or a handshake forgotten handshake_timeout_ms after its HANDSHAKE_INIT.
     if (!pending) throw new ProtocolError("SESSION_NOT_FOUND", `no handshake in progress for session ${envelope.session_id ?? "(none)"}`, envelope.message_id);
     if (envelope.type === "CHALLENGE_RESPONSE" && pending.responder) {
       const { established, result } = pending.responder.onChallengeResponse(envelope);
@@ -154,6 +155,7 @@ export class HttpBinding {
       const ready = this.service.confirm(serverSession, envelope as RecordEnvelope, "window");
       this.pending.delete(envelope.session_id as string);
       this.service.metrics.httpHandshakesPending.set(this.pending.size);
+      // PP-TRN-021: READY is this answer's body; every record after it, ACK records included, waits in the outbox for GET /peers/poll.
       this.attachOutbox(serverSession);
       this.service.flush(serverSession);
       serverSession.disconnectedAt = this.service.now(); // the request is answered: see the file's comment
@@ -183,7 +185,7 @@ export class HttpBinding {
     } finally {
       if (serverSession.sink?.kind === "http") serverSession.disconnectedAt = this.service.now();
     }
-    return { ack: record.seq };
+    return { ack: record.seq }; // PP-TRN-020: the seq of this record, not a cumulative acknowledgement
   }
 
   private poll(sessionId: string, after: string, tokenSubject: TokenSubject | undefined): RecordEnvelope[] {

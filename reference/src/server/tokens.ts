@@ -43,13 +43,13 @@ export class TokenIssuer {
     const challenge = toBase64Url(randomBytes(32));
     const expiresAt = this.now() + CHALLENGE_TTL_MS;
     this.challenges.set(challenge, { entityId, publicKey, expiresAt });
-    return { challenge, expires_at: expiresAt };
+    return { challenge, expires_at: expiresAt }; // PP-AUTH-012: milliseconds since the epoch
   }
 
   /** POST /auth/verify */
   async verify(request: { entity_id: string; public_key: string; challenge: string; signature: string }): Promise<{ token: string; expires_at: number }> {
     const issued = this.challenges.get(request.challenge);
-    this.challenges.delete(request.challenge); // single use, whatever the outcome (PP-RPL-007)
+    this.challenges.delete(request.challenge); // single use, whatever the outcome (PP-RPL-007, PP-AUTH-013)
     if (!issued || issued.expiresAt <= this.now()) throw new ProtocolError("AUTHENTICATION_FAILED", "challenge is unknown, used or expired");
     if (issued.entityId !== request.entity_id || issued.publicKey !== request.public_key) throw new ProtocolError("AUTHENTICATION_FAILED", "challenge was issued for another entity or key");
     const signature = fromBase64Url(request.signature);
@@ -66,7 +66,7 @@ export class TokenIssuer {
       .setIssuedAt(issuedAt)
       .setExpirationTime(expiresAt)
       .sign(this.signingKey);
-    return { token, expires_at: expiresAt * 1000 };
+    return { token, expires_at: expiresAt * 1000 }; // PP-AUTH-012: exp is in seconds, expires_at in milliseconds
   }
 
   /** The token's subject, or an AUTHENTICATION_FAILED error (PP-AUTH-006). */

@@ -56,7 +56,14 @@ export class Session {
   resumptionSecret: Buffer;
   handshakeHash: Buffer;
   nextSendSeq = 0;
+  /** The highest seq received in this key epoch: over HTTP, the top of the replay window (PP-RPL-005). */
   lastRecvSeq = -1;
+  /**
+   * PP-SES-021: the highest seq up to which every record of this key epoch was received. Over HTTP
+   * records may arrive out of order within replay_window, so it can lag behind `lastRecvSeq`; the
+   * seqs received above it are those of `windowSeen`.
+   */
+  private receivedThrough = -1;
   /** Data records sealed in the current key epoch and not yet acknowledged, by seq. */
   readonly unacked = new Map<number, OutboundEntry>();
   /** Data records accepted for the peer while it was disconnected, sealed on resume. */
@@ -64,6 +71,7 @@ export class Session {
   private sendKeys: DirectionKeys;
   private recvKeys: DirectionKeys;
   private readonly seen = new Map<string, true>();
+  /** Over HTTP, the seqs received within replay_window of `lastRecvSeq` (PP-RPL-005): at most replay_window of them. */
   private readonly windowSeen = new Set<number>();
   /** The first seq of this key epoch that was refused after it authenticated, if any. */
   private refusedFrom: number | null = null;
@@ -156,13 +164,20 @@ export class Session {
     return inner;
   }
 
-  /** Marks an authenticated record's seq as received. */
+  /**
+   * Marks an authenticated record's seq as received. The received prefix (PP-SES-021) grows over
+   * the seqs `windowSeen` holds above it: a seq missing below them that falls out of the window can
+   * never be received (PP-RPL-005), so the prefix stops there for the rest of the key epoch.
+   */
   private accept(seq: number, mode: ReplayMode, replayWindow: number): void {
     if (mode === "window") {
       this.windowSeen.add(seq);
       for (const seen of this.windowSeen) if (seen <= seq - replayWindow) this.windowSeen.delete(seen);
     }
     this.lastRecvSeq = Math.max(this.lastRecvSeq, seq);
+    if (seq !== this.receivedThrough + 1) return;
+    this.receivedThrough = seq;
+    while (this.windowSeen.has(this.receivedThrough + 1)) this.receivedThrough++;
   }
 
   /** Releases every data record with seq <= ack (cumulative ACK, spec §9). */
@@ -200,11 +215,12 @@ export class Session {
   }
 
   /**
-   * What a cumulative ACK and a resume's last_rx_seq report (spec §8, §9): the last seq received,
-   * or the one before the first refused record of this key epoch.
+   * What a cumulative ACK and a resume's last_rx_seq report (spec §8, §9): the highest seq up to
+   * which every record of this key epoch was received (PP-SES-021), or the one before the first
+   * refused record of this key epoch, if lower.
    */
   get acknowledgeableSeq(): number {
-    return this.refusedFrom === null ? this.lastRecvSeq : Math.min(this.lastRecvSeq, this.refusedFrom - 1);
+    return this.refusedFrom === null ? this.receivedThrough : Math.min(this.receivedThrough, this.refusedFrom - 1);
   }
 
   /**
@@ -220,6 +236,7 @@ export class Session {
     this.handshakeHash = retained(keys.handshakeHash);
     this.nextSendSeq = 0;
     this.lastRecvSeq = -1;
+    this.receivedThrough = -1;
     this.refusedFrom = null;
     this.windowSeen.clear();
   }
