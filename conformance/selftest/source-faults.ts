@@ -195,7 +195,7 @@ export const SOURCE_FAULTS: Readonly<Record<string, readonly SourceEdit[]>> = {
   "never-ack": [{ file: ACKS, find: "if (serverSession.ackPending) return;", replace: "return;" }],
   "no-pong": [{ file: RECORDS, find: '        this.service.sendControl(serverSession, "PONG",', replace: '        return;\n        this.service.sendControl(serverSession, "PONG",' }],
   "spoofable-sender": [{ file: RECORDS, find: "type: record.type, inner, sender_id: session.peerId,", replace: "type: record.type, inner, sender_id: record.sender_id," }],
-  "unknown-recipient-silent": [{ file: ROUTER, find: "    if (!target) {\n", replace: "    if (!target) {\n      return;\n" }],
+  "unknown-recipient-silent": [{ file: ROUTER, find: "    if (!target) throw new ProtocolError(\"UNKNOWN_RECIPIENT\",", replace: "    if (!target) return;\n    if (!target) throw new ProtocolError(\"UNKNOWN_RECIPIENT\"," }],
   "no-dedupe": [never(RECORDS, "session.delivered(session.peerId, chunk.chunk_id)"), never(RECORDS, "session.delivered(session.peerId, record.message_id)")],
 
   // §10 Chunking.
