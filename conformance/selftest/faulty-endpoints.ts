@@ -268,6 +268,17 @@ export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
   proxy("token-expiry-in-seconds", "gives the expires_at of POST /auth/verify in seconds instead of milliseconds (PP-AUTH-012)", ["auth.token"]),
   ref("challenge-spent-on-success-only", "forgets a token challenge only when a token is issued: a failed POST /auth/verify leaves it usable (PP-AUTH-013)", ["auth.challenge-used-by-failed-verify"]),
   ref("ack-highest-seen", "acknowledges, by ACK and by the resume's last_rx_seq, the highest seq received over HTTP, past a record that never arrived (PP-SES-021)", ["http.ack-covers-received-prefix"]),
+
+  // Issue #12: resume, replay and the first frame.
+  ref("resume-wrong-binder-closes", "closes the connection with 4401 after answering a wrong binder with status ERROR AUTHENTICATION_FAILED, as if the answer were an ERROR message (PP-SES-019)", ["resume.wrong-binder"]),
+  ref("resume-replay-as-error-message", "answers a replayed SESSION_RESUME nonce with a plaintext ERROR REPLAY_DETECTED instead of a SESSION_RESUME_ACK of status ERROR (PP-RPL-009)", ["resume.nonce-replayed", "resume.resume-sent-again"]),
+  ref("resume-binder-before-nonce", "checks a SESSION_RESUME's binder before its nonce: a resume sent again unchanged is answered AUTHENTICATION_FAILED, not REPLAY_DETECTED (PP-RPL-010)", ["resume.resume-sent-again"]),
+  ref("resume-query-ignored", "ignores the session_id of the URL: a HANDSHAKE_INIT sent first on a resume connection runs a handshake (PP-TRN-023, PP-TRN-004)", ["resume.query-alone-grants-nothing"]),
+  ref("expired-connection-not-restarted", "after SESSION_EXPIRED keeps the connection in the ended session instead of START: a record gets SESSION_EXPIRED again, a HANDSHAKE_INIT INVALID_STATE, and no handshake timer runs (PP-SES-020)", ["resume.expired-back-to-start", "resume.lifetime-ends"], { limits: { session_lifetime_ms: 2000, handshake_timeout_ms: 2000 } }),
+  ref("error-first-answered", "answers a well-formed ERROR sent first on /ws/v1/peers with INVALID_STATE before closing with 4409 (PP-ERR-010, PP-ERR-007)", ["errors.error-as-first-frame"]),
+  ref("events-error-answered", "answers a well-formed ERROR sent first on /ws/v1/events with INVALID_STATE before closing with 4409 (PP-ERR-010, PP-ERR-007)", ["errors.error-as-first-frame"]),
+  ref("challenge-response-session-unchecked", "does not compare the session_id of a CHALLENGE_RESPONSE with the one it assigned on the connection (PP-HS-020)", ["handshake.challenge-response-foreign-session"]),
+  ref("capability-exchange-unchecked", "answers a CAPABILITY_EXCHANGE naming other capabilities than those selected with its reply, instead of INVALID_MESSAGE (PP-CAP-009)", ["capabilities.exchange-other-capabilities"]),
 ];
 
 /**

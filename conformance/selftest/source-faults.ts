@@ -284,4 +284,24 @@ export const SOURCE_FAULTS: Readonly<Record<string, readonly SourceEdit[]>> = {
     { file: "src/server/tokens.ts", find: "    const issuedAt = Math.floor(this.now() / 1000);\n", replace: "    this.challenges.delete(request.challenge);\n    const issuedAt = Math.floor(this.now() / 1000);\n" },
   ],
   "ack-highest-seen": [{ file: SESSION, find: "return this.refusedFrom === null ? this.receivedThrough : Math.min(this.receivedThrough, this.refusedFrom - 1);", replace: "return this.refusedFrom === null ? this.lastRecvSeq : Math.min(this.lastRecvSeq, this.refusedFrom - 1);" }],
+
+  // Issue #12: resume, replay and the first frame.
+  // The status ERROR answer to a wrong binder taken for an ERROR message: its row's close 4401 follows.
+  "resume-wrong-binder-closes": [{ file: CONNECTION, find: "    this.sendJson(answer);\n", replace: '    this.sendJson(answer);\n    if ((answer.payload as { error?: { code?: string } }).error?.code === "AUTHENTICATION_FAILED") return this.close(4401, "AUTHENTICATION_FAILED");\n' }],
+  // A replayed resume nonce answered with a plaintext ERROR message instead of a SESSION_RESUME_ACK.
+  "resume-replay-as-error-message": [{ file: SERVICE, find: 'return refuse("ERROR", new ProtocolError("REPLAY_DETECTED", "resume nonce already used", resume.message_id));', replace: 'throw new ProtocolError("REPLAY_DETECTED", "resume nonce already used", resume.message_id);' }],
+  // The resume nonce checked after the binder: a resume sent again unchanged fails on its stale binder.
+  "resume-binder-before-nonce": [
+    { file: SERVICE, find: '    if (!resume.nonce || serverSession.resumeNonces.has(resume.nonce)) return refuse("ERROR", new ProtocolError("REPLAY_DETECTED", "resume nonce already used", resume.message_id));\n', replace: "" },
+    { file: SERVICE, find: "    serverSession.resumeNonces.add(resume.nonce);\n", replace: '    if (!resume.nonce || serverSession.resumeNonces.has(resume.nonce)) return refuse("ERROR", new ProtocolError("REPLAY_DETECTED", "resume nonce already used", resume.message_id));\n    serverSession.resumeNonces.add(resume.nonce);\n' },
+  ],
+  // A session_id in the URL is ignored: the connection starts like any other, and a handshake runs on it.
+  "resume-query-ignored": [{ file: CONNECTION, find: 'this.state = options.resumeSessionId !== undefined ? "await-resume" : "start";', replace: 'this.state = "start";' }],
+  // After SESSION_EXPIRED the connection stays in the ended session, not in START: no handshake timer, no handshake.
+  "expired-connection-not-restarted": [{ file: CONNECTION, find: 'serverSession?.ended && (this.state === "ready" || this.state === "await-confirm")', replace: 'serverSession?.ended && this.state === "await-confirm"' }],
+  // An ERROR as the first message answered with INVALID_STATE before the close, on /ws/v1/peers, and on /ws/v1/events.
+  "error-first-answered": [never(CONNECTION, 'envelope.type === "ERROR" && (this.state === "start" || this.state === "await-resume")')],
+  "events-error-answered": [never(EVENTS_CONNECTION, 'envelope.type === "ERROR"')],
+  "challenge-response-session-unchecked": [never(RESPONDER, "response.session_id !== pending.sessionId")],
+  "capability-exchange-unchecked": [never(RECORDS, "!sameSet(exchange.capabilities, session.capabilities)")],
 };

@@ -277,6 +277,38 @@ describe("resume outcomes", () => {
     expect(["EXPIRED", "NOT_FOUND"]).toContain((answer.payload as { status: string }).status);
   });
 
+  test("a forged binder's answer leaves the connection open: a new handshake runs on it (PP-SES-019)", async () => {
+    const s = await server();
+    const { session } = await sessionOn(s, "ivan");
+    const forged = await resumeWith(s, session.id, randomBytes(32), "ivan");
+    expect(forged.answer).toMatchObject({ type: "SESSION_RESUME_ACK", payload: { status: "ERROR", error: { code: "AUTHENTICATION_FAILED" } } });
+    await expect(forged.peer.handshake("ivy")).resolves.toBeDefined();
+    expect(forged.peer.closeCode).toBeUndefined();
+  });
+
+  test("a resume sent again unchanged after it succeeded: SESSION_RESUME_ACK ERROR REPLAY_DETECTED, the nonce checked before the stale binder (PP-RPL-009, PP-RPL-010)", async () => {
+    const s = await server();
+    const { session } = await sessionOn(s, "jack");
+    const first = await resumeWith(s, session.id, session.resumptionSecret, "jack");
+    expect((first.answer.payload as { status: string }).status).toBe("READY");
+    const again = await RawPeer.open(`${s.wsUrl}?session_id=${session.id}`);
+    closers.push(() => again.close());
+    again.sendRaw(first.flow.resume);
+    expect(await again.next()).toMatchObject({ type: "SESSION_RESUME_ACK", payload: { status: "ERROR", error: { code: "REPLAY_DETECTED" } } });
+    expect(first.peer.closeCode).toBeUndefined(); // the resumed session keeps its connection
+  });
+
+  test("a first message other than SESSION_RESUME on a connection with session_id, a HANDSHAKE_INIT too, is INVALID_STATE and closes with 4409 (PP-TRN-023)", async () => {
+    const s = await server();
+    const { session } = await sessionOn(s, "lena");
+    const peer = await RawPeer.open(`${s.wsUrl}?session_id=${session.id}`);
+    closers.push(() => peer.close());
+    const initiator = new InitiatorHandshake({ identity: ed25519FromSeed(randomBytes(32)), entityId: "lena", versions: ["1.2"], capabilities: ["websocket"], now: Date.now });
+    peer.sendRaw(initiator.start());
+    expect((await peer.next()).payload).toMatchObject({ code: "INVALID_STATE" });
+    expect(await peer.closed()).toBe(4409);
+  });
+
   test("a resumption secret works once (PP-SES-007)", async () => {
     const s = await server();
     const { session } = await sessionOn(s, "hank");
@@ -284,6 +316,52 @@ describe("resume outcomes", () => {
     expect((first.answer.payload as { status: string }).status).toBe("READY");
     const second = await resumeWith(s, session.id, session.resumptionSecret, "hank");
     expect(second.answer.payload).toMatchObject({ status: "ERROR", error: { code: "AUTHENTICATION_FAILED" } });
+  });
+});
+
+describe("an ERROR as the first message (PP-ERR-010)", () => {
+  test("closes /ws/v1/peers, a resume connection and /ws/v1/events with 4409 without answering", async () => {
+    const s = await server();
+    const base = s.url.replace("http", "ws");
+    for (const path of ["/ws/v1/peers", "/ws/v1/peers?session_id=sess_AAAAAAAAAAAAAAAAAAAAAA", "/ws/v1/events"]) {
+      const p = await RawPeer.open(base + path);
+      closers.push(() => p.close());
+      p.sendRaw({ message_id: "err-first-0001", type: "ERROR", version: "1.2", timestamp: Date.now(), sender_id: "talker", nonce: toBase64Url(randomBytes(32)), payload: { code: "INVALID_MESSAGE", message: "an ERROR first", retryable: false } });
+      expect(await p.closed(), path).toBe(4409);
+      expect(p.history, path).toEqual([]);
+    }
+  });
+
+  test("a malformed ERROR is still INVALID_MESSAGE, and the connection stays open (PP-ENV-007)", async () => {
+    const s = await server();
+    const p = await RawPeer.open(s.wsUrl);
+    closers.push(() => p.close());
+    p.sendRaw({ message_id: "err-first-0002", type: "ERROR", version: "1.2", timestamp: Date.now(), sender_id: "talker", nonce: toBase64Url(randomBytes(32)), payload: { code: "NOT_A_CODE" } });
+    expect((await p.next()).payload).toMatchObject({ code: "INVALID_MESSAGE" });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(p.closeCode).toBeUndefined();
+  });
+});
+
+describe("CAPABILITY_EXCHANGE (PP-CAP-003, PP-CAP-009)", () => {
+  test("another set of capabilities than the selected one is INVALID_MESSAGE without a reply; the selected set, in any order, is answered", async () => {
+    const s = await server();
+    const p = await RawPeer.open(s.wsUrl);
+    closers.push(() => p.close());
+    const session = await p.handshake("kim");
+    const selected = session.capabilities;
+    expect(selected.length).toBeGreaterThan(1);
+    const limits = { ...s.limits };
+    for (const capabilities of [[...selected, "aes-256-gcm"], selected.slice(1)]) {
+      const sent = p.sendRecord("CAPABILITY_EXCHANGE", { capabilities, limits });
+      const error = await p.nextOfType("ERROR");
+      expect(error.payload, JSON.stringify(capabilities)).toMatchObject({ code: "INVALID_MESSAGE", related_message_id: sent.message_id });
+    }
+    p.sendRecord("CAPABILITY_EXCHANGE", { capabilities: [...selected].reverse(), limits });
+    const reply = await p.nextOfType("CAPABILITY_EXCHANGE");
+    expect(reply.payload).toMatchObject({ capabilities: selected, reply: true });
+    expect(p.history.filter((f) => f.type === "CAPABILITY_EXCHANGE")).toHaveLength(1);
+    expect(p.closeCode).toBeUndefined();
   });
 });
 

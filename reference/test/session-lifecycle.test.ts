@@ -1,7 +1,8 @@
 /**
  * The life of a server session in time: a handshake becomes a session only once SESSION_CONFIRM is
  * verified (PP-HS-009, PP-AUTH-010), a session is not used past its lifetime (PP-SES-012,
- * PP-SES-018), and the handshake timer fires on time (PP-HS-011).
+ * PP-SES-018) and its connection is back in START after it (PP-SES-020), and the handshake timer
+ * fires on time (PP-HS-011).
  */
 import { describe, expect, test } from "vitest";
 import { ed25519FromSeed, randomBytes, type Ed25519Identity } from "../src/crypto.ts";
@@ -100,6 +101,34 @@ describe("a session is not used past its lifetime", () => {
     recipient.sendRecord("PING", { ping_id: "p1" });
     expect((await recipient.nextOfType("ERROR")).payload).toMatchObject({ code: "SESSION_EXPIRED" });
     expect(recipient.closeCode).toBeUndefined();
+  });
+});
+
+describe("after SESSION_EXPIRED the connection is back in START (PP-SES-020)", () => {
+  test("a record is INVALID_STATE and closes with 4409, a silent connection times out, a new handshake completes", async () => {
+    const timeout = 400;
+    const s = await server({ limits: { session_lifetime_ms: 150, handshake_timeout_ms: timeout } });
+    const [eager, silent, again] = [await open(s.wsUrl), await open(s.wsUrl), await open(s.wsUrl)];
+    await eager.handshake("pia");
+    await silent.handshake("quinn");
+    await again.handshake("rosa");
+    await sleep(250);
+    for (const peer of [eager, silent, again]) {
+      peer.sendRecord("PING", { ping_id: "late" });
+      expect((await peer.nextOfType("ERROR")).payload).toMatchObject({ code: "SESSION_EXPIRED" });
+    }
+    const expiredAt = Date.now();
+    // In START a record is a message out of order (PP-HS-001), not a second SESSION_EXPIRED.
+    eager.sendRecord("PING", { ping_id: "later" });
+    expect((await eager.nextOfType("ERROR")).payload).toMatchObject({ code: "INVALID_STATE" });
+    expect(await eager.closed()).toBe(4409);
+    // A new handshake runs within the restarted handshake timer.
+    await expect(again.handshake("sami")).resolves.toBeDefined(); // another entity: RawPeer draws a new identity key
+    // The handshake timer runs again from SESSION_EXPIRED (PP-HS-011).
+    expect((await silent.next(timeout + 1000)).payload).toMatchObject({ code: "HANDSHAKE_TIMEOUT" });
+    expect(await silent.closed()).toBe(4408);
+    expect(Date.now() - expiredAt).toBeGreaterThanOrEqual(timeout - 100);
+    expect(again.closeCode).toBeUndefined();
   });
 });
 

@@ -44,6 +44,37 @@ export const capabilityCases = suite("capabilities", "11. Capabilities", [
     },
   },
   {
+    id: "exchange-other-capabilities",
+    title: "A server answers a CAPABILITY_EXCHANGE naming other capabilities than those selected with INVALID_MESSAGE and no reply, and answers the selected set",
+    requirements: ["PP-CAP-009", "PP-CAP-004", "PP-CAP-003"],
+    level: "MUST",
+    async run(ctx) {
+      // Offer part of what the target advertises, so that a capability it could select is left out.
+      const plain = ctx.target.capabilities.filter((c) => c !== "aes-256-gcm" && c !== "message-signatures");
+      const offer = plain.filter((c) => ["websocket", "resume", "chunking"].includes(c));
+      const probe = await ctx.probe();
+      await probe.handshake({ capabilities: offer });
+      const selected = probe.capabilities;
+      const extra = plain.find((c) => !selected.includes(c));
+      const variants: { capabilities: string[]; what: string }[] = [];
+      if (extra) variants.push({ capabilities: [...selected, extra], what: `the selected ${JSON.stringify(selected)} and ${extra}, which was not selected` });
+      else ctx.note(`the target advertises no capability beyond the selected ${JSON.stringify(selected)}: no CAPABILITY_EXCHANGE with one more was sent`);
+      if (selected.length > 0) variants.push({ capabilities: selected.slice(1), what: `the selected ${JSON.stringify(selected)} without ${selected[0]}` });
+      else ctx.note("the target selected no capability: no CAPABILITY_EXCHANGE with one less was sent");
+      for (const variant of variants) {
+        const sent = probe.sendRecord("CAPABILITY_EXCHANGE", { capabilities: variant.capabilities, limits: { ...ctx.limits } });
+        await probe.expectError("INVALID_MESSAGE", { relatedMessageId: String(sent.message_id) });
+        await probe.expectSilence(300, `no CAPABILITY_EXCHANGE in answer to one naming ${variant.what} (PP-CAP-009)`, { allow: (m) => m.envelope.type !== "CAPABILITY_EXCHANGE" });
+        const replied = probe.history.some((i) => i.kind === "message" && i.envelope.type === "CAPABILITY_EXCHANGE");
+        ctx.check(!replied, `no CAPABILITY_EXCHANGE in answer to one naming ${variant.what} (PP-CAP-009)`, "a CAPABILITY_EXCHANGE reply");
+      }
+      // The neighbour: the selected set, in another order, is answered (PP-CAP-003).
+      probe.sendRecord("CAPABILITY_EXCHANGE", { capabilities: [...selected].reverse(), limits: { ...ctx.limits } });
+      const item = await probe.expectMessage("CAPABILITY_EXCHANGE", { describe: "CAPABILITY_EXCHANGE with reply: true for the selected capabilities (PP-CAP-003)" });
+      ctx.check(ProbePeer.payloadOf(item).reply === true, "reply: true (PP-CAP-003)", `reply ${JSON.stringify(ProbePeer.payloadOf(item).reply)}`);
+    },
+  },
+  {
     id: "unselected-not-used",
     title: "A server uses no capability that was not selected: ChaCha20-Poly1305 records without signatures",
     requirements: ["PP-CAP-001"],

@@ -692,6 +692,24 @@ export const errorCases = suite("errors", "12. Errors", [
     },
   },
   {
+    id: "error-as-first-frame",
+    title: "A server closes a connection whose first message is a well-formed ERROR with 4409, without answering it",
+    requirements: ["PP-ERR-010", "PP-ERR-007"],
+    level: "MUST",
+    async run(ctx) {
+      const endpoints: ("peers" | "events")[] = ctx.target.capabilities.includes("events") ? ["peers", "events"] : ["peers"];
+      if (endpoints.length === 1) ctx.note("the target does not advertise events: only /ws/v1/peers was checked");
+      for (const endpoint of endpoints) {
+        const probe = await ctx.probe({ endpoint });
+        // A plaintext ERROR that passes the envelope schema, so that PP-ERR-007 decides and not the schema.
+        probe.sendJson(probe.plaintextEnvelope("ERROR", { code: "INVALID_MESSAGE", message: "probe: an ERROR as the first message", retryable: false }));
+        // expectClose fails on any message before the close: the ERROR is not answered, not even with INVALID_STATE.
+        await probe.expectClose(4409);
+        probe.close();
+      }
+    },
+  },
+  {
     id: "related-message-id",
     title: "An ERROR names the message that caused it in related_message_id",
     requirements: ["PP-ERR-006"],

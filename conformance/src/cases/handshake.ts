@@ -417,6 +417,29 @@ export const handshakeCases = suite("handshake", "6. Handshake", [
     },
   },
   {
+    id: "challenge-response-foreign-session",
+    title: "A responder answers a CHALLENGE_RESPONSE that names another session's session_id with INVALID_STATE, and the other handshake completes",
+    requirements: ["PP-HS-020", "PP-HS-001"],
+    level: "MUST",
+    async run(ctx) {
+      // Two handshakes at step 2. The probe's CHALLENGE_RESPONSE is right in everything the
+      // transcript covers (signature and Finished over h2), but names the other connection's session.
+      const other = await ctx.probe();
+      await other.handshake({ until: "INIT_ACK" });
+      const probe = await ctx.probe();
+      await probe.handshake({ until: "INIT_ACK" });
+      const foreign = String(other.initAck?.session_id);
+      ctx.check(foreign !== String(probe.initAck?.session_id), "a session_id of its own for each handshake (PP-HS-012)", foreign);
+      await expectInvalidState(probe, () => probe.sendHandshake({ ...probe.buildChallengeResponse(), session_id: foreign }), `CHALLENGE_RESPONSE with the session_id ${foreign} of another connection's handshake (PP-HS-020)`);
+      // The neighbour: the handshake whose session_id it named is untouched and completes.
+      other.sendHandshake(other.buildChallengeResponse());
+      await other.receiveEstablished();
+      other.sendConfirm();
+      await other.receiveReady();
+      await other.echo({ after: "a foreign CHALLENGE_RESPONSE" });
+    },
+  },
+  {
     id: "data-before-confirm",
     title: "A responder does not process application data before SESSION_CONFIRM and answers it with INVALID_STATE",
     requirements: ["PP-HS-001", "PP-HS-009"],
@@ -519,17 +542,16 @@ export const handshakeCases = suite("handshake", "6. Handshake", [
   },
   {
     id: "wrong-confirm-hash",
-    title: "A responder does not send READY when SESSION_CONFIRM carries a wrong handshake_hash",
-    requirements: ["PP-KS-001", "PP-HS-009"],
+    title: "A responder answers a SESSION_CONFIRM that decrypts but carries a wrong handshake_hash with AUTHENTICATION_FAILED, not READY",
+    requirements: ["PP-HS-019", "PP-KS-001", "PP-HS-009"],
     level: "MUST",
     async run(ctx) {
       const probe = await ctx.probe();
       await probe.handshake({ until: "ESTABLISHED" });
       probe.sendConfirm({ handshakeHash: randomBytes(32) });
-      const item = await probe.expectMessage(["ERROR", "READY"], { describe: "ERROR AUTHENTICATION_FAILED: SESSION_CONFIRM does not confirm TH" });
-      ctx.check(item.envelope.type === "ERROR", "ERROR AUTHENTICATION_FAILED: SESSION_CONFIRM does not confirm TH", "READY: the target accepted a wrong handshake_hash");
-      ctx.note("spec §6.2 names no code for a handshake_hash mismatch; AUTHENTICATION_FAILED (key confirmation failed) is expected");
-      await probe.checkError(item, ["AUTHENTICATION_FAILED"]);
+      const item = await probe.expectMessage(["ERROR", "READY"], { describe: "ERROR AUTHENTICATION_FAILED: SESSION_CONFIRM does not confirm TH (PP-HS-019)" });
+      ctx.check(item.envelope.type === "ERROR", "ERROR AUTHENTICATION_FAILED: SESSION_CONFIRM does not confirm TH (PP-HS-019)", "READY: the target accepted a wrong handshake_hash");
+      await probe.checkError(item, "AUTHENTICATION_FAILED");
     },
   },
   {

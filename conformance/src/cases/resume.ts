@@ -1,11 +1,14 @@
 /**
- * Spec §8 (session and resume), with PP-TRN-003/004/019 of §4.1, PP-RPL-006 and PP-DLV-008: the
- * binder, fresh keys, single-use secrets, outcomes, retransmission after a resume.
+ * Spec §8 (session and resume), with PP-TRN-003/004/019/023 of §4.1, PP-RPL-006/009/010 and
+ * PP-DLV-008: the binder, fresh keys, single-use secrets, outcomes and the connection after them,
+ * retransmission after a resume, the connection after SESSION_EXPIRED.
  */
 import { suite, type CaseContext } from "../case.ts";
+import { CaseFailure } from "../failure.ts";
 import { randomBytes } from "../probe/crypto.ts";
 import { ProbePeer, type ResumeTicket } from "../probe/peer.ts";
 import { b64u, unb64u } from "../probe/wire.ts";
+import { expectInvalidState } from "./support.ts";
 
 /** Every probe of a resume case speaks as entity 0, the owner of the session. */
 const OWNER = 0;
@@ -49,8 +52,8 @@ export const resumeCases = suite("resume", "8. Session and resume", [
   },
   {
     id: "wrong-binder",
-    title: "A server answers a resume with a wrong binder with status ERROR and AUTHENTICATION_FAILED, and keeps the session",
-    requirements: ["PP-SES-003", "PP-SES-002", "PP-SES-017"],
+    title: "A server answers a resume with a wrong binder with status ERROR and AUTHENTICATION_FAILED, keeps the session, and keeps the connection open for a new handshake",
+    requirements: ["PP-SES-003", "PP-SES-002", "PP-SES-017", "PP-SES-019"],
     level: "MUST",
     requires: ["resume"],
     async run(ctx) {
@@ -58,11 +61,22 @@ export const resumeCases = suite("resume", "8. Session and resume", [
       const ticket = await dropped(ctx, first);
       const bad = await resume(ctx, ticket, { binder: randomBytes(32) });
       ctx.check(status(bad.payload) === "ERROR" && errorCode(bad.payload) === "AUTHENTICATION_FAILED", "status ERROR with error AUTHENTICATION_FAILED", `status ${status(bad.payload)} ${errorCode(bad.payload)}`);
-      bad.probe.close();
       // The session is unchanged: the right binder still resumes it (PP-SES-017).
       const good = await resume(ctx, ticket);
       ctx.check(status(good.payload) === "READY", "status READY with the right binder after a wrong one (PP-SES-017)", `status ${status(good.payload)} ${errorCode(good.payload)}`);
       await good.probe.echo({ resumed: true });
+      // Acknowledged, so that the new session below does not take the TASK_RESPONSE over (PP-DLV-008).
+      good.probe.ack();
+      await dropped(ctx, good.probe);
+      // The status ERROR answer is no ERROR message: the close of AUTHENTICATION_FAILED's row does not
+      // apply, and a new handshake runs on the same connection (PP-SES-019). It replaces the resumed session.
+      try {
+        await bad.probe.handshake();
+      } catch (error) {
+        if (error instanceof CaseFailure) throw new CaseFailure([`${error.expected.join(" or ")}: after a SESSION_RESUME_ACK of status ERROR the connection stays open for a new handshake (PP-SES-019)`], error.actual);
+        throw error;
+      }
+      await bad.probe.echo({ after: "a wrong binder" });
     },
   },
   {
@@ -113,8 +127,8 @@ export const resumeCases = suite("resume", "8. Session and resume", [
   },
   {
     id: "nonce-replayed",
-    title: "A server rejects a SESSION_RESUME whose nonce it already accepted for the session with REPLAY_DETECTED",
-    requirements: ["PP-RPL-006"],
+    title: "A server rejects a SESSION_RESUME whose nonce it already accepted for the session with a SESSION_RESUME_ACK of status ERROR and REPLAY_DETECTED",
+    requirements: ["PP-RPL-006", "PP-RPL-009"],
     level: "MUST",
     requires: ["resume"],
     async run(ctx) {
@@ -127,16 +141,40 @@ export const resumeCases = suite("resume", "8. Session and resume", [
       // The right binder under the new secret, but the nonce of the accepted resume.
       const probe = await ctx.probe({ identityIndex: OWNER, query: { session_id: rotated.sessionId } });
       probe.sendJson(probe.buildResume(rotated, { nonce }));
-      const item = await probe.expectMessage(["SESSION_RESUME_ACK", "ERROR"], { describe: "REPLAY_DETECTED (an ERROR, or SESSION_RESUME_ACK status ERROR)" });
-      const payload = ProbePeer.payloadOf(item);
-      const code = item.envelope.type === "ERROR" ? String(payload.code) : status(payload) === "ERROR" ? errorCode(payload) : status(payload);
-      ctx.check(code === "REPLAY_DETECTED", "REPLAY_DETECTED for a resume nonce already accepted", `${String(item.envelope.type)} ${code}`);
+      // PP-RPL-009: answered as every refused resume is, in a SESSION_RESUME_ACK (an ERROR message fails here).
+      const payload = await probe.receiveResumeAck();
+      ctx.check(status(payload) === "ERROR" && errorCode(payload) === "REPLAY_DETECTED", "SESSION_RESUME_ACK status ERROR with error REPLAY_DETECTED for a resume nonce already accepted (PP-RPL-009)", `status ${status(payload)} ${errorCode(payload)}`);
+    },
+  },
+  {
+    id: "resume-sent-again",
+    title: "A server answers a SESSION_RESUME sent again unchanged after it succeeded with REPLAY_DETECTED: the nonce is checked before the binder",
+    requirements: ["PP-RPL-010", "PP-RPL-009", "PP-RPL-006"],
+    level: "MUST",
+    requires: ["resume"],
+    async run(ctx) {
+      const first = await ctx.session({ identityIndex: OWNER });
+      const ticket = await dropped(ctx, first);
+      const once = await resume(ctx, ticket);
+      ctx.check(status(once.payload) === "READY", "status READY", `status ${status(once.payload)} ${errorCode(once.payload)}`);
+      const rotated = await dropped(ctx, once.probe);
+      // The accepted SESSION_RESUME again, byte for byte: its nonce was accepted, and its binder is
+      // stale, made with the resumption secret the resume replaced (PP-SES-007). The nonce decides.
+      const again = await ctx.probe({ identityIndex: OWNER, query: { session_id: ticket.sessionId } });
+      again.sendJson(once.request);
+      const payload = ProbePeer.payloadOf(await again.expectMessage("SESSION_RESUME_ACK", { describe: "SESSION_RESUME_ACK status ERROR with REPLAY_DETECTED (PP-RPL-009, PP-RPL-010)" }));
+      ctx.check(status(payload) === "ERROR" && errorCode(payload) === "REPLAY_DETECTED", "SESSION_RESUME_ACK status ERROR with REPLAY_DETECTED: the nonce is checked before the binder (PP-RPL-010)", `status ${status(payload)} ${errorCode(payload)}${errorCode(payload) === "AUTHENTICATION_FAILED" ? ": the binder was checked first" : ""}`);
+      again.close();
+      // The neighbour: the session, untouched, resumes with the rotated secret.
+      const next = await resume(ctx, rotated);
+      ctx.check(status(next.payload) === "READY", "status READY with the rotated resumption secret", `status ${status(next.payload)} ${errorCode(next.payload)}`);
+      await next.probe.echo({ after: "a resume sent again" });
     },
   },
   {
     id: "query-alone-grants-nothing",
-    title: "A server grants nothing to a connection that only names a session_id in its URL",
-    requirements: ["PP-TRN-019", "PP-TRN-004"],
+    title: "A server grants nothing to a connection that only names a session_id in its URL: a first message other than SESSION_RESUME is INVALID_STATE and closes with 4409",
+    requirements: ["PP-TRN-019", "PP-TRN-004", "PP-TRN-023"],
     level: "MUST",
     requires: ["resume"],
     async run(ctx) {
@@ -146,20 +184,12 @@ export const resumeCases = suite("resume", "8. Session and resume", [
       // A record sealed under the old keys, with the next seq, sent without SESSION_RESUME.
       const record = first.sealRecord("TASK_REQUEST", { task_id: "task-hijack", action: "echo", params: { hijack: true } });
       const probe = await ctx.probe({ identityIndex: OWNER, query: { session_id: ticket.sessionId } });
-      probe.sendText(record.text);
-      const item = await probe.next();
-      const processed = item?.kind === "message" && item.envelope.type === "TASK_RESPONSE";
-      ctx.check(!processed && item !== null, "an ERROR or a close: the first frame of a resume connection must be SESSION_RESUME", processed ? "TASK_RESPONSE: the session was granted on the session_id alone" : "no answer");
-      if (item?.kind === "message" && item.envelope.type === "ERROR") ctx.note(`the target answered ERROR ${String(ProbePeer.payloadOf(item).code)}`);
-      probe.close();
+      await expectInvalidState(probe, () => probe.sendText(record.text), "a record of the session as the first message of a connection with session_id, without SESSION_RESUME (PP-TRN-019, PP-TRN-023)");
+      ctx.check(!probe.history.some((i) => i.kind === "message" && i.envelope.type === "TASK_RESPONSE"), "no TASK_RESPONSE: the session_id alone grants nothing (PP-TRN-019)", "TASK_RESPONSE");
       // A valid HANDSHAKE_INIT as the first frame of a resume connection: the connection is a resume
-      // attempt (PP-TRN-004), so a handshake is a message out of order there (PP-HS-001).
+      // attempt (PP-TRN-004), so a handshake is a message out of order there (PP-TRN-023).
       const init = await ctx.probe({ identityIndex: OWNER, query: { session_id: ticket.sessionId } });
-      init.sendHandshake(init.buildInit());
-      const answer = await init.next();
-      ctx.check(answer !== null && !(answer.kind === "message" && answer.envelope.type === "HANDSHAKE_INIT_ACK"), "an ERROR or a close, no HANDSHAKE_INIT_ACK: a connection opened with session_id is a resume attempt (PP-TRN-004)", answer === null ? "no answer" : answer.kind === "message" ? String(answer.envelope.type) : answer.kind);
-      if (answer?.kind === "message" && answer.envelope.type === "ERROR") ctx.note(`the target answered ERROR ${String(ProbePeer.payloadOf(answer).code)}`);
-      init.close();
+      await expectInvalidState(init, () => init.sendHandshake(init.buildInit()), "HANDSHAKE_INIT as the first message of a connection with session_id (PP-TRN-023)");
       // The neighbour: SESSION_RESUME as that first frame resumes the session the attempts left untouched.
       const good = await resume(ctx, ticket);
       ctx.check(status(good.payload) === "READY", "status READY for SESSION_RESUME as the first frame", `status ${status(good.payload)} ${errorCode(good.payload)}`);
@@ -326,7 +356,7 @@ export const resumeCases = suite("resume", "8. Session and resume", [
   {
     id: "lifetime-ends",
     title: "A session is not used after its lifetime ends",
-    requirements: ["PP-SES-012", "PP-SES-005", "PP-SES-018"],
+    requirements: ["PP-SES-012", "PP-SES-005", "PP-SES-018", "PP-SES-020"],
     level: "MUST",
     async run(ctx) {
       const lifetime = ctx.limits.session_lifetime_ms ?? 86_400_000;
@@ -337,7 +367,7 @@ export const resumeCases = suite("resume", "8. Session and resume", [
       await ctx.sleep((announced as number) + 1000);
       const expired = probe.ticket();
       if (probe.isOpen) {
-        // A record after the lifetime: SESSION_EXPIRED, and the connection stays open for a new handshake (PP-SES-018).
+        // A record after the lifetime: SESSION_EXPIRED, and the connection stays open for a new handshake (PP-SES-018, PP-SES-020).
         const late = probe.sendRecord("TASK_REQUEST", { task_id: "task-late", action: "echo", params: {} });
         await probe.expectError("SESSION_EXPIRED", { relatedMessageId: String(late.message_id), checkConnection: false });
         ctx.check(!probe.history.some((i) => i.kind === "message" && i.envelope.type === "TASK_RESPONSE"), "no TASK_RESPONSE after the session's lifetime (PP-SES-012)", "TASK_RESPONSE");
@@ -348,6 +378,49 @@ export const resumeCases = suite("resume", "8. Session and resume", [
         const { payload } = await resume(ctx, expired);
         ctx.check(status(payload) !== "READY", "no resume of a session past its lifetime (status EXPIRED)", "status READY");
       }
+    },
+  },
+  {
+    id: "expired-back-to-start",
+    title: "After SESSION_EXPIRED the connection is back in START: a record is INVALID_STATE, and the handshake timer runs again",
+    requirements: ["PP-SES-020", "PP-SES-018", "PP-HS-001", "PP-HS-011"],
+    level: "MUST",
+    async run(ctx) {
+      const lifetime = ctx.limits.session_lifetime_ms ?? 86_400_000;
+      waitable(ctx, "session_lifetime_ms", lifetime);
+      const handshakeTimeout = ctx.limits.handshake_timeout_ms ?? 5000;
+      // The timer check waits handshake_timeout_ms more: within the case's time (30 s, 180 s with --slow).
+      const timed = (handshakeTimeout <= 10_000 || ctx.slow) && lifetime + handshakeTimeout <= 150_000;
+      const slack = 1500;
+      // Two sessions of two entities, both past their lifetime; the connection's timers are checked
+      // from SESSION_EXPIRED on, so the probes wait longer than a step.
+      const stepTimeoutMs = Math.max(lifetime, handshakeTimeout) + 5000;
+      const eager = await ctx.session({ identityIndex: OWNER, stepTimeoutMs });
+      const silent = await ctx.session({ identityIndex: OWNER + 1, stepTimeoutMs });
+      const announced = [eager, silent].map((p) => (p.established?.payload as Record<string, unknown>).lifetime_ms);
+      await ctx.sleep(Math.max(...announced.map((a) => (typeof a === "number" ? a : lifetime))) + 1000);
+      if (!eager.isOpen || !silent.isOpen) {
+        ctx.note("the target closed the connection when the session's lifetime ended");
+        return;
+      }
+      const expire = async (probe: ProbePeer, taskId: string) => {
+        const late = probe.sendRecord("TASK_REQUEST", { task_id: taskId, action: "echo", params: {} });
+        await probe.expectError("SESSION_EXPIRED", { relatedMessageId: String(late.message_id), checkConnection: false });
+      };
+      // The silent connection first: its handshake timer starts again at SESSION_EXPIRED (PP-SES-020, PP-HS-011).
+      await expire(silent, "task-late-silent");
+      const expiredAt = Date.now();
+      // A record of the ended session on the other connection, after SESSION_EXPIRED: in START a record
+      // is a message out of order (PP-SES-020, PP-HS-001), not a second SESSION_EXPIRED.
+      await expire(eager, "task-late");
+      await expectInvalidState(eager, () => eager.sendRecord("TASK_REQUEST", { task_id: "task-later", action: "echo", params: {} }), "a record after SESSION_EXPIRED, before a new handshake: the connection is back in START (PP-SES-020, PP-HS-001)");
+      if (!timed) {
+        ctx.note(`handshake_timeout_ms is ${handshakeTimeout}: ${ctx.slow ? "too long with this session_lifetime_ms" : "run with --slow"} to check that the handshake timer runs again after SESSION_EXPIRED`);
+        return;
+      }
+      const left = Math.max(1, expiredAt + handshakeTimeout + slack - Date.now());
+      await silent.expectError("HANDSHAKE_TIMEOUT", { timeoutMs: left });
+      ctx.note(`HANDSHAKE_TIMEOUT about ${Date.now() - expiredAt} ms after SESSION_EXPIRED (handshake_timeout_ms ${handshakeTimeout})`);
     },
   },
 ]);

@@ -132,7 +132,7 @@ export class ResponderHandshake {
   onChallengeResponse(response: Envelope): { established: Envelope; result: HandshakeResult } {
     const pending = this.pending;
     if (this.state !== "SENT_INIT_ACK" || !pending) throw new ProtocolError("INVALID_STATE", `CHALLENGE_RESPONSE not allowed in state ${this.state}`, response.message_id); // PP-HS-001
-    if (response.session_id !== pending.sessionId) throw new ProtocolError("INVALID_STATE", "CHALLENGE_RESPONSE names another session", response.message_id);
+    if (response.session_id !== pending.sessionId) throw new ProtocolError("INVALID_STATE", "CHALLENGE_RESPONSE names another session", response.message_id); // PP-HS-020
     const payload = response.payload as { signature: string; finished: string };
     const signature = fromBase64Url(payload.signature);
     const finished = fromBase64Url(payload.finished);

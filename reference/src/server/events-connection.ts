@@ -72,6 +72,12 @@ export class EventsConnection implements Subscriber {
       const relatedId = (message as { message_id?: unknown } | null)?.message_id;
       if (!check.ok) throw new ProtocolError("INVALID_MESSAGE", `${check.path || "/"} ${check.error}`, isMessageId(relatedId) ? relatedId : undefined); // PP-ENV-007, PP-EVT-007: a channel name is part of the schema
       const envelope = message as Envelope;
+      if (envelope.type === "ERROR") {
+        // PP-ERR-010: an ERROR is never answered with an ERROR (PP-ERR-007), not even with the
+        // INVALID_STATE below: the connection closes unanswered, as on /ws/v1/peers.
+        this.close(4409, "INVALID_STATE: an ERROR is no message of /ws/v1/events");
+        return;
+      }
       if (envelope.type === "SUBSCRIBE") {
         clearTimeout(this.subscribeTimer); // PP-EVT-009: it subscribed in time
         this.send(this.hub.subscribe(this, envelope));

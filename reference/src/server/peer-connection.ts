@@ -4,8 +4,10 @@
  * row's transport behaviour (PP-ERR-003, PP-ERR-004).
  *
  *   start ──INIT──> handshaking ──CHALLENGE_RESPONSE──> await-confirm ──SESSION_CONFIRM──> ready
- *   await-resume ──SESSION_RESUME (READY)──> ready;  (EXPIRED | ERROR | NOT_FOUND) ──> start
- *   ready ──a record past the session's lifetime: SESSION_EXPIRED (PP-SES-018)──> start
+ *   await-resume ──SESSION_RESUME (READY)──> ready;  (EXPIRED | ERROR | NOT_FOUND) ──> start (PP-SES-019)
+ *   await-resume ──any other first message: INVALID_STATE (PP-TRN-023)──> closed
+ *   start, await-resume ──a well-formed ERROR: no answer, close 4409 (PP-ERR-010)──> closed
+ *   ready ──a record past the session's lifetime: SESSION_EXPIRED (PP-SES-018)──> start (PP-SES-020)
  */
 import { validateEnvelope, validateInnerPayload } from "../../../schemas/src/index.ts";
 import { isMessageId, plaintextEnvelope, type Envelope, type Version } from "../envelope.ts";
@@ -76,8 +78,8 @@ export class PeerConnection implements RecordSink {
 
   /**
    * The handshake timer (PP-HS-011): from the connection opening, or from the moment it is back in
-   * `start` after its session ended (SESSION_EXPIRED, SESSION_NOT_FOUND), until READY. Its own
-   * timer, so it fires on time rather than at the next sweep.
+   * `start` after its session ended (SESSION_EXPIRED, PP-SES-020; SESSION_NOT_FOUND), until READY.
+   * Its own timer, so it fires on time rather than at the next sweep.
    */
   private armHandshakeTimer(): void {
     clearTimeout(this.handshakeTimer);
@@ -180,9 +182,16 @@ export class PeerConnection implements RecordSink {
     const check = validateEnvelope(version, message, { strict: false });
     if (!check.ok) throw new ProtocolError("INVALID_MESSAGE", `${check.path || "/"} ${check.error}`, relatedId); // PP-ENV-007, PP-ENV-008
     const envelope = message as Envelope;
+    if (envelope.type === "ERROR" && (this.state === "start" || this.state === "await-resume")) {
+      // PP-ERR-010: a well-formed ERROR as the first message (or the first in START again, after a
+      // refused resume or SESSION_EXPIRED) closes the connection unanswered, not even with the
+      // INVALID_STATE of the state table (PP-HS-001, PP-TRN-023): no ERROR answers an ERROR (PP-ERR-007).
+      this.close(4409, "INVALID_STATE: an ERROR as the first message");
+      return;
+    }
     switch (this.state) {
       case "await-resume":
-        if (envelope.type !== "SESSION_RESUME") throw new ProtocolError("INVALID_STATE", `the first frame of a connection with session_id must be SESSION_RESUME, got ${envelope.type}`, envelope.message_id); // PP-TRN-004: a connection with session_id is a resume attempt; PP-SES-001
+        if (envelope.type !== "SESSION_RESUME") throw new ProtocolError("INVALID_STATE", `the first frame of a connection with session_id must be SESSION_RESUME, got ${envelope.type}`, envelope.message_id); // PP-TRN-004: a connection with session_id is a resume attempt (PP-SES-001); PP-TRN-023: anything else is INVALID_STATE, a HANDSHAKE_INIT too
         this.onResume(envelope);
         return;
       case "start":
@@ -238,7 +247,9 @@ export class PeerConnection implements RecordSink {
     const { answer, serverSession } = this.service.resume(resume);
     this.sendJson(answer);
     if (!serverSession) {
-      this.state = "start"; // EXPIRED, ERROR, NOT_FOUND: a new handshake may follow on this connection
+      // EXPIRED, ERROR, NOT_FOUND: the connection stays open for a new handshake or resume (PP-SES-019).
+      // A status ERROR answer is no ERROR message: the close of its code's registry row does not apply.
+      this.state = "start";
       return;
     }
     this.serverSession = serverSession;
@@ -268,7 +279,8 @@ export class PeerConnection implements RecordSink {
     if (error.row.closes) this.close(error.row.closeCode ?? 1011, error.code);
     else if (serverSession?.ended && (this.state === "ready" || this.state === "await-confirm")) {
       // The session ended (SESSION_EXPIRED), or a newer one replaced this pending handshake
-      // (SESSION_NOT_FOUND), but the connection stays: a new handshake may follow, in time (PP-HS-011).
+      // (SESSION_NOT_FOUND), but the connection stays: back in START, a new handshake may follow,
+      // in time (PP-SES-020, PP-HS-011).
       this.serverSession = undefined;
       this.state = "start";
       this.armHandshakeTimer();

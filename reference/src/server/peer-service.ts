@@ -125,7 +125,7 @@ export class PeerService {
       throw new ProtocolError("SESSION_NOT_FOUND", `a newer session of ${serverSession.peerId} was established; this handshake is void`, record.message_id);
     }
     const inner = serverSession.session.open(record, mode, this.limits.replay_window) as { handshake_hash?: string };
-    if (inner.handshake_hash !== toBase64Url(serverSession.session.handshakeHash)) throw new ProtocolError("AUTHENTICATION_FAILED", "SESSION_CONFIRM handshake_hash does not match", record.message_id); // PP-HS-009
+    if (inner.handshake_hash !== toBase64Url(serverSession.session.handshakeHash)) throw new ProtocolError("AUTHENTICATION_FAILED", "SESSION_CONFIRM handshake_hash does not match", record.message_id); // PP-HS-009, PP-HS-019
     const bound = this.store.boundKey(serverSession.peerId);
     if (bound && !bound.equals(serverSession.identityKey)) throw new ProtocolError("AUTHENTICATION_FAILED", `entity ${serverSession.peerId} is bound to another identity key`, record.message_id); // PP-AUTH-011: another key completed first
     if (previous) {
@@ -234,7 +234,9 @@ export class PeerService {
       this.end(serverSession, "expired");
       return refuse("EXPIRED"); // PP-SES-005
     }
-    if (!resume.nonce || serverSession.resumeNonces.has(resume.nonce)) return refuse("ERROR", new ProtocolError("REPLAY_DETECTED", "resume nonce already used", resume.message_id)); // PP-RPL-006
+    // PP-RPL-006, PP-RPL-009: a nonce already accepted is REPLAY_DETECTED, answered like every refused
+    // resume; PP-RPL-010: checked before the binder, which is stale once the secret rotated (PP-SES-007).
+    if (!resume.nonce || serverSession.resumeNonces.has(resume.nonce)) return refuse("ERROR", new ProtocolError("REPLAY_DETECTED", "resume nonce already used", resume.message_id));
     let accepted;
     try {
       accepted = acceptResume(serverSession.session.resumptionSecret, resume, { serverId: this.config.serverId, now, lastRxSeq: serverSession.session.acknowledgeableSeq });

@@ -60,6 +60,8 @@ export class SessionRecords {
       case "CAPABILITY_EXCHANGE": {
         const exchange = inner as { capabilities: string[]; reply?: boolean };
         if (session.version !== "1.2") throw new ProtocolError("INVALID_STATE", "CAPABILITY_EXCHANGE is not part of v1.1", record.message_id); // PP-VER-010
+        // PP-CAP-004: the capabilities named are those selected in the handshake; PP-CAP-009: any other set is refused, without a reply.
+        if (!sameSet(exchange.capabilities, session.capabilities)) throw new ProtocolError("INVALID_MESSAGE", `CAPABILITY_EXCHANGE must name the capabilities selected in the handshake, ${JSON.stringify(session.capabilities)}`, record.message_id);
         if (!exchange.reply) this.service.sendControl(serverSession, "CAPABILITY_EXCHANGE", { capabilities: session.capabilities, limits: { ...this.limits }, reply: true }); // PP-CAP-003
         return;
       }
@@ -152,4 +154,11 @@ export class SessionRecords {
     }
     from.session.markDelivered(from.session.peerId, message.message_id);
   }
+}
+
+/** The same names, in any order. */
+function sameSet(a: readonly string[], b: readonly string[]): boolean {
+  const left = new Set(a);
+  const right = new Set(b);
+  return left.size === right.size && [...left].every((name) => right.has(name));
 }
