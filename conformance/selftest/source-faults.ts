@@ -300,7 +300,9 @@ export const SOURCE_FAULTS: Readonly<Record<string, readonly SourceEdit[]>> = {
   // After SESSION_EXPIRED the connection stays in the ended session, not in START: no handshake timer, no handshake.
   "expired-connection-not-restarted": [{ file: CONNECTION, find: 'serverSession?.ended && (this.state === "ready" || this.state === "await-confirm")', replace: 'serverSession?.ended && this.state === "await-confirm"' }],
   // An ERROR as the first message answered with INVALID_STATE before the close, on /ws/v1/peers, and on /ws/v1/events.
-  "error-first-answered": [never(CONNECTION, 'envelope.type === "ERROR" && (this.state === "start" || this.state === "await-resume")')],
+  "error-first-answered": [never(CONNECTION, 'envelope.type === "ERROR" && this.state !== "ready"')],
+  // Only the first message is spared an answer: an ERROR in the middle of the handshake gets INVALID_STATE.
+  "error-midway-answered": [{ file: CONNECTION, find: 'if (envelope.type === "ERROR" && this.state !== "ready")', replace: 'if (envelope.type === "ERROR" && (this.state === "start" || this.state === "await-resume"))' }],
   "events-error-answered": [never(EVENTS_CONNECTION, 'envelope.type === "ERROR"')],
   "challenge-response-session-unchecked": [never(RESPONDER, "response.session_id !== pending.sessionId")],
   "capability-exchange-unchecked": [never(RECORDS, "!sameSet(exchange.capabilities, session.capabilities)")],

@@ -693,7 +693,7 @@ export const errorCases = suite("errors", "12. Errors", [
   },
   {
     id: "error-as-first-frame",
-    title: "A server closes a connection whose first message is a well-formed ERROR with 4409, without answering it",
+    title: "A server closes a connection on which a well-formed ERROR arrives before the session, first or in the handshake, with 4409, without answering it",
     requirements: ["PP-ERR-010", "PP-ERR-007"],
     level: "MUST",
     async run(ctx) {
@@ -707,6 +707,12 @@ export const errorCases = suite("errors", "12. Errors", [
         await probe.expectClose(4409);
         probe.close();
       }
+      // Later in the handshake too: an initiator that gives up after HANDSHAKE_INIT_ACK says why (PP-ERR-010).
+      const midway = await ctx.probe();
+      midway.sendHandshake(midway.buildInit());
+      await midway.receiveInitAck();
+      midway.sendJson(midway.plaintextEnvelope("ERROR", { code: "AUTHENTICATION_FAILED", message: "probe: giving up the handshake", retryable: false }, { sessionId: midway.sessionId }));
+      await midway.expectClose(4409);
     },
   },
   {

@@ -6,7 +6,7 @@
  *   start ──INIT──> handshaking ──CHALLENGE_RESPONSE──> await-confirm ──SESSION_CONFIRM──> ready
  *   await-resume ──SESSION_RESUME (READY)──> ready;  (EXPIRED | ERROR | NOT_FOUND) ──> start (PP-SES-019)
  *   await-resume ──any other first message: INVALID_STATE (PP-TRN-023)──> closed
- *   start, await-resume ──a well-formed ERROR: no answer, close 4409 (PP-ERR-010)──> closed
+ *   any state before ready ──a well-formed ERROR: no answer, close 4409 (PP-ERR-010)──> closed
  *   ready ──a record past the session's lifetime: SESSION_EXPIRED (PP-SES-018)──> start (PP-SES-020)
  */
 import { validateEnvelope, validateInnerPayload } from "../../../schemas/src/index.ts";
@@ -182,11 +182,12 @@ export class PeerConnection implements RecordSink {
     const check = validateEnvelope(version, message, { strict: false });
     if (!check.ok) throw new ProtocolError("INVALID_MESSAGE", `${check.path || "/"} ${check.error}`, relatedId); // PP-ENV-007, PP-ENV-008
     const envelope = message as Envelope;
-    if (envelope.type === "ERROR" && (this.state === "start" || this.state === "await-resume")) {
-      // PP-ERR-010: a well-formed ERROR as the first message (or the first in START again, after a
-      // refused resume or SESSION_EXPIRED) closes the connection unanswered, not even with the
-      // INVALID_STATE of the state table (PP-HS-001, PP-TRN-023): no ERROR answers an ERROR (PP-ERR-007).
-      this.close(4409, "INVALID_STATE: an ERROR as the first message");
+    if (envelope.type === "ERROR" && this.state !== "ready") {
+      // PP-ERR-010: a well-formed ERROR before the session is established (the first message, one in
+      // START again after a refused resume or SESSION_EXPIRED, or one in the middle of the handshake)
+      // closes the connection unanswered, not even with the INVALID_STATE of the state table
+      // (PP-HS-001, PP-TRN-023): no ERROR answers an ERROR (PP-ERR-007).
+      this.close(4409, "INVALID_STATE: an ERROR before the session");
       return;
     }
     switch (this.state) {

@@ -7,7 +7,7 @@ import { CAPABILITIES } from "../registry.ts";
 
 export const CapabilityNameSchema = Type.String({
   pattern: "^[a-z0-9-]{1,64}$",
-  description: `A capability name; the registry (section 17.3) defines ${CAPABILITIES.join(", ")}. Unknown names are ignored (PP-CAP-005).`,
+  description: `A capability name; the registry (section 17.3) defines ${CAPABILITIES.join(", ")}. Unknown names in an offer are ignored (PP-CAP-005).`,
   examples: [...CAPABILITIES],
 });
 export type CapabilityName = Static<typeof CapabilityNameSchema>;

@@ -85,7 +85,7 @@ export type ErrorEnvelope = Static<typeof ErrorSchema>;
 
 export const CapabilityExchangePayloadSchema = Type.Object(
   {
-    capabilities: described(CapabilityListSchema, "The capabilities selected in the handshake, unchanged (PP-CAP-004).", [["websocket", "resume", "chunking"]]),
+    capabilities: described(CapabilityListSchema, "The capabilities selected in the handshake, unchanged (PP-CAP-004); any other set, unknown names included, is INVALID_MESSAGE (PP-CAP-009).", [["websocket", "resume", "chunking"]]),
     limits: LimitsSchema,
     reply: Type.Optional(Type.Boolean({ description: "True on the answer to a CAPABILITY_EXCHANGE, which is not answered again (PP-CAP-003)." })),
   },
