@@ -224,18 +224,25 @@ function nonCanonical(value: string, encoding: Encoding): string | null {
   return value.slice(0, -1) + B64U_ALPHABET[last | 1];
 }
 
-/** n padding bytes as an unknown envelope member, so that the frame is exactly `size` bytes (PP-VER-001: ignored). */
-function paddedTo(envelope: Envelope, size: number): Envelope {
-  const bare = Buffer.byteLength(JSON.stringify({ ...envelope, x_pad: "" }));
-  if (size < bare) throw new RangeError(`${String(envelope.type)} is already ${bare} bytes, over ${size}`);
-  return { ...envelope, x_pad: "x".repeat(size - bare) };
+/** The envelope as a frame of exactly `size` bytes. */
+function paddedTo(envelope: Envelope, size: number): string {
+  return padded(JSON.stringify(envelope), size);
 }
 
-/** A PING record at `seq` of exactly `size` bytes: the padding is an unknown envelope member inside the AAD. */
+/**
+ * JSON text grown to exactly `size` bytes with whitespace after its opening brace: insignificant in
+ * JSON (RFC 8259 §2) and outside the transcript and the AAD, which take the parsed value (PP-KS-001,
+ * PP-KS-007), so every reading of the spec takes it as the same message (issue #12, item 6).
+ */
+function padded(text: string, size: number): string {
+  const bare = Buffer.byteLength(text);
+  if (size < bare) throw new RangeError(`a message of ${bare} bytes is already over ${size}`);
+  return `{${" ".repeat(size - bare)}${text.slice(1)}`;
+}
+
+/** A PING record at `seq` of exactly `size` bytes, padded with whitespace. */
 function paddedPing(probe: ProbePeer, seq: number, pingId: string, size: number): string {
-  const fixed = { message_id: probe.newId("m"), timestamp: Date.now() };
-  const bare = probe.sealRecord("PING", { ping_id: pingId }, { seq, envelope: { ...fixed, x_pad: "" } }).text;
-  return probe.sealRecord("PING", { ping_id: pingId }, { seq, envelope: { ...fixed, x_pad: "x".repeat(size - Buffer.byteLength(bare)) } }).text;
+  return padded(probe.sealRecord("PING", { ping_id: pingId }, { seq }).text, size);
 }
 
 /** Well-formed messages of a type the state does not allow (spec §6.2); records without keys carry random ciphertext. */
@@ -316,9 +323,9 @@ function plaintextInput(ctx: CaseContext, probe: ProbePeer, state: State, input:
     case "binary-frame":
       return { binary: new TextEncoder().encode(JSON.stringify(base)) };
     case "over-size-limit":
-      return { text: JSON.stringify(paddedTo(base, max + input.bytesOver)) };
+      return { text: paddedTo(base, max + input.bytesOver) };
     case "at-size-limit":
-      return { text: JSON.stringify(paddedTo(base, max)) };
+      return { text: paddedTo(base, max) };
     case "out-of-state": {
       const message = outOfStateMessage(ctx, probe, input.type);
       return { text: JSON.stringify(message), relatedShould: String(message.message_id) };
