@@ -26,25 +26,36 @@ export function commandTokenProvider(command: string, options: { timeoutMs?: num
   const timeoutMs = options.timeoutMs ?? TOKEN_COMMAND_TIMEOUT_MS;
   return (request) =>
     new Promise<string>((resolve, reject) => {
+      let settled = false;
       const fail = (what: string, stderr: string) => {
+        if (settled) return;
+        settled = true;
         const said = redactSecrets(stderr.trim()).slice(0, MAX_STDERR_CHARS);
         reject(new TokenProviderError(`--token-command "${command}" ${what} for entity ${request.entityId}${said ? `; its stderr: ${said}` : " (nothing on stderr)"}`));
       };
+      // A process group of its own, so that a timeout ends what the shell started too (a child left
+      // running would hold the pipes open and the run would wait for it).
       const child = spawn(command, {
         shell: true,
+        detached: true,
         stdio: ["ignore", "pipe", "pipe"],
         env: { ...process.env, PEER_ENTITY_ID: request.entityId, PEER_PUBLIC_KEY: request.publicKey, PEER_PRIVATE_KEY: request.privateKey, PEER_TARGET: request.target },
       });
       let stdout = "";
       let stderr = "";
-      let timedOut = false;
       child.stdout.setEncoding("utf8").on("data", (data: string) => (stdout += data));
       child.stderr.setEncoding("utf8").on("data", (data: string) => {
         if (stderr.length < MAX_STDERR_CHARS * 2) stderr += data;
       });
       const timer = setTimeout(() => {
-        timedOut = true;
-        child.kill("SIGKILL");
+        fail(`gave no token within ${timeoutMs} ms`, stderr);
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+        } catch {
+          // Already gone.
+        }
+        child.stdout.destroy();
+        child.stderr.destroy();
       }, timeoutMs);
       child.on("error", (error) => {
         clearTimeout(timer);
@@ -53,11 +64,13 @@ export function commandTokenProvider(command: string, options: { timeoutMs?: num
       child.on("close", (code, signal) => {
         clearTimeout(timer);
         const token = stdout.trim();
-        if (timedOut) fail(`gave no token within ${timeoutMs} ms`, stderr);
-        else if (code !== 0) fail(signal ? `was killed by ${signal}` : `exited with code ${code}`, stderr);
+        if (code !== 0) fail(signal ? `was killed by ${signal}` : `exited with code ${code}`, stderr);
         else if (token === "") fail("printed no token on stdout", stderr);
         else if (/\s/.test(token)) fail("printed more than one word on stdout (expected the token alone)", stderr);
-        else resolve(token);
+        else if (!settled) {
+          settled = true;
+          resolve(token);
+        }
       });
     });
 }
