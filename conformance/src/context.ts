@@ -115,8 +115,8 @@ export class RunContext implements CaseContext {
     const wsUrl = request.wsUrl ?? this.target.wsUrl;
     const url = new URL(request.endpoint === "events" ? wsUrl.replace(/\/ws\/v1\/peers$/, "/ws/v1/events") : wsUrl);
     for (const [k, v] of Object.entries(request.query ?? {})) url.searchParams.set(k, v);
-    // The token names the identity the probe speaks as (PP-AUTH-007); the case's own headers win.
-    const authorization = await this.bearer(identity, request.token);
+    // The token names the identity the probe speaks as (PP-AUTH-007); a case's own Authorization wins.
+    const authorization = hasAuthorization(request.headers) ? undefined : await this.bearer(identity, request.token);
     const headers = { ...(authorization ? { authorization } : {}), ...request.headers };
     let transport;
     try {
@@ -136,7 +136,7 @@ export class RunContext implements CaseContext {
       stepTimeoutMs: request.stepTimeoutMs ?? this.settings.stepTimeoutMs,
       autoPong: request.autoPong,
     });
-    this.trace.add("out", `<connect ${url.href}${authorization && !request.headers?.authorization ? " with the probe's token" : ""}>`, label);
+    this.trace.add("out", `<connect ${url.href}${authorization ? " with the probe's token" : ""}>`, label);
     this.probes.push(probe);
     return probe;
   }
@@ -273,7 +273,7 @@ export class RunContext implements CaseContext {
 
   async http(method: string, path: string, options: HttpRequestOptions = {}): Promise<HttpResponse> {
     const url = `${this.target.baseUrl}${path}`;
-    const authorization = this.needsToken(path) && options.headers?.authorization === undefined ? await this.bearer(options.identity ?? this.identity(0), options.token) : undefined;
+    const authorization = this.needsToken(path) && !hasAuthorization(options.headers) ? await this.bearer(options.identity ?? this.identity(0), options.token) : undefined;
     const bodyText = options.body === undefined ? "" : typeof options.body === "string" ? options.body : `<${options.body.length} bytes>`;
     this.trace.add("out", `${method} ${path}${bodyText ? ` ${bodyText}` : ""}`);
     let response: Response;
@@ -334,4 +334,9 @@ export class RunContext implements CaseContext {
     this.disposed = true;
     for (const probe of this.probes.splice(0)) probe.close();
   }
+}
+
+/** Whether a case set its own Authorization header (any spelling: header names are case-insensitive). */
+function hasAuthorization(headers: Record<string, string> | undefined): boolean {
+  return Object.keys(headers ?? {}).some((name) => name.toLowerCase() === "authorization");
 }

@@ -133,8 +133,7 @@ async function serverIdFromHandshake(wsUrl: string, seed: number, salt: string, 
 export async function resolveTarget(target: string, seed: number, stepTimeoutMs: number, salt: string = runSalt(), tokenProvider?: TokenProvider): Promise<TargetInfo> {
   const urls = normalizeTarget(target);
   const { document, error } = await fetchDiscovery(urls.baseUrl, stepTimeoutMs);
-  const tokens = () => new TokenSource({ baseUrl: urls.baseUrl, discovery: document, timeoutMs: stepTimeoutMs, ...(tokenProvider ? { provider: tokenProvider } : {}) });
-  const fallback = typeof document?.server_id === "string" ? undefined : await serverIdFromHandshake(urls.wsUrl, seed, salt, stepTimeoutMs, tokens());
+  const fallback = typeof document?.server_id === "string" ? undefined : await serverIdFromHandshake(urls.wsUrl, seed, salt, stepTimeoutMs, new TokenSource({ baseUrl: urls.baseUrl, discovery: document, timeoutMs: stepTimeoutMs, ...(tokenProvider ? { provider: tokenProvider } : {}) }));
   return targetInfo(urls, document, error, fallback);
 }
 

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { removeScratchCopies, startFaultyReference } from "../selftest/scratch-reference.ts";
 import { main } from "../src/cli.ts";
 import type { ProbeIdentity } from "../src/probe/peer.ts";
 import { identityFromSeed } from "../src/probe/peer.ts";
@@ -77,6 +78,21 @@ describe("a target that requires tokens", () => {
     expect(asked.size).toBeGreaterThanOrEqual(4);
   }, 120_000);
 });
+
+test("under required tokens the bad-key cases still fail against a server that lets a small-order key in: at its token endpoint", async () => {
+  // The handshake under a bad key presents the token of the probe's valid key, which PP-AUTH-007
+  // refuses anyway; the cases are not vacuous because they first ask §4.5 for the bad key's token.
+  const faulty = await startFaultyReference("token-for-small-order-key", { requireToken: true, limits: EMBEDDED_LIMITS });
+  try {
+    const only = ["keys.identity-point-forgery", "keys.small-order-identity-keys"];
+    const report = await runConformance({ target: faulty.url, only, seed: 14 });
+    expect(verdicts(report)).toEqual({ "keys.identity-point-forgery": "fail", "keys.small-order-identity-keys": "fail" });
+    expect(report.cases[0]?.message).toMatch(/with the signature R = identity, S = 0; got HTTP 200 \{"token":"<redacted>/);
+  } finally {
+    await faulty.close();
+    removeScratchCopies();
+  }
+}, 60_000);
 
 describe("a token command that fails is a harness error, not the target's", () => {
   const io = () => {
@@ -173,5 +189,8 @@ test("redactSecrets removes bearer tokens, token query values, issued tokens and
   expect(redactSecrets(`<connect ws://h/ws/v1/peers?session_id=s&token=opaque-123&x=1>`)).toBe("<connect ws://h/ws/v1/peers?session_id=s&token=<redacted>&x=1>");
   expect(redactSecrets(`HTTP 200 {"token":"${token}","expires_at":1}`)).toBe('HTTP 200 {"token":"<redacted>","expires_at":1}');
   expect(redactSecrets(`echoed ${token} back`)).toBe("echoed <redacted> back");
+  // A message that quotes an answer cut at 200 characters may cut the token too.
+  expect(redactSecrets(`got HTTP 200 {"token":"${token.slice(0, 30)}`)).toBe('got HTTP 200 {"token":"<redacted>');
+  expect(redactSecrets(`… ${token.slice(0, 30)}`)).toBe("… <redacted>");
   expect(redactSecrets('{"challenge":"abc","expires_at":1}')).toBe('{"challenge":"abc","expires_at":1}');
 });

@@ -12,10 +12,11 @@ const PATTERNS: readonly [RegExp, string][] = [
   [/(\bbearer\s+)[^\s"',;<>]+/gi, `$1${REDACTED}`],
   // The token query parameter of a URL (PP-AUTH-005).
   [/([?&]token=)[^&#\s"'<>]+/gi, `$1${REDACTED}`],
-  // {"token": "..."} as POST /auth/verify answers it (spec §4.5).
-  [/("token"\s*:\s*")[^"]*(")/g, `$1${REDACTED}$2`],
-  // A compact JWT anywhere else: its header is base64url JSON, so it starts with "eyJ" (PP-AUTH-003).
-  [/\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g, REDACTED],
+  // {"token": "..."} as POST /auth/verify answers it (spec §4.5), also when a message cut it short.
+  [/("token"\s*:\s*")[^"]*/g, `$1${REDACTED}`],
+  // A compact JWT anywhere else, or what is left of one after a cut: its header is base64url JSON,
+  // so it starts with "eyJ" (PP-AUTH-003).
+  [/\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)?/g, REDACTED],
 ];
 
 export function redactSecrets(text: string): string {

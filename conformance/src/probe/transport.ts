@@ -223,7 +223,8 @@ export function httpTransport(baseUrl: string, options: HttpTransportOptions = {
         options.onExchange?.(exchange);
         return exchange;
       }
-      const sent = { ...(authorization ? { authorization } : {}), ...headers, ...(body === undefined ? {} : { "content-type": "application/json" }) };
+      const own = Object.keys(headers).some((name) => name.toLowerCase() === "authorization");
+      const sent = { ...(authorization && !own ? { authorization } : {}), ...headers, ...(body === undefined ? {} : { "content-type": "application/json" }) };
       const response = await fetch(`${baseUrl}${path}`, { method, body, headers: sent, signal: AbortSignal.timeout(options.timeoutMs ?? 5000) });
       const text = await response.text();
       let parsed: unknown = undefined;
