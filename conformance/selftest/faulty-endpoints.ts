@@ -111,6 +111,7 @@ export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
   proxy("token-long-lived", "issues tokens valid for 24 hours (PP-AUTH-003)", ["auth.token"]),
   proxy("auth-verify-replayed", "accepts a token challenge twice (PP-RPL-007)", ["auth.challenge-single-use"]),
   ref("skip-token-signature-check", "issues a token without verifying the challenge signature (PP-AUTH-002)", ["auth.strict-challenge-signature"]),
+  ref("token-for-small-order-key", "under --require-token, issues a token for the identity point on the forgery R = identity, S = 0: no key check at the token endpoint, a permissive verifier (PP-KS-014, PP-AUTH-002)", ["keys.identity-point-forgery", "keys.small-order-identity-keys", "auth.strict-challenge-signature"], { requireToken: true }),
   proxy("token-query-refused", "does not accept a token in the token query parameter (PP-AUTH-005)", ["auth.bearer-header-and-query"]),
   proxy("strip-authorization", "ignores the presented token, so a handshake need not match it (PP-AUTH-007)", ["auth.token-must-match"]),
   ref("no-identity-binding", "lets a second identity key take over a bound entity id (PP-AUTH-011)", ["auth.identity-binding"]),

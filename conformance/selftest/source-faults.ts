@@ -104,6 +104,15 @@ export const SOURCE_FAULTS: Readonly<Record<string, readonly SourceEdit[]>> = {
 
   // §4.5, §4.6 Tokens and identity binding.
   "skip-token-signature-check": [never("src/server/tokens.ts", '!signature || !ed25519VerifyStrict(key, signatureInput("token challenge", challengeBytes), signature)')],
+  // Under --require-token a bad identity key meets the server first at the token endpoint (the
+  // conformance's badKeyTokenGate): without the key check, and verifying permissively, it issues a
+  // token for the identity point on the forgery R = identity, S = 0.
+  "token-for-small-order-key": [
+    never("src/server/tokens.ts", "problem"),
+    PERMISSIVE_VERIFY,
+    { file: "src/server/tokens.ts", find: "import { ed25519KeyProblemCached, ed25519VerifyStrict, randomBytes }", replace: "import { ed25519KeyProblemCached, ed25519VerifyPermissive, ed25519VerifyStrict, randomBytes }" },
+    { file: "src/server/tokens.ts", find: '!ed25519VerifyStrict(key, signatureInput("token challenge", challengeBytes), signature)', replace: '!ed25519VerifyPermissive(key, signatureInput("token challenge", challengeBytes), signature)' },
+  ],
   "no-identity-binding": [never(SERVICE, "bound && !bound.equals(key)")],
   "older-handshake-confirms": [{ file: SERVICE, find: "if (serverSession.ended || (previous && previous.generation > serverSession.generation)) {", replace: "if (serverSession.ended) {" }],
   "unbounded-delivery-queue": [never(ROUTER, "target.session.pendingCount + entries.length > this.limits.retransmit_buffer")],

@@ -4,7 +4,7 @@
  * pick ports; the runner gives them a context.
  */
 import type fc from "fast-check";
-import type { ProbeOptions, ProbePeer } from "./probe/peer.ts";
+import type { ProbeIdentity, ProbeOptions, ProbePeer } from "./probe/peer.ts";
 import type { HttpTransport } from "./probe/transport.ts";
 import type { Validators } from "./schemas.ts";
 
@@ -63,12 +63,32 @@ export interface ProbeRequest extends Partial<Pick<ProbeOptions, "autoPong" | "s
   headers?: Record<string, string>;
   /** Use the identity of probe `index` of this case (default: a new index per probe). */
   identityIndex?: number;
+  /** Speak as exactly this identity (e.g. another probe's, to resume its session). */
+  identity?: ProbeIdentity;
   /** Speak as this entity id with the probe's own key (e.g. to claim another entity's id). */
   entityId?: string;
+  /**
+   * The bearer token the upgrade presents. By default, when the target requires tokens (or a token
+   * provider is given), a token of the probe's identity in the `Authorization` header (PP-AUTH-004,
+   * PP-AUTH-006, PP-AUTH-007). `false`: none of its own, for the cases that test tokens themselves
+   * and put theirs (or none) in `headers` or `query`; a string: exactly that token, as a bearer.
+   */
+  token?: false | string;
   /** Connect here instead of the target's /ws/v1/peers (e.g. through the runner's proxy). */
   wsUrl?: string;
   /** The probe's name in the trace (default `p<index>` when a case opens several). */
   label?: string;
+}
+
+export type HttpProbeRequest = Pick<ProbeRequest, "identityIndex" | "identity" | "label" | "token"> & { baseUrl?: string };
+
+export interface HttpRequestOptions {
+  body?: string | Uint8Array;
+  headers?: Record<string, string>;
+  /** Whose token the request carries (see `CaseContext.http`). */
+  identity?: ProbeIdentity;
+  /** `false`: no token of the runner's; a string: exactly that token, as a bearer. */
+  token?: false | string;
 }
 
 export interface PropertyOptions<T = unknown> {
@@ -91,8 +111,8 @@ export interface CaseContext {
   readonly fc: typeof fc;
   /** Opens a WebSocket to /ws/v1/peers with a fresh probe peer (not yet handshaken). */
   probe(request?: ProbeRequest): Promise<ProbePeer>;
-  /** A probe speaking the HTTP binding of spec §4.3 (POST /peers/handshake, /peers/message, GET /peers/poll). */
-  httpProbe(request?: Pick<ProbeRequest, "identityIndex" | "label"> & { baseUrl?: string }): { probe: ProbePeer; http: HttpTransport };
+  /** A probe speaking the HTTP binding of spec §4.3 (POST /peers/handshake, /peers/message, GET /peers/poll); its requests carry its token as `probe` does. */
+  httpProbe(request?: HttpProbeRequest): { probe: ProbePeer; http: HttpTransport };
   /** Like `probe`, but a refused upgrade is returned (with its HTTP status) instead of failing the case. */
   tryProbe(request?: ProbeRequest): Promise<ProbePeer | { refusedStatus: number | null; message: string }>;
   /** A probe with a completed handshake (READY). */
@@ -101,7 +121,18 @@ export interface CaseContext {
   property<T>(arbitrary: fc.Arbitrary<T>, predicate: (value: T) => Promise<void>, options?: PropertyOptions<T>): Promise<void>;
   /** When replaying a counterexample of `fc.commands`: its replay hint, for the commands arbitrary (`replayPath`). */
   readonly replayPath?: string;
-  http(method: string, path: string, options?: { body?: string | Uint8Array; headers?: Record<string, string> }): Promise<HttpResponse>;
+  /**
+   * One HTTP request to the target. When probes present tokens, a request to anything but discovery
+   * and the token endpoints carries the token of `identity` (default: the identity of probe 0 of
+   * the case), unless `token` is false or a string, or `headers` has its own `authorization`.
+   */
+  http(method: string, path: string, options?: HttpRequestOptions): Promise<HttpResponse>;
+  /** Whether probes present tokens of their own (the target requires them, or a token provider is given). */
+  readonly presentsTokens: boolean;
+  /** The identity of probe `index` of this case, without opening anything. */
+  identity(index: number): ProbeIdentity;
+  /** The token `identity` presents (cached for the run); TokenRefused when the target will not issue it. */
+  token(identity: ProbeIdentity): Promise<string>;
   fail(expected: string | string[], actual: string): never;
   /** Fails unless `condition` holds. */
   check(condition: boolean, expected: string | string[], actual: string | (() => string)): void;

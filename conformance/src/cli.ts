@@ -1,8 +1,8 @@
 /**
  * `peer-conformance [TARGET]` (DESIGN.md §4): parses flags, runs the suite through the runner
  * library, renders the reporters, writes replay files for failures and sets the exit code:
- * 0 every required case passed, 1 a case failed (or the baseline is stale), 2 usage error or
- * unreachable target.
+ * 0 every required case passed, 1 a case failed (or the baseline is stale), 2 usage error,
+ * unreachable target or a failed --token-command.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -14,6 +14,9 @@ import { coverage } from "./coverage.ts";
 import { EXCLUSIONS } from "./exclusions.ts";
 import { REPORTER_NAMES, REPORTERS, type Reporter } from "./reporters/index.ts";
 import { TOOL_VERSION, type Report } from "./report.ts";
+import { redactSecrets } from "./probe/redact.ts";
+import { commandTokenProvider, TOKEN_COMMAND_TIMEOUT_MS } from "./probe/token-command.ts";
+import { TokenProviderError } from "./probe/token-source.ts";
 import { DEFAULTS, runConformance, type RunEvent } from "./runner.ts";
 import { select, selectors, UsageError } from "./selection.ts";
 import { TargetError } from "./target.ts";
@@ -44,12 +47,21 @@ Options:
   --reporter R[=FILE]      pretty | json | junit | markdown, to stdout or FILE; repeatable
                            (default: pretty)
   --forbidden-origin ORIGIN an Origin the target's allowlist refuses; enables the Origin case (PP-AUTH-009)
+  --token-command CMD      for a target whose tokens come from elsewhere: run CMD (through the
+                           shell) once per probe identity and present what it prints on stdout as
+                           that identity's bearer token. CMD gets PEER_ENTITY_ID, PEER_PUBLIC_KEY
+                           and PEER_PRIVATE_KEY (base64url Ed25519 key and seed of a throwaway probe
+                           identity) and PEER_TARGET (the http(s) base URL); it must answer within
+                           ${TOKEN_COMMAND_TIMEOUT_MS / 1000} s, and a failure stops the run (exit 2). Without it, a target whose
+                           discovery says auth.required gets each probe's token by spec §4.5.
+                           Tokens are never written to reports, traces or replay files
   --expected-failures FILE case ids expected to fail (JSON array or one id per line); they do
                            not fail the run, but an entry for a passing case does
   -h, --help               this help
   --version                the tool version
 
-Exit codes: 0 every required case passed; 1 a case failed; 2 usage error or unreachable target.`;
+Exit codes: 0 every required case passed; 1 a case failed; 2 usage error, unreachable target or
+failed --token-command.`;
 
 export interface CliIo {
   stdout: { write(text: string): unknown; isTTY?: boolean };
@@ -78,6 +90,7 @@ export interface CliOptions {
   reporters: ReporterSpec[];
   expectedFailures?: string;
   forbiddenOrigin?: string;
+  tokenCommand?: string;
   help: boolean;
   version: boolean;
 }
@@ -113,6 +126,7 @@ export function parseCli(argv: string[]): CliOptions {
         reporter: { type: "string", multiple: true },
         "expected-failures": { type: "string" },
         "forbidden-origin": { type: "string" },
+        "token-command": { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean" },
       },
@@ -154,6 +168,7 @@ export function parseCli(argv: string[]): CliOptions {
     reporters: reporters.length > 0 ? reporters : [{ name: "pretty" }],
     expectedFailures: values["expected-failures"],
     forbiddenOrigin: forbiddenOrigin(values["forbidden-origin"]),
+    tokenCommand: tokenCommand(values["token-command"]),
     help: values.help ?? false,
     version: values.version ?? false,
   };
@@ -162,6 +177,12 @@ export function parseCli(argv: string[]): CliOptions {
 function forbiddenOrigin(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   if (!/^https?:\/\/[^/\s]+$/i.test(value)) throw new UsageError(`--forbidden-origin expects an Origin such as https://evil.example (scheme and host, no path), got '${value}'`);
+  return value;
+}
+
+function tokenCommand(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (value.trim() === "") throw new UsageError("--token-command needs a command that prints a token");
   return value;
 }
 
@@ -270,7 +291,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
       if (event.type === "start") runNotes.push(...event.notes);
       for (const [reporter] of reporters) reporter.onEvent?.(event);
     };
-    const report: Report = await runConformance({ target, only, skip: options.skip, strict: options.strict, slow: options.slow, runs, seed, path, timeoutMs: options.timeoutMs, ...(options.timeBudgetS ? { timeBudgetMs: options.timeBudgetS * 1000 } : {}), onEvent, ...(options.forbiddenOrigin ? { forbiddenOrigin: options.forbiddenOrigin } : {}) });
+    const report: Report = await runConformance({ target, only, skip: options.skip, strict: options.strict, slow: options.slow, runs, seed, path, timeoutMs: options.timeoutMs, ...(options.timeBudgetS ? { timeBudgetMs: options.timeBudgetS * 1000 } : {}), onEvent, ...(options.forbiddenOrigin ? { forbiddenOrigin: options.forbiddenOrigin } : {}), ...(options.tokenCommand ? { tokenProvider: commandTokenProvider(options.tokenCommand) } : {}) });
     const outcome = evaluate(report, baseline, ALL_CASES.map((c) => c.id));
 
     const replayFiles: Record<string, string> = {};
@@ -292,8 +313,9 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     if (outcome.stale.length > 0) io.stderr.write(`peer-conformance: stale expected-failures entries (the cases pass or no longer exist): ${outcome.stale.join(", ")}\n`);
     return outcome.exitCode;
   } catch (error) {
-    if (error instanceof UsageError || error instanceof TargetError) {
-      io.stderr.write(`peer-conformance: ${error.message}\n`);
+    // A token provider that fails is the harness's problem, like a usage error: no verdict on the target.
+    if (error instanceof UsageError || error instanceof TargetError || error instanceof TokenProviderError) {
+      io.stderr.write(`peer-conformance: ${redactSecrets(error.message)}\n`);
       return 2;
     }
     throw error;

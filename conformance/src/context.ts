@@ -1,13 +1,16 @@
 /**
  * The context a case runs in: probes on the target with identities fixed by the run's seed and
- * salt (fresh per run, probe/keys.ts), fast-check with the run's seed, HTTP, and the h2spec-style
- * failure helpers. It owns every probe it opens and closes them when the case ends.
+ * salt (fresh per run, probe/keys.ts), each presenting its own token when the target requires one
+ * (probe/token-source.ts), fast-check with the run's seed, HTTP, and the h2spec-style failure
+ * helpers. It owns every probe it opens and closes them when the case ends.
  */
 import fc from "fast-check";
-import type { Case, CaseContext, HttpResponse, ProbeRequest, PropertyOptions, TargetInfo } from "./case.ts";
+import type { Case, CaseContext, HttpProbeRequest, HttpRequestOptions, HttpResponse, ProbeRequest, PropertyOptions, TargetInfo } from "./case.ts";
 import { CaseFailure, CaseSkip, PropertyFailure } from "./failure.ts";
 import { caseSeed, probeIdentity } from "./probe/keys.ts";
-import { ProbePeer } from "./probe/peer.ts";
+import { ProbePeer, type ProbeIdentity } from "./probe/peer.ts";
+import { TokenProviderError, TokenRefused, type TokenSource } from "./probe/token-source.ts";
+import { tokenEndpoints } from "./probe/tokens.ts";
 import { Trace, truncateFrame } from "./probe/trace.ts";
 import { connectWebSocket, httpTransport, TransportError, type HttpTransport } from "./probe/transport.ts";
 import type { Validators } from "./schemas.ts";
@@ -29,6 +32,8 @@ export interface ContextSettings {
   stepTimeoutMs: number;
   /** When the case must be finished (epoch ms); properties stop shrinking before it. */
   deadline: number;
+  /** The run's tokens; null or absent: probes present none. */
+  tokens?: TokenSource | null;
 }
 
 export class RunContext implements CaseContext {
@@ -39,6 +44,8 @@ export class RunContext implements CaseContext {
   readonly notes: string[] = [];
   private readonly probes: ProbePeer[] = [];
   private probeCount = 0;
+  /** A token provider that failed: the runner stops the run on it, whatever the case made of it. */
+  harnessError: TokenProviderError | null = null;
 
   constructor(
     private readonly caseDef: Case,
@@ -66,6 +73,31 @@ export class RunContext implements CaseContext {
   get replayPath(): string | undefined {
     return this.settings.path?.split("~")[1] || undefined;
   }
+  get presentsTokens(): boolean {
+    return this.settings.tokens?.presents ?? false;
+  }
+
+  identity(index: number): ProbeIdentity {
+    return probeIdentity(this.settings.runSeed, this.settings.runSalt, this.caseDef.id, index);
+  }
+
+  async token(identity: ProbeIdentity): Promise<string> {
+    const tokens = this.settings.tokens;
+    if (!tokens) throw new Error("no token source: the run presents no tokens");
+    try {
+      return await tokens.tokenFor(identity);
+    } catch (error) {
+      if (error instanceof TokenProviderError) this.harnessError ??= error;
+      throw error;
+    }
+  }
+
+  /** The `Authorization` value a probe or request of `identity` presents, per `token` (ProbeRequest.token). */
+  private async bearer(identity: ProbeIdentity, token: false | string | undefined): Promise<string | undefined> {
+    if (token === false) return undefined;
+    if (typeof token === "string") return `Bearer ${token}`;
+    return this.presentsTokens ? `Bearer ${await this.token(identity)}` : undefined;
+  }
 
   /** Set when the case has ended (or timed out): a run still going must not open more probes. */
   private disposed = false;
@@ -78,20 +110,24 @@ export class RunContext implements CaseContext {
     this.checkLive();
     const index = request.identityIndex ?? this.probeCount;
     this.probeCount++;
+    const own = request.identity ?? this.identity(index);
+    const identity = request.entityId ? { ...own, entityId: request.entityId } : own;
     const wsUrl = request.wsUrl ?? this.target.wsUrl;
     const url = new URL(request.endpoint === "events" ? wsUrl.replace(/\/ws\/v1\/peers$/, "/ws/v1/events") : wsUrl);
     for (const [k, v] of Object.entries(request.query ?? {})) url.searchParams.set(k, v);
+    // The token names the identity the probe speaks as (PP-AUTH-007); a case's own Authorization wins.
+    const authorization = hasAuthorization(request.headers) ? undefined : await this.bearer(identity, request.token);
+    const headers = { ...(authorization ? { authorization } : {}), ...request.headers };
     let transport;
     try {
-      transport = await connectWebSocket(url.href, { headers: request.headers, timeoutMs: this.settings.stepTimeoutMs, autoPong: request.wsAutoPong });
+      transport = await connectWebSocket(url.href, { headers, timeoutMs: this.settings.stepTimeoutMs, autoPong: request.wsAutoPong });
     } catch (error) {
       if (error instanceof TransportError) throw new CaseFailure([`a WebSocket upgrade at ${url.href}`], error.message);
       throw error;
     }
     const label = request.label ?? (this.probeCount > 1 || request.identityIndex !== undefined ? `p${index}` : undefined);
-    const identity = probeIdentity(this.settings.runSeed, this.settings.runSalt, this.caseDef.id, index);
     const probe = new ProbePeer(transport, {
-      identity: request.entityId ? { ...identity, entityId: request.entityId } : identity,
+      identity,
       serverId: request.serverId ?? (this.target.serverId || undefined),
       validators: this.settings.validators,
       trace: this.trace,
@@ -100,22 +136,33 @@ export class RunContext implements CaseContext {
       stepTimeoutMs: request.stepTimeoutMs ?? this.settings.stepTimeoutMs,
       autoPong: request.autoPong,
     });
-    this.trace.add("out", `<connect ${url.href}>`, label);
+    this.trace.add("out", `<connect ${url.href}${authorization ? " with the probe's token" : ""}>`, label);
     this.probes.push(probe);
     return probe;
   }
 
-  httpProbe(request: Pick<ProbeRequest, "identityIndex" | "label"> & { baseUrl?: string } = {}): { probe: ProbePeer; http: HttpTransport } {
+  httpProbe(request: HttpProbeRequest = {}): { probe: ProbePeer; http: HttpTransport } {
     this.checkLive();
     const index = request.identityIndex ?? this.probeCount;
     this.probeCount++;
     const label = request.label ?? `http${index}`;
+    const identity = request.identity ?? this.identity(index);
     const http = httpTransport(request.baseUrl ?? this.target.baseUrl, {
       timeoutMs: this.settings.stepTimeoutMs,
       onExchange: (e) => this.trace.add("in", `HTTP ${e.status} for ${e.method} ${e.path}${e.body !== undefined && !(typeof e.body === "object" && e.body !== null && "type" in e.body) ? `: ${e.text}` : ""}`, label),
+      // Asked on every request: the token is renewed before it expires (token-source.ts).
+      authorization: async () => {
+        try {
+          return await this.bearer(identity, request.token);
+        } catch (error) {
+          // The request is not sent; the case fails on the missing answer, and this says why.
+          if (error instanceof TokenRefused) this.violations.push(`[${label}] ${error.message}`);
+          throw error;
+        }
+      },
     });
     const probe = new ProbePeer(http, {
-      identity: probeIdentity(this.settings.runSeed, this.settings.runSalt, this.caseDef.id, index),
+      identity,
       serverId: this.target.serverId || undefined,
       validators: this.settings.validators,
       trace: this.trace,
@@ -132,7 +179,8 @@ export class RunContext implements CaseContext {
     try {
       return await this.probe(request);
     } catch (error) {
-      if (error instanceof CaseFailure) {
+      // A token the target would not issue is no refused upgrade: it fails the case as it is.
+      if (error instanceof CaseFailure && !(error instanceof TokenRefused)) {
         const status = /refused with HTTP (\d+)/.exec(error.actual);
         this.trace.add("in", `<upgrade refused: ${error.actual}>`);
         return { refusedStatus: status ? Number(status[1]) : null, message: error.actual };
@@ -223,15 +271,16 @@ export class RunContext implements CaseContext {
     throw new PropertyFailure(marked, describe, this.settings.runSeed, fullPath);
   }
 
-  async http(method: string, path: string, options: { body?: string | Uint8Array; headers?: Record<string, string> } = {}): Promise<HttpResponse> {
+  async http(method: string, path: string, options: HttpRequestOptions = {}): Promise<HttpResponse> {
     const url = `${this.target.baseUrl}${path}`;
+    const authorization = this.needsToken(path) && !hasAuthorization(options.headers) ? await this.bearer(options.identity ?? this.identity(0), options.token) : undefined;
     const bodyText = options.body === undefined ? "" : typeof options.body === "string" ? options.body : `<${options.body.length} bytes>`;
     this.trace.add("out", `${method} ${path}${bodyText ? ` ${bodyText}` : ""}`);
     let response: Response;
     try {
       response = await fetch(url, {
         method,
-        headers: { ...(options.body !== undefined ? { "content-type": "application/json" } : {}), ...options.headers },
+        headers: { ...(options.body !== undefined ? { "content-type": "application/json" } : {}), ...(authorization ? { authorization } : {}), ...options.headers },
         body: options.body as RequestInit["body"],
         signal: AbortSignal.timeout(this.settings.stepTimeoutMs),
       });
@@ -251,6 +300,13 @@ export class RunContext implements CaseContext {
     const headers: Record<string, string> = {};
     response.headers.forEach((value, key) => (headers[key] = value));
     return { status: response.status, headers, text, json };
+  }
+
+  /** Every route but discovery (PP-TRN-014) and the token endpoints (§4.5) needs a token when tokens are required. */
+  private needsToken(path: string): boolean {
+    const route = path.split("?")[0] ?? path;
+    const endpoints = tokenEndpoints(this.target.discovery);
+    return route !== "/peers/capabilities" && route !== endpoints.challenge && route !== endpoints.verify;
   }
 
   fail(expected: string | string[], actual: string): never {
@@ -278,4 +334,9 @@ export class RunContext implements CaseContext {
     this.disposed = true;
     for (const probe of this.probes.splice(0)) probe.close();
   }
+}
+
+/** Whether a case set its own Authorization header (any spelling: header names are case-insensitive). */
+function hasAuthorization(headers: Record<string, string> | undefined): boolean {
+  return Object.keys(headers ?? {}).some((name) => name.toLowerCase() === "authorization");
 }

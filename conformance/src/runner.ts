@@ -13,6 +13,8 @@ import { EXCLUSIONS } from "./exclusions.ts";
 import { CaseFailure, CaseSkip, PropertyFailure } from "./failure.ts";
 import { probeIdentity, runSalt } from "./probe/keys.ts";
 import { ProbePeer } from "./probe/peer.ts";
+import { redactSecrets } from "./probe/redact.ts";
+import { TokenSource, type TokenProvider } from "./probe/token-source.ts";
 import { connectWebSocket, TransportError } from "./probe/transport.ts";
 import { summarize, TOOL_VERSION, type CaseResult, type Report } from "./report.ts";
 import { VALIDATORS, type Validators } from "./schemas.ts";
@@ -51,6 +53,14 @@ export interface RunOptions {
   onEvent?: (event: RunEvent) => void;
   /** Schema validators for what the target emits; null disables the checks (tests only). */
   validators?: Validators | null;
+  /**
+   * Tokens for targets whose tokens come from elsewhere (the CLI's --token-command). Asked once per
+   * probe identity (cached until near expiry); with it every probe presents a token even when
+   * discovery does not say tokens are required. Without it, a target whose discovery says
+   * `auth.required` gets each probe's token from its own §4.5 flow. A throw stops the run with a
+   * TokenProviderError: the harness failed, not the target.
+   */
+  tokenProvider?: TokenProvider;
 }
 
 export type RunEvent =
@@ -98,14 +108,17 @@ export async function startEmbedded(options: EmbeddedOptions = {}, moduleUrl: st
 }
 
 /** Learns the server id from HANDSHAKE_INIT_ACK when discovery did not give it; a TargetError when the WebSocket is unreachable. */
-async function serverIdFromHandshake(wsUrl: string, seed: number, salt: string, stepTimeoutMs: number): Promise<string | undefined> {
+async function serverIdFromHandshake(wsUrl: string, seed: number, salt: string, stepTimeoutMs: number, tokens: TokenSource): Promise<string | undefined> {
+  const identity = probeIdentity(seed, salt, "runner", 0);
+  // A target that requires tokens refuses the upgrade without one (PP-AUTH-006); one it will not issue leaves the id unknown.
+  const token = tokens.presents ? await tokens.tokenFor(identity).catch((error: unknown) => (error instanceof CaseFailure ? undefined : Promise.reject(error))) : undefined;
   let transport;
   try {
-    transport = await connectWebSocket(wsUrl, { timeoutMs: stepTimeoutMs });
+    transport = await connectWebSocket(wsUrl, { timeoutMs: stepTimeoutMs, ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}) });
   } catch (error) {
     throw new TargetError(error instanceof TransportError ? error.message : `cannot reach ${wsUrl}`);
   }
-  const probe = new ProbePeer(transport, { identity: probeIdentity(seed, salt, "runner", 0), stepTimeoutMs });
+  const probe = new ProbePeer(transport, { identity, stepTimeoutMs });
   try {
     probe.sendHandshake(probe.buildInit({ recipientId: null }));
     const ack = await probe.receiveInitAck();
@@ -117,10 +130,10 @@ async function serverIdFromHandshake(wsUrl: string, seed: number, salt: string, 
   }
 }
 
-export async function resolveTarget(target: string, seed: number, stepTimeoutMs: number, salt: string = runSalt()): Promise<TargetInfo> {
+export async function resolveTarget(target: string, seed: number, stepTimeoutMs: number, salt: string = runSalt(), tokenProvider?: TokenProvider): Promise<TargetInfo> {
   const urls = normalizeTarget(target);
   const { document, error } = await fetchDiscovery(urls.baseUrl, stepTimeoutMs);
-  const fallback = typeof document?.server_id === "string" ? undefined : await serverIdFromHandshake(urls.wsUrl, seed, salt, stepTimeoutMs);
+  const fallback = typeof document?.server_id === "string" ? undefined : await serverIdFromHandshake(urls.wsUrl, seed, salt, stepTimeoutMs, new TokenSource({ baseUrl: urls.baseUrl, discovery: document, timeoutMs: stepTimeoutMs, ...(tokenProvider ? { provider: tokenProvider } : {}) }));
   return targetInfo(urls, document, error, fallback);
 }
 
@@ -139,8 +152,12 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => 
   }
 }
 
-/** `runSalt` makes the probe identities fresh (probe/keys.ts); one is drawn per call when absent. */
-export async function runCase(c: Case, target: TargetInfo, settings: { runSeed: number; runSalt?: string; runs: number; slow: boolean; strict: boolean; path?: string; timeoutMs: number; timeBudgetMs?: number; stepTimeoutMs: number; traces: "failures" | "all" | "none"; validators: Validators | null }): Promise<{ result: CaseResult; notes: string[] }> {
+/**
+ * `runSalt` makes the probe identities fresh (probe/keys.ts); one is drawn per call when absent.
+ * `tokens` are the run's (probe/token-source.ts); absent, the case gets its own, which presents
+ * tokens when discovery says they are required. A token provider that fails is thrown (TokenProviderError).
+ */
+export async function runCase(c: Case, target: TargetInfo, settings: { runSeed: number; runSalt?: string; runs: number; slow: boolean; strict: boolean; path?: string; timeoutMs: number; timeBudgetMs?: number; stepTimeoutMs: number; traces: "failures" | "all" | "none"; validators: Validators | null; tokens?: TokenSource }): Promise<{ result: CaseResult; notes: string[] }> {
   const started = Date.now();
   const base = { id: c.id, title: c.title, suite: c.section, level: c.level, requirements: [...c.requirements] };
   const missing = (c.requires ?? []).filter((cap) => !target.capabilities.includes(cap));
@@ -149,7 +166,8 @@ export async function runCase(c: Case, target: TargetInfo, settings: { runSeed: 
 
   // A time budget for properties grows the case's timeout: the budget, then time to shrink and re-run.
   const timeoutMs = settings.timeBudgetMs ? Math.max(settings.timeoutMs, settings.timeBudgetMs * 2 + 30_000) : settings.timeoutMs;
-  const ctx = new RunContext(c, { target, runSeed: settings.runSeed, runSalt: settings.runSalt ?? runSalt(), runs: settings.runs, slow: settings.slow, path: settings.path, validators: settings.validators, stepTimeoutMs: settings.stepTimeoutMs, deadline: started + timeoutMs, ...(settings.timeBudgetMs ? { timeBudgetMs: settings.timeBudgetMs } : {}) });
+  const tokens = settings.tokens ?? new TokenSource({ baseUrl: target.baseUrl, discovery: target.discovery, timeoutMs: settings.stepTimeoutMs });
+  const ctx = new RunContext(c, { target, runSeed: settings.runSeed, runSalt: settings.runSalt ?? runSalt(), runs: settings.runs, slow: settings.slow, path: settings.path, validators: settings.validators, stepTimeoutMs: settings.stepTimeoutMs, deadline: started + timeoutMs, tokens, ...(settings.timeBudgetMs ? { timeBudgetMs: settings.timeBudgetMs } : {}) });
   let outcome: "pass" | "fail" | "skip" = "pass";
   let failure: CaseFailure | null = null;
   let message: string | undefined;
@@ -169,6 +187,8 @@ export async function runCase(c: Case, target: TargetInfo, settings: { runSeed: 
   } finally {
     ctx.dispose();
   }
+  // The user's token provider failed: no verdict on the target can be drawn from this case, or the run.
+  if (ctx.harnessError) throw ctx.harnessError;
   // What the target emitted is checked whatever the case asserted (PP-ENV-001 and friends).
   if (ctx.violations.length > 0 && outcome !== "skip") {
     const violations = [...new Set(ctx.violations)];
@@ -185,21 +205,22 @@ export async function runCase(c: Case, target: TargetInfo, settings: { runSeed: 
   }
   const verdict = verdictFor(c.level, outcome, settings.strict);
   const result: CaseResult = { ...base, verdict, duration_ms: Date.now() - started };
-  if (message) result.message = message;
-  else if (ctx.notes.length > 0 && !failure) result.message = ctx.notes.join("; ");
+  // Tokens never reach a report (probe/redact.ts): a failure may quote a URL with ?token= or an answer of /auth/verify.
+  if (message) result.message = redactSecrets(message);
+  else if (ctx.notes.length > 0 && !failure) result.message = redactSecrets(ctx.notes.join("; "));
   if (failure) {
-    result.message = failure.message;
-    result.expected = failure.expected;
-    result.actual = failure.actual;
+    result.message = redactSecrets(failure.message);
+    result.expected = failure.expected.map(redactSecrets);
+    result.actual = redactSecrets(failure.actual);
     const property = failure as Partial<PropertyFailure>;
     if (typeof property.counterexample === "string") {
-      result.counterexample = property.counterexample;
+      result.counterexample = redactSecrets(property.counterexample);
       result.replay = { seed: settings.runSeed, path: property.path ?? "" };
     }
   }
   const keepTrace = settings.traces === "all" || (settings.traces === "failures" && (verdict === "fail" || verdict === "warn"));
   if (keepTrace && ctx.trace.entries.length > 0) result.trace = [...ctx.trace.entries];
-  return { result, notes: ctx.notes };
+  return { result, notes: ctx.notes.map(redactSecrets) };
 }
 
 /** Runs the selected cases against the target and returns the report. Throws UsageError or TargetError. */
@@ -219,13 +240,18 @@ export async function runConformance(options: RunOptions = {}): Promise<Report> 
   const embedded = options.target ? null : await startEmbedded({ ...options.embedded, limits: { ...EMBEDDED_LIMITS, ...options.embedded?.limits } });
   try {
     const targetUrl = options.target ?? embedded!.url;
-    const target = await resolveTarget(targetUrl, seed, stepTimeoutMs, salt);
+    const target = await resolveTarget(targetUrl, seed, stepTimeoutMs, salt, options.tokenProvider);
     if (options.forbiddenOrigin !== undefined) target.forbiddenOrigin = options.forbiddenOrigin;
+    const tokens = new TokenSource({ baseUrl: target.baseUrl, discovery: target.discovery, timeoutMs: stepTimeoutMs, ...(options.tokenProvider ? { provider: options.tokenProvider } : {}) });
+    // The user's provider is tried once before any case, so that a broken one stops the run at once (exit 2).
+    if (options.tokenProvider) await tokens.tokenFor(probeIdentity(seed, salt, "runner", 0));
     const validators = options.validators === undefined ? VALIDATORS : options.validators;
     const notes: string[] = [];
     if (!validators) notes.push("inbound messages are not schema-checked (validators disabled)");
     if (target.discoveryError) notes.push(`discovery failed (${target.discoveryError}); using the spec's default limits`);
-    options.onEvent?.({ type: "start", target: options.target ?? `${targetUrl} (embedded reference server)`, seed, total: selected.length, notes });
+    if (options.tokenProvider) notes.push("every probe identity presents a token from the token provider (--token-command)");
+    else if (tokens.presents) notes.push("the target requires tokens (discovery auth.required): every probe identity presents its own, obtained by spec §4.5");
+    options.onEvent?.({ type: "start", target: redactSecrets(options.target ?? `${targetUrl} (embedded reference server)`), seed, total: selected.length, notes });
 
     const results: CaseResult[] = [];
     for (const [index, c] of selected.entries()) {
@@ -242,6 +268,7 @@ export async function runConformance(options: RunOptions = {}): Promise<Report> 
         stepTimeoutMs,
         traces: options.traces ?? "failures",
         validators,
+        tokens,
       });
       results.push(result);
       options.onEvent?.({ type: "case-end", index, total: selected.length, result, notes: caseNotes });
@@ -250,7 +277,7 @@ export async function runConformance(options: RunOptions = {}): Promise<Report> 
     const report: Report = {
       tool: "peer-conformance",
       version: TOOL_VERSION,
-      target: options.target ?? "embedded",
+      target: options.target ? redactSecrets(options.target) : "embedded",
       started_at: startedAt.toISOString(),
       duration_ms: Date.now() - startedAt.getTime(),
       seed,

@@ -21,6 +21,11 @@ describe("flag parsing", () => {
     expect(o).toMatchObject({ target: "ws://h:1/ws/v1/peers", only: ["handshake", "PP-KS-001", "keys"], skip: ["handshake.timeout"], strict: true, slow: true, runs: 7, seed: -3, path: "1:0", timeoutMs: 900, reporters: [{ name: "json", file: "out.json" }, { name: "junit" }], expectedFailures: "base.txt" });
   });
 
+  test("--token-command is read as one shell command", () => {
+    expect(parseCli(["--token-command", "vault read -field=token secret/$PEER_ENTITY_ID"]).tokenCommand).toBe("vault read -field=token secret/$PEER_ENTITY_ID");
+    expect(parseCli([]).tokenCommand).toBeUndefined();
+  });
+
   test.each([
     [["--frobnicate"], "unknown flag --frobnicate"],
     [["--runs", "abc"], "--runs expects a positive integer, got 'abc'"],
@@ -35,6 +40,7 @@ describe("flag parsing", () => {
     [["ws://a", "ws://b"], "expected at most one TARGET"],
     [["--only"], "--only needs a value"],
     [["--seed", "-3"], "--seed: write a value that starts with '-' as --seed=VALUE"],
+    [["--token-command", " "], "--token-command needs a command that prints a token"],
   ])("%j is a usage error naming the flag and the expected form", (argv, message) => {
     expect(() => parseCli(argv)).toThrow(UsageError);
     expect(() => parseCli(argv)).toThrow(message);

@@ -2,66 +2,49 @@
  * Spec §4.5 (tokens) and §4.6 (identity binding), with PP-RPL-007 and PP-EVT-006. Token issuance
  * is tested on every target; the refusal of token-less connections only where discovery says
  * tokens are required (`auth.required`).
+ *
+ * The steps of §4.5 are the probe's own (probe/tokens.ts), driven here through `ctx.http` so that
+ * the trace shows them. When the target requires tokens every probe presents one of its own
+ * (probe/token-source.ts); the cases below that test what a server does with a missing, foreign or
+ * misplaced token open theirs with `token: false` and present exactly the token under test.
  */
 import { suite, type CaseContext } from "../case.ts";
 import { CaseFailure } from "../failure.ts";
 import { ed25519Sign, randomBytes } from "../probe/crypto.ts";
 import { identityFromSeed, ProbePeer } from "../probe/peer.ts";
 import { sigInput } from "../probe/schedule.ts";
+import { TokenRefused } from "../probe/token-source.ts";
+import { authRequired as discoveryRequiresTokens, decodeJwt, identityHolder, obtainToken, requestChallenge, requestToken, signChallenge, tokenEndpoints, type VerifyRequest } from "../probe/tokens.ts";
 import { b64u, unb64u } from "../probe/wire.ts";
-import { errorRow } from "../schemas.ts";
-import { expectHandshakeRejected, IDENTITY_FORGERY, IDENTITY_POINT } from "./support.ts";
+import { expectHandshakeRejected, expectNoTokenForForgedKey, expectTokenRefused, IDENTITY_POINT, tracedTokenHttp as traced, type IssuedToken } from "./support.ts";
 
-interface Issued {
-  status: number;
-  token?: string;
-  body: unknown;
-}
-
-const authRequired = (ctx: CaseContext) => (ctx.target.discovery?.auth as { required?: unknown } | undefined)?.required === true;
+const authRequired = (ctx: CaseContext) => discoveryRequiresTokens(ctx.target.discovery);
 
 async function challenge(ctx: CaseContext, entityId: string, publicKey: Uint8Array): Promise<{ challenge: string; expires_at: number }> {
-  const response = await ctx.http("GET", `/auth/token?entity_id=${encodeURIComponent(entityId)}&public_key=${b64u(publicKey)}`);
+  const response = await requestChallenge(traced(ctx), tokenEndpoints(ctx.target.discovery), entityId, publicKey);
   ctx.check(response.status === 200, "HTTP 200 with a token challenge", `HTTP ${response.status} ${response.text.slice(0, 200)}`);
   return response.json as { challenge: string; expires_at: number };
 }
 
-async function verify(ctx: CaseContext, body: { entity_id: string; public_key: string; challenge: string; signature: string }): Promise<Issued> {
-  const response = await ctx.http("POST", "/auth/verify", { body: JSON.stringify(body) });
-  const token = (response.json as { token?: unknown } | undefined)?.token;
-  return { status: response.status, token: typeof token === "string" ? token : undefined, body: response.json };
+async function verify(ctx: CaseContext, body: VerifyRequest): Promise<IssuedToken> {
+  const response = await requestToken(traced(ctx), tokenEndpoints(ctx.target.discovery), body);
+  return { status: response.status, token: response.token, body: response.json };
 }
 
 /** The whole §4.5 flow for probe identity `seed`: the answer of POST /auth/verify, which must carry a token. */
-async function issueToken(ctx: CaseContext, probeSeed: Uint8Array, entityId: string): Promise<Issued & { token: string }> {
+async function issueToken(ctx: CaseContext, probeSeed: Uint8Array, entityId: string): Promise<IssuedToken & { token: string }> {
   const identity = identityFromSeed(probeSeed, entityId);
   const { challenge: c } = await challenge(ctx, entityId, identity.publicKey);
-  const signature = ed25519Sign(identity.seed, sigInput("token challenge", unb64u(c) ?? new Uint8Array(0)));
-  const issued = await verify(ctx, { entity_id: entityId, public_key: b64u(identity.publicKey), challenge: c, signature: b64u(signature) });
-  ctx.check(issued.status === 200 && issued.token !== undefined, "HTTP 200 with a token", `HTTP ${issued.status} ${JSON.stringify(issued.body)}`);
-  return issued as Issued & { token: string };
+  const issued = await verify(ctx, { entity_id: entityId, public_key: b64u(identity.publicKey), challenge: c, signature: b64u(signChallenge(probeSeed, c)) });
+  ctx.check(issued.status === 200 && issued.token !== undefined, "HTTP 200 with a token", `HTTP ${issued.status} ${JSON.stringify(issued.body).slice(0, 200)}`);
+  return issued as IssuedToken & { token: string };
 }
 
-/** A token for probe identity `seed`. */
+/** A token for probe identity `seed` (the whole §4.5 flow, at the target). */
 async function tokenFor(ctx: CaseContext, probeSeed: Uint8Array, entityId: string): Promise<string> {
-  return (await issueToken(ctx, probeSeed, entityId)).token;
-}
-
-function jwtParts(token: string): { header: Record<string, unknown>; claims: Record<string, unknown> } {
-  const [header, claims] = token.split(".").map((part) => {
-    try {
-      return JSON.parse(Buffer.from(part, "base64url").toString("utf8")) as Record<string, unknown>;
-    } catch {
-      return {};
-    }
-  });
-  return { header: header ?? {}, claims: claims ?? {} };
-}
-
-function expectRefused(ctx: CaseContext, issued: Issued, codes: string[], what: string): void {
-  const code = String((issued.body as { payload?: { code?: unknown } } | undefined)?.payload?.code);
-  const statuses = codes.map((c) => errorRow(c)?.http);
-  ctx.check(issued.token === undefined && statuses.includes(issued.status) && codes.includes(code), `${codes.map((c) => `HTTP ${errorRow(c)?.http} ${c}`).join(" or ")}: ${what}`, `HTTP ${issued.status} ${JSON.stringify(issued.body).slice(0, 200)}`);
+  const outcome = await obtainToken(traced(ctx), tokenEndpoints(ctx.target.discovery), identityHolder(identityFromSeed(probeSeed, entityId)));
+  if (!outcome.ok) ctx.fail(outcome.step === "challenge" ? "HTTP 200 with a token challenge" : "HTTP 200 with a token", `HTTP ${outcome.answer.status} ${outcome.answer.text.slice(0, 200)}`);
+  return outcome.token;
 }
 
 export const authCases = suite("auth", "4.5 Tokens", [
@@ -91,7 +74,7 @@ export const authCases = suite("auth", "4.5 Tokens", [
       const before = Date.now();
       const issued = await issueToken(ctx, seed, identity.entityId);
       const token = issued.token;
-      const { header, claims } = jwtParts(token);
+      const { header, claims } = decodeJwt(token);
       ctx.check(header.alg === "EdDSA", 'JWT header alg "EdDSA"', `alg ${JSON.stringify(header.alg)}`);
       ctx.check(claims.sub === identity.entityId, `sub ${identity.entityId}`, `sub ${JSON.stringify(claims.sub)}`);
       const x = ((claims.cnf as { jwk?: { x?: unknown } } | undefined)?.jwk ?? {}).x;
@@ -117,10 +100,10 @@ export const authCases = suite("auth", "4.5 Tokens", [
       const seed = randomBytes(32);
       const identity = identityFromSeed(seed);
       const { challenge: c } = await challenge(ctx, identity.entityId, identity.publicKey);
-      const body = { entity_id: identity.entityId, public_key: b64u(identity.publicKey), challenge: c, signature: b64u(ed25519Sign(seed, sigInput("token challenge", unb64u(c) ?? new Uint8Array(0)))) };
+      const body = { entity_id: identity.entityId, public_key: b64u(identity.publicKey), challenge: c, signature: b64u(signChallenge(seed, c)) };
       const first = await verify(ctx, body);
       ctx.check(first.status === 200, "HTTP 200 for the first use", `HTTP ${first.status}`);
-      expectRefused(ctx, await verify(ctx, body), ["AUTHENTICATION_FAILED", "REPLAY_DETECTED"], "the challenge was already used");
+      expectTokenRefused(ctx, await verify(ctx, body), ["AUTHENTICATION_FAILED", "REPLAY_DETECTED"], "the challenge was already used");
     },
   },
   {
@@ -135,8 +118,8 @@ export const authCases = suite("auth", "4.5 Tokens", [
       const signed = (c: string) => ed25519Sign(seed, sigInput("token challenge", unb64u(c) ?? new Uint8Array(0)));
       const { challenge: c } = await challenge(ctx, identity.entityId, identity.publicKey);
       const wrong = ed25519Sign(randomBytes(32), sigInput("token challenge", unb64u(c) ?? new Uint8Array(0)));
-      expectRefused(ctx, await verify(ctx, request(c, wrong)), ["AUTHENTICATION_FAILED"], "a signature by another key");
-      expectRefused(ctx, await verify(ctx, request(c, signed(c))), ["AUTHENTICATION_FAILED", "REPLAY_DETECTED"], "the right signature of a challenge already used by a failed POST /auth/verify (PP-AUTH-013)");
+      expectTokenRefused(ctx, await verify(ctx, request(c, wrong)), ["AUTHENTICATION_FAILED"], "a signature by another key");
+      expectTokenRefused(ctx, await verify(ctx, request(c, signed(c))), ["AUTHENTICATION_FAILED", "REPLAY_DETECTED"], "the right signature of a challenge already used by a failed POST /auth/verify (PP-AUTH-013)");
       // The neighbour: the right signature of a fresh challenge is accepted.
       const { challenge: fresh } = await challenge(ctx, identity.entityId, identity.publicKey);
       const issued = await verify(ctx, request(fresh, signed(fresh)));
@@ -150,20 +133,16 @@ export const authCases = suite("auth", "4.5 Tokens", [
     level: "MUST",
     async run(ctx) {
       // The small-order key may already be refused when the challenge is requested.
-      const forger = `probe-forger-${b64u(randomBytes(6))}`;
-      const asked = await ctx.http("GET", `/auth/token?entity_id=${forger}&public_key=${b64u(IDENTITY_POINT)}`);
-      if (asked.status === 200) {
-        const c1 = asked.json as { challenge: string };
-        expectRefused(ctx, await verify(ctx, { entity_id: forger, public_key: b64u(IDENTITY_POINT), challenge: c1.challenge, signature: b64u(IDENTITY_FORGERY) }), ["AUTHENTICATION_FAILED"], "identity key 01 00..00 with R = identity, S = 0");
-      } else expectRefused(ctx, { status: asked.status, body: asked.json }, ["AUTHENTICATION_FAILED", "INVALID_MESSAGE"], "a challenge for the small-order key 01 00..00");
+      const gate = await expectNoTokenForForgedKey(ctx, `probe-forger-${b64u(randomBytes(6))}`, IDENTITY_POINT, "the small-order key 01 00..00");
+      ctx.check(gate === "refused", "a token challenge endpoint that refuses the small-order key 01 00..00, or a token endpoint that refuses its forged signature", "HTTP 404: no token challenge endpoint");
       const seed = randomBytes(32);
       const identity = identityFromSeed(seed);
       const c2 = await challenge(ctx, identity.entityId, identity.publicKey);
       const wrongLabel = ed25519Sign(seed, sigInput("initiator signature", unb64u(c2.challenge) ?? new Uint8Array(0)));
-      expectRefused(ctx, await verify(ctx, { entity_id: identity.entityId, public_key: b64u(identity.publicKey), challenge: c2.challenge, signature: b64u(wrongLabel) }), ["AUTHENTICATION_FAILED"], 'a signature with the label "initiator signature"');
+      expectTokenRefused(ctx, await verify(ctx, { entity_id: identity.entityId, public_key: b64u(identity.publicKey), challenge: c2.challenge, signature: b64u(wrongLabel) }), ["AUTHENTICATION_FAILED"], 'a signature with the label "initiator signature"');
       const c3 = await challenge(ctx, identity.entityId, identity.publicKey);
-      const otherKey = ed25519Sign(randomBytes(32), sigInput("token challenge", unb64u(c3.challenge) ?? new Uint8Array(0)));
-      expectRefused(ctx, await verify(ctx, { entity_id: identity.entityId, public_key: b64u(identity.publicKey), challenge: c3.challenge, signature: b64u(otherKey) }), ["AUTHENTICATION_FAILED"], "a signature by another key");
+      const otherKey = signChallenge(randomBytes(32), c3.challenge);
+      expectTokenRefused(ctx, await verify(ctx, { entity_id: identity.entityId, public_key: b64u(identity.publicKey), challenge: c3.challenge, signature: b64u(otherKey) }), ["AUTHENTICATION_FAILED"], "a signature by another key");
     },
   },
   {
@@ -173,10 +152,11 @@ export const authCases = suite("auth", "4.5 Tokens", [
     level: "MUST",
     async run(ctx) {
       for (const where of ["header", "query"] as const) {
-        const probe = await ctx.probe({ identityIndex: where === "header" ? 0 : 1 });
-        const token = await tokenFor(ctx, probe.identity.seed, probe.identity.entityId);
-        probe.close();
-        const withToken = await ctx.probe({ identityIndex: where === "header" ? 0 : 1, ...(where === "header" ? { headers: { authorization: `Bearer ${token}` } } : { query: { token } }) });
+        const index = where === "header" ? 0 : 1;
+        const identity = ctx.identity(index);
+        const token = await tokenFor(ctx, identity.seed, identity.entityId);
+        // token: false: the probe adds no token of its own, so the one under test is the only one sent.
+        const withToken = await ctx.probe({ identityIndex: index, token: false, ...(where === "header" ? { headers: { authorization: `Bearer ${token}` } } : { query: { token } }) });
         await withToken.handshake();
         withToken.close();
       }
@@ -191,20 +171,20 @@ export const authCases = suite("auth", "4.5 Tokens", [
       // Each negative input breaks only the token check: the token's entity id and key are bound to
       // nothing yet (no handshake has completed for them; PP-AUTH-010), and the other entity id and
       // key are fresh, so the identity binding (PP-AUTH-011) has no reason to refuse either.
-      const owner = await ctx.probe({ identityIndex: 0 });
-      const token = await tokenFor(ctx, owner.identity.seed, owner.identity.entityId);
-      owner.close();
+      // Every probe presents the owner's token and no token of its own (token: false).
+      const owner = ctx.identity(0);
+      const token = await tokenFor(ctx, owner.seed, owner.entityId);
       const bearer = { authorization: `Bearer ${token}` };
       // Another key (fresh, never used) under the token's entity id.
-      const otherKey = await ctx.probe({ identityIndex: 1, entityId: owner.identity.entityId, headers: bearer });
+      const otherKey = await ctx.probe({ identityIndex: 1, entityId: owner.entityId, headers: bearer, token: false });
       await expectHandshakeRejected(otherKey, {}, "AUTHENTICATION_FAILED", "an identity key that is not the token's cnf.jwk.x");
       // The token's key under a fresh entity id.
-      const otherId = await ctx.probe({ identityIndex: 0, entityId: `${owner.identity.entityId}-x`, headers: bearer });
+      const otherId = await ctx.probe({ identityIndex: 0, entityId: `${owner.entityId}-x`, headers: bearer, token: false });
       await expectHandshakeRejected(otherId, {}, "AUTHENTICATION_FAILED", "a sender_id that is not the token's sub");
       // The positive neighbour, last so that its binding cannot stand in for the token check above:
       // the token's own sub and key complete the handshake with the same token.
-      const match = await ctx.probe({ identityIndex: 0, headers: bearer });
-      ctx.check(match.identity.entityId === owner.identity.entityId, `the token's sub ${owner.identity.entityId} as sender_id`, match.identity.entityId);
+      const match = await ctx.probe({ identityIndex: 0, headers: bearer, token: false });
+      ctx.check(match.identity.entityId === owner.entityId, `the token's sub ${owner.entityId} as sender_id`, match.identity.entityId);
       try {
         await match.handshake();
       } catch (error) {
@@ -223,7 +203,19 @@ export const authCases = suite("auth", "4.5 Tokens", [
       first.close();
       const again = await ctx.session({ identityIndex: 0 });
       again.close();
-      const impostor = await ctx.probe({ identityIndex: 1, entityId: first.identity.entityId });
+      // When tokens are required the impostor presents a token of its own entity id and key, so
+      // that PP-AUTH-007 has nothing to refuse and only the binding (PP-AUTH-011) can. A target may
+      // already refuse to issue that token: the binding then holds at the token endpoint.
+      let impostor: ProbePeer;
+      try {
+        impostor = await ctx.probe({ identityIndex: 1, entityId: first.identity.entityId });
+      } catch (error) {
+        if (error instanceof TokenRefused && error.code === "AUTHENTICATION_FAILED") {
+          ctx.note(`the target would not issue a token for entity ${first.identity.entityId} with another identity key: the binding holds at the token endpoint`);
+          return;
+        }
+        throw error;
+      }
       await expectHandshakeRejected(impostor, {}, "AUTHENTICATION_FAILED", `entity ${first.identity.entityId} is bound to another identity key`);
     },
   },
@@ -243,7 +235,8 @@ export const authCases = suite("auth", "4.5 Tokens", [
           ctx.fail(expected, "the upgrade succeeded");
         } else ctx.check(attempt.refusedStatus === 401, expected, attempt.message);
       }
-      // Non-browser clients send no Origin; the allowlist does not apply to them.
+      // Each attempt presents a valid token when tokens are required, so that only the Origin can
+      // be the reason of a refusal. Non-browser clients send no Origin; the allowlist does not apply to them.
       const plain = await ctx.session();
       plain.close();
     },
@@ -256,7 +249,8 @@ export const authCases = suite("auth", "4.5 Tokens", [
     requires: ["http"],
     async run(ctx) {
       if (!authRequired(ctx)) ctx.skip("discovery auth.required is false");
-      const { probe, http } = ctx.httpProbe({ identityIndex: 0 });
+      // token: false: the case sets each request's token itself (own, none, another entity's).
+      const { probe, http } = ctx.httpProbe({ identityIndex: 0, token: false });
       const own = { authorization: `Bearer ${await tokenFor(ctx, probe.identity.seed, probe.identity.entityId)}` };
       Object.assign(http.headers, own);
       await probe.handshake();
@@ -275,13 +269,13 @@ export const authCases = suite("auth", "4.5 Tokens", [
         [{}, "without a token"],
         [other, "with a valid token of another entity"],
       ] as const) {
-        refused(await ctx.http("POST", "/peers/message", { body: text, headers }), `POST /peers/message of a session ${which}`);
-        refused(await ctx.http("GET", poll, { headers }), `GET /peers/poll of a session ${which}`);
+        refused(await ctx.http("POST", "/peers/message", { body: text, headers, token: false }), `POST /peers/message of a session ${which}`);
+        refused(await ctx.http("GET", poll, { headers, token: false }), `GET /peers/poll of a session ${which}`);
       }
       // The neighbour: the same record and poll with the token of the session's peer.
-      const posted = await ctx.http("POST", "/peers/message", { body: text, headers: own });
+      const posted = await ctx.http("POST", "/peers/message", { body: text, headers: own, token: false });
       ctx.check(posted.status === 200 && (posted.json as { ack?: unknown } | undefined)?.ack === envelope.seq, `HTTP 200 {"ack": ${String(envelope.seq)}} with the token of the session's peer`, `HTTP ${posted.status} ${posted.text.slice(0, 200)}`);
-      const polled = await ctx.http("GET", poll, { headers: own });
+      const polled = await ctx.http("GET", poll, { headers: own, token: false });
       ctx.check(polled.status === 200, "HTTP 200 for GET /peers/poll with the token of the session's peer", `HTTP ${polled.status} ${polled.text.slice(0, 200)}`);
     },
   },
@@ -296,7 +290,7 @@ export const authCases = suite("auth", "4.5 Tokens", [
         const headerSets: Record<string, string>[] = [{}, { authorization: "Bearer not.a.token" }];
         for (const headers of headerSets) {
           const expected = `HTTP 401 (AUTHENTICATION_FAILED) for an upgrade to /ws/v1/${endpoint} ${Object.keys(headers).length ? "with an invalid token" : "without a token"}`;
-          const attempt = await ctx.tryProbe({ endpoint, headers });
+          const attempt = await ctx.tryProbe({ endpoint, headers, token: false });
           if (attempt instanceof ProbePeer) {
             attempt.close();
             ctx.fail(expected, "the upgrade succeeded");

@@ -618,7 +618,7 @@ async function httpMappingItem(ctx: CaseContext, item: MappingItem, seen: Seen):
         await finishHandshake(probe, state === "before-handshake" ? "HANDSHAKE_INIT" : "CHALLENGE_RESPONSE", `a body of exactly max_frame_bytes is served (${requirement})`);
         return;
       }
-      const answer = await ctx.http("POST", "/peers/handshake", { body: sent.text as string });
+      const answer = await ctx.http("POST", "/peers/handshake", { body: sent.text as string, identity: probe.identity });
       await checkHttpAnswer(ctx, { ...answer, body: answer.json }, code, item, sent, seen, null);
       // PP-ERR-004 on the HTTP binding: after an error whose row keeps the connection, the handshake in progress goes on.
       if (state === "after-init" && errorRow(code)?.connection === "open") await finishHandshake(probe, "HANDSHAKE_INIT_ACK", `after ERROR ${code}, whose registry row keeps the connection, the handshake in progress goes on (PP-ERR-004)`);
@@ -642,7 +642,7 @@ async function httpMappingItem(ctx: CaseContext, item: MappingItem, seen: Seen):
       // A seq ahead within replay_window (PP-RPL-005), or a body of exactly max_frame_bytes (PP-LIM-002): served.
       await httpPing(ctx, probe, http, `${describeItem(item)} is served (${requirement})`, { text: sent.text as string, seq: sent.seq as number, pingId: sent.pingId as string });
     } else if (input.kind === "not-json" || input.kind === "not-an-object" || input.kind === "over-size-limit") {
-      const answer = await ctx.http("POST", "/peers/message", { body: sent.text as string });
+      const answer = await ctx.http("POST", "/peers/message", { body: sent.text as string, identity: probe.identity });
       await checkHttpAnswer(ctx, { ...answer, body: answer.json }, code, item, sent, seen, null);
     } else {
       probe.sendText(sent.text as string);

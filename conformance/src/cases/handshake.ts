@@ -9,7 +9,7 @@ import { ProbePeer, type Envelope, type HandshakeOptions, type Inbound, type Ini
 import { sigInput } from "../probe/schedule.ts";
 import { b64u, unb64u } from "../probe/wire.ts";
 import { errorRow } from "../schemas.ts";
-import { BAD_ED25519_KEYS, expectHandshakeRejected, expectInvalidState, flipBit, fromHex, IDENTITY_FORGERY, jcsEqual, keepsServing, SMALL_ORDER_X25519, toursFor, Tour, withScalarPlusL } from "./support.ts";
+import { BAD_ED25519_KEYS, BAD_KEY_UNDER_TOKENS_NOTE, BAD_KEY_WITHOUT_TOKEN_ENDPOINT, badKeyTokenGate, expectHandshakeRejected, expectInvalidState, flipBit, fromHex, IDENTITY_FORGERY, jcsEqual, keepsServing, SMALL_ORDER_X25519, toursFor, Tour, withScalarPlusL } from "./support.ts";
 
 const SESSION_ID = /^sess_[A-Za-z0-9_-]{22}$/;
 
@@ -123,7 +123,7 @@ async function expectNoSession(ctx: CaseContext, probe: ProbePeer, why: string, 
   const ticket = probe.ticket();
   if (ctx.target.capabilities.includes("http")) {
     const { text } = probe.sealRecord("TASK_REQUEST", { task_id: probe.newId("task"), action: "echo", params: { after: "rejected" } }, { seq: probe.txSeq });
-    const answer = await ctx.http("POST", "/peers/message", { body: text });
+    const answer = await ctx.http("POST", "/peers/message", { body: text, identity: probe.identity });
     const body = answer.json as Envelope | undefined;
     const code = String((body?.payload as Record<string, unknown> | undefined)?.code);
     const expected = `POST /peers/message of a record sealed under the keys of ${ticket.sessionId} refused with an ERROR and its registry row's status: ${why} yields no session (PP-HS-009, PP-TRN-008)`;
@@ -131,7 +131,7 @@ async function expectNoSession(ctx: CaseContext, probe: ProbePeer, why: string, 
     seen.add(`a record for a rejected handshake's session over HTTP: ${code}`);
   }
   if (ctx.target.capabilities.includes("resume")) {
-    const resumer = await ctx.probe({ query: { session_id: ticket.sessionId }, entityId: probe.identity.entityId });
+    const resumer = await ctx.probe({ query: { session_id: ticket.sessionId }, identity: probe.identity });
     resumer.sendJson(resumer.buildResume(ticket));
     const status = String((await resumer.receiveResumeAck()).status);
     // §8 does not say whether a session whose SESSION_CONFIRM was never verified is resumable: the
@@ -241,7 +241,11 @@ async function runHandshakeItem(ctx: CaseContext, run: HandshakeRun, seen: Set<s
       }
       case "small-order-identity-key": {
         // With the forged signature that permissive verifiers accept under such keys: only the key check refuses it.
+        // A target requiring tokens must refuse the key at its token gate first (see badKeyTokenGate).
         const key = BAD_ED25519_KEYS.find((k) => badKeyLabel(k) === run.key) as { key: string };
+        const gate = await badKeyTokenGate(ctx, probe, fromHex(key.key), `identity key ${run.key}`);
+        if (gate === "refused") seen.add(BAD_KEY_UNDER_TOKENS_NOTE);
+        else if (gate === "no token endpoint") seen.add(`small-order identity keys: ${BAD_KEY_WITHOUT_TOKEN_ENDPOINT}`);
         return await expectRejected(probe, { identityKey: fromHex(key.key), signature: IDENTITY_FORGERY }, "AUTHENTICATION_FAILED", ["HANDSHAKE_INIT", "CHALLENGE_RESPONSE"], `${why}: PP-HS-006, PP-KS-013, PP-KS-014`, ctx);
       }
       case "init-changed-in-transit": {

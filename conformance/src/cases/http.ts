@@ -185,10 +185,10 @@ export const httpCases = suite("http", "4.3 HTTP binding", [
       for (const taskId of tasks) await probe.expectMessage((m) => m.envelope.type === "TASK_RESPONSE" && ProbePeer.payloadOf(m).task_id === taskId, { describe: `TASK_RESPONSE ${taskId}` });
       // Polling again from 0 before any ACK returns them again (kept until acknowledged).
       const seqsOf = (body: unknown) => ((body as { records?: { seq: number }[] } | undefined)?.records ?? []).map((r) => r.seq);
-      const againSeqs = seqsOf((await ctx.http("GET", `/peers/poll?session_id=${probe.sessionId}&after=0`)).json);
+      const againSeqs = seqsOf((await ctx.http("GET", `/peers/poll?session_id=${probe.sessionId}&after=0`, { identity: probe.identity })).json);
       ctx.check(seqs.every((s) => againSeqs.includes(s)), `the unacknowledged records ${JSON.stringify(seqs)} again`, JSON.stringify(againSeqs));
       const middle = seqs[1] as number;
-      const partialSeqs = seqsOf((await ctx.http("GET", `/peers/poll?session_id=${probe.sessionId}&after=${middle}`)).json);
+      const partialSeqs = seqsOf((await ctx.http("GET", `/peers/poll?session_id=${probe.sessionId}&after=${middle}`, { identity: probe.identity })).json);
       ctx.check(partialSeqs.every((s) => s > middle) && partialSeqs.length > 0, `only records with seq > ${middle}`, JSON.stringify(partialSeqs));
     },
   },
@@ -204,15 +204,15 @@ export const httpCases = suite("http", "4.3 HTTP binding", [
       const { probe: malformed } = ctx.httpProbe();
       const incomplete = malformed.buildInit();
       const { ephemeral_key: _dropped, ...payload } = incomplete.payload as Record<string, unknown>;
-      checkHttpError(ctx, await ctx.http("POST", "/peers/handshake", { body: JSON.stringify({ ...incomplete, payload }) }), "INVALID_MESSAGE", "a HANDSHAKE_INIT without ephemeral_key", undefined, String(incomplete.message_id));
+      checkHttpError(ctx, await ctx.http("POST", "/peers/handshake", { body: JSON.stringify({ ...incomplete, payload }), identity: malformed.identity }), "INVALID_MESSAGE", "a HANDSHAKE_INIT without ephemeral_key", undefined, String(incomplete.message_id));
       const unknown = `sess_${b64u(randomBytes(16)).slice(0, 22)}`;
       checkHttpError(ctx, await ctx.http("GET", `/peers/poll?session_id=${unknown}&after=0`), "SESSION_NOT_FOUND", "a poll for an unknown session");
       const { probe } = ctx.httpProbe();
       const init = probe.buildInit();
       // PP-TRN-022: a later handshake step whose session_id names no pending handshake.
-      checkHttpError(ctx, await ctx.http("POST", "/peers/handshake", { body: JSON.stringify({ ...init, type: "CHALLENGE_RESPONSE", session_id: unknown, payload: { signature: b64u(randomBytes(64)), finished: b64u(randomBytes(32)) } }) }), "SESSION_NOT_FOUND", "a CHALLENGE_RESPONSE for an unknown session (PP-TRN-022)");
+      checkHttpError(ctx, await ctx.http("POST", "/peers/handshake", { body: JSON.stringify({ ...init, type: "CHALLENGE_RESPONSE", session_id: unknown, payload: { signature: b64u(randomBytes(64)), finished: b64u(randomBytes(32)) } }), identity: probe.identity }), "SESSION_NOT_FOUND", "a CHALLENGE_RESPONSE for an unknown session (PP-TRN-022)");
       const confirm = { message_id: `m${b64u(randomBytes(12))}`, type: "SESSION_CONFIRM", version: "1.2", timestamp: Date.now(), seq: 0, session_id: unknown, sender_id: probe.identity.entityId, payload: b64u(randomBytes(64)) };
-      checkHttpError(ctx, await ctx.http("POST", "/peers/handshake", { body: JSON.stringify(confirm) }), "SESSION_NOT_FOUND", "a SESSION_CONFIRM for an unknown session (PP-TRN-022)");
+      checkHttpError(ctx, await ctx.http("POST", "/peers/handshake", { body: JSON.stringify(confirm), identity: probe.identity }), "SESSION_NOT_FOUND", "a SESSION_CONFIRM for an unknown session (PP-TRN-022)");
     },
   },
   {
@@ -243,7 +243,7 @@ export const httpCases = suite("http", "4.3 HTTP binding", [
           return copy;
         },
       });
-      const posted = await ctx.http("POST", "/peers/message", { body: text });
+      const posted = await ctx.http("POST", "/peers/message", { body: text, identity: probe.identity });
       ctx.check(posted.status >= 400, "an HTTP error status for a record that does not decrypt", `HTTP ${posted.status} ${posted.text.slice(0, 200)}`);
       // The neighbour, and the proof that nothing changed: the WebSocket is still the session's
       // connection (PP-SES-014 closes an older connection only for a resume that succeeds), and the
@@ -271,11 +271,11 @@ export const httpCases = suite("http", "4.3 HTTP binding", [
       probe.sendRecord("TASK_REQUEST", { task_id: probe.newId("task"), action: "echo", params });
       await http.settled();
       // The neighbour: under the bound, a poll is answered.
-      const under = await ctx.http("GET", poll);
+      const under = await ctx.http("GET", poll, { identity: probe.identity });
       ctx.check(under.status === 200, `HTTP 200 for a poll with one echo of ${piece} bytes unacknowledged, under max_send_queue_bytes ${queue}`, `HTTP ${under.status} ${under.text.slice(0, 200)}`);
       for (let i = 1; i < count; i++) probe.sendRecord("TASK_REQUEST", { task_id: probe.newId("task"), action: "echo", params });
       await http.settled();
-      checkHttpError(ctx, await ctx.http("GET", poll), "BUFFER_OVERFLOW", `a poll with ${count} echoes of ${piece} bytes unacknowledged, over max_send_queue_bytes ${queue} (PP-LIM-007)`);
+      checkHttpError(ctx, await ctx.http("GET", poll, { identity: probe.identity }), "BUFFER_OVERFLOW", `a poll with ${count} echoes of ${piece} bytes unacknowledged, over max_send_queue_bytes ${queue} (PP-LIM-007)`);
     },
   },
   {

@@ -5,7 +5,7 @@
 import { suite } from "../case.ts";
 import { CaseFailure } from "../failure.ts";
 import { ed25519Sign } from "../probe/crypto.ts";
-import { BAD_ED25519_KEYS, expectHandshakeRejected, fromHex, IDENTITY_FORGERY, IDENTITY_POINT, SMALL_ORDER_X25519, withScalarPlusL } from "./support.ts";
+import { BAD_ED25519_KEYS, BAD_KEY_UNDER_TOKENS_NOTE, BAD_KEY_WITHOUT_TOKEN_ENDPOINT, badKeyTokenGate, expectHandshakeRejected, fromHex, IDENTITY_FORGERY, IDENTITY_POINT, SMALL_ORDER_X25519, withScalarPlusL } from "./support.ts";
 
 const ZERO_DH = new Uint8Array(32);
 
@@ -33,7 +33,11 @@ export const keyValidationCases = suite("keys", "7.4 Key and signature validatio
     async run(ctx) {
       // node:crypto and ZIP-215 verifiers accept this signature for every message (spec §16).
       const probe = await ctx.probe();
+      // A target requiring tokens must refuse the key at its token gate first (see badKeyTokenGate).
+      const gate = await badKeyTokenGate(ctx, probe, IDENTITY_POINT, "the identity point 01 00..00");
+      if (gate === "no token endpoint") ctx.skip(BAD_KEY_WITHOUT_TOKEN_ENDPOINT);
       await expectHandshakeRejected(probe, { identityKey: IDENTITY_POINT, signature: IDENTITY_FORGERY }, "AUTHENTICATION_FAILED", "identity_key is the identity point and sig_I is R = identity, S = 0");
+      if (gate === "refused") ctx.note(BAD_KEY_UNDER_TOKENS_NOTE);
     },
   },
   {
@@ -44,11 +48,16 @@ export const keyValidationCases = suite("keys", "7.4 Key and signature validatio
     async run(ctx) {
       // The forged signature R = identity, S = 0 verifies under every small-order key for a
       // cofactored verifier, so a target that skips the key check can be fooled by it.
+      let gate: Awaited<ReturnType<typeof badKeyTokenGate>> = "no tokens";
       for (const bad of BAD_ED25519_KEYS) {
         const probe = await ctx.probe();
+        // A target requiring tokens must refuse the key at its token gate first (see badKeyTokenGate).
+        gate = await badKeyTokenGate(ctx, probe, fromHex(bad.key), `identity key ${bad.key.slice(0, 8)}…, ${bad.name}`);
+        if (gate === "no token endpoint") ctx.skip(BAD_KEY_WITHOUT_TOKEN_ENDPOINT);
         await expectHandshakeRejected(probe, { identityKey: fromHex(bad.key), signature: IDENTITY_FORGERY }, "AUTHENTICATION_FAILED", `identity_key ${bad.key.slice(0, 8)}… is ${bad.name}`);
         probe.close();
       }
+      if (gate === "refused") ctx.note(BAD_KEY_UNDER_TOKENS_NOTE);
       // The positive neighbour: a canonical identity key of large order, signed for honestly, must
       // complete the handshake on the same target; a target that refuses every key is not validating.
       const valid = await ctx.probe();

@@ -9,7 +9,9 @@ import { CaseFailure } from "../failure.ts";
 import type { Bytes } from "../probe/crypto.ts";
 import type { CaseContext } from "../case.ts";
 import { describeInbound, ProbePeer, type HandshakeOptions, type Inbound } from "../probe/peer.ts";
-import { canonical } from "../probe/wire.ts";
+import { requestChallenge, requestToken, tokenEndpoints, type TokenHttp } from "../probe/tokens.ts";
+import { b64u, canonical } from "../probe/wire.ts";
+import { errorRow } from "../schemas.ts";
 
 export const fromHex = (hex: string): Bytes => new Uint8Array(Buffer.from(hex, "hex"));
 export const toHex = (bytes: Bytes): string => Buffer.from(bytes).toString("hex");
@@ -96,6 +98,72 @@ export async function expectHandshakeRejected(probe: ProbePeer, options: Handsha
   await probe.checkError(second, code);
   return "CHALLENGE_RESPONSE";
 }
+
+/** `ctx.http` as the §4.5 flow (probe/tokens.ts) takes it: the case's trace shows every step. */
+export const tracedTokenHttp =
+  (ctx: CaseContext): TokenHttp =>
+  (method, path, body) =>
+    ctx.http(method, path, body === undefined ? {} : { body });
+
+/** An answer of the §4.5 flow: its status, the token if one was issued, the body. */
+export interface IssuedToken {
+  status: number;
+  token?: string;
+  body: unknown;
+}
+
+/** Fails unless the target refused to issue a token, with one of `codes` and its registry status. */
+export function expectTokenRefused(ctx: CaseContext, issued: IssuedToken, codes: string[], what: string): void {
+  const code = String((issued.body as { payload?: { code?: unknown } } | undefined)?.payload?.code);
+  const statuses = codes.map((c) => errorRow(c)?.http);
+  ctx.check(issued.token === undefined && statuses.includes(issued.status) && codes.includes(code), `${codes.map((c) => `HTTP ${errorRow(c)?.http} ${c}`).join(" or ")}: ${what}`, `HTTP ${issued.status} ${JSON.stringify(issued.body).slice(0, 200)}`);
+}
+
+/**
+ * The token gate (spec §4.5) for an Ed25519 key that no one can hold (small order or non-canonical,
+ * PP-KS-013, PP-KS-014): the target must refuse the challenge for it (AUTHENTICATION_FAILED or
+ * INVALID_MESSAGE), or refuse the token for the forged signature R = identity, S = 0, which
+ * permissive verifiers accept under such keys for every message (AUTHENTICATION_FAILED, PP-AUTH-002).
+ * Returns "no token endpoint" when the challenge endpoint answers HTTP 404, for the caller to judge.
+ */
+export async function expectNoTokenForForgedKey(ctx: CaseContext, entityId: string, key: Bytes, what: string): Promise<"refused" | "no token endpoint"> {
+  const endpoints = tokenEndpoints(ctx.target.discovery);
+  const asked = await requestChallenge(tracedTokenHttp(ctx), endpoints, entityId, key);
+  if (asked.status === 404) return "no token endpoint";
+  if (asked.status !== 200 || asked.challenge === undefined) {
+    expectTokenRefused(ctx, { status: asked.status, body: asked.json }, ["AUTHENTICATION_FAILED", "INVALID_MESSAGE"], `a challenge for ${what}`);
+    return "refused";
+  }
+  const issued = await requestToken(tracedTokenHttp(ctx), endpoints, { entity_id: entityId, public_key: b64u(key), challenge: asked.challenge, signature: b64u(IDENTITY_FORGERY) });
+  expectTokenRefused(ctx, { status: issued.status, token: issued.token, body: issued.json }, ["AUTHENTICATION_FAILED"], `${what} with the signature R = identity, S = 0`);
+  return "refused";
+}
+
+/**
+ * The part of a bad-identity-key case (an identity key of small order or non-canonical, with the
+ * forged signature R = identity, S = 0: PP-HS-006, PP-KS-013, PP-KS-014) that a target requiring
+ * tokens needs. Its handshake can only present a token of some valid key: no token can name a bad
+ * key, and the probe presents the token of its own key under the same entity id. The target then
+ * owes AUTHENTICATION_FAILED to PP-AUTH-007 (the key is not the token's `cnf.jwk.x`) as much as to
+ * PP-HS-006, so that refusal, still checked by the case, cannot show the handshake's key check; no
+ * client holding a matching token can reach that check. What does show that the key is refused is
+ * the token gate, where the bad key enters with a matching credential request: §4.5 must refuse a
+ * challenge or a token for it (expectNoTokenForForgedKey). Returns "no tokens" when probes present
+ * none (nothing to add), "refused" after the gate held, "no token endpoint" when there is no §4.5
+ * flow to ask (HTTP 404), for the caller to skip or note.
+ */
+export async function badKeyTokenGate(ctx: CaseContext, probe: ProbePeer, key: Bytes, what: string): Promise<"no tokens" | "refused" | "no token endpoint"> {
+  if (!ctx.presentsTokens) return "no tokens";
+  return expectNoTokenForForgedKey(ctx, probe.identity.entityId, key, what);
+}
+
+/** The note of a bad-key case that ran against a target requiring tokens (badKeyTokenGate). */
+export const BAD_KEY_UNDER_TOKENS_NOTE =
+  "the target requires tokens: the bad keys were refused at the token endpoint (PP-KS-013, PP-KS-014, PP-AUTH-002); each handshake under one, presenting the token of the probe's valid key, was refused with AUTHENTICATION_FAILED, which PP-AUTH-007 requires as well, so the handshake's own key check (PP-HS-006) is not isolated";
+
+/** Why a bad-key case is skipped when the target requires tokens and serves no §4.5 flow (badKeyTokenGate). */
+export const BAD_KEY_WITHOUT_TOKEN_ENDPOINT =
+  "the target requires tokens and serves no §4.5 token endpoint (HTTP 404): a handshake under a bad key can only present a token of another key, which PP-AUTH-007 refuses with the same AUTHENTICATION_FAILED, so the key check (PP-HS-006, PP-KS-013, PP-KS-014) cannot be told apart";
 
 /** After an error whose connection stays open, a whole handshake still runs on the connection (PP-ERR-004). */
 export async function keepsServing(probe: ProbePeer): Promise<void> {

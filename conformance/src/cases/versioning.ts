@@ -135,12 +135,12 @@ export const versioningCases = suite("versioning", "3. Versioning and v1.1 compa
         if (interleaved) (await ctx.session({ identityIndex: 0 })).close();
         const th = probe.th ?? new Uint8Array(32);
         const wrong = probe.sealRecord("SESSION_CONFIRM", { handshake_hash: b64u(th) }, { seq: 0, envelope: { version: "1.1" } });
-        const refused = await ctx.http("POST", "/peers/handshake", { body: wrong.text });
+        const refused = await ctx.http("POST", "/peers/handshake", { body: wrong.text, identity: probe.identity });
         const payload = (refused.json as { type?: unknown; payload?: { code?: unknown } } | undefined)?.payload;
         if (interleaved && payload?.code === "SESSION_NOT_FOUND") {
           ctx.check(refused.status === errorRow("SESSION_NOT_FOUND")?.http, `HTTP ${errorRow("SESSION_NOT_FOUND")?.http} SESSION_NOT_FOUND (PP-ERR-005)`, `HTTP ${refused.status}`);
           const valid = probe.sealRecord("SESSION_CONFIRM", { handshake_hash: b64u(th) }, { seq: 0 });
-          const again = await ctx.http("POST", "/peers/handshake", { body: valid.text });
+          const again = await ctx.http("POST", "/peers/handshake", { body: valid.text, identity: probe.identity });
           const code = (again.json as { payload?: { code?: unknown } } | undefined)?.payload?.code;
           ctx.check(again.status === errorRow("SESSION_NOT_FOUND")?.http && code === "SESSION_NOT_FOUND", "SESSION_NOT_FOUND for the valid SESSION_CONFIRM too: the target ended the earlier session", `HTTP ${again.status} ${again.text.slice(0, 200)}`);
           ctx.note("the target ends an entity's half-finished session when a later one completes");

@@ -190,7 +190,18 @@ const HANDSHAKE_TYPES = new Set(["HANDSHAKE_INIT", "CHALLENGE_RESPONSE", "SESSIO
  * POST /peers/message, one request at a time in order; envelope answers (INIT_ACK, ESTABLISHED,
  * READY, ERROR) are delivered as inbound frames, other bodies ({"ack"}) are kept in `exchanges`.
  */
-export function httpTransport(baseUrl: string, options: { timeoutMs?: number; onExchange?: (exchange: HttpExchange) => void } = {}): HttpTransport {
+export interface HttpTransportOptions {
+  timeoutMs?: number;
+  onExchange?: (exchange: HttpExchange) => void;
+  /**
+   * The `Authorization` value of each request, asked afresh every time so that a token is renewed
+   * before it expires (PP-AUTH-004, PP-AUTH-006); `headers` set by a case win over it. When it throws,
+   * the request is not sent and its exchange has status 0 and the reason.
+   */
+  authorization?: () => Promise<string | undefined>;
+}
+
+export function httpTransport(baseUrl: string, options: HttpTransportOptions = {}): HttpTransport {
   let messageListener: ((data: InboundData) => void) | null = null;
   let closeListener: ((code: number, reason: string) => void) | null = null;
   const pending: InboundData[] = [];
@@ -203,7 +214,18 @@ export function httpTransport(baseUrl: string, options: { timeoutMs?: number; on
   const request = async (method: string, path: string, body?: string): Promise<HttpExchange> => {
     let exchange: HttpExchange;
     try {
-      const response = await fetch(`${baseUrl}${path}`, { method, body, headers: body === undefined ? { ...headers } : { ...headers, "content-type": "application/json" }, signal: AbortSignal.timeout(options.timeoutMs ?? 5000) });
+      let authorization: string | undefined;
+      try {
+        authorization = await options.authorization?.();
+      } catch (error) {
+        exchange = { method, path, status: 0, body: undefined, text: `<not sent: no token (${error instanceof Error ? error.message : String(error)})>` };
+        exchanges.push(exchange);
+        options.onExchange?.(exchange);
+        return exchange;
+      }
+      const own = Object.keys(headers).some((name) => name.toLowerCase() === "authorization");
+      const sent = { ...(authorization && !own ? { authorization } : {}), ...headers, ...(body === undefined ? {} : { "content-type": "application/json" }) };
+      const response = await fetch(`${baseUrl}${path}`, { method, body, headers: sent, signal: AbortSignal.timeout(options.timeoutMs ?? 5000) });
       const text = await response.text();
       let parsed: unknown = undefined;
       try {

@@ -16,9 +16,12 @@ export class ByeCommand implements ScenarioCommand {
 
   async run(model: ScenarioModel, world: ScenarioWorld): Promise<void> {
     Object.assign(model.entities[this.entity], { session: "none", transport: null, holdingAcks: false });
-    await world.peers[this.entity].bye();
     // What was on its way to this entity: messages to it, and the echo's answers to its own requests.
+    // Marked before the BYE goes: the target may end the session before it routes what another
+    // connection sent just before, and its SESSION_NOT_FOUND can reach the sender while bye() still
+    // waits for the close.
     for (const peer of world.all) for (const message of peer.sent) if (message.to === this.entity || (message.to === "server" && message.from === this.entity)) message.recipientEnded = true;
+    await world.peers[this.entity].bye();
   }
 
   toString(): string {
