@@ -21,7 +21,7 @@ import { parseArgs } from "node:util";
 import type { TargetInfo } from "../src/case.ts";
 import { ALL_CASES } from "../src/cases/index.ts";
 import type { CaseResult } from "../src/report.ts";
-import { runCase, runConformance, startEmbedded } from "../src/runner.ts";
+import { EMBEDDED_LIMITS, runCase, runConformance, startEmbedded } from "../src/runner.ts";
 import { VALIDATORS } from "../src/schemas.ts";
 import { normalizeTarget, targetInfo } from "../src/target.ts";
 import { startFaultProxy, type FaultProxyOptions, type ProxyFaultName, type TlsMaterial } from "./fault-proxy.ts";
@@ -228,7 +228,8 @@ export async function runSelfTest(options: SelfTestOptions = {}): Promise<SelfTe
   const variantOutcomes: VariantOutcome[] = [];
   for (const variant of variants) {
     const variantStarted = Date.now();
-    const config = upstreamOptions(variant.embedded);
+    // The limits of the default run's embedded server, so that only the variant's one choice differs from the baseline.
+    const config = { ...variant.embedded, limits: { ...EMBEDDED_LIMITS, ...variant.embedded?.limits } };
     const server = variant.edits ? await startFaultyReference(`variant-${variant.name}`, config, variant.edits) : await startEmbedded(config);
     let report;
     try {

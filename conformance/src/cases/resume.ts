@@ -334,8 +334,8 @@ export const resumeCases = suite("resume", "8. Session and resume", [
   },
   {
     id: "nothing-routed-past-lifetime",
-    title: "A server routes nothing to a connected session whose lifetime has ended",
-    requirements: ["PP-SES-012"],
+    title: "A server routes nothing to a connected session whose lifetime has ended, and answers its sender with UNKNOWN_RECIPIENT",
+    requirements: ["PP-SES-012", "PP-DLV-017"],
     level: "MUST",
     async run(ctx) {
       const lifetime = ctx.limits.session_lifetime_ms ?? 86_400_000;
@@ -344,13 +344,13 @@ export const resumeCases = suite("resume", "8. Session and resume", [
       const recipient = await ctx.session({ identityIndex: OWNER });
       const announced = (recipient.established?.payload as Record<string, unknown>).lifetime_ms;
       await ctx.sleep((typeof announced === "number" ? announced : lifetime) + 500);
-      if (!recipient.isOpen) {
-        ctx.note("the target closed the connection when the session's lifetime ended");
-        return;
-      }
+      const open = recipient.isOpen;
+      if (!open) ctx.note("the target closed the connection when the session's lifetime ended");
       const sender = await ctx.session();
-      sender.sendRecord("PEER_MESSAGE", { content: { text: "after your lifetime" } }, { envelope: { recipient_id: recipient.identity.entityId } });
-      await recipient.expectSilence(1000, "no PEER_MESSAGE on a session past its lifetime (PP-SES-012)");
+      const sent = sender.sendRecord("PEER_MESSAGE", { content: { text: "after your lifetime" } }, { envelope: { recipient_id: recipient.identity.entityId } });
+      // PP-DLV-017: a session past its lifetime is no session to deliver to, and the sender hears so.
+      await sender.expectError("UNKNOWN_RECIPIENT", { relatedMessageId: String(sent.message_id), checkConnection: false });
+      if (open) await recipient.expectSilence(1000, "no PEER_MESSAGE on a session past its lifetime (PP-SES-012)");
     },
   },
   {
