@@ -55,7 +55,7 @@ export const CONFORMANT_VARIANTS: readonly ConformantVariant[] = [
   {
     name: "chunks-in-order-only",
     description: "refuses a chunk whose sequence_number is not the next one with CHUNK_ERROR and discards the message",
-    allowedBy: ["PP-CHK-012", "PP-CHK-017"],
+    allowedBy: ["PP-CHK-012", "PP-CHK-020"],
     edits: [
       {
         file: CHUNKING,

@@ -9,8 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, test } from "vitest";
+import requirementIndex from "../../spec/requirements.json" with { type: "json" };
 import { ALL_CASES } from "../src/cases/index.ts";
 import { PROXY_FAULT_NAMES } from "../selftest/fault-proxy.ts";
+import { CONFORMANT_VARIANTS } from "../selftest/conformant-variants.ts";
 import { FAULTY_ENDPOINTS, KEY_CHECKS, UNUSED_SOURCE_FAULTS } from "../selftest/faulty-endpoints.ts";
 import { runSelfTest, SourceFaultsBroken } from "../selftest/run.ts";
 import { applySourceFault, removeScratchCopies, SourceFaultError } from "../selftest/scratch-reference.ts";
@@ -65,6 +67,34 @@ describe("the catalogue of faulty endpoints", () => {
     for (const name of used) expect(faults, name).toContain(name);
     for (const name of Object.keys(UNUSED_SOURCE_FAULTS)) expect(faults, name).toContain(name);
     expect(faults.filter((f) => !used.has(f) && !(f in UNUSED_SOURCE_FAULTS))).toEqual([]);
+  });
+});
+
+describe("the conformant variants", () => {
+  const requirements = new Map((requirementIndex as { id: string; text: string }[]).map((r) => [r.id, r.text]));
+  const scratch = mkdtempSync(join(tmpdir(), "pp-variants-test-"));
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  test("names are unique among variants and faulty endpoints, and each names requirements of the spec that allow it", () => {
+    const names = [...CONFORMANT_VARIANTS.map((v) => v.name), ...FAULTY_ENDPOINTS.map((e) => e.name)];
+    expect(new Set(names).size).toBe(names.length);
+    for (const v of CONFORMANT_VARIANTS) {
+      expect(v.description.length, v.name).toBeGreaterThan(10);
+      expect(v.allowedBy.length, v.name).toBeGreaterThan(0);
+      for (const id of v.allowedBy) expect(requirements.has(id), `${v.name}: ${id}`).toBe(true);
+      // At least one of them is a MAY, or a requirement about servers that require tokens.
+      expect(v.allowedBy.some((id) => /\bMAY\b|requires tokens/.test(requirements.get(id) ?? "")), v.name).toBe(true);
+      expect(v.edits !== undefined || v.embedded !== undefined, `${v.name}: an edit or a configuration`).toBe(true);
+    }
+  });
+
+  test("each variant's edits apply to the current reference", () => {
+    for (const v of CONFORMANT_VARIANTS) {
+      if (!v.edits) continue;
+      const copy = join(scratch, v.name);
+      cpSync(REFERENCE, copy, { recursive: true });
+      expect(() => applySourceFault(`variant-${v.name}`, copy, v.edits), v.name).not.toThrow();
+    }
   });
 });
 
