@@ -34,7 +34,7 @@ function checkHttpError(ctx: CaseContext, exchange: { status: number; text: stri
     payload = item?.kind === "message" ? (ProbePeer.payloadOf(item) as { code?: unknown }) : undefined;
   }
   ctx.check(body?.type === "ERROR" && payload?.code === code, `an ERROR envelope with code ${code} as the body (PP-TRN-008)`, exchange.text.slice(0, 200));
-  if (relatedMessageId !== undefined) ctx.check((payload as { related_message_id?: unknown } | undefined)?.related_message_id === relatedMessageId, `related_message_id ${relatedMessageId} (PP-ENV-007)`, JSON.stringify((payload as { related_message_id?: unknown } | undefined)?.related_message_id));
+  if (relatedMessageId !== undefined) ctx.check((payload as { related_message_id?: unknown } | undefined)?.related_message_id === relatedMessageId, `related_message_id ${relatedMessageId} (PP-ENV-007)`, String(JSON.stringify((payload as { related_message_id?: unknown } | undefined)?.related_message_id)));
   if (ctx.validators) {
     const result = ctx.validators.validateEnvelope("1.2", body, { strict: true });
     ctx.check(result.ok, "an ERROR envelope that follows its schema", result.ok ? "" : `schema violation: ${result.path} ${result.error}`);
