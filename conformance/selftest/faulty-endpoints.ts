@@ -190,7 +190,7 @@ export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
   // §9 Delivery.
   scenario(ref("never-ack", "never sends ACK (PP-DLV-002, PP-EVT-008)", ["delivery.ack-within-delay", "events.broadcast-without-subscribers"])),
   ref("no-pong", "does not answer PING (PP-DLV-010)", ["delivery.ping-pong"]),
-  ref("spoofable-sender", "routes with the sender_id the peer claims (PP-DLV-006)", ["delivery.sender-id-not-spoofable"]),
+  ref("spoofable-sender", "takes a data record whose sender_id is not its session's entity and routes it with the sender_id the peer claims (PP-DLV-006, PP-DLV-019)", ["delivery.sender-id-not-spoofable"]),
   ref("unknown-recipient-silent", "drops a message for an unknown recipient without UNKNOWN_RECIPIENT (PP-DLV-007)", ["delivery.unknown-recipient"]),
   scenario(ref("no-dedupe", "routes a data message again when its message_id repeats (PP-DLV-003)", ["delivery.duplicates"])),
   scenario(proxy("reorder-records", "sends data records out of order (PP-DLV-005, PP-KS-005, PP-CHK-003)", ["delivery.order-preserved", "chunking.out-of-order", "chunking.route-whole"])),
@@ -224,7 +224,8 @@ export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
   proxy("drop-pings", "sends no heartbeat ping (PP-LIM-004)", ["limits.heartbeat-ping"], { limits: HEARTBEAT }, true),
   ref("no-heartbeat-timeout", "never closes a silent connection (PP-LIM-005)", ["limits.heartbeat-timeout"], { limits: HEARTBEAT }, true),
   proxy("no-backpressure", "never notices an events subscriber that does not read: its queue grows without bound (PP-LIM-007)", ["limits.slow-consumer-events"]),
-  ref("no-send-queue-limit", "never disconnects a recipient whose send queue exceeds max_send_queue_bytes (PP-LIM-007, PP-DLV-013)", ["limits.slow-reader-pings"]),
+  // The embedded default run's send queue: with the default 8 MiB the case needs --slow (111,000 PINGs).
+  ref("no-send-queue-limit", "never disconnects a recipient whose send queue exceeds max_send_queue_bytes (PP-LIM-007, PP-DLV-013)", ["limits.slow-reader-pings"], { limits: { max_send_queue_bytes: 2_097_152 } }),
   ref("no-request-timeout", "keeps connections that send nothing, or their headers or body slowly, open past request_timeout_ms (PP-LIM-010)", ["limits.request-timeout"], { limits: { request_timeout_ms: 1000 } }),
   ref("no-connection-limit", "accepts any number of connections from one address (PP-LIM-011)", ["limits.connections-per-ip"], { limits: { max_connections_per_ip: 8 } }),
 

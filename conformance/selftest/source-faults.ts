@@ -203,7 +203,8 @@ export const SOURCE_FAULTS: Readonly<Record<string, readonly SourceEdit[]>> = {
   // §9 Delivery.
   "never-ack": [{ file: ACKS, find: "if (serverSession.ackPending) return;", replace: "return;" }],
   "no-pong": [{ file: RECORDS, find: '        this.service.sendControl(serverSession, "PONG",', replace: '        return;\n        this.service.sendControl(serverSession, "PONG",' }],
-  "spoofable-sender": [{ file: RECORDS, find: "type: record.type, inner, sender_id: session.peerId,", replace: "type: record.type, inner, sender_id: record.sender_id," }],
+  // No sender check (PP-DLV-019), and the claim routed as is.
+  "spoofable-sender": [never(RECORDS, "record.sender_id !== session.peerId"), { file: RECORDS, find: "type: record.type, inner, sender_id: session.peerId,", replace: "type: record.type, inner, sender_id: record.sender_id," }],
   "unknown-recipient-silent": [{ file: ROUTER, find: "    if (!target) throw new ProtocolError(\"UNKNOWN_RECIPIENT\",", replace: "    if (!target) return;\n    if (!target) throw new ProtocolError(\"UNKNOWN_RECIPIENT\"," }],
   "no-dedupe": [never(RECORDS, "session.delivered(session.peerId, chunk.chunk_id)"), never(RECORDS, "session.delivered(session.peerId, record.message_id)")],
 
