@@ -331,13 +331,29 @@ export const httpCases = suite("http", "4.3 HTTP binding", [
   {
     id: "records-through-poll",
     title: "Over HTTP, a server returns READY only as the body of SESSION_CONFIRM and every other record, ACK records included, through GET /peers/poll",
-    requirements: ["PP-TRN-021", "PP-TRN-010"],
+    requirements: ["PP-TRN-021", "PP-TRN-010", "PP-DLV-006"],
     level: "MUST",
     requires: HTTP,
     async run(ctx) {
-      const { probe, http } = await httpSession(ctx);
+      const { probe, http } = await httpSession(ctx, { identityIndex: 0 });
       const confirmed = http.exchanges.find((e) => e.path === "/peers/handshake" && (e.body as { type?: unknown } | undefined)?.type === "READY");
       ctx.check(confirmed !== undefined, "READY as the body of the answer to SESSION_CONFIRM (PP-TRN-021)", JSON.stringify(http.exchanges.map((e) => `${e.path} ${e.status} ${String((e.body as { type?: unknown } | undefined)?.type)}`)));
+      // A message routed to the HTTP session before it ever POSTed a record is polled all the same:
+      // the session's records wait for GET /peers/poll from its SESSION_CONFIRM on.
+      const sender = await ctx.session({ identityIndex: 1 });
+      const routed = sender.sendRecord("PEER_MESSAGE", { content: "for a session that has only confirmed" }, { envelope: { recipient_id: probe.identity.entityId } });
+      await sender.expectAck(routed.seq as number);
+      const deadline = Date.now() + 3000;
+      let polled = false;
+      while (!polled && Date.now() < deadline) {
+        await http.poll(probe.sessionId ?? "", Math.max(0, probe.lastRxSeq));
+        await probe.expectSilence(50, "nothing but records", { allow: () => true });
+        polled = probe.history.some((i) => i.kind === "message" && i.envelope.type === "PEER_MESSAGE" && i.envelope.message_id === routed.message_id);
+        if (!polled) await ctx.sleep(100);
+      }
+      ctx.check(polled, `the PEER_MESSAGE ${String(routed.message_id)} routed to the HTTP session, in GET /peers/poll before the session POSTed anything (PP-TRN-021)`, "not polled within 3 s");
+      probe.ack();
+      await lastExchange(http);
       const data = probe.sendRecord("TASK_REQUEST", { task_id: probe.newId("task"), action: "echo", params: { through: "poll" } });
       await lastExchange(http);
       // The target acknowledges the data record within ack_delay_ms (PP-DLV-002); the ACK waits in the outbox.
