@@ -4,12 +4,17 @@
  * protocol error codes.
  */
 export class CaseFailure extends Error {
+  readonly actual: string;
+
   constructor(
     readonly expected: string[],
-    readonly actual: string,
+    actual: string,
     message?: string,
   ) {
-    super(message ?? `expected ${expected.join(" or ")}; got ${actual}`);
+    // A case may pass what it read as is (JSON.stringify of undefined is undefined): the report needs text.
+    const text = typeof actual === "string" ? actual : String(actual);
+    super(message ?? `expected ${expected.join(" or ")}; got ${text}`);
+    this.actual = text;
     this.name = "CaseFailure";
   }
 }

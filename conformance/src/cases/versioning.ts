@@ -2,10 +2,20 @@
  * Spec §3 (versioning and v1.1 compatibility): selection, refusal of v1.1 on the WebSocket, the
  * version of session messages, and downgrade protection through the transcript.
  */
-import { suite } from "../case.ts";
+import { suite, type CaseContext } from "../case.ts";
 import type { Envelope } from "../probe/peer.ts";
 import { b64u } from "../probe/wire.ts";
 import { errorRow } from "../schemas.ts";
+
+/** A handshake offering `versions` selects 1.2, and the session serves an echo (PP-VER-006 is checked on every record by the probe). */
+async function expectSelects12(ctx: CaseContext, versions: string[]): Promise<void> {
+  const probe = await ctx.probe();
+  await probe.handshake({ versions });
+  const selected = (probe.initAck?.payload as Record<string, unknown>).version_selected;
+  ctx.check(selected === "1.2", `version_selected 1.2 for the offer ${JSON.stringify(versions)}`, `version_selected ${JSON.stringify(selected)}`);
+  await probe.echo({ versions });
+  probe.close();
+}
 
 export const versioningCases = suite("versioning", "3. Versioning and v1.1 compatibility", [
   {
@@ -14,15 +24,7 @@ export const versioningCases = suite("versioning", "3. Versioning and v1.1 compa
     requirements: ["PP-VER-003", "PP-VER-006"],
     level: "MUST",
     async run(ctx) {
-      for (const versions of [["1.2"], ["1.2", "1.1"]]) {
-        const probe = await ctx.probe();
-        await probe.handshake({ versions });
-        const selected = (probe.initAck?.payload as Record<string, unknown>).version_selected;
-        ctx.check(selected === "1.2", `version_selected 1.2 for the offer ${JSON.stringify(versions)}`, `version_selected ${JSON.stringify(selected)}`);
-        // PP-VER-006 is checked on every record of the session by the probe.
-        await probe.echo({ versions });
-        probe.close();
-      }
+      for (const versions of [["1.2"], ["1.2", "1.1"]]) await expectSelects12(ctx, versions);
     },
   },
   {
@@ -33,14 +35,7 @@ export const versioningCases = suite("versioning", "3. Versioning and v1.1 compa
     async run(ctx) {
       // A later version's initiator offers its own version first (PP-VER-002); the list is in the
       // signed transcript as sent, so the session must work with it.
-      for (const versions of [["1.3", "1.2"], ["2.0", "1.3", "1.2", "1.1"]]) {
-        const probe = await ctx.probe();
-        await probe.handshake({ versions });
-        const selected = (probe.initAck?.payload as Record<string, unknown>).version_selected;
-        ctx.check(selected === "1.2", `version_selected 1.2 for the offer ${JSON.stringify(versions)}`, `version_selected ${JSON.stringify(selected)}`);
-        await probe.echo({ versions });
-        probe.close();
-      }
+      for (const versions of [["1.3", "1.2"], ["2.0", "1.3", "1.2", "1.1"]]) await expectSelects12(ctx, versions);
       const probe = await ctx.probe();
       probe.sendHandshake(probe.buildInit({ versions: ["1.3"] }));
       await probe.expectError("VERSION_NOT_SUPPORTED");

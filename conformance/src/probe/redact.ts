@@ -20,8 +20,6 @@ const PATTERNS: readonly [RegExp, string][] = [
 ];
 
 export function redactSecrets(text: string): string {
-  // A failure built from a value that is not text (an `actual` left undefined) must not crash the report.
-  if (typeof text !== "string") return String(text ?? "");
   let out = text;
   for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement);
   return out;
