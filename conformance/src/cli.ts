@@ -289,7 +289,6 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     const runNotes: string[] = [];
     const onEvent = (event: RunEvent) => {
       if (event.type === "start") runNotes.push(...event.notes);
-      for (const [reporter] of reporters) reporter.onEvent?.(event);
     };
     const report: Report = await runConformance({ target, only, skip: options.skip, strict: options.strict, slow: options.slow, runs, seed, path, timeoutMs: options.timeoutMs, ...(options.timeBudgetS ? { timeBudgetMs: options.timeBudgetS * 1000 } : {}), onEvent, ...(options.forbiddenOrigin ? { forbiddenOrigin: options.forbiddenOrigin } : {}), ...(options.tokenCommand ? { tokenProvider: commandTokenProvider(options.tokenCommand) } : {}) });
     const outcome = evaluate(report, baseline, ALL_CASES.map((c) => c.id));
@@ -306,7 +305,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
       }
     }
     for (const [reporter, spec] of reporters) {
-      const text = reporter.render(report, { outcome, runNotes, replayFiles, color: !spec.file && io.stdout.isTTY === true && !process.env.NO_COLOR });
+      const text = reporter.render(report, { runNotes, replayFiles, color: !spec.file && io.stdout.isTTY === true && !process.env.NO_COLOR });
       if (spec.file) writeFileSync(spec.file.startsWith("/") ? spec.file : `${io.cwd}/${spec.file}`, text);
       else io.stdout.write(text);
     }

@@ -12,6 +12,14 @@ export interface Requirement {
 
 export const REQUIREMENTS: readonly Requirement[] = requirements as Requirement[];
 
+const BY_ID = new Map(REQUIREMENTS.map((r) => [r.id, r]));
+
+/** A requirement's sentence as the spec states it, with its key word, for failure output (`PP-HS-004 (MUST): …`). */
+export function describeRequirement(id: string): string {
+  const r = BY_ID.get(id);
+  return r ? `${id} (${r.level}): ${r.text}` : id;
+}
+
 export const isMust = (r: Requirement): boolean => /^(MUST|REQUIRED|SHALL)/.test(r.level);
 
 export interface Coverage {
@@ -44,4 +52,17 @@ export function coverage(cases: readonly Case[], exclusions: readonly Exclusion[
     totalMust: must.length,
     unknown,
   };
+}
+
+/**
+ * What one run covered (the report's `coverage`): the MUST requirements its selected cases cite,
+ * and of those the ones a case that ran checked. A skipped case, or one the harness could not
+ * finish (`error`), checked nothing.
+ */
+export function runCoverage(results: readonly { requirements: readonly string[]; verdict: string }[], exclusions: readonly Exclusion[] = EXCLUSIONS, spec: readonly Requirement[] = REQUIREMENTS): { covered: number; selected: number; total_must: number; excluded: number } {
+  const must = new Set(spec.filter(isMust).map((r) => r.id));
+  const cited = (list: readonly { requirements: readonly string[] }[]) => new Set(list.flatMap((r) => r.requirements).filter((id) => must.has(id)));
+  const checked = results.filter((r) => r.verdict === "pass" || r.verdict === "fail" || r.verdict === "warn");
+  const excluded = new Set(exclusions.map((e) => e.requirement).filter((id) => must.has(id)));
+  return { covered: cited(checked).size, selected: cited(results).size, total_must: must.size, excluded: excluded.size };
 }

@@ -11,5 +11,5 @@ export const TOOL_VERSION = "0.1.0";
 
 export function summarize(cases: readonly CaseResult[]): Report["summary"] {
   const count = (verdict: Verdict) => cases.filter((c) => c.verdict === verdict).length;
-  return { passed: count("pass"), failed: count("fail"), skipped: count("skip"), warned: count("warn"), total: cases.length };
+  return { passed: count("pass"), failed: count("fail"), skipped: count("skip"), warned: count("warn"), errors: count("error"), total: cases.length };
 }

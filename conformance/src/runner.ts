@@ -8,8 +8,7 @@
 import type { Case, TargetInfo } from "./case.ts";
 import { ALL_CASES } from "./cases/index.ts";
 import { RunContext } from "./context.ts";
-import { coverage } from "./coverage.ts";
-import { EXCLUSIONS } from "./exclusions.ts";
+import { runCoverage } from "./coverage.ts";
 import { CaseFailure, CaseSkip, PropertyFailure } from "./failure.ts";
 import { probeIdentity, runSalt } from "./probe/keys.ts";
 import { ProbePeer } from "./probe/peer.ts";
@@ -273,7 +272,6 @@ export async function runConformance(options: RunOptions = {}): Promise<Report> 
       results.push(result);
       options.onEvent?.({ type: "case-end", index, total: selected.length, result, notes: caseNotes });
     }
-    const cov = coverage(all, EXCLUSIONS);
     const report: Report = {
       tool: "peer-conformance",
       version: TOOL_VERSION,
@@ -282,7 +280,7 @@ export async function runConformance(options: RunOptions = {}): Promise<Report> 
       duration_ms: Date.now() - startedAt.getTime(),
       seed,
       summary: summarize(results),
-      coverage: { covered: cov.covered.length, total_must: cov.totalMust, excluded: cov.excluded.length },
+      coverage: runCoverage(results),
       cases: results,
     };
     options.onEvent?.({ type: "end", report });

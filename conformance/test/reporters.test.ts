@@ -39,11 +39,11 @@ const report: Report = {
   duration_ms: 50,
   seed: -5,
   summary: summarize(cases),
-  coverage: { covered: 3, total_must: 160, excluded: 14 },
+  coverage: { covered: 3, selected: 4, total_must: 160, excluded: 14 },
   cases,
 };
 
-const context: RenderContext = { outcome: { exitCode: 1, unexpected: ["keys.zero-shared-secret"], expected: [], stale: [] }, runNotes: ["a note"], replayFiles: { "keys.zero-shared-secret": "conformance-replay-keys.zero-shared-secret.json" }, color: false };
+const context: RenderContext = { runNotes: ["a note"], replayFiles: { "keys.zero-shared-secret": "conformance-replay-keys.zero-shared-secret.json" }, color: false };
 
 /** A small XML well-formedness check: balanced tags, quoted attributes, no raw '<' or '&' in text. */
 function assertWellFormedXml(xml: string): void {
@@ -98,8 +98,52 @@ describe("reporters", () => {
   });
 
   test("the pretty reporter marks failures listed in the baseline and stale entries", () => {
-    const text = renderPretty(report, { ...context, outcome: { exitCode: 1, unexpected: [], expected: ["keys.zero-shared-secret"], stale: ["handshake.complete"] } });
+    const text = renderPretty({ ...report, baseline: { file: "base.txt", expected: [{ id: "keys.zero-shared-secret" }], stale: [{ id: "handshake.complete", why: "passes" }] } }, context);
     expect(text).toContain("(expected failure)");
-    expect(text).toContain("stale baseline entries (now passing or unknown; remove them): handshake.complete");
+    expect(text).toContain("stale baseline entries (remove them): handshake.complete (passes)");
+  });
+
+  test("a failure prints the text of each requirement it breaks, and the coverage line counts this run", () => {
+    const text = renderPretty(report, context);
+    expect(text).toContain("PP-HS-004 (MUST): ");
+    expect(text).toMatch(/PP-KS-017 \(MUST[^)]*\): \w+/);
+    expect(text).toContain("MUST requirements checked by this run: 3 of the 4 its cases cite (the spec has 160; 14 excluded from testing with a reason)");
+  });
+
+  test("the trace shows the plaintext under a record in both directions, not cut off with the ciphertext", () => {
+    const long = `{"type":"TASK_REQUEST","ciphertext":"${"A".repeat(600)}"}\n  ↳ TASK_REQUEST seq 1 plaintext: {"method":"echo"}`;
+    const withTrace: Report = { ...report, cases: report.cases.map((c) => (c.verdict === "fail" ? { ...c, trace: [{ dir: "out", at_ms: 1, frame: long }, { dir: "in", at_ms: 2, frame: `{"type":"TASK_RESPONSE"}\n  ↳ TASK_RESPONSE seq 1 decrypted: {"result":1}` }] } : c)) };
+    const text = renderPretty(withTrace, context);
+    expect(text).toContain('↳ TASK_REQUEST seq 1 plaintext: {"method":"echo"}');
+    expect(text).toContain('↳ TASK_RESPONSE seq 1 decrypted: {"result":1}');
+    expect(text).not.toContain("A".repeat(300));
+  });
+
+  test("junit: with a baseline an expected failure is a skipped testcase with its reason, a stale entry a failure, and a green run has 0 failures", () => {
+    const green: Report = { ...report, baseline: { file: "base.txt", expected: [{ id: "keys.zero-shared-secret", reason: "issue 7" }], stale: [] } };
+    const xml = renderJunit(green);
+    assertWellFormedXml(xml);
+    expect(xml).toContain('<skipped message="expected failure (baseline): issue 7"/>');
+    expect(xml).toContain('<testsuites name="peer-conformance ws://127.0.0.1:9/ws/v1/peers" tests="4" failures="0" errors="0" skipped="2"');
+    expect(xml).not.toContain("<failure");
+
+    const stale: Report = { ...green, baseline: { ...green.baseline!, stale: [{ id: "handshake.complete", why: "passes" }] } };
+    const staleXml = renderJunit(stale);
+    assertWellFormedXml(staleXml);
+    expect(staleXml).toContain('<testsuite name="baseline base.txt" tests="1" failures="1" errors="0" skipped="0"');
+    expect(staleXml).toContain('<failure message="stale baseline entry handshake.complete: the case passes now: remove it from the baseline" type="stale-baseline"/>');
+    expect(staleXml).toMatch(/<testsuites [^>]*tests="5" failures="1"/);
+  });
+
+  test("junit: a harness error is an <error>, apart from the target's failures; an aborted run adds one", () => {
+    const errored: Report = { ...report, cases: [...report.cases, { id: "x.crash", title: "crash", suite: "6. Handshake", level: "MUST", requirements: ["PP-HS-001"], verdict: "error", duration_ms: 1, message: "harness error: TypeError: x" }], aborted: "the target stopped answering during case x.crash" };
+    errored.summary = summarize(errored.cases);
+    const xml = renderJunit(errored);
+    assertWellFormedXml(xml);
+    expect(xml).toContain('<error message="harness error: TypeError: x" type="harness">');
+    expect(xml).toContain('<error message="the target stopped answering during case x.crash" type="aborted"/>');
+    expect(xml).toMatch(/<testsuites [^>]*tests="6" failures="1" errors="2" skipped="1"/);
+    expect(jsonReporter().render(errored, context)).toContain('"errors": 1');
+    expect(validateReport(JSON.parse(jsonReporter().render(errored, context)))).toEqual({ ok: true });
   });
 });

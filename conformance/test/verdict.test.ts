@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import type { CaseResult, Report } from "../src/report.ts";
 import { UsageError } from "../src/selection.ts";
-import { evaluate, parseBaseline, verdictFor } from "../src/verdict.ts";
+import { baselineSection, checkBaselineIds, evaluate, parseBaseline, verdictFor } from "../src/verdict.ts";
 
 const result = (id: string, verdict: CaseResult["verdict"]): CaseResult => ({ id, title: id, suite: "6. Handshake", level: "MUST", requirements: ["PP-HS-001"], verdict, duration_ms: 1, ...(verdict === "fail" ? { message: "x" } : {}) });
 const report = (cases: CaseResult[]): Report => ({
@@ -11,8 +11,8 @@ const report = (cases: CaseResult[]): Report => ({
   started_at: "2026-01-01T00:00:00.000Z",
   duration_ms: 1,
   seed: 1,
-  summary: { passed: 0, failed: 0, skipped: 0, warned: 0, total: 0 },
-  coverage: { covered: 0, total_must: 0, excluded: 0 },
+  summary: { passed: 0, failed: 0, skipped: 0, warned: 0, errors: 0, total: 0 },
+  coverage: { covered: 0, selected: 0, total_must: 0, excluded: 0 },
   cases,
 });
 
@@ -30,11 +30,18 @@ describe("verdicts", () => {
     expect(evaluate(report([result("a", "pass"), result("b", "skip"), result("c", "warn")])).exitCode).toBe(0);
     expect(evaluate(report([result("a", "pass"), result("b", "fail")]))).toMatchObject({ exitCode: 1, unexpected: ["b"] });
   });
+
+  test("a harness error (a case ended in error, or the run aborted) exits 2, whatever else failed", () => {
+    expect(evaluate(report([result("a", "pass"), result("b", "error")]))).toMatchObject({ exitCode: 2, errors: ["b"] });
+    expect(evaluate(report([result("a", "fail"), result("b", "error")]))).toMatchObject({ exitCode: 2, unexpected: ["a"], errors: ["b"] });
+    expect(evaluate({ ...report([result("a", "pass")]), aborted: "the target stopped answering" }).exitCode).toBe(2);
+    expect(evaluate(report([result("a", "pass"), result("b", "skip")])).errors).toEqual([]);
+  });
 });
 
 describe("expected-failures baseline", () => {
   test("a listed failure does not fail the run", () => {
-    expect(evaluate(report([result("a", "fail"), result("b", "pass")]), [{ id: "a" }])).toEqual({ exitCode: 0, unexpected: [], expected: ["a"], stale: [] });
+    expect(evaluate(report([result("a", "fail"), result("b", "pass")]), [{ id: "a" }])).toEqual({ exitCode: 0, unexpected: [], expected: ["a"], stale: [], staleEntries: [], errors: [] });
   });
 
   test("an entry for a case that now passes is stale and fails the run", () => {
@@ -43,7 +50,18 @@ describe("expected-failures baseline", () => {
 
   test("an entry for a case that no longer exists is stale; one for a case not run (skipped or unselected) is not", () => {
     const known = ["a", "b", "c"];
-    expect(evaluate(report([result("a", "skip")]), [{ id: "a" }, { id: "b" }, { id: "gone" }], known)).toMatchObject({ exitCode: 1, stale: ["gone"] });
+    expect(evaluate(report([result("a", "skip")]), [{ id: "a" }, { id: "b" }, { id: "gone" }], known)).toMatchObject({ exitCode: 1, stale: ["gone"], staleEntries: [{ id: "gone", why: "unknown case" }] });
+  });
+
+  test("the report's baseline section lists the expected failures with their reasons and each stale entry with why", () => {
+    const baseline = [{ id: "a", reason: "known bug #12" }, { id: "b" }, { id: "c" }];
+    const outcome = evaluate(report([result("a", "fail"), result("b", "fail"), result("c", "pass"), result("d", "fail")]), baseline);
+    expect(baselineSection("base.txt", baseline, outcome)).toEqual({ file: "base.txt", expected: [{ id: "a", reason: "known bug #12" }, { id: "b" }], stale: [{ id: "c", why: "passes" }] });
+  });
+
+  test("baseline ids that name no case are a usage error before the run, naming each", () => {
+    expect(() => checkBaselineIds([{ id: "a" }, { id: "hs.typo" }, { id: "x.y" }], ["a", "b"], "base.txt")).toThrow("--expected-failures base.txt: 'hs.typo', 'x.y' are not case ids (see --list)");
+    expect(() => checkBaselineIds([{ id: "a" }], ["a"], "base.txt")).not.toThrow();
   });
 
   test("the file is a JSON array, a JSON object with expected_failures, or one id per line with comments", () => {

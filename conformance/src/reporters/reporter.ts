@@ -1,22 +1,21 @@
 /**
- * A reporter renders the run: it may follow progress through `onEvent` (written to stderr) and
- * returns its final rendering from `render` (written to stdout or to its file by the CLI).
+ * A reporter renders a finished run (`render`), written by the CLI to stdout or to its file. The
+ * baseline and an abort are part of the report itself (`report.baseline`, `report.aborted`), so
+ * that every reporter, and the JSON, shows them the same way.
  */
 import type { Report } from "../report.ts";
-import type { RunEvent } from "../runner.ts";
-import type { Outcome } from "../verdict.ts";
 
 export interface RenderContext {
-  outcome: Outcome;
-  /** Notes of the run (e.g. discovery failed) and of each case, by case id. */
+  /** Notes of the run (e.g. discovery failed). */
   runNotes: string[];
-  /** Replay files written for failed cases, by case id. */
+  /** Replay files written for failed cases, by case id (paths as the user can type them). */
   replayFiles: Record<string, string>;
+  /** The replay command of the whole run (seed and target), for reports that show it. */
+  rerun?: string;
   color: boolean;
 }
 
 export interface Reporter {
   readonly name: string;
-  onEvent?(event: RunEvent): void;
   render(report: Report, context: RenderContext): string;
 }

@@ -9,7 +9,7 @@ const Count = (description: string) => Type.Integer({ minimum: 0, maximum: Numbe
 const Milliseconds = (description: string) => Type.Number({ minimum: 0, description });
 
 export const CASE_LEVELS = ["MUST", "SHOULD", "MAY"] as const;
-export const VERDICTS = ["pass", "fail", "skip", "warn"] as const;
+export const VERDICTS = ["pass", "fail", "skip", "warn", "error"] as const;
 
 export const RequirementIdSchema = Type.String({ pattern: "^PP-[A-Z]+-[0-9]{3}$", description: "A requirement id of the spec.", examples: ["PP-HS-004"] });
 
@@ -32,9 +32,9 @@ export const CaseResultSchema = Type.Object(
     suite: Type.String({ minLength: 1, description: "The spec section the case belongs to, e.g. `6. Handshake`." }),
     level: StringEnum(CASE_LEVELS, { description: "The strongest key word among the requirements; SHOULD failures are warnings." }),
     requirements: Type.Array(RequirementIdSchema, { minItems: 1, uniqueItems: true, description: "The requirements the case checks." }),
-    verdict: StringEnum(VERDICTS, { description: "The outcome; `warn` is a failed SHOULD (fails a run only under --strict)." }),
+    verdict: StringEnum(VERDICTS, { description: "The outcome; `warn` is a failed SHOULD (fails a run only under --strict); `error` is a failure of the harness (a probe exception, the target gone mid-run), no verdict on the target." }),
     duration_ms: Milliseconds("How long the case ran."),
-    message: Type.Optional(Type.String({ description: "Why the case failed, was skipped or warned." })),
+    message: Type.Optional(Type.String({ description: "Why the case failed, was skipped, warned or ended in a harness error." })),
     expected: Type.Optional(Type.Array(Type.String(), { description: "What the target could have done to pass, any one of them." })),
     actual: Type.Optional(Type.String({ description: "What the target did." })),
     counterexample: Type.Optional(Type.String({ description: "The shrunk counterexample of a property case, readable." })),
@@ -49,7 +49,7 @@ export const CaseResultSchema = Type.Object(
   {
     additionalProperties: false,
     description: "One conformance case's result.",
-    if: whenOneOf("verdict", ["fail", "warn"]),
+    if: whenOneOf("verdict", ["fail", "warn", "error"]),
     then: clause({ present: ["message"] }),
     examples: [
       {
@@ -91,18 +91,46 @@ export const ReportSchema = Type.Object(
         failed: Count("Cases that failed."),
         skipped: Count("Cases skipped (capability not advertised, or not selected)."),
         warned: Count("SHOULD cases that failed."),
-        total: Count("All cases: the sum of the four above."),
+        errors: Count("Cases that ended in a harness error (no verdict on the target)."),
+        total: Count("All cases: the sum of the five above."),
       },
       { additionalProperties: false, description: "Verdict counts." },
     ),
     coverage: Type.Object(
       {
-        covered: Count("MUST requirements checked by at least one case."),
+        covered: Count("MUST requirements that a case of this run checked (a case that passed, failed or warned; skipped and errored cases check nothing)."),
+        selected: Count("MUST requirements of the cases this run selected, whether they ran or were skipped."),
         total_must: Count("MUST requirements in the spec's index."),
         excluded: Count("MUST requirements excluded from testing, each with a recorded reason."),
       },
-      { additionalProperties: false, description: "Requirement coverage of the run (the traceability index)." },
+      { additionalProperties: false, description: "Requirement coverage of this run: what its cases checked, against the spec's index." },
     ),
+    baseline: Type.Optional(
+      Type.Object(
+        {
+          file: Type.String({ minLength: 1, description: "The expected-failures file as given (--expected-failures)." }),
+          expected: Type.Array(
+            Type.Object(
+              { id: Type.String({ minLength: 1, description: "The case id." }), reason: Type.Optional(Type.String({ description: "The reason the baseline gives." })) },
+              { additionalProperties: false },
+            ),
+            { description: "Cases that failed as the baseline expects: they do not fail the run." },
+          ),
+          stale: Type.Array(
+            Type.Object(
+              {
+                id: Type.String({ minLength: 1, description: "The entry's case id." }),
+                why: StringEnum(["passes", "unknown case"] as const, { description: "`passes`: the case passed or only warned; `unknown case`: no case has this id." }),
+              },
+              { additionalProperties: false },
+            ),
+            { description: "Baseline entries that no longer hold: each fails the run, so that the baseline shrinks as the target improves." },
+          ),
+        },
+        { additionalProperties: false, description: "The expected-failures baseline of the run, when one was given." },
+      ),
+    ),
+    aborted: Type.Optional(Type.String({ minLength: 1, description: "Why the run stopped before its last case (e.g. the target stopped answering); the cases not run are absent." })),
     cases: Type.Array(CaseResultSchema, { description: "Every case, in run order." }),
   },
   {
@@ -116,8 +144,8 @@ export const ReportSchema = Type.Object(
         started_at: "2025-11-22T00:00:00.000Z",
         duration_ms: 1530.2,
         seed: 42,
-        summary: { passed: 0, failed: 1, skipped: 0, warned: 0, total: 1 },
-        coverage: { covered: 2, total_must: 180, excluded: 6 },
+        summary: { passed: 0, failed: 1, skipped: 0, warned: 0, errors: 0, total: 1 },
+        coverage: { covered: 2, selected: 2, total_must: 191, excluded: 6 },
         cases: [CaseResultSchema.examples[0]],
       },
     ],
