@@ -1,18 +1,21 @@
 /**
- * `peer-conformance [TARGET]` (DESIGN.md §4): parses flags, runs the suite through the runner
- * library, renders the reporters, writes replay files for failures and sets the exit code:
- * 0 every required case passed, 1 a case failed (or the baseline is stale), 2 usage error,
- * unreachable target or a failed --token-command.
+ * `peer-conformance [TARGET]` (DESIGN.md §4): parses and checks every input before the first case,
+ * runs the suite through the runner library with progress on stderr, renders the reporters,
+ * writes replay files for failures and sets the exit code: 0 every required case passed, 1 a case
+ * failed (or the baseline is stale), 2 the harness could not judge the target (usage error,
+ * unreachable or not Peer Protocol, gone mid-run, a harness error, a failed --token-command).
  */
-import { readFileSync, writeFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import type { Case } from "./case.ts";
 import { ALL_CASES } from "./cases/index.ts";
 import { coverage } from "./coverage.ts";
 import { EXCLUSIONS } from "./exclusions.ts";
-import { REPORTER_NAMES, REPORTERS, type Reporter } from "./reporters/index.ts";
+import { progressPrinter } from "./progress.ts";
+import { REPORTER_NAMES, REPORTERS } from "./reporters/index.ts";
+import { renderPretty } from "./reporters/pretty.ts";
 import { TOOL_VERSION, type Report } from "./report.ts";
 import { redactSecrets } from "./probe/redact.ts";
 import { commandTokenProvider, TOKEN_COMMAND_TIMEOUT_MS } from "./probe/token-command.ts";
@@ -20,7 +23,7 @@ import { TokenProviderError } from "./probe/token-source.ts";
 import { DEFAULTS, runConformance, type RunEvent } from "./runner.ts";
 import { select, selectors, UsageError } from "./selection.ts";
 import { TargetError } from "./target.ts";
-import { evaluate, parseBaseline, type BaselineEntry } from "./verdict.ts";
+import { baselineSection, checkBaselineIds, evaluate, parseBaseline, type BaselineEntry } from "./verdict.ts";
 
 export const USAGE = `Usage: peer-conformance [TARGET] [options]
 
@@ -44,8 +47,13 @@ Options:
                            with ~REPLAYPATH for a generated scenario, as the report prints it
   --replay FILE            re-run a failure from its conformance-replay-*.json file
   --timeout MS             per-case timeout in milliseconds (default ${DEFAULTS.timeoutMs}, with --slow ${DEFAULTS.slowTimeoutMs})
-  --reporter R[=FILE]      pretty | json | junit | markdown, to stdout or FILE; repeatable
-                           (default: pretty)
+  --reporter R[=FILE]      ${REPORTER_NAMES.join(" | ")}, to FILE (inside --out-dir unless absolute) or
+                           to stdout; repeatable, at most one to stdout. The summary stays on stdout
+                           (on stderr when a report goes to stdout)
+  --out-dir DIR            where replay files and relative report files go (default ./conformance-results)
+  --quiet                  no summary on the console (progress and errors still go to stderr)
+  --ca FILE                trust these PEM certificates for a wss:// or https:// target
+  --insecure               do not verify the target's TLS certificate (like curl -k)
   --forbidden-origin ORIGIN an Origin the target's allowlist refuses; enables the Origin case (PP-AUTH-009)
   --token-command CMD      for a target whose tokens come from elsewhere: run CMD (through the
                            shell) once per probe identity and present what it prints on stdout as
@@ -60,8 +68,16 @@ Options:
   -h, --help               this help
   --version                the tool version
 
-Exit codes: 0 every required case passed; 1 a case failed; 2 usage error, unreachable target or
-failed --token-command.`;
+Progress goes to stderr, one line per case (an updating line on a terminal). Before the first case a
+pre-flight reads discovery and makes a first handshake: a target that does not speak Peer Protocol
+v1.2 stops the run there.
+
+Verdicts: pass, fail, warn (a failed SHOULD), skip, and error: the harness failed (a probe exception,
+or the target stopped answering mid-run), which says nothing about the target.
+
+Exit codes: 0 every required case passed; 1 a case failed or a baseline entry is stale; 2 usage
+error, unreachable target, not a Peer Protocol v1.2 target, target stopped answering mid-run, a
+harness error, or a failed --token-command.`;
 
 export interface CliIo {
   stdout: { write(text: string): unknown; isTTY?: boolean };
@@ -88,6 +104,10 @@ export interface CliOptions {
   timeoutMs?: number;
   timeBudgetS?: number;
   reporters: ReporterSpec[];
+  outDir: string;
+  quiet: boolean;
+  ca?: string;
+  insecure: boolean;
   expectedFailures?: string;
   forbiddenOrigin?: string;
   tokenCommand?: string;
@@ -124,6 +144,10 @@ export function parseCli(argv: string[]): CliOptions {
         timeout: { type: "string" },
         "time-budget": { type: "string" },
         reporter: { type: "string", multiple: true },
+        "out-dir": { type: "string" },
+        quiet: { type: "boolean" },
+        ca: { type: "string" },
+        insecure: { type: "boolean" },
         "expected-failures": { type: "string" },
         "forbidden-origin": { type: "string" },
         "token-command": { type: "string" },
@@ -150,6 +174,10 @@ export function parseCli(argv: string[]): CliOptions {
     if (rest.length > 0 && file === "") throw new UsageError(`--reporter ${name}= needs a file name after '='`);
     return file ? { name, file } : { name };
   });
+  const toStdout = reporters.filter((r) => !r.file).map((r) => r.name);
+  if (toStdout.length > 1) throw new UsageError(`at most one --reporter can write to stdout, got ${toStdout.join(", ")}: give the others a file (--reporter ${toStdout[1]}=FILE)`);
+  if (values["out-dir"] !== undefined && values["out-dir"].trim() === "") throw new UsageError("--out-dir needs a directory");
+  if (values.ca !== undefined && values.ca.trim() === "") throw new UsageError("--ca needs a PEM file");
   const target = positionals[0];
   if (target !== undefined && !/^(wss?|https?):\/\/./i.test(target)) throw new UsageError(`TARGET must be a ws(s):// or http(s):// URL, got '${target}'`);
   return {
@@ -165,7 +193,11 @@ export function parseCli(argv: string[]): CliOptions {
     replay: values.replay,
     timeoutMs: integer("--timeout", values.timeout, 1, 3_600_000, "a positive number of milliseconds"),
     timeBudgetS: integer("--time-budget", values["time-budget"], 1, 86_400, "a positive number of seconds (at most 86400)"),
-    reporters: reporters.length > 0 ? reporters : [{ name: "pretty" }],
+    reporters,
+    outDir: values["out-dir"] ?? "conformance-results",
+    quiet: values.quiet ?? false,
+    ...(values.ca !== undefined ? { ca: values.ca } : {}),
+    insecure: values.insecure ?? false,
     expectedFailures: values["expected-failures"],
     forbiddenOrigin: forbiddenOrigin(values["forbidden-origin"]),
     tokenCommand: tokenCommand(values["token-command"]),
@@ -275,41 +307,64 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
       runs ??= replay.runs;
       only = [replay.case];
     }
+    // Everything the user gave is checked before the first case: a typo costs seconds, not a run.
+    const outDir = resolve(io.cwd, options.outDir);
+    const reporters = options.reporters.map((spec) => ({ reporter: REPORTERS[spec.name]!(), spec, path: spec.file ? resolve(outDir, spec.file) : undefined }));
+    for (const r of reporters) if (r.path) checkWritable(r.path, `--reporter ${r.spec.name}=${r.spec.file}`);
     let baseline: BaselineEntry[] = [];
     if (options.expectedFailures) {
       let text: string;
       try {
-        text = readFileSync(options.expectedFailures, "utf8");
+        text = readFileSync(resolve(io.cwd, options.expectedFailures), "utf8");
       } catch (error) {
         throw new UsageError(`--expected-failures ${options.expectedFailures}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
       }
       baseline = parseBaseline(text, options.expectedFailures);
+      checkBaselineIds(baseline, ALL_CASES.map((c) => c.id), options.expectedFailures);
     }
-    const reporters: [Reporter, ReporterSpec][] = options.reporters.map((spec) => [REPORTERS[spec.name]!(), spec]);
+    const tls = options.ca !== undefined || options.insecure ? { ...(options.ca !== undefined ? { ca: readCa(resolve(io.cwd, options.ca), options.ca) } : {}), insecure: options.insecure } : undefined;
+
     const runNotes: string[] = [];
+    const progress = progressPrinter(io.stderr);
     const onEvent = (event: RunEvent) => {
       if (event.type === "start") runNotes.push(...event.notes);
+      progress(event);
     };
-    const report: Report = await runConformance({ target, only, skip: options.skip, strict: options.strict, slow: options.slow, runs, seed, path, timeoutMs: options.timeoutMs, ...(options.timeBudgetS ? { timeBudgetMs: options.timeBudgetS * 1000 } : {}), onEvent, ...(options.forbiddenOrigin ? { forbiddenOrigin: options.forbiddenOrigin } : {}), ...(options.tokenCommand ? { tokenProvider: commandTokenProvider(options.tokenCommand) } : {}) });
+    const report: Report = await runConformance({ target, only, skip: options.skip, strict: options.strict, slow: options.slow, runs, seed, path, timeoutMs: options.timeoutMs, ...(options.timeBudgetS ? { timeBudgetMs: options.timeBudgetS * 1000 } : {}), onEvent, ...(options.forbiddenOrigin ? { forbiddenOrigin: options.forbiddenOrigin } : {}), ...(options.tokenCommand ? { tokenProvider: commandTokenProvider(options.tokenCommand) } : {}), ...(tls ? { tls } : {}) });
     const outcome = evaluate(report, baseline, ALL_CASES.map((c) => c.id));
+    if (options.expectedFailures) report.baseline = baselineSection(options.expectedFailures, baseline, outcome);
 
     const replayFiles: Record<string, string> = {};
     for (const c of report.cases.filter((r) => r.verdict === "fail")) {
-      const file = replayFileName(c.id);
+      const file = join(outDir, replayFileName(c.id));
       const content: ReplayFile = { tool: "peer-conformance", case: c.id, seed: report.seed, target: report.target, ...(c.replay?.path ? { path: c.replay.path } : {}), ...(runs ? { runs } : {}) };
       try {
-        writeFileSync(`${io.cwd}/${file}`, `${JSON.stringify(content, null, 2)}\n`);
-        replayFiles[c.id] = file;
-      } catch {
-        // A read-only working directory must not hide the results.
+        mkdirSync(outDir, { recursive: true });
+        writeFileSync(file, `${JSON.stringify(content, null, 2)}\n`);
+        replayFiles[c.id] = shown(io.cwd, file);
+      } catch (error) {
+        // A read-only directory must not hide the results: say so, and go on.
+        io.stderr.write(`peer-conformance: cannot write the replay file ${shown(io.cwd, file)} (${(error as NodeJS.ErrnoException).code ?? String(error)})\n`);
       }
     }
-    for (const [reporter, spec] of reporters) {
-      const text = reporter.render(report, { runNotes, replayFiles, color: !spec.file && io.stdout.isTTY === true && !process.env.NO_COLOR });
-      if (spec.file) writeFileSync(spec.file.startsWith("/") ? spec.file : `${io.cwd}/${spec.file}`, text);
-      else io.stdout.write(text);
+    const rerun = `peer-conformance ${report.target === "embedded" ? "" : `${report.target} `}--seed ${report.seed}${options.only.length > 0 ? ` --only ${options.only.join(",")}` : ""}${options.skip.length > 0 ? ` --skip ${options.skip.join(",")}` : ""}${options.slow ? " --slow" : ""}${runs ? ` --runs ${runs}` : ""}`;
+    const context = (color: boolean) => ({ runNotes, replayFiles, rerun, color });
+    const toStdout = reporters.filter((r) => !r.path);
+    for (const { reporter, spec, path: file } of reporters) {
+      if (!file) continue;
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, reporter.render(report, context(false)));
+      io.stderr.write(`peer-conformance: wrote the ${spec.name} report to ${shown(io.cwd, file)}\n`);
     }
-    if (outcome.stale.length > 0) io.stderr.write(`peer-conformance: stale expected-failures entries (the cases pass or no longer exist): ${outcome.stale.join(", ")}\n`);
+    for (const { reporter } of toStdout) io.stdout.write(reporter.render(report, context(io.stdout.isTTY === true && !process.env.NO_COLOR)));
+    // The console keeps its summary when the reports go to files; a machine report on stdout moves it to stderr.
+    if (!options.quiet && !toStdout.some((r) => r.spec.name === "pretty")) {
+      const stream = toStdout.length > 0 ? io.stderr : io.stdout;
+      stream.write(renderPretty(report, context(stream.isTTY === true && !process.env.NO_COLOR)));
+    }
+    if (outcome.stale.length > 0) io.stderr.write(`peer-conformance: stale expected-failures entries (remove them): ${outcome.staleEntries.map((e) => `${e.id} (${e.why})`).join(", ")}\n`);
+    if (outcome.errors.length > 0) io.stderr.write(`peer-conformance: ${outcome.errors.length} case${outcome.errors.length === 1 ? "" : "s"} ended in a harness error, no verdict on the target: ${outcome.errors.join(", ")}\n`);
+    if (report.aborted) io.stderr.write(`peer-conformance: run aborted: ${report.aborted}\n`);
     return outcome.exitCode;
   } catch (error) {
     // A token provider that fails is the harness's problem, like a usage error: no verdict on the target.
@@ -319,6 +374,42 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     }
     throw error;
   }
+}
+
+/** A path as the user can type it from where they are. */
+function shown(cwd: string, file: string): string {
+  const rel = relative(cwd, file);
+  return rel.startsWith("..") || isAbsolute(rel) ? file : rel;
+}
+
+/** A report file must be writable before the run starts, not found unwritable after it. */
+function checkWritable(file: string, flag: string): void {
+  let dir = dirname(file);
+  try {
+    if (existsSync(file)) {
+      if (statSync(file).isDirectory()) throw new UsageError(`${flag}: ${file} is a directory`);
+      accessSync(file, constants.W_OK);
+      return;
+    }
+    // The nearest existing ancestor must let us create what is missing.
+    while (!existsSync(dir)) dir = dirname(dir);
+    if (!statSync(dir).isDirectory()) throw new UsageError(`${flag}: ${dir} is not a directory`);
+    accessSync(dir, constants.W_OK);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`${flag}: cannot write ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+}
+
+function readCa(file: string, given: string): Buffer {
+  let pem: Buffer;
+  try {
+    pem = readFileSync(file);
+  } catch (error) {
+    throw new UsageError(`--ca ${given}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  if (!pem.toString("latin1").includes("-----BEGIN CERTIFICATE-----")) throw new UsageError(`--ca ${given}: expected PEM certificates (-----BEGIN CERTIFICATE-----)`);
+  return pem;
 }
 
 const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;

@@ -6,7 +6,7 @@
  */
 import fc from "fast-check";
 import type { Case, CaseContext, HttpProbeRequest, HttpRequestOptions, HttpResponse, ProbeRequest, PropertyOptions, TargetInfo } from "./case.ts";
-import { CaseFailure, CaseSkip, PropertyFailure } from "./failure.ts";
+import { CaseFailure, CaseSkip, HarnessError, PropertyFailure } from "./failure.ts";
 import { caseSeed, probeIdentity } from "./probe/keys.ts";
 import { ProbePeer, type ProbeIdentity } from "./probe/peer.ts";
 import { TokenProviderError, TokenRefused, type TokenSource } from "./probe/token-source.ts";
@@ -247,8 +247,11 @@ export class RunContext implements CaseContext {
       try {
         await runOnce(counterexample);
       } catch (error) {
+        // A probe exception is the harness's failure, not a counterexample against the target.
+        if (error instanceof CaseSkip) throw error;
+        if (!(error instanceof CaseFailure)) throw HarnessError.from(error);
         reproduced++;
-        failure = error instanceof CaseFailure ? error : new CaseFailure(["the property holds"], error instanceof Error ? error.message : String(error));
+        failure = error;
         failingTrace = [...this.trace.entries];
         failingViolations = [...this.violations];
       }
@@ -261,7 +264,9 @@ export class RunContext implements CaseContext {
     let verdictNote = `reproduced ${reproduced} of ${attempts}`;
     if (!failure) {
       const error = details.errorInstance;
-      failure = error instanceof CaseFailure ? error : new CaseFailure(["the property holds"], String(error));
+      if (error instanceof CaseSkip) throw error;
+      if (!(error instanceof CaseFailure)) throw HarnessError.from(error);
+      failure = error;
       const timing = options.timing?.(counterexample) || "the target's scheduling and ACK delays, or traffic before it";
       verdictNote = `flaky: reproduced 0 of ${attempts}; it failed during the search only, and depends on ${timing}`;
       this.notes.push(`flaky: the counterexample failed during the search but passed ${attempts} of ${attempts} re-runs alone`);

@@ -39,3 +39,23 @@ export class PropertyFailure extends CaseFailure {
     this.name = "PropertyFailure";
   }
 }
+
+/**
+ * The harness failed, not the target: an exception in the probe or a case (a bug in
+ * peer-conformance), or the target gone mid-run. The case's verdict is `error`: no verdict on the
+ * target is drawn from it, and the run exits 2.
+ */
+export class HarnessError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "HarnessError";
+  }
+
+  /** An unexpected exception as a harness error, naming where it was thrown so that it can be reported. */
+  static from(error: unknown): HarnessError {
+    if (error instanceof HarnessError) return error;
+    if (!(error instanceof Error)) return new HarnessError(`the harness raised ${String(error)}`);
+    const at = error.stack?.split("\n").find((line) => /conformance\/src\//.test(line))?.trim().replace(/^at\s+/, "");
+    return new HarnessError(`the harness raised ${error.name}: ${error.message}${at ? ` (at ${at.replace(/^.*?(conformance\/src\/)/, "$1").replace(/\)$/, "")})` : ""}; this is a bug in peer-conformance, not in the target`, { cause: error });
+  }
+}

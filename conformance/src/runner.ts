@@ -9,15 +9,16 @@ import type { Case, TargetInfo } from "./case.ts";
 import { ALL_CASES } from "./cases/index.ts";
 import { RunContext } from "./context.ts";
 import { runCoverage } from "./coverage.ts";
-import { CaseFailure, CaseSkip, PropertyFailure } from "./failure.ts";
+import { CaseFailure, CaseSkip, HarnessError, PropertyFailure } from "./failure.ts";
 import { probeIdentity, runSalt } from "./probe/keys.ts";
-import { ProbePeer } from "./probe/peer.ts";
 import { redactSecrets } from "./probe/redact.ts";
 import { TokenSource, type TokenProvider } from "./probe/token-source.ts";
-import { connectWebSocket, TransportError } from "./probe/transport.ts";
 import { summarize, TOOL_VERSION, type CaseResult, type Report } from "./report.ts";
 import { VALIDATORS, type Validators } from "./schemas.ts";
 import { select, UsageError } from "./selection.ts";
+import { stillAnswering } from "./liveness.ts";
+import { preflight } from "./preflight.ts";
+import { configureTls, type TlsSettings } from "./probe/tls.ts";
 import { fetchDiscovery, normalizeTarget, targetInfo, TargetError } from "./target.ts";
 import { verdictFor } from "./verdict.ts";
 
@@ -60,9 +61,12 @@ export interface RunOptions {
    * TokenProviderError: the harness failed, not the target.
    */
   tokenProvider?: TokenProvider;
+  /** TLS towards the target (the CLI's --ca and --insecure); applies to the whole process from this run on. */
+  tls?: TlsSettings;
 }
 
 export type RunEvent =
+  | { type: "preflight"; target: string }
   | { type: "start"; target: string; seed: number; total: number; notes: string[] }
   | { type: "case-start"; index: number; total: number; case: Case }
   | { type: "case-end"; index: number; total: number; result: CaseResult; notes: string[] }
@@ -106,34 +110,17 @@ export async function startEmbedded(options: EmbeddedOptions = {}, moduleUrl: st
   return module.startEmbeddedServer(options);
 }
 
-/** Learns the server id from HANDSHAKE_INIT_ACK when discovery did not give it; a TargetError when the WebSocket is unreachable. */
-async function serverIdFromHandshake(wsUrl: string, seed: number, salt: string, stepTimeoutMs: number, tokens: TokenSource): Promise<string | undefined> {
-  const identity = probeIdentity(seed, salt, "runner", 0);
-  // A target that requires tokens refuses the upgrade without one (PP-AUTH-006); one it will not issue leaves the id unknown.
-  const token = tokens.presents ? await tokens.tokenFor(identity).catch((error: unknown) => (error instanceof CaseFailure ? undefined : Promise.reject(error))) : undefined;
-  let transport;
-  try {
-    transport = await connectWebSocket(wsUrl, { timeoutMs: stepTimeoutMs, ...(token ? { headers: { authorization: `Bearer ${token}` } } : {}) });
-  } catch (error) {
-    throw new TargetError(error instanceof TransportError ? error.message : `cannot reach ${wsUrl}`);
-  }
-  const probe = new ProbePeer(transport, { identity, stepTimeoutMs });
-  try {
-    probe.sendHandshake(probe.buildInit({ recipientId: null }));
-    const ack = await probe.receiveInitAck();
-    return typeof ack.sender_id === "string" ? ack.sender_id : undefined;
-  } catch {
-    return undefined;
-  } finally {
-    probe.close();
-  }
-}
-
-export async function resolveTarget(target: string, seed: number, stepTimeoutMs: number, salt: string = runSalt(), tokenProvider?: TokenProvider): Promise<TargetInfo> {
+/**
+ * Discovery, then the pre-flight handshake (preflight.ts): a TargetError when the target is
+ * unreachable, a NotPeerProtocolError when it does not speak Peer Protocol v1.2. The server id
+ * comes from discovery, or from the pre-flight's HANDSHAKE_INIT_ACK.
+ */
+export async function resolveTarget(target: string, seed: number, stepTimeoutMs: number, salt: string = runSalt(), tokenProvider?: TokenProvider): Promise<TargetInfo & { preflightNotes: string[] }> {
   const urls = normalizeTarget(target);
   const { document, error } = await fetchDiscovery(urls.baseUrl, stepTimeoutMs);
-  const fallback = typeof document?.server_id === "string" ? undefined : await serverIdFromHandshake(urls.wsUrl, seed, salt, stepTimeoutMs, new TokenSource({ baseUrl: urls.baseUrl, discovery: document, timeoutMs: stepTimeoutMs, ...(tokenProvider ? { provider: tokenProvider } : {}) }));
-  return targetInfo(urls, document, error, fallback);
+  const tokens = new TokenSource({ baseUrl: urls.baseUrl, discovery: document, timeoutMs: stepTimeoutMs, ...(tokenProvider ? { provider: tokenProvider } : {}) });
+  const checked = await preflight({ ...urls, discovery: document, discoveryError: error, identity: probeIdentity(seed, salt, "runner", 0), stepTimeoutMs, tokens });
+  return { ...targetInfo(urls, document, error, checked.serverId), preflightNotes: checked.notes };
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => void): Promise<T> {
@@ -167,7 +154,7 @@ export async function runCase(c: Case, target: TargetInfo, settings: { runSeed: 
   const timeoutMs = settings.timeBudgetMs ? Math.max(settings.timeoutMs, settings.timeBudgetMs * 2 + 30_000) : settings.timeoutMs;
   const tokens = settings.tokens ?? new TokenSource({ baseUrl: target.baseUrl, discovery: target.discovery, timeoutMs: settings.stepTimeoutMs });
   const ctx = new RunContext(c, { target, runSeed: settings.runSeed, runSalt: settings.runSalt ?? runSalt(), runs: settings.runs, slow: settings.slow, path: settings.path, validators: settings.validators, stepTimeoutMs: settings.stepTimeoutMs, deadline: started + timeoutMs, tokens, ...(settings.timeBudgetMs ? { timeBudgetMs: settings.timeBudgetMs } : {}) });
-  let outcome: "pass" | "fail" | "skip" = "pass";
+  let outcome: "pass" | "fail" | "skip" | "error" = "pass";
   let failure: CaseFailure | null = null;
   let message: string | undefined;
   try {
@@ -180,8 +167,9 @@ export async function runCase(c: Case, target: TargetInfo, settings: { runSeed: 
       outcome = "fail";
       failure = error;
     } else {
-      outcome = "fail";
-      failure = new CaseFailure(["the case runs to completion"], `the probe raised ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
+      // An exception of the probe or the case is the harness's failure, never the target's.
+      outcome = "error";
+      message = HarnessError.from(error).message;
     }
   } finally {
     ctx.dispose();
@@ -189,7 +177,7 @@ export async function runCase(c: Case, target: TargetInfo, settings: { runSeed: 
   // The user's token provider failed: no verdict on the target can be drawn from this case, or the run.
   if (ctx.harnessError) throw ctx.harnessError;
   // What the target emitted is checked whatever the case asserted (PP-ENV-001 and friends).
-  if (ctx.violations.length > 0 && outcome !== "skip") {
+  if (ctx.violations.length > 0 && outcome !== "skip" && outcome !== "error") {
     const violations = [...new Set(ctx.violations)];
     if (!failure) {
       failure = new CaseFailure(["every message the target emits follows the spec"], violations.join("; "), violations[0]);
@@ -217,7 +205,7 @@ export async function runCase(c: Case, target: TargetInfo, settings: { runSeed: 
       result.replay = { seed: settings.runSeed, path: property.path ?? "" };
     }
   }
-  const keepTrace = settings.traces === "all" || (settings.traces === "failures" && (verdict === "fail" || verdict === "warn"));
+  const keepTrace = settings.traces === "all" || (settings.traces === "failures" && (verdict === "fail" || verdict === "warn" || verdict === "error"));
   if (keepTrace && ctx.trace.entries.length > 0) result.trace = [...ctx.trace.entries];
   return { result, notes: ctx.notes.map(redactSecrets) };
 }
@@ -239,7 +227,9 @@ export async function runConformance(options: RunOptions = {}): Promise<Report> 
   const embedded = options.target ? null : await startEmbedded({ ...options.embedded, limits: { ...EMBEDDED_LIMITS, ...options.embedded?.limits } });
   try {
     const targetUrl = options.target ?? embedded!.url;
-    const target = await resolveTarget(targetUrl, seed, stepTimeoutMs, salt, options.tokenProvider);
+    if (options.tls) configureTls(options.tls);
+    options.onEvent?.({ type: "preflight", target: redactSecrets(options.target ?? `${targetUrl} (embedded reference server)`) });
+    const { preflightNotes, ...target }: TargetInfo & { preflightNotes: string[] } = await resolveTarget(targetUrl, seed, stepTimeoutMs, salt, options.tokenProvider);
     if (options.forbiddenOrigin !== undefined) target.forbiddenOrigin = options.forbiddenOrigin;
     const tokens = new TokenSource({ baseUrl: target.baseUrl, discovery: target.discovery, timeoutMs: stepTimeoutMs, ...(options.tokenProvider ? { provider: options.tokenProvider } : {}) });
     // The user's provider is tried once before any case, so that a broken one stops the run at once (exit 2).
@@ -248,11 +238,13 @@ export async function runConformance(options: RunOptions = {}): Promise<Report> 
     const notes: string[] = [];
     if (!validators) notes.push("inbound messages are not schema-checked (validators disabled)");
     if (target.discoveryError) notes.push(`discovery failed (${target.discoveryError}); using the spec's default limits`);
+    notes.push(...preflightNotes);
     if (options.tokenProvider) notes.push("every probe identity presents a token from the token provider (--token-command)");
     else if (tokens.presents) notes.push("the target requires tokens (discovery auth.required): every probe identity presents its own, obtained by spec §4.5");
     options.onEvent?.({ type: "start", target: redactSecrets(options.target ?? `${targetUrl} (embedded reference server)`), seed, total: selected.length, notes });
 
     const results: CaseResult[] = [];
+    let aborted: string | undefined;
     for (const [index, c] of selected.entries()) {
       options.onEvent?.({ type: "case-start", index, total: selected.length, case: c });
       const { result, notes: caseNotes } = await runCase(c, target, {
@@ -269,8 +261,16 @@ export async function runConformance(options: RunOptions = {}): Promise<Report> 
         validators,
         tokens,
       });
+      // A case that failed may have met a target that is gone: then no later case can say anything.
+      const gone = result.verdict === "fail" || result.verdict === "error" ? await stillAnswering(target.baseUrl, stepTimeoutMs) : null;
+      if (gone) {
+        result.verdict = "error";
+        result.message = `the target stopped answering during this case (${gone}); if this case's input crashed it, replay it alone: --only ${c.id} --seed ${seed}`;
+        aborted = `the target stopped answering during case ${c.id} (${gone}); ${selected.length - index - 1} of ${selected.length} cases not run`;
+      }
       results.push(result);
       options.onEvent?.({ type: "case-end", index, total: selected.length, result, notes: caseNotes });
+      if (aborted) break;
     }
     const report: Report = {
       tool: "peer-conformance",
@@ -282,6 +282,7 @@ export async function runConformance(options: RunOptions = {}): Promise<Report> 
       summary: summarize(results),
       coverage: runCoverage(results),
       cases: results,
+      ...(aborted ? { aborted } : {}),
     };
     options.onEvent?.({ type: "end", report });
     return report;

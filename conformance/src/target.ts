@@ -4,6 +4,7 @@
  * the cases use; when discovery fails, the server id is learnt from a handshake instead.
  */
 import type { TargetInfo } from "./case.ts";
+import { describeTlsError } from "./probe/tls.ts";
 import { DEFAULT_LIMITS } from "./schemas.ts";
 
 /** Local error: the target cannot be used at all (exit code 2). */
@@ -45,7 +46,8 @@ export async function fetchDiscovery(baseUrl: string, timeoutMs = 5000): Promise
   try {
     response = await fetch(`${baseUrl}/peers/capabilities`, { signal: AbortSignal.timeout(timeoutMs) });
   } catch (error) {
-    const cause = error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error);
+    if (error instanceof Error && error.name === "TimeoutError") throw new TargetError(`no answer from ${baseUrl}: GET /peers/capabilities took longer than ${timeoutMs} ms`);
+    const cause = describeTlsError(error) ?? (error instanceof Error && error.cause instanceof Error ? error.cause.message : error instanceof Error ? error.message : String(error));
     throw new TargetError(`cannot reach ${baseUrl}: ${cause}`);
   }
   const text = await response.text();

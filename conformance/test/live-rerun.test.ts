@@ -77,14 +77,14 @@ describe("--replay against one live server", () => {
   test("gives the same verdict and counterexample every time it is run", async () => {
     const cwd = mkdtempSync(join(tmpdir(), "pc-live-replay-"));
     const io = { stdout: { write: () => true }, stderr: { write: () => true }, cwd };
-    const caseOf = (file: string): CaseResult => (JSON.parse(readFileSync(join(cwd, file), "utf8")) as Report).cases[0]!;
+    const caseOf = (file: string): CaseResult => (JSON.parse(readFileSync(join(cwd, "conformance-results", file), "utf8")) as Report).cases[0]!;
     const essentials = (c: CaseResult) => ({ id: c.id, verdict: c.verdict, counterexample: c.counterexample, expected: c.expected, actual: c.actual, replay: c.replay });
 
     expect(await main([server.url, "--only", "delivery.echo", "--seed", "7", "--runs", "10", "--reporter", "json=run.json"], io)).toBe(1);
     const original = caseOf("run.json");
     expect(original).toMatchObject({ verdict: "fail", replay: { seed: 7 } });
     expect(original.counterexample).toBeDefined();
-    const replayFile = join(cwd, replayFileName("delivery.echo"));
+    const replayFile = join(cwd, "conformance-results", replayFileName("delivery.echo"));
     expect(JSON.parse(readFileSync(replayFile, "utf8"))).toMatchObject<Partial<ReplayFile>>({ case: "delivery.echo", seed: 7, target: server.url });
 
     for (const attempt of [1, 2, 3]) {

@@ -4,6 +4,7 @@
  * whatever the case asks for, so `send` takes raw text or bytes and never serialises itself.
  */
 import WebSocket from "ws";
+import { describeTlsError, tlsOptions } from "./tls.ts";
 
 export type InboundData = { kind: "text"; text: string } | { kind: "binary"; bytes: Uint8Array };
 
@@ -49,6 +50,7 @@ export function connectWebSocket(url: string, options: WebSocketOptions = {}): P
       maxPayload: options.maxPayload ?? 256 * 1024 * 1024,
       handshakeTimeout: timeoutMs,
       autoPong: options.autoPong ?? true,
+      ...tlsOptions(),
     });
     // Frames that arrive before the caller registers its listener are kept, not lost.
     const early: InboundData[] = [];
@@ -77,7 +79,8 @@ export function connectWebSocket(url: string, options: WebSocketOptions = {}): P
     socket.on("error", (error) => {
       if (!settled) {
         settled = true;
-        reject(new TransportError(`cannot connect to ${url}: ${error.message}`, /timed out/i.test(error.message) ? "CONNECT_TIMEOUT" : "CONNECT_FAILED"));
+        const tls = describeTlsError(error);
+        reject(new TransportError(`cannot connect to ${url}: ${tls ?? error.message}`, /timed out/i.test(error.message) ? "CONNECT_TIMEOUT" : "CONNECT_FAILED"));
       }
     });
     socket.on("open", () => {

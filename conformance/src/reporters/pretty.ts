@@ -53,7 +53,7 @@ export function renderPretty(report: Report, context: RenderContext): string {
   const s = report.summary;
   out.push(
     "",
-    `${paint(32, `${s.passed} passed`)}, ${paint(s.failed > 0 ? 31 : 90, `${s.failed} failed`)}, ${paint(s.warned > 0 ? 33 : 90, `${s.warned} warned`)}, ${s.skipped} skipped${s.errors > 0 ? `, ${paint(35, `${s.errors} harness errors`)}` : ""} of ${s.total} in ${(report.duration_ms / 1000).toFixed(1)} s`,
+    `${paint(32, `${s.passed} passed`)}, ${paint(s.failed > 0 ? 31 : 90, `${s.failed} failed`)}, ${paint(s.warned > 0 ? 33 : 90, `${s.warned} warned`)}, ${s.skipped} skipped${s.errors > 0 ? `, ${paint(35, `${s.errors} harness error${s.errors === 1 ? "" : "s"}`)}` : ""} of ${s.total} in ${(report.duration_ms / 1000).toFixed(1)} s`,
     coverageLine(report),
   );
   if (report.baseline && report.baseline.expected.length > 0) out.push(`expected failures (baseline ${report.baseline.file}): ${report.baseline.expected.map((e) => e.id).join(", ")}`);
