@@ -227,7 +227,7 @@ export async function runConformance(options: RunOptions = {}): Promise<Report> 
   const embedded = options.target ? null : await startEmbedded({ ...options.embedded, limits: { ...EMBEDDED_LIMITS, ...options.embedded?.limits } });
   try {
     const targetUrl = options.target ?? embedded!.url;
-    if (options.tls) configureTls(options.tls);
+    configureTls(options.tls ?? {});
     options.onEvent?.({ type: "preflight", target: redactSecrets(options.target ?? `${targetUrl} (embedded reference server)`) });
     const { preflightNotes, ...target }: TargetInfo & { preflightNotes: string[] } = await resolveTarget(targetUrl, seed, stepTimeoutMs, salt, options.tokenProvider);
     if (options.forbiddenOrigin !== undefined) target.forbiddenOrigin = options.forbiddenOrigin;

@@ -14,12 +14,21 @@ export interface TlsSettings {
 }
 
 let current: TlsSettings = {};
+let dispatcherChanged = false;
 
-/** Applies to every connection the process makes to the target from now on. */
+/**
+ * Applies to every connection the process makes from now on. Empty settings undo what an earlier
+ * run of this process set (a library user's own dispatcher is left alone when we never changed it).
+ */
 export function configureTls(settings: TlsSettings): void {
   current = { ...settings };
-  if (settings.ca === undefined && !settings.insecure) return;
+  if (settings.ca === undefined && !settings.insecure) {
+    if (dispatcherChanged) setGlobalDispatcher(new Agent());
+    dispatcherChanged = false;
+    return;
+  }
   setGlobalDispatcher(new Agent({ connect: { ...(settings.ca !== undefined ? { ca: settings.ca } : {}), rejectUnauthorized: !settings.insecure } }));
+  dispatcherChanged = true;
 }
 
 /** The options for `ws` and `tls.connect`. */
