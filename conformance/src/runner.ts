@@ -4,6 +4,12 @@
  * and builds the report. It never prints; progress goes to `onEvent` for the reporters.
  *
  * Library use (e.g. from vitest): `const report = await runConformance({ only: ["handshake"] })`.
+ *
+ * ```ts
+ * import { runConformance } from "peer-protocol/conformance";
+ * ```
+ *
+ * @module peer-protocol/conformance
  */
 import type { Case, TargetInfo } from "./case.ts";
 import { ALL_CASES } from "./cases/index.ts";

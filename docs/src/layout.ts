@@ -1,7 +1,11 @@
 /**
  * The page shell of the docs site: head, navigation sidebar, content. Every link in the site is
  * written as a path from the site root and made relative here, so the site works from `file://`
- * and from any web root, offline (no CDN, no script).
+ * and from any web root, offline (no CDN).
+ *
+ * The one script is the search box: Pagefind's UI over the index `site.ts` writes to `pagefind/`.
+ * Pagefind loads its index with `fetch` and a module import, which browsers refuse on `file://`,
+ * so there the box says that search needs the site served over HTTP and everything else works.
  */
 import { posix } from "node:path";
 
@@ -49,6 +53,31 @@ export interface PageOptions {
   version: string;
 }
 
+/** Where Pagefind's bundle is written, from the site root. */
+export const SEARCH_DIR = "pagefind";
+
+/**
+ * The search box of a page. The result URLs Pagefind stores start at the site root (`/spec.html`),
+ * so `baseUrl` is the site root as this page sees it: the site may be served from a sub-path.
+ */
+export function searchBox(path: string): string {
+  const root = href(path, "index.html");
+  return `<div class="search" id="search" role="search" data-pagefind-ignore>
+<noscript><p class="search-note">Search needs JavaScript.</p></noscript>
+</div>
+<script src="${href(path, `${SEARCH_DIR}/pagefind-ui.js`)}"></script>
+<script>
+(function () {
+  var box = document.getElementById("search");
+  if (location.protocol === "file:" || typeof PagefindUI === "undefined") {
+    box.innerHTML = '<p class="search-note">Search needs the site served over HTTP, e.g. <code>npx http-server docs/site</code> or <code>python3 -m http.server -d docs/site</code>.</p>';
+    return;
+  }
+  new PagefindUI({ element: "#search", baseUrl: new URL("./", new URL("${root}", location.href)).pathname, showSubResults: true, resetStyles: false });
+})();
+</script>`;
+}
+
 export function page(options: PageOptions): string {
   const { path, title, body, sidebar = "", version } = options;
   const nav = NAV.map((item) => {
@@ -62,10 +91,12 @@ export function page(options: PageOptions): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${escapeHtml(title)} · Peer Protocol ${escapeHtml(version)}</title>
 <link rel="stylesheet" href="${href(path, "style.css")}">
+<link rel="stylesheet" href="${href(path, `${SEARCH_DIR}/pagefind-ui.css`)}">
 </head>
 <body>
 <aside class="sidebar">
 <a class="brand" href="${href(path, "index.html")}">Peer Protocol <span class="version">v${escapeHtml(version)}</span></a>
+${searchBox(path)}
 <nav aria-label="site"><ul>
 ${nav}
 </ul></nav>

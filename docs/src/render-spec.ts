@@ -92,7 +92,7 @@ export function renderSpec(markdown: string, diagrams: readonly PlacedDiagram[],
   // Requirement items: anchor, self-link, link to the index.
   html = html.replace(/<li><strong>(PP-[A-Z]+-\d{3})<\/strong>([\s\S]*?)<\/li>/g, (_all, id: string, rest: string) => {
     const cases = `<a class="req-cases" href="${links.href(links.requirementIndex(id))}" title="requirement index">${escapeHtml(links.caseLabel(id))}</a>`;
-    return `<li id="${id}" class="req"><a class="req-id" href="#${id}">${id}</a>${rest} ${cases}</li>`;
+    return `<li id="${id}" class="req"><a class="req-id" href="#${id}" data-pagefind-weight="10">${id}</a>${rest} ${cases}</li>`;
   });
 
   html = rewriteHtml(

@@ -1,7 +1,8 @@
 /**
  * Builds the static docs site for one protocol version: every page, the stylesheet, the JSON
- * Schemas and diagrams as files, the AsyncAPI document, and (unless `api` is false) the TypeDoc
- * API docs. Pure output: it reads the sources and writes only under `out`.
+ * Schemas and diagrams as files, the AsyncAPI document, (unless `api` is false) the TypeDoc
+ * API docs, and last the Pagefind search index of all of them. Pure output: it reads the sources
+ * and writes only under `out`.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -17,6 +18,7 @@ import { documentMarkdown, documentNames, governingRequirements, messageIndexMar
 import { capabilitiesMarkdown, errorsMarkdown, limitsMarkdown } from "./registry-pages.ts";
 import { renderSpec } from "./render-spec.ts";
 import { casesMarkdown, requirementIndexMarkdown, traceability } from "./requirement-index.ts";
+import { buildSearchIndex } from "./search.ts";
 import { renderSequenceDiagram } from "./sequence-diagram.ts";
 import { loadSources, type Version } from "./sources.ts";
 
@@ -150,6 +152,9 @@ export async function buildSite(options: SiteOptions): Promise<SiteResult> {
 
   // The overview, last: it counts what was built.
   md("index.html", "Overview", overviewMarkdown(version, sources.messages.length, sources.requirements.length, catalog.cases.length, sources.errors.length));
+
+  // The search index, after every page (the API pages included) is written.
+  files.push(...(await buildSearchIndex(out, log)));
   log(`site: ${files.length} files in ${out}`);
   return { files };
 }

@@ -7,6 +7,7 @@ import { loadCases } from "../src/conformance-cases.ts";
 import { kebab, loadSources } from "../src/sources.ts";
 import { buildSite } from "../src/site.ts";
 import { brokenLinks, listFiles, readPages, type SitePage } from "./html-links.ts";
+import { openSearch } from "./pagefind-search.ts";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
 const sources = loadSources(root, "1.2");
@@ -88,6 +89,42 @@ describe("the docs site for v1.2 (built without TypeDoc)", () => {
       const text = readFileSync(join(out, path), "utf8");
       expect(text, path).not.toMatch(/<(script|link|img|iframe)\b[^>]*(src|href)="https?:/);
       expect(text, path).not.toMatch(/@import|url\(\s*["']?https?:/);
+    }
+  });
+
+  it("has a search box on every page, which says on file:// that search needs HTTP", () => {
+    for (const [path] of pages) {
+      const html = readFileSync(join(out, path), "utf8");
+      expect(html, path).toContain('<div class="search" id="search" role="search" data-pagefind-ignore>');
+      const script = /<script src="([^"]*pagefind-ui\.js)"><\/script>/.exec(html)?.[1];
+      expect(script, path).toBeDefined();
+      expect(listFiles(out), `${path}: ${script ?? ""}`).toContain(join(path, "..", script ?? "").replace(/^\.\//, ""));
+      expect(html, path).toContain('location.protocol === "file:"');
+    }
+  });
+
+  it("builds a Pagefind index in which a requirement id and a word of the spec find their pages", async () => {
+    const files = listFiles(out);
+    expect(files).toContain("pagefind/pagefind.js");
+    expect(files).toContain("pagefind/pagefind-ui.js");
+    expect(files.some((f) => /^pagefind\/index\/.+\.pf_index$/.test(f))).toBe(true);
+    expect(files.some((f) => /^pagefind\/fragment\/.+\.pf_fragment$/.test(f))).toBe(true);
+
+    const search = await openSearch(out);
+    try {
+      const requirement = (await search.search("PP-HS-004")).map((hit) => hit.url);
+      expect(requirement.slice(0, 3)).toContain("spec.html");
+      expect(requirement).toContain("requirements.html");
+      expect(requirement).toContain("cases.html");
+      // A limit's name is one word (includeCharacters "_"), found on its registry page.
+      expect((await search.search("retransmit_buffer")).map((hit) => hit.url)).toContain("limits.html");
+      // The sidebar is not indexed: a word only the navigation has finds nothing.
+      const benchmark = (await search.search("Benchmark your server")).map((hit) => hit.url);
+      expect(benchmark).toContain("guides/benchmark.html");
+      expect(benchmark).not.toContain("errors.html");
+      expect((await search.search("binder")).map((hit) => hit.url)).toEqual(expect.arrayContaining(["spec.html", "messages/session-resume.html"]));
+    } finally {
+      await search.close();
     }
   });
 

@@ -3,6 +3,12 @@
  * their static types. v1.2 schemas and types are exported under their plain names; the v1.1 ones
  * that differ in shape carry a `V11` prefix, and every schema of both versions is reachable through
  * `MESSAGE_SCHEMAS` and `DOCUMENT_SCHEMAS`.
+ *
+ * ```ts
+ * import { validateEnvelope } from "peer-protocol/schemas";
+ * ```
+ *
+ * @module peer-protocol/schemas
  */
 
 // Validators

@@ -23,6 +23,12 @@
  * Data goes out only in `ready` (PP-HS-010); until the first session exists it waits in
  * `preSession`. A data record the server discarded with RATE_LIMIT_EXCEEDED waits in `refused`
  * and goes out again after a backoff (PP-LIM-003).
+ *
+ * ```ts
+ * import { PeerClient } from "peer-protocol/reference/client";
+ * ```
+ *
+ * @module peer-protocol/reference/client
  */
 import { EventEmitter } from "node:events";
 import { validateEnvelope, validateInnerPayload } from "../../../schemas/src/index.ts";

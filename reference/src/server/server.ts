@@ -1,6 +1,12 @@
 /**
  * The reference server: `node:http` for discovery, tokens, metrics and the HTTP binding, `ws` for
  * `/ws/v1/peers` and `/ws/v1/events`. State lives behind ServerStore.
+ *
+ * ```ts
+ * import { PeerServer } from "peer-protocol/reference/server";
+ * ```
+ *
+ * @module peer-protocol/reference/server
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
