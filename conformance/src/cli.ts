@@ -5,7 +5,7 @@
  * failed (or the baseline is stale), 2 the harness could not judge the target (usage error,
  * unreachable or not Peer Protocol, gone mid-run, a harness error, a failed --token-command).
  */
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
@@ -382,22 +382,24 @@ function shown(cwd: string, file: string): string {
   return rel.startsWith("..") || isAbsolute(rel) ? file : rel;
 }
 
-/** A report file must be writable before the run starts, not found unwritable after it. */
+/**
+ * A report file must be writable before the run starts, not found unwritable after it. Tried for
+ * real (as root, access(2) says yes to almost anything): its directory is made and the file opened
+ * for appending, then whatever this made is removed again, so a run that stops early leaves nothing.
+ */
 function checkWritable(file: string, flag: string): void {
-  let dir = dirname(file);
   try {
-    if (existsSync(file)) {
-      if (statSync(file).isDirectory()) throw new UsageError(`${flag}: ${file} is a directory`);
-      accessSync(file, constants.W_OK);
-      return;
-    }
-    // The nearest existing ancestor must let us create what is missing.
-    while (!existsSync(dir)) dir = dirname(dir);
-    if (!statSync(dir).isDirectory()) throw new UsageError(`${flag}: ${dir} is not a directory`);
-    accessSync(dir, constants.W_OK);
+    if (existsSync(file) && statSync(file).isDirectory()) throw new UsageError(`${flag}: ${file} is a directory`);
+    const madeDir = mkdirSync(dirname(file), { recursive: true });
+    const existed = existsSync(file);
+    closeSync(openSync(file, "a"));
+    if (!existed) rmSync(file);
+    if (madeDir) rmSync(madeDir, { recursive: true });
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    throw new UsageError(`${flag}: cannot write ${file} (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    const words: Record<string, string> = { EACCES: "permission denied", EPERM: "permission denied", EROFS: "read-only file system", EEXIST: "part of its path is a file, not a directory", ENOTDIR: "part of its path is a file, not a directory" };
+    throw new UsageError(`${flag}: cannot write ${file} (${words[code] ?? code})`);
   }
 }
 
