@@ -192,7 +192,7 @@ describe("what the console shows", () => {
     const a = io();
     expect(await main(["--only", "handshake.complete,handshake.session-id", "--reporter", "junit=j.xml"], a.io)).toBe(0);
     const progress = a.err.join("").split("\n").filter((line) => line.startsWith("["));
-    expect(progress).toEqual([expect.stringMatching(/^\[1\/2\] ✔ pass  handshake\.complete \(\d+ ms\)$/), expect.stringMatching(/^\[2\/2\] ✔ pass  handshake\.session-id \(\d+ ms\)$/)]);
+    expect(progress).toEqual([expect.stringMatching(/^\[1\/2\] ✔ pass {2}handshake\.complete \(\d+ ms\)$/), expect.stringMatching(/^\[2\/2\] ✔ pass {2}handshake\.session-id \(\d+ ms\)$/)]);
     expect(a.out.join("")).toMatch(/2 passed, 0 failed, 0 warned, 0 skipped of 2 in [\d.]+ s\nMUST requirements checked by this run: \d+ of the \d+ its cases cite/);
 
     const quiet = io();
