@@ -84,6 +84,7 @@ details.wire{margin:.2rem 0 .7rem}details.wire>summary{cursor:pointer;color:#333
 .wire .cont{display:block;color:#555;padding-left:1rem}
 .toolbar{float:right;font-size:12px}.toolbar button{font:inherit;margin-left:.3rem}
 footer{margin-top:2rem;color:#888;font-size:12px}
+details.case[class]{background:#fff;color:#222;background-image:none}
 @media print{body{max-width:none;padding:0;font-size:11px}.toolbar{display:none}details.case{break-inside:avoid-page}a.cell{color:inherit}}
 ${VERDICT_CSS}`;
 
