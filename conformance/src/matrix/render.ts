@@ -89,7 +89,17 @@ export function renderMatrixMarkdown(runs: readonly TargetRun[], meta: MatrixMet
     const shown = label === "result" ? values.map((v, i) => `${runPassed(runs[i]!) ? "✅" : "❌"} ${v}`) : label === "target" ? values.map((v) => `\`${v}\``) : values;
     lines.push(`| **${label}** | ${shown.map(mdCell).join(" | ")} |`);
   }
-  for (const [section, rows] of matrixRows(runs)) {
+  const sections = matrixRows(runs);
+  const differing = [...sections.values()].flat().filter((row) => new Set(row.results.map((r) => r?.verdict ?? "none")).size > 1);
+  if (runs.length > 1) {
+    lines.push("", "## Where the targets differ", "");
+    if (differing.length === 0) lines.push("Every case has the same verdict on every target.");
+    else {
+      lines.push(`| case | level | ${names.join(" | ")} |`, `| --- | --- | ${runs.map(() => "---").join(" | ")} |`);
+      for (const row of differing) lines.push(`| \`${row.id}\` | ${row.level} | ${row.results.map((r) => (r ? `${ICON[r.verdict]} ${r.verdict}` : "—")).join(" | ")} |`);
+    }
+  }
+  for (const [section, rows] of sections) {
     lines.push("", `## ${mdCell(section)}`, "", `| case | level | ${names.join(" | ")} |`, `| --- | --- | ${runs.map(() => "---").join(" | ")} |`);
     for (const row of rows) lines.push(`| \`${row.id}\` | ${row.level} | ${row.results.map((r) => (r ? `${ICON[r.verdict]} ${r.verdict}` : "—")).join(" | ")} |`);
   }
