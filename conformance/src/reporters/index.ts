@@ -1,4 +1,5 @@
 /** The reporters by name (`--reporter NAME[=FILE]`). */
+import { htmlReporter } from "./html.ts";
 import { jsonReporter } from "./json.ts";
 import { junitReporter } from "./junit.ts";
 import { markdownReporter } from "./markdown.ts";
@@ -12,6 +13,7 @@ export const REPORTERS: Record<string, () => Reporter> = {
   json: jsonReporter,
   junit: junitReporter,
   markdown: markdownReporter,
+  html: htmlReporter,
 };
 
 export const REPORTER_NAMES = Object.keys(REPORTERS);
