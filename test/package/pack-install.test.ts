@@ -25,11 +25,18 @@ interface Result {
   stderr: string;
 }
 
-/** This process's environment without what would change how npm or node behave in the child: npm's run-script variables (npm_config_* are config), loaders, vitest's own. */
+/** npm settings that say where packages come from; a child keeps them (the cache is the one `npm ci` filled). */
+const KEPT_NPM_CONFIG = /^npm_config_(cache|registry|userconfig|globalconfig|cafile|proxy|https_proxy|noproxy)$/i;
+
+/**
+ * This process's environment without what would change how npm or node behave in the child: the
+ * variables `npm run` sets (npm_config_local_prefix would point npm at this repository), loaders
+ * (NODE_OPTIONS), vitest's own.
+ */
 function cleanEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (/^(npm_|node_options$|node_env$|vitest|tsx_)/i.test(key)) continue;
+    if (/^(npm_|node_options$|node_env$|vitest|tsx_)/i.test(key) && !KEPT_NPM_CONFIG.test(key)) continue;
     env[key] = value;
   }
   return env;
@@ -119,6 +126,9 @@ describe("installed into a fresh project", () => {
 
   test("npx peer-conformance runs the whole suite against the embedded reference server and exits 0", async () => {
     const result = await run("npx", ["--no-install", "peer-conformance"], consumer, 600_000);
-    expect(result.code, `${result.stdout.slice(-4000)}\n${result.stderr.slice(-2000)}`).toBe(0);
+    // On failure: each failed case with its expected/actual lines (not its wire trace), the summary and stderr.
+    const lines = result.stdout.split("\n");
+    const failures = lines.flatMap((line, i) => (line.includes("✘") ? lines.slice(i, i + 4) : []));
+    expect(result.code, [...failures, ...lines.slice(-4), result.stderr.slice(-2000)].join("\n")).toBe(0);
   }, 600_000);
 });
