@@ -1,14 +1,22 @@
 /**
- * Child processes the bench starts: the embedded reference server (`bin/peer-server.js`) and the raw
- * baseline server. Each runs in its own process, so its CPU and RSS are its own and the load
- * generator never shares an event loop with it. Every child is killed when the bench exits.
+ * Child processes the bench starts: the embedded reference server (the `peer-server` command's
+ * module) and the raw baseline server. Each runs in its own process, so its CPU and RSS are its own
+ * and the load generator never shares an event loop with it. Every child is killed when the bench
+ * exits. Both are the modules beside this one: the TypeScript sources through tsx when the bench runs
+ * from them (tests, `tsx`), the build in dist/ with no TypeScript loader when it runs from there
+ * (`bin/peer-bench.js`, an installed package, where tsx need not be installed).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const PEER_SERVER_BIN = fileURLToPath(new URL("../../bin/peer-server.js", import.meta.url));
-const RAW_SERVER_TS = fileURLToPath(new URL("./baseline/raw-echo-server.ts", import.meta.url));
+const FROM_SOURCE = import.meta.url.endsWith(".ts");
+const EXTENSION = FROM_SOURCE ? ".ts" : ".js";
+/** The package root (dist/bench/src/ is one level deeper than bench/src/): `--import tsx` resolves from there. */
+const PACKAGE_ROOT = fileURLToPath(new URL(FROM_SOURCE ? "../../" : "../../../", import.meta.url));
+const PEER_SERVER_MODULE = fileURLToPath(new URL(`../../reference/src/cli/peer-server${EXTENSION}`, import.meta.url));
+const RAW_SERVER_MODULE = fileURLToPath(new URL(`./baseline/raw-echo-server${EXTENSION}`, import.meta.url));
+/** Node flags that let a child run a module of this kind. */
+const LOADER_ARGS = FROM_SOURCE ? ["--import", "tsx"] : [];
 
 export interface ChildServer {
   readonly pid: number;
@@ -39,7 +47,7 @@ export const EMBEDDED_SERVER_FLAGS = ["--rate-limit-per-minute", "0"];
 /** Starts `node ARGS`; ready once `ready(banner)` returns the base URL. */
 async function startChild(args: string[], ready: (banner: string[]) => string | undefined, what: string, timeoutMs = 20_000): Promise<ChildServer> {
   installExitHook();
-  const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_OPTIONS: "" } });
+  const child = spawn(process.execPath, args, { cwd: PACKAGE_ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NODE_OPTIONS: "" } });
   live.add(child);
   const stderr: string[] = [];
   child.stderr?.on("data", (data: Buffer) => {
@@ -99,14 +107,14 @@ function readyPeer(banner: string[]): string | undefined {
   return banner.some((line) => line.startsWith("identity key ")) ? bannerValue(banner, "http base ") : undefined;
 }
 
-/** Starts `node bin/peer-server.js --port 0` on loopback; `nodeArgs` e.g. ["--cpu-prof"]. */
+/** Starts `peer-server --port 0` on loopback in a `node` process of its own; `nodeArgs` e.g. ["--cpu-prof"]. */
 export async function startPeerServer(options: { nodeArgs?: string[]; extraFlags?: string[] } = {}): Promise<ChildServer & { serverId: string }> {
-  const server = await startChild([...(options.nodeArgs ?? []), PEER_SERVER_BIN, "--host", "127.0.0.1", "--port", "0", "--log-level", "silent", ...EMBEDDED_SERVER_FLAGS, ...(options.extraFlags ?? [])], readyPeer, "peer-server");
+  const server = await startChild([...(options.nodeArgs ?? []), ...LOADER_ARGS, PEER_SERVER_MODULE, "--host", "127.0.0.1", "--port", "0", "--log-level", "silent", ...EMBEDDED_SERVER_FLAGS, ...(options.extraFlags ?? [])], readyPeer, "peer-server");
   const idLine = server.banner.find((line) => line.startsWith("server id "));
   return { ...server, serverId: idLine ? idLine.slice("server id ".length).trim() : "peer-server" };
 }
 
 /** Starts the raw `ws` baseline server in its own process. */
 export function startRawServerProcess(): Promise<ChildServer> {
-  return startChild(["--import", "tsx", RAW_SERVER_TS, "--port", "0"], (banner) => bannerValue(banner, "raw base "), "raw baseline server");
+  return startChild([...LOADER_ARGS, RAW_SERVER_MODULE, "--port", "0"], (banner) => bannerValue(banner, "raw base "), "raw baseline server");
 }

@@ -99,11 +99,12 @@ interface EmbeddedServer {
   close(): Promise<void>;
 }
 
-const EMBEDDED_MODULE = new URL("../../reference/src/server/embedded.ts", import.meta.url).href;
+/** The reference's embedded.ts beside these sources, or embedded.js beside the build of them in dist/ (run without a TypeScript loader). */
+const EMBEDDED_MODULE = new URL(`../../reference/src/server/embedded${import.meta.url.endsWith(".ts") ? ".ts" : ".js"}`, import.meta.url).href;
 
 /**
  * Starts the reference server (the only thing taken from reference/, DESIGN.md §2). `moduleUrl` is the
- * URL of another copy's embedded.ts, such as the self-test's patched scratch copies.
+ * URL of another copy's embedded.ts, such as the self-test's patched scratch copies (which need a TypeScript loader, as the self-test has).
  */
 export async function startEmbedded(options: EmbeddedOptions = {}, moduleUrl: string = EMBEDDED_MODULE): Promise<EmbeddedServer> {
   let module: { startEmbeddedServer?: (options?: EmbeddedOptions) => Promise<EmbeddedServer> };

@@ -7,11 +7,14 @@
  *   ws   /publish   each frame goes to every /events subscriber; the publisher gets a short ack
  *   http /http?size=N   reads the body, answers a JSON body of exactly N bytes
  *
- * Run as a child process (`node --import tsx raw-echo-server.ts --port 0`) it prints
+ * Run as a child process (`node --import tsx raw-echo-server.ts --port 0`, or `node raw-echo-server.js
+ * --port 0` from dist/) it prints
  * `raw base http://127.0.0.1:PORT` and serves until SIGTERM/SIGINT.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { resolve } from "node:path";
 import type { Duplex } from "node:stream";
+import { pathToFileURL } from "node:url";
 import { WebSocketServer, type WebSocket } from "ws";
 
 export interface RawServer {
@@ -86,7 +89,8 @@ export async function startRawServer(options: { host?: string; port?: number } =
   };
 }
 
-if (process.argv[1]?.endsWith("raw-echo-server.ts")) {
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
+if (invokedDirectly) {
   const portFlag = process.argv.indexOf("--port");
   const port = portFlag >= 0 ? Number(process.argv[portFlag + 1]) : 0;
   const server = await startRawServer({ port });

@@ -1,11 +1,15 @@
 /**
  * The load generator's worker threads. Each worker runs scenario jobs (see `worker.ts`), so load
  * generation is spread over cores and the main thread only coordinates, samples CPU and RSS, and
- * reports. Workers load TypeScript through tsx, like `bin/peer-bench.js`.
+ * reports. Run from the TypeScript sources (tests, `tsx`), workers load `worker.ts` through tsx;
+ * run from the build in dist/ (`bin/peer-bench.js`, an installed package), they load `worker.js`
+ * with no TypeScript loader, and tsx need not be installed.
  */
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
+
+const FROM_SOURCE = import.meta.url.endsWith(".ts");
 
 /** tsx's ESM register API as a file URL (its CommonJS entry cannot register from an eval'd worker). */
 function tsxApiUrl(): string {
@@ -16,8 +20,13 @@ function tsxApiUrl(): string {
   }
 }
 
-const TSX_API = tsxApiUrl();
-const WORKER_URL = new URL("./worker.ts", import.meta.url).href;
+const WORKER_URL = new URL(FROM_SOURCE ? "./worker.ts" : "./worker.js", import.meta.url).href;
+
+/** The code an eval'd worker starts with: register tsx first only when the worker is TypeScript. */
+function bootCode(): string {
+  const load = FROM_SOURCE ? `import(${JSON.stringify(tsxApiUrl())}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL)}); })` : `import(${JSON.stringify(WORKER_URL)})`;
+  return `${load}.then((m) => m.ready());`;
+}
 
 interface Pending {
   resolve(value: unknown): void;
@@ -53,7 +62,7 @@ export class WorkerPool {
   }
 
   static async start(size: number): Promise<WorkerPool> {
-    const boot = `import(${JSON.stringify(TSX_API)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WORKER_URL)}); }).then((m) => m.ready());`;
+    const boot = bootCode();
     const workers = Array.from({ length: size }, (_, index) => new Worker(boot, { eval: true, workerData: { index } }));
     const pool = new WorkerPool(workers);
     await Promise.all(workers.map((_, index) => pool.call(index, "ping", {})));

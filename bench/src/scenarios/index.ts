@@ -9,4 +9,5 @@ import { sessionsJobs, sessionsScenario } from "./sessions.ts";
 
 export const SCENARIOS: Scenario[] = [handshakeScenario, echoScenario, fanoutScenario, sessionsScenario, resumeScenario, httpScenario];
 
-export const WORKER_JOBS = { ...handshakeJobs, ...echoJobs, ...fanoutJobs, ...sessionsJobs, ...resumeJobs };
+/** Typed by its use (a job by name), so that the declaration build needs none of the scenarios' parameter types. */
+export const WORKER_JOBS: Readonly<Record<string, (params: never) => Promise<unknown>>> = { ...handshakeJobs, ...echoJobs, ...fanoutJobs, ...sessionsJobs, ...resumeJobs };

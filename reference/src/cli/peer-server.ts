@@ -3,6 +3,8 @@
  * naming the flag and the expected form, and exit code 2.
  */
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { LIMIT_NAMES, type Limits } from "../limits.ts";
 import { PeerServer, SUPPORTED_CAPABILITIES, type PeerServerOptions } from "../server/server.ts";
@@ -141,7 +143,9 @@ export async function main(argv: string[]): Promise<number> {
   return new Promise(() => {}); // runs until a signal
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith("peer-server.ts")) {
+// Run as `node dist/reference/src/cli/peer-server.js` or `tsx reference/src/cli/peer-server.ts` (not through bin/, which calls main itself).
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
+if (invokedDirectly) {
   main(process.argv.slice(2)).then((code) => {
     if (code !== undefined) process.exitCode = code;
   });
