@@ -13,6 +13,7 @@ import type { Case } from "./case.ts";
 import { ALL_CASES } from "./cases/index.ts";
 import { coverage } from "./coverage.ts";
 import { EXCLUSIONS } from "./exclusions.ts";
+import { matrixMain } from "./matrix/index.ts";
 import { progressPrinter } from "./progress.ts";
 import { REPORTER_NAMES, REPORTERS } from "./reporters/index.ts";
 import { renderPretty } from "./reporters/pretty.ts";
@@ -26,6 +27,7 @@ import { TargetError } from "./target.ts";
 import { baselineSection, checkBaselineIds, evaluate, parseBaseline, type BaselineEntry } from "./verdict.ts";
 
 export const USAGE = `Usage: peer-conformance [TARGET] [options]
+       peer-conformance matrix FILE [options]   several targets, one matrix (matrix --help)
 
 Drives a Peer Protocol v1.2 server through the spec and reports per requirement.
 TARGET is a ws(s):// URL of /ws/v1/peers or an http(s):// base URL; without it an embedded
@@ -268,6 +270,7 @@ export function renderList(cases: readonly Case[] = ALL_CASES): string {
 
 /** Runs the CLI; returns the exit code. Never calls process.exit, so tests can drive it. */
 export async function main(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr, cwd: process.cwd() }): Promise<number> {
+  if (argv[0] === "matrix") return matrixMain(argv.slice(1), io);
   let options: CliOptions;
   try {
     options = parseCli(argv);
