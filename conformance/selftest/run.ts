@@ -221,7 +221,7 @@ export async function runSelfTest(options: SelfTestOptions = {}): Promise<SelfTe
     baseline = new Map(report.cases.map((c) => [c.id, c]));
     const s = report.summary;
     line(`clean reference server: ${s.passed} passed, ${s.failed} failed, ${s.skipped} skipped of ${s.total} (${(report.duration_ms / 1000).toFixed(1)} s)`);
-    for (const c of report.cases) if (c.verdict === "fail" || c.verdict === "warn") line(`  ! ${c.id} fails against the clean reference server: ${c.message ?? ""}`);
+    for (const c of report.cases) if (c.verdict === "fail" || c.verdict === "warn" || c.verdict === "error") line(`  ! ${c.id} ${c.verdict === "error" ? "ends in a harness error" : "fails"} against the clean reference server: ${c.message ?? ""}`);
   }
 
   // Conformant variants: each must pass the whole suite (issue #12).
@@ -237,7 +237,8 @@ export async function runSelfTest(options: SelfTestOptions = {}): Promise<SelfTe
     } finally {
       await server.close();
     }
-    const refusedBy = report.cases.filter((c) => c.verdict === "fail" || c.verdict === "warn");
+    // A harness error judges nothing, so a variant with one is not shown to be accepted either.
+    const refusedBy = report.cases.filter((c) => c.verdict === "fail" || c.verdict === "warn" || c.verdict === "error");
     const outcome: VariantOutcome = { variant, accepted: refusedBy.length === 0 && report.summary.passed > 0, refusedBy, passed: report.summary.passed, skipped: report.summary.skipped };
     variantOutcomes.push(outcome);
     const took = `${((Date.now() - variantStarted) / 1000).toFixed(1)} s`;

@@ -1,5 +1,5 @@
 /**
- * `npm run docs` and `peer-docs`: builds the docs site.
+ * `npm run docs` (the tool calls itself peer-docs; it is not in the package): builds the docs site.
  *
  *   peer-docs [--version 1.1|1.2] [--out DIR] [--no-api]
  *
