@@ -74,7 +74,7 @@ export interface RunOptions {
 export type RunEvent =
   | { type: "preflight"; target: string }
   | { type: "start"; target: string; seed: number; total: number; notes: string[] }
-  | { type: "case-start"; index: number; total: number; case: Case }
+  | { type: "case-start"; index: number; total: number; case: Pick<Case, "id" | "title" | "requirements" | "level"> }
   | { type: "case-end"; index: number; total: number; result: CaseResult; notes: string[] }
   | { type: "end"; report: Report };
 

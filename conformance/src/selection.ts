@@ -16,7 +16,10 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${glob.split("*").map((part) => part.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
 }
 
-export function matches(c: Case, selector: string): boolean {
+/** What a selector looks at: server cases (case.ts) and client cases (client-mode/client-case.ts) alike. */
+export type Selectable = Pick<Case, "id" | "suite" | "section" | "requirements">;
+
+export function matches(c: Selectable, selector: string): boolean {
   const s = selector.trim();
   if (s === "") return false;
   if (s.includes("*")) return globToRegExp(s).test(c.id);
@@ -35,13 +38,13 @@ export function selectors(values: readonly string[] | undefined): string[] {
   return (values ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter((v) => v !== "");
 }
 
-export interface SelectionResult {
-  selected: Case[];
+export interface SelectionResult<T extends Selectable = Case> {
+  selected: T[];
   /** Selectors that match no case: a usage error, since a typo would silently test nothing. */
   unmatched: string[];
 }
 
-export function select(cases: readonly Case[], only: readonly string[] = [], skip: readonly string[] = []): SelectionResult {
+export function select<T extends Selectable = Case>(cases: readonly T[], only: readonly string[] = [], skip: readonly string[] = []): SelectionResult<T> {
   const unmatched = [...only, ...skip].filter((s) => !cases.some((c) => matches(c, s)));
   const selected = cases.filter((c) => (only.length === 0 || only.some((s) => matches(c, s))) && !skip.some((s) => matches(c, s)));
   return { selected, unmatched };

@@ -1,0 +1,167 @@
+/**
+ * The client-mode runner (issue 14): for each selected client case, a server of the runner's own
+ * (a listener from `startListener`), a fresh client identity and server identity, the client's
+ * driver started with the scenario contract's environment (spec §18), the case run against what the
+ * client does, then the driver stopped and the listener closed. The result is the same report as in
+ * server mode (report.ts), so every reporter, the baseline and the html report work unchanged.
+ */
+import { runCoverage } from "../coverage.ts";
+import { CaseFailure, HarnessError } from "../failure.ts";
+import { probeIdentity, runSalt } from "../probe/keys.ts";
+import type { ProbeIdentity } from "../probe/peer.ts";
+import { redactSecrets } from "../probe/redact.ts";
+import { Trace } from "../probe/trace.ts";
+import { b64u } from "../probe/wire.ts";
+import { summarize, TOOL_VERSION, type CaseResult, type Report } from "../report.ts";
+import { randomSeed, type RunEvent } from "../runner.ts";
+import { select, UsageError } from "../selection.ts";
+import { verdictFor } from "../verdict.ts";
+import type { ClientCase, ClientCaseContext, ClientConnection } from "./client-case.ts";
+import { describeExit, startClient, type ClientExit } from "./client-process.ts";
+
+/** The runner's server for one case: where the client connects, and the connections it opens. */
+export interface ClientListener {
+  /** ws:// URL of its /ws/v1/peers. */
+  url: string;
+  nextConnection(timeoutMs: number): Promise<ClientConnection | null>;
+  close(): Promise<void>;
+}
+
+export type StartListener = (c: ClientCase, setup: { serverIdentity: ProbeIdentity; serverId: string; trace: Trace }) => Promise<ClientListener>;
+
+export interface ClientRunOptions {
+  /** The client's test driver, run through the shell once per case. */
+  command: string;
+  cases: readonly ClientCase[];
+  startListener: StartListener;
+  only?: string[];
+  skip?: string[];
+  strict?: boolean;
+  seed?: number;
+  /** Per-case timeout (ms). */
+  timeoutMs?: number;
+  /** How long the case waits for one step of the client (ms). */
+  stepTimeoutMs?: number;
+  limits?: Record<string, number>;
+  onEvent?: (event: RunEvent) => void;
+}
+
+export const CLIENT_DEFAULTS = { timeoutMs: 30_000, stepTimeoutMs: 5000 } as const;
+
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new CaseFailure([what], `nothing within ${ms} ms`)), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function runClientCase(c: ClientCase, options: ClientRunOptions, seed: number, salt: string): Promise<CaseResult> {
+  const started = Date.now();
+  const base = { id: c.id, title: c.title, suite: c.section, level: c.level, requirements: [...c.requirements] };
+  const stepTimeoutMs = options.stepTimeoutMs ?? CLIENT_DEFAULTS.stepTimeoutMs;
+  const trace = new Trace();
+  const clientIdentity = probeIdentity(seed, salt, c.id, 0);
+  const serverIdentity = probeIdentity(seed, salt, c.id, 1);
+  const serverId = `conformance-server-${b64u(serverIdentity.publicKey).slice(0, 8)}`;
+  const notes: string[] = [];
+  let listener: ClientListener | undefined;
+  let client: ReturnType<typeof startClient> | undefined;
+  let outcome: "pass" | "fail" | "error" = "pass";
+  let failure: CaseFailure | null = null;
+  let message: string | undefined;
+  try {
+    listener = await options.startListener(c, { serverIdentity, serverId, trace });
+    client = startClient(options.command, {
+      PEER_URL: listener.url,
+      PEER_SCENARIO: c.scenario,
+      PEER_ENTITY_ID: clientIdentity.entityId,
+      PEER_PRIVATE_KEY: b64u(clientIdentity.seed),
+      PEER_SERVER_ID: serverId,
+      PEER_SERVER_KEY: b64u(serverIdentity.publicKey),
+      PEER_TRANSPORT: c.scenario === "http-only" ? "http-only" : "websocket-first",
+      ...c.env,
+    });
+    const running = client;
+    const open = listener;
+    const ctx: ClientCaseContext = {
+      url: listener.url,
+      clientIdentity,
+      serverIdentity,
+      serverId,
+      limits: { ...options.limits },
+      trace,
+      client: running,
+      async accept(timeoutMs = stepTimeoutMs) {
+        const connection = await Promise.race([open.nextConnection(timeoutMs), running.exited.then(() => null)]);
+        if (connection) return connection;
+        if (!running.running) ctx.fail(`the client connects (scenario ${c.scenario})`, describeExit(await running.exited));
+        return ctx.fail(`the client connects within ${timeoutMs} ms (scenario ${c.scenario})`, "no connection");
+      },
+      exit: (timeoutMs = stepTimeoutMs) => within<ClientExit>(running.exited, timeoutMs, `the client's driver exits within ${timeoutMs} ms`),
+      fail(expected, actual) {
+        throw new CaseFailure(Array.isArray(expected) ? expected : [expected], actual);
+      },
+      check(condition, expected, actual) {
+        if (!condition) ctx.fail(expected, typeof actual === "function" ? actual() : actual);
+      },
+      note: (text) => void notes.push(text),
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    };
+    await within(c.run(ctx), options.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs, `the case to finish within ${options.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs} ms`);
+  } catch (error) {
+    if (error instanceof CaseFailure) {
+      outcome = "fail";
+      failure = error;
+    } else {
+      outcome = "error";
+      message = HarnessError.from(error).message;
+    }
+  } finally {
+    const exit = await client?.stop();
+    await listener?.close();
+    if (failure && exit && !failure.actual.includes("the client exited") && !failure.actual.includes("was stopped")) notes.push(describeExit(exit));
+  }
+  const verdict = verdictFor(c.level, outcome, options.strict ?? false);
+  const result: CaseResult = { ...base, verdict, duration_ms: Date.now() - started };
+  if (message) result.message = redactSecrets(message);
+  else if (failure) {
+    result.message = redactSecrets(failure.message);
+    result.expected = failure.expected.map(redactSecrets);
+    result.actual = redactSecrets([failure.actual, ...notes].join("; "));
+  } else if (notes.length > 0) result.message = redactSecrets(notes.join("; "));
+  if ((verdict === "fail" || verdict === "warn" || verdict === "error") && trace.entries.length > 0) result.trace = [...trace.entries];
+  return result;
+}
+
+/** Runs the selected client cases against the client `command` drives; the report is server mode's. */
+export async function runClientConformance(options: ClientRunOptions): Promise<Report> {
+  const { selected, unmatched } = select(options.cases, options.only, options.skip);
+  if (unmatched.length > 0) throw new UsageError(`${unmatched.map((s) => `'${s}'`).join(", ")} match${unmatched.length === 1 ? "es" : ""} no client case id, requirement id, suite or section (see client --list)`);
+  const seed = (options.seed ?? randomSeed()) | 0;
+  const salt = runSalt();
+  const startedAt = new Date();
+  const target = `client: ${redactSecrets(options.command)}`;
+  options.onEvent?.({ type: "start", target, seed, total: selected.length, notes: [] });
+  const results: CaseResult[] = [];
+  for (const [index, c] of selected.entries()) {
+    options.onEvent?.({ type: "case-start", index, total: selected.length, case: c });
+    const result = await runClientCase(c, options, seed, salt);
+    results.push(result);
+    options.onEvent?.({ type: "case-end", index, total: selected.length, result, notes: [] });
+  }
+  const report: Report = {
+    tool: "peer-conformance",
+    version: TOOL_VERSION,
+    target,
+    started_at: startedAt.toISOString(),
+    duration_ms: Date.now() - startedAt.getTime(),
+    seed,
+    summary: summarize(results),
+    coverage: runCoverage(results),
+    cases: results,
+  };
+  options.onEvent?.({ type: "end", report });
+  return report;
+}
