@@ -4,6 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { conformanceClasses } from "./conformance-classes.ts";
 import { extractSpec, type SpecExtract } from "./extract-spec.ts";
 import { buildVectors } from "./vectors.ts";
 
@@ -22,10 +23,12 @@ export function defaultLimits(registries: SpecExtract["registries"]): Record<str
 }
 
 export async function generatedFiles(root: string): Promise<GeneratedFile[]> {
-  const spec = extractSpec(readFileSync(join(root, "spec/peer-protocol-v1.2.md"), "utf8"));
+  const markdown = readFileSync(join(root, "spec/peer-protocol-v1.2.md"), "utf8");
+  const spec = extractSpec(markdown);
   const files: GeneratedFile[] = [
     { path: join(root, "spec/requirements.json"), contents: json(spec.requirements) },
     { path: join(root, "spec/registries.json"), contents: json(spec.registries) },
+    { path: join(root, "spec/conformance-classes.json"), contents: json(conformanceClasses(markdown, spec.requirements.map((r) => r.id))) },
   ];
   for (const [name, vector] of Object.entries(buildVectors(defaultLimits(spec.registries)))) files.push({ path: join(root, "spec/vectors", name), contents: json(vector) });
   for (const { relativePath, schema } of (await import("../../schemas/src/emit.ts")).emitJsonSchemas()) files.push({ path: join(root, relativePath), contents: json(schema) });
