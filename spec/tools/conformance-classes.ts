@@ -20,7 +20,9 @@ export function conformanceClasses(markdown: string, requirementIds: readonly st
   const known = new Set(requirementIds);
   const chosen = new Set<string>();
   const areaOf = (id: string) => id.split("-")[1]!;
-  for (const raw of list.split(/,\s*|\s+and\s+(?=PP-)/)) {
+  // Items are comma-separated, the last pair joined by "and"; an "except" list runs to the next comma.
+  const items = list.split(/,\s*/).flatMap((piece) => (piece.includes(" except ") ? [piece] : piece.split(/\s+and\s+(?=PP-)/)));
+  for (const raw of items) {
     const item = raw.trim();
     if (item === "") continue;
     const range = new RegExp(`^(${ID.source}) to (${ID.source})$`).exec(item);
