@@ -82,6 +82,8 @@ export const FAULTS: readonly FaultSpec[] = [
   {
     fault: "version-not-offered",
     step: "HANDSHAKE_INIT_ACK",
+    // With the published schemas, "1.1" in a v1.1 envelope is the only unoffered selection that is
+    // schema-valid (the v1.2 schema fixes version_selected to "1.2"), so it is what the fault sends.
     requirements: ["PP-VER-008"],
     errorCode: "VERSION_NOT_SUPPORTED",
     what: 'version_selected "1.1" (a schema-valid v1.1 HANDSHAKE_INIT_ACK) when the client offered only "1.2"',
@@ -98,8 +100,10 @@ export const FAULTS: readonly FaultSpec[] = [
   {
     fault: "ready-wrong-handshake-hash",
     step: "READY",
-    // §6.2 state table: SENT_CONFIRM (I), "READY record decrypts, hash matches"; the mirror of PP-HS-019.
-    requirements: ["PP-HS-010", "PP-HS-019"],
+    // §6.2 state table: SENT_CONFIRM (I) moves to READY only when the "READY record decrypts, hash
+    // matches", and PP-HS-010 waits for a verified READY. The spec names no code for the initiator;
+    // AUTHENTICATION_FAILED mirrors the responder's PP-HS-019.
+    requirements: ["PP-HS-010"],
     errorCode: "AUTHENTICATION_FAILED",
     what: "READY decrypts but its handshake_hash has one bit flipped",
   },

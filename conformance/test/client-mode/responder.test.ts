@@ -121,6 +121,7 @@ describe("client mode: the honest responder and the reference client", () => {
     expect((ack.inner as { ack: number }).ack).toBeGreaterThanOrEqual(2);
 
     expect(responder.violations).toEqual([]);
+    for (const message of [responder.initAck, responder.established]) expect(VALIDATORS.validateEnvelope("1.2", message, { strict: true })).toEqual({ ok: true });
     const frames = h.trace.entries.map((e) => e.frame).join("\n");
     expect(frames).toContain("↳ SESSION_CONFIRM seq 0 decrypted:");
     expect(frames).toContain("↳ READY seq 0 plaintext:");
@@ -144,26 +145,53 @@ function expectedClose(code: string | null): number | null {
   return errorRow(code)?.close ?? null;
 }
 
+/**
+ * Where the reference client refuses a fault but not in the way the spec names (a finding, not
+ * fixed here: reference/ is the target). The spec-exact assertion is kept as an expected failure,
+ * so that it turns into an unexpected pass once the reference changes.
+ */
+const DEVIATIONS: Partial<Record<ResponderFault, { observed: { code: number; reason: string }; why: string }>> = {
+  "version-not-offered": {
+    observed: { code: 1000, reason: "handshake failed" },
+    why: 'the client checks every pre-session message against the v1.2 schema, so a v1.1 HANDSHAKE_INIT_ACK is an INVALID_MESSAGE (a connection-open code) before its PP-VER-008 check; it then closes with 1000 "handshake failed", not VERSION_NOT_SUPPORTED / 4400',
+  },
+};
+
+async function runAgainstClient(fault: ResponderFault) {
+  const h = await harness();
+  const connecting = connectClient(h);
+  const responder = await h.nextResponder();
+  const outcome = await responder.runFault(fault, { reactionTimeoutMs: 2500 });
+  return { outcome, responder, client: await connecting };
+}
+
 describe("client mode: every responder fault is refused by the reference client", () => {
   for (const spec of FAULTS) {
+    const fault = spec.fault;
     const expected = expectedClose(spec.errorCode);
-    const title = `${spec.fault} (${spec.requirements.join(", ")}): ${spec.errorCode ? `${spec.errorCode}, close ${expected}` : "refused (no code named)"}`;
-    it(title, async () => {
-      const h = await harness();
-      const connecting = connectClient(h);
-      const responder = await h.nextResponder();
-      const outcome = await responder.runFault(spec.fault as ResponderFault, { reactionTimeoutMs: 2500 });
+    const deviation = DEVIATIONS[fault];
+    const requirement = `${fault} (${spec.requirements.join(", ")})`;
+
+    it(`${requirement}: refused, the handshake does not go on; the faulty message is otherwise schema-valid`, async () => {
+      const { outcome, responder, client } = await runAgainstClient(fault);
       const seen = describeReaction(outcome.reaction);
       expect(outcome.accepted, `the client accepted ${spec.what}: ${seen}`).toBe(false);
-      // The reference client says why by its close code (the registry row of the code, PP-ERR-003), without an ERROR frame.
       expect(outcome.reaction.kind, seen).toBe("closed");
-      if (outcome.reaction.kind === "closed") {
-        if (expected !== null) {
-          expect(outcome.reaction.code, seen).toBe(expected);
-          expect(outcome.reaction.reason, seen).toBe(spec.errorCode);
-        } else expect(outcome.reaction.code, seen).not.toBe(1000);
-      }
-      expect(await connecting).toBeInstanceOf(Error);
+      expect(client).toBeInstanceOf(Error);
+      // Only the fault is wrong: the message that carries it passes the strict schema of its version.
+      const carrier = spec.step === "HANDSHAKE_INIT_ACK" ? responder.initAck : spec.step === "SESSION_ESTABLISHED" ? responder.established : null;
+      if (carrier) expect(VALIDATORS.validateEnvelope(carrier.version === "1.1" ? "1.1" : "1.2", carrier, { strict: true })).toEqual({ ok: true });
+      if (deviation && outcome.reaction.kind === "closed") expect({ code: outcome.reaction.code, reason: outcome.reaction.reason }, deviation.why).toEqual(deviation.observed);
+    });
+
+    // The reference client says why by its close code, the registry row of the code (PP-ERR-003), with the code as the reason; it sends no ERROR frame.
+    const exact = `${requirement}: ${spec.errorCode ? `${spec.errorCode}, close ${expected}` : "closed with a code other than 1000 (the spec names none)"}`;
+    (deviation ? it.fails : it)(exact, async () => {
+      const { outcome } = await runAgainstClient(fault);
+      const seen = describeReaction(outcome.reaction);
+      if (outcome.reaction.kind !== "closed") throw new Error(seen);
+      if (expected !== null) expect({ code: outcome.reaction.code, reason: outcome.reaction.reason }, seen).toEqual({ code: expected, reason: spec.errorCode });
+      else expect(outcome.reaction.code, seen).not.toBe(1000);
     });
   }
 });
