@@ -176,7 +176,7 @@ export async function main(env: Record<string, string | undefined> = process.env
     io.stderr(`peer-client-driver: ${error.message} (run peer-client-driver --help for the contract)`);
     return EXIT_CANNOT_RUN;
   }
-  io.stderr(`start scenario=${config.scenario} entity=${config.entityId} server=${config.serverId} url=${config.baseUrl} transport=${config.transport.toLowerCase()}`);
+  io.stderr(`start scenario=${config.scenario} entity=${config.entityId} server=${config.serverId} url=${config.baseUrl} transport=${config.transport.toLowerCase().replace("_", "-")}`);
   const options: PeerClientOptions = {
     url: config.baseUrl,
     entityId: config.entityId,
