@@ -3,6 +3,7 @@
  * (spec §18) exits 0 and the server saw its traffic; a server other than the one named is refused
  * (exit 1); a bad environment exits 2 naming the variable.
  */
+import { spawn } from "node:child_process";
 import { createServer as createHttpServer, request as httpRequest, type Server as HttpServer } from "node:http";
 import { createConnection, createServer as createTcpServer, type Server as TcpServer, type Socket } from "node:net";
 import { afterEach, describe, expect, test } from "vitest";
@@ -195,6 +196,31 @@ describe("scenarios against the reference server", () => {
     expect(code, lines.join("\n")).toBe(0);
     expect(lines).toContainEqual(expect.stringMatching(/^connected transport=websocket /));
   });
+});
+
+describe("as a process, as --command starts it", () => {
+  /** Runs the driver's module with node and tsx, as `peer-conformance client --command` would run a driver. */
+  function spawnDriver(env: Record<string, string>): Promise<{ code: number | null; stderr: string; ms: number }> {
+    const started = Date.now();
+    const child = spawn(process.execPath, ["--import", "tsx", "reference/src/cli/peer-client-driver.ts"], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    return new Promise((done) => child.on("close", (code) => done({ code, stderr, ms: Date.now() - started })));
+  }
+
+  test.each(["echo", "http-only"])("%s exits 0 and the process ends by itself", async (scenario) => {
+    const server = await startServer();
+    const { code, stderr } = await spawnDriver(envFor(server, scenario));
+    expect(code, stderr).toBe(0);
+    expect(stderr.trim().split("\n").at(-1)).toBe("done exit=0");
+    expect(await byeSeen(server)).toBe(1);
+  }, 20_000);
+
+  test("a bad environment exits 2 with one line naming the variable", async () => {
+    const { code, stderr } = await spawnDriver({ PEER_SCENARIO: "echo" });
+    expect(code).toBe(2);
+    expect(stderr).toBe("peer-client-driver: PEER_URL is not set (run peer-client-driver --help for the contract)\n");
+  }, 20_000);
 });
 
 describe("refusing the server: exit 1", () => {
