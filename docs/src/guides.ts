@@ -18,6 +18,7 @@ const USAGE_MODULES: Record<string, string> = {
   "peer-conformance": "conformance/src/cli.ts",
   "peer-bench": "bench/src/cli.ts",
   "peer-server": "reference/src/cli/peer-server.ts",
+  "peer-client-driver": "reference/src/cli/peer-client-driver.ts",
 };
 
 async function usage(root: string, command: string): Promise<string | undefined> {

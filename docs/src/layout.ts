@@ -26,6 +26,7 @@ export const NAV: readonly NavItem[] = [
   { path: "asyncapi.html", label: "AsyncAPI" },
   { path: "guides/conformance-in-ci.html", label: "Run conformance in CI" },
   { path: "guides/benchmark.html", label: "Benchmark your server" },
+  { path: "guides/client-conformance.html", label: "Test your client" },
   { path: "api/index.html", label: "API (TypeScript)" },
 ];
 

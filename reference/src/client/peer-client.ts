@@ -62,6 +62,8 @@ export interface PeerClientOptions {
   token?: string;
   /** Pin the server identity key (base64url), e.g. from discovery. */
   serverIdentityKey?: string;
+  /** Pin the server's entity id, e.g. from discovery: the handshake names it and refuses another. */
+  serverId?: string;
   reconnect?: Partial<BackoffOptions> & { enabled?: boolean; maxAttempts?: number };
   pollIntervalMs?: number;
   connectTimeoutMs?: number;
@@ -199,8 +201,9 @@ export class PeerClient extends EventEmitter {
         return;
       } catch (error) {
         lastError = error as Error;
-        // PP-TRN-012: fall back to the next transport; a protocol refusal is not a transport failure.
-        if (error instanceof LocalError && error.code === "REMOTE_ERROR") throw error;
+        // PP-TRN-012: fall back to the next transport; a protocol refusal is not a transport failure,
+        // whether the server refused the client or the client the server (a key or id it does not expect).
+        if (error instanceof ProtocolError || (error instanceof LocalError && error.code === "REMOTE_ERROR")) throw error;
       }
     }
     this.state = "closed";
@@ -248,6 +251,7 @@ export class PeerClient extends EventEmitter {
       capabilities: this.options.capabilities ?? DEFAULT_CAPABILITIES,
       now: Date.now,
       ...(this.options.serverIdentityKey ? { expectedResponderKey: Buffer.from(this.options.serverIdentityKey, "base64url") } : {}),
+      ...(this.options.serverId !== undefined ? { responderId: this.options.serverId } : {}),
     });
     transport.send(JSON.stringify(this.handshake.start()));
   }

@@ -28,7 +28,7 @@ export interface InitiatorConfig {
   expectedResponderKey?: Buffer;
   ephemeral?: () => X25519KeyPair;
   entropy?: Entropy;
-  /** The responder's entity id, when known, for `recipient_id`. */
+  /** The responder's entity id, when known: the `recipient_id` of HANDSHAKE_INIT, and the only `sender_id` accepted in HANDSHAKE_INIT_ACK. */
   responderId?: string;
 }
 
@@ -80,6 +80,7 @@ export class InitiatorHandshake {
     const keyProblem = ed25519KeyProblemCached(identityKey); // PP-HS-006
     if (keyProblem) throw new ProtocolError("AUTHENTICATION_FAILED", `responder identity key refused: ${keyProblem}`, ack.message_id);
     if (this.config.expectedResponderKey && !this.config.expectedResponderKey.equals(identityKey)) throw new ProtocolError("AUTHENTICATION_FAILED", "responder identity key differs from the pinned key", ack.message_id);
+    if (this.config.responderId !== undefined && ack.sender_id !== this.config.responderId) throw new ProtocolError("AUTHENTICATION_FAILED", `responder id ${ack.sender_id} differs from the expected ${this.config.responderId}`, ack.message_id);
     if (constantTimeEqual(peerEphemeral, this.ephemeral.publicKey)) throw new ProtocolError("AUTHENTICATION_FAILED", "responder ephemeral equals ours (reflection)", ack.message_id); // PP-HS-005
     const offeredCapabilities = this.config.capabilities;
     const selected = payload.capabilities ?? [];
