@@ -1,8 +1,9 @@
 /**
  * The conformance classes of spec §18 as data: the requirement ids a conforming client must pass,
- * read from the "**Client.**" paragraph (ids, ranges `PP-HS-004 to PP-HS-008`, areas `PP-KS-*`, and
- * `except` after an area), so that `peer-conformance client` counts its coverage against the spec's
- * own list and the list cannot drift from the text.
+ * read from the table under "**Client.**" (one row per area: ids, ranges `PP-HS-004 to PP-HS-008`,
+ * areas `PP-KS-*` with an optional `except`, notes in parentheses, `none: …`), so that
+ * `peer-conformance client` counts its coverage against the spec's own list and the list cannot
+ * drift from the text.
  */
 export interface ConformanceClasses {
   /** Every requirement id the client class names, in the index's order. */
@@ -14,9 +15,15 @@ const ID = /PP-[A-Z]+-\d{3}/;
 export function conformanceClasses(markdown: string, requirementIds: readonly string[]): ConformanceClasses {
   const section = /^## 18\. [^\n]*\n([\s\S]*?)(?=^## \d)/m.exec(markdown)?.[1];
   if (!section) throw new Error("spec §18 (Conformance classes) not found");
-  const paragraph = /\*\*Client\.\*\*([\s\S]*?)(?:\n\n|$)/.exec(section)?.[1];
-  if (!paragraph) throw new Error("spec §18 has no **Client.** paragraph");
-  const list = paragraph.slice(paragraph.indexOf(":") + 1).replace(/\s+/g, " ").replace(/\.\s*$/, "");
+  const client = /\*\*Client\.\*\*([\s\S]*?)(?=\n\*\*|\n### |$)/.exec(section)?.[1];
+  if (!client) throw new Error("spec §18 has no **Client.** paragraph");
+  const rows = client.split("\n").filter((line) => /^\|\s*[A-Z]+\s*\|/.test(line));
+  if (rows.length === 0) throw new Error("spec §18: the client class has no table of requirements by area");
+  const list = rows
+    .map((row) => row.split("|")[2] ?? "")
+    .map((cell) => cell.replace(/\([^)]*\)/g, "").trim())
+    .filter((cell) => !/^none\b/.test(cell))
+    .join(", ");
   const known = new Set(requirementIds);
   const chosen = new Set<string>();
   const areaOf = (id: string) => id.split("-")[1]!;
@@ -44,5 +51,6 @@ export function conformanceClasses(markdown: string, requirementIds: readonly st
       chosen.add(item);
     } else throw new Error(`spec §18: cannot read '${item}' in the client class (expected an id, 'A to B', or 'PP-XX-*' with an optional 'except')`);
   }
+  if (chosen.size === 0) throw new Error("spec §18: the client class names no requirement");
   return { client: requirementIds.filter((id) => chosen.has(id)) };
 }
