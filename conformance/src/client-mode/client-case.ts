@@ -6,6 +6,7 @@
  * and how its driver exits.
  */
 import type { Level } from "../case.ts";
+import type { Bytes } from "../probe/crypto.ts";
 import type { ProbeIdentity } from "../probe/peer.ts";
 import type { Transport } from "../probe/transport.ts";
 import type { Trace } from "../probe/trace.ts";
@@ -27,6 +28,10 @@ export interface ClientCase {
   scenario: Scenario;
   /** Extra environment of the scenario (PEER_MESSAGES, PEER_PAYLOAD_BYTES, …). */
   env?: Record<string, string>;
+  /** The server identity key the client is given and discovery serves, when the case needs a bad one. */
+  serverKey?: Bytes;
+  /** Limits the runner's server advertises (discovery and HANDSHAKE_INIT_ACK). */
+  limits?: Record<string, number>;
   run(ctx: ClientCaseContext): Promise<void>;
 }
 

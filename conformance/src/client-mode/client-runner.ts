@@ -32,6 +32,10 @@ export type StartListener = (c: ClientCase, setup: { serverIdentity: ProbeIdenti
 export interface ClientRunOptions {
   /** The client's test driver, run through the shell once per case. */
   command: string;
+  /** Where it runs (default: the current directory). */
+  cwd?: string;
+  /** How the report names the client (default: the command). */
+  label?: string;
   cases: readonly ClientCase[];
   startListener: StartListener;
   only?: string[];
@@ -64,7 +68,7 @@ async function runClientCase(c: ClientCase, options: ClientRunOptions, seed: num
   const trace = new Trace();
   const clientIdentity = probeIdentity(seed, salt, c.id, 0);
   const serverIdentity = probeIdentity(seed, salt, c.id, 1);
-  const serverId = `conformance-server-${b64u(serverIdentity.publicKey).slice(0, 8)}`;
+  const serverId = serverIdentity.entityId;
   const notes: string[] = [];
   let listener: ClientListener | undefined;
   let client: ReturnType<typeof startClient> | undefined;
@@ -79,10 +83,10 @@ async function runClientCase(c: ClientCase, options: ClientRunOptions, seed: num
       PEER_ENTITY_ID: clientIdentity.entityId,
       PEER_PRIVATE_KEY: b64u(clientIdentity.seed),
       PEER_SERVER_ID: serverId,
-      PEER_SERVER_KEY: b64u(serverIdentity.publicKey),
+      PEER_SERVER_KEY: b64u(c.serverKey ?? serverIdentity.publicKey),
       PEER_TRANSPORT: c.scenario === "http-only" ? "http-only" : "websocket-first",
       ...c.env,
-    });
+    }, options.cwd ? { cwd: options.cwd } : {});
     const running = client;
     const open = listener;
     const ctx: ClientCaseContext = {
@@ -90,7 +94,7 @@ async function runClientCase(c: ClientCase, options: ClientRunOptions, seed: num
       clientIdentity,
       serverIdentity,
       serverId,
-      limits: { ...options.limits },
+      limits: { ...options.limits, ...c.limits },
       trace,
       client: running,
       async accept(timeoutMs = stepTimeoutMs) {
@@ -142,7 +146,7 @@ export async function runClientConformance(options: ClientRunOptions): Promise<R
   const seed = (options.seed ?? randomSeed()) | 0;
   const salt = runSalt();
   const startedAt = new Date();
-  const target = `client: ${redactSecrets(options.command)}`;
+  const target = `client: ${redactSecrets(options.label ?? options.command)}`;
   options.onEvent?.({ type: "start", target, seed, total: selected.length, notes: [] });
   const results: CaseResult[] = [];
   for (const [index, c] of selected.entries()) {
