@@ -13,6 +13,11 @@ import type { Case } from "./case.ts";
 import { ALL_CASES } from "./cases/index.ts";
 import { coverage } from "./coverage.ts";
 import { EXCLUSIONS } from "./exclusions.ts";
+import { ALL_CLIENT_CASES } from "./client-mode/cases/index.ts";
+import { runClientConformance } from "./client-mode/client-runner.ts";
+import { renderClientList } from "./client-mode/coverage.ts";
+import { defaultClientCommand } from "./client-mode/default-client.ts";
+import { startCaseListener } from "./client-mode/listener.ts";
 import { matrixMain } from "./matrix/index.ts";
 import { progressPrinter } from "./progress.ts";
 import { REPORTER_NAMES, REPORTERS } from "./reporters/index.ts";
@@ -27,6 +32,7 @@ import { TargetError } from "./target.ts";
 import { baselineSection, checkBaselineIds, evaluate, parseBaseline, type BaselineEntry } from "./verdict.ts";
 
 export const USAGE = `Usage: peer-conformance [TARGET] [options]
+       peer-conformance client [--command CMD] [options]   the runner is the server: tests a client
        peer-conformance matrix FILE [options]   several targets, one matrix (matrix --help)
 
 Drives a Peer Protocol v1.2 server through the spec and reports per requirement.
@@ -65,6 +71,11 @@ Options:
                            ${TOKEN_COMMAND_TIMEOUT_MS / 1000} s, and a failure stops the run (exit 2). Without it, a target whose
                            discovery says auth.required gets each probe's token by spec §4.5.
                            Tokens are never written to reports, traces or replay files
+  --command CMD            client mode: your client's test driver, started through the shell once per
+                           case with the scenario contract's environment (spec §18.1: PEER_URL,
+                           PEER_SCENARIO, PEER_ENTITY_ID, PEER_PRIVATE_KEY, PEER_SERVER_ID,
+                           PEER_SERVER_KEY, ...); exit 0 scenario completed, 1 refused the server.
+                           Default: the reference client's driver (peer-client-driver)
   --expected-failures FILE case ids expected to fail (JSON array or one id per line); they do
                            not fail the run, but an entry for a passing case does
   -h, --help               this help
@@ -113,6 +124,10 @@ export interface CliOptions {
   expectedFailures?: string;
   forbiddenOrigin?: string;
   tokenCommand?: string;
+  /** `peer-conformance client`: the runner plays the server and tests a client. */
+  client: boolean;
+  /** The client's test driver (client mode; default: the reference client's). */
+  command?: string;
   help: boolean;
   version: boolean;
 }
@@ -153,6 +168,7 @@ export function parseCli(argv: string[]): CliOptions {
         "expected-failures": { type: "string" },
         "forbidden-origin": { type: "string" },
         "token-command": { type: "string" },
+        command: { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean" },
       },
@@ -167,7 +183,12 @@ export function parseCli(argv: string[]): CliOptions {
     if (ambiguous) throw new UsageError(`${ambiguous[1]}: write a value that starts with '-' as ${ambiguous[1]}=VALUE`);
     throw new UsageError(message.split("\n")[0] ?? message);
   }
-  const { values, positionals } = parsed;
+  const { values } = parsed;
+  const client = parsed.positionals[0] === "client";
+  const positionals = client ? parsed.positionals.slice(1) : parsed.positionals;
+  if (client && positionals.length > 0) throw new UsageError(`peer-conformance client takes no TARGET (the runner is the server); got ${positionals.join(" ")}`);
+  if (!client && values.command !== undefined) throw new UsageError("--command belongs to peer-conformance client (a client's test driver)");
+  if (values.command !== undefined && values.command.trim() === "") throw new UsageError("--command needs the command that starts your client's test driver");
   if (positionals.length > 1) throw new UsageError(`expected at most one TARGET, got ${positionals.length}: ${positionals.join(" ")}`);
   const reporters = (values.reporter ?? []).map((spec): ReporterSpec => {
     const [name, ...rest] = spec.split("=");
@@ -203,6 +224,8 @@ export function parseCli(argv: string[]): CliOptions {
     expectedFailures: values["expected-failures"],
     forbiddenOrigin: forbiddenOrigin(values["forbidden-origin"]),
     tokenCommand: tokenCommand(values["token-command"]),
+    client,
+    ...(values.command !== undefined ? { command: values.command } : {}),
     help: values.help ?? false,
     version: values.version ?? false,
   };
@@ -289,6 +312,15 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     io.stdout.write(`${TOOL_VERSION}\n`);
     return 0;
   }
+  if (options.list && options.client) {
+    const { selected, unmatched } = select(ALL_CLIENT_CASES, options.only, options.skip);
+    if (unmatched.length > 0) {
+      io.stderr.write(`peer-conformance: ${unmatched.map((s) => `'${s}'`).join(", ")} match no client case id, requirement id, suite or section\n`);
+      return 2;
+    }
+    io.stdout.write(renderClientList(selected));
+    return 0;
+  }
   if (options.list) {
     const { selected, unmatched } = select(ALL_CASES, options.only, options.skip);
     if (unmatched.length > 0) {
@@ -323,7 +355,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
         throw new UsageError(`--expected-failures ${options.expectedFailures}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
       }
       baseline = parseBaseline(text, options.expectedFailures);
-      checkBaselineIds(baseline, ALL_CASES.map((c) => c.id), options.expectedFailures);
+      checkBaselineIds(baseline, (options.client ? ALL_CLIENT_CASES : ALL_CASES).map((c) => c.id), options.expectedFailures);
     }
     const tls = options.ca !== undefined || options.insecure ? { ...(options.ca !== undefined ? { ca: readCa(resolve(io.cwd, options.ca), options.ca) } : {}), insecure: options.insecure } : undefined;
 
@@ -333,8 +365,11 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
       if (event.type === "start") runNotes.push(...event.notes);
       progress(event);
     };
-    const report: Report = await runConformance({ target, only, skip: options.skip, strict: options.strict, slow: options.slow, runs, seed, path, timeoutMs: options.timeoutMs, ...(options.timeBudgetS ? { timeBudgetMs: options.timeBudgetS * 1000 } : {}), onEvent, ...(options.forbiddenOrigin ? { forbiddenOrigin: options.forbiddenOrigin } : {}), ...(options.tokenCommand ? { tokenProvider: commandTokenProvider(options.tokenCommand) } : {}), ...(tls ? { tls } : {}) });
-    const outcome = evaluate(report, baseline, ALL_CASES.map((c) => c.id));
+    const embeddedClient = defaultClientCommand();
+    const report: Report = options.client
+      ? await runClientConformance({ command: options.command ?? embeddedClient.command, ...(options.command ? {} : { cwd: embeddedClient.cwd, label: embeddedClient.label }), cases: ALL_CLIENT_CASES, startListener: startCaseListener, only, skip: options.skip, strict: options.strict, seed, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}), onEvent })
+      : await runConformance({ target, only, skip: options.skip, strict: options.strict, slow: options.slow, runs, seed, path, timeoutMs: options.timeoutMs, ...(options.timeBudgetS ? { timeBudgetMs: options.timeBudgetS * 1000 } : {}), onEvent, ...(options.forbiddenOrigin ? { forbiddenOrigin: options.forbiddenOrigin } : {}), ...(options.tokenCommand ? { tokenProvider: commandTokenProvider(options.tokenCommand) } : {}), ...(tls ? { tls } : {}) });
+    const outcome = evaluate(report, baseline, (options.client ? ALL_CLIENT_CASES : ALL_CASES).map((c) => c.id));
     if (options.expectedFailures) report.baseline = baselineSection(options.expectedFailures, baseline, outcome);
 
     const replayFiles: Record<string, string> = {};

@@ -17,6 +17,7 @@ import { randomSeed, type RunEvent } from "../runner.ts";
 import { select, UsageError } from "../selection.ts";
 import { verdictFor } from "../verdict.ts";
 import type { ClientCase, ClientCaseContext, ClientConnection } from "./client-case.ts";
+import { CLIENT_REQUIREMENTS, clientCoverageLine } from "./coverage.ts";
 import { describeExit, startClient, type ClientExit } from "./client-process.ts";
 
 /** The runner's server for one case: where the client connects, and the connections it opens. */
@@ -147,7 +148,7 @@ export async function runClientConformance(options: ClientRunOptions): Promise<R
   const salt = runSalt();
   const startedAt = new Date();
   const target = `client: ${redactSecrets(options.label ?? options.command)}`;
-  options.onEvent?.({ type: "start", target, seed, total: selected.length, notes: [] });
+  options.onEvent?.({ type: "start", target, seed, total: selected.length, notes: [`client mode: the runner is the server; coverage counts the ${CLIENT_REQUIREMENTS.length} MUST requirements of the client class (spec §18). ${clientCoverageLine(options.cases)}`] });
   const results: CaseResult[] = [];
   for (const [index, c] of selected.entries()) {
     options.onEvent?.({ type: "case-start", index, total: selected.length, case: c });
@@ -163,7 +164,8 @@ export async function runClientConformance(options: ClientRunOptions): Promise<R
     duration_ms: Date.now() - startedAt.getTime(),
     seed,
     summary: summarize(results),
-    coverage: runCoverage(results),
+    // Counted against the client class of spec §18, not the server's MUST requirements.
+    coverage: runCoverage(results, [], CLIENT_REQUIREMENTS),
     cases: results,
   };
   options.onEvent?.({ type: "end", report });

@@ -1,0 +1,57 @@
+/** `peer-conformance client`: the whole client catalogue against the reference client, and the CLI's client flags. */
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, test } from "vitest";
+import { validateReport } from "../../../schemas/src/index.ts";
+import { main } from "../../src/cli.ts";
+import { ALL_CLIENT_CASES } from "../../src/client-mode/cases/index.ts";
+import type { Report } from "../../src/report.ts";
+
+function io() {
+  const out: string[] = [];
+  const err: string[] = [];
+  const cwd = mkdtempSync(join(tmpdir(), "pc-client-"));
+  return { io: { stdout: { write: (t: string) => out.push(t) }, stderr: { write: (t: string) => err.push(t) }, cwd }, out, err, cwd };
+}
+
+describe("peer-conformance client", () => {
+  test("passes every client case against the reference client, with the client class's coverage in the report", async () => {
+    const run = io();
+    expect(await main(["client", "--reporter", "json=r.json", "--reporter", "junit=j.xml"], run.io)).toBe(0);
+    const report = JSON.parse(readFileSync(join(run.cwd, "conformance-results", "r.json"), "utf8")) as Report;
+    expect(validateReport(report)).toEqual({ ok: true });
+    expect(report.target).toBe("client: the reference client (peer-client-driver)");
+    expect(report.summary).toMatchObject({ passed: ALL_CLIENT_CASES.length, failed: 0, errors: 0 });
+    expect(report.coverage.total_must).toBe(108);
+    expect(run.out.join("")).toContain(`${ALL_CLIENT_CASES.length} passed, 0 failed`);
+    expect(run.out.join("")).toMatch(/note: client mode: the runner is the server; coverage counts the 108 MUST requirements of the client class \(spec §18\)\. client-mode MUST coverage: \d+ of the 108/);
+  }, 120_000);
+
+  test("a driver that misreports its client's refusals fails the refusal cases", async () => {
+    const run = io();
+    const only = "client.handshake.responder-signature-bit-flip";
+    const command = `'${process.execPath}' --import tsx '${join(process.cwd(), "reference/src/cli/peer-client-driver.ts")}'; exit 0`;
+    expect(await main(["client", "--command", command, "--only", only, "--reporter", "json=r.json"], run.io)).toBe(1);
+    const report = JSON.parse(readFileSync(join(run.cwd, "conformance-results", "r.json"), "utf8")) as Report;
+    expect(report.cases[0]).toMatchObject({ id: only, verdict: "fail", expected: ["the client's driver reports the refusal: exit 1 (spec §18.1)"], actual: expect.stringMatching(/^exit 0/) });
+  }, 60_000);
+
+  test.each([
+    [["client", "ws://x"], "peer-conformance client takes no TARGET (the runner is the server); got ws://x"],
+    [["ws://x", "--command", "drive"], "--command belongs to peer-conformance client (a client's test driver)"],
+    [["client", "--command", " "], "--command needs the command that starts your client's test driver"],
+  ])("%j is a usage error", async (argv, message) => {
+    const run = io();
+    expect(await main(argv, run.io)).toBe(2);
+    expect(run.err.join("")).toBe(`peer-conformance: ${message}\n`);
+  });
+
+  test("client --list names every client case and prints the client-mode coverage", async () => {
+    const run = io();
+    expect(await main(["client", "--list"], run.io)).toBe(0);
+    const text = run.out.join("");
+    for (const c of ALL_CLIENT_CASES) expect(text).toContain(c.id);
+    expect(text).toMatch(/client-mode MUST coverage: \d+ of the 108 requirements of the client class \(spec §18\) have a client case \(\d+%\)/);
+  });
+});
