@@ -9,6 +9,7 @@ import type { SourceEdit } from "./source-faults.ts";
 
 const INITIATOR = "src/handshake/initiator.ts";
 const CLIENT = "src/client/peer-client.ts";
+const SESSION = "src/session/session.ts";
 
 export interface FaultyClient {
   name: string;
@@ -86,6 +87,34 @@ export const FAULTY_CLIENTS: readonly FaultyClient[] = [
     edits: [{ file: CLIENT, find: 'this.transport.send(JSON.stringify(this.session.seal("BYE", { reason: "client closing" }, { recipient_id: this.session.peerId })));', replace: "void 0;" }],
     catchers: ["client.handshake.complete"],
     expected: /^the client ended the session with BYE/,
+  },
+  {
+    name: "signs-with-responder-label",
+    description: "signs its handshake with the responder's label instead of its own",
+    edits: [{ file: INITIATOR, find: 'signatureInput("initiator signature", h2, challenge)', replace: 'signatureInput("responder signature", h2, challenge)' }],
+    catchers: ["client.handshake.complete"],
+    expected: /^sig_I over SigInput\("initiator signature"/,
+  },
+  {
+    name: "records-skip-a-seq",
+    description: "numbers its records 0, 2, 4, … (it skips one after each)",
+    edits: [{ file: SESSION, find: "this.nextSendSeq = seq + 1;", replace: "this.nextSendSeq = seq + 2;" }],
+    catchers: ["client.handshake.complete"],
+    expected: /^everything the client sent follows the spec/,
+  },
+  {
+    name: "seals-with-the-responders-keys",
+    description: "seals its records with the key and IV of the responder's direction",
+    edits: [{ file: SESSION, find: 'return role === "initiator" ? [copy(keys.i2r), copy(keys.r2i)]', replace: 'return role === "initiator" ? [copy(keys.r2i), copy(keys.r2i)]' }],
+    catchers: ["client.handshake.complete"],
+    expected: /^SESSION_CONFIRM as a record that decrypts under the i2r key/,
+  },
+  {
+    name: "extra-envelope-member",
+    description: "adds a member the schema does not define to every record envelope",
+    edits: [{ file: SESSION, find: 'payload: "",\n    };\n    if (fields.recipient_id', replace: 'payload: "",\n      debug: 1,\n    } as RecordEnvelope;\n    if (fields.recipient_id' }],
+    catchers: ["client.handshake.complete"],
+    expected: /^everything the client sent follows the spec/,
   },
   {
     name: "driver-hides-refusal",

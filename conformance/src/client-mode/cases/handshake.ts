@@ -58,8 +58,8 @@ const faultCases: Omit<ClientCase, "suite" | "section">[] = FAULTS.filter((spec)
 export const clientHandshakeCases: ClientCase[] = clientSuite("handshake", "6. Handshake", [
   {
     id: "complete",
-    title: "A client completes the six-step handshake with a correct responder, sends its echo request only once READY, and ends the session with BYE",
-    requirements: ["PP-HS-002", "PP-HS-010", "PP-SES-015"],
+    title: "A client completes the six-step handshake with a correct responder (its signature under its own label, its records numbered from 0 under the i2r key, every envelope as its schema defines), sends its echo request once READY, and ends the session with BYE",
+    requirements: ["PP-HS-002", "PP-HS-010", "PP-SES-015", "PP-KS-004", "PP-KS-005", "PP-KS-011", "PP-ENV-001"],
     level: "MUST",
     scenario: "echo",
     limits: CLIENT_LIMITS,
