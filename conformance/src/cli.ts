@@ -189,6 +189,10 @@ export function parseCli(argv: string[]): CliOptions {
   if (client && positionals.length > 0) throw new UsageError(`peer-conformance client takes no TARGET (the runner is the server); got ${positionals.join(" ")}`);
   if (!client && values.command !== undefined) throw new UsageError("--command belongs to peer-conformance client (a client's test driver)");
   if (values.command !== undefined && values.command.trim() === "") throw new UsageError("--command needs the command that starts your client's test driver");
+  if (client) {
+    const serverOnly = ["slow", "runs", "path", "replay", "time-budget", "forbidden-origin", "token-command", "ca", "insecure"].filter((flag) => values[flag as keyof typeof values] !== undefined);
+    if (serverOnly.length > 0) throw new UsageError(`${serverOnly.map((f) => `--${f}`).join(", ")} ${serverOnly.length === 1 ? "applies" : "apply"} to server mode only, not to peer-conformance client`);
+  }
   if (positionals.length > 1) throw new UsageError(`expected at most one TARGET, got ${positionals.length}: ${positionals.join(" ")}`);
   const reporters = (values.reporter ?? []).map((spec): ReporterSpec => {
     const [name, ...rest] = spec.split("=");
@@ -373,7 +377,8 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     if (options.expectedFailures) report.baseline = baselineSection(options.expectedFailures, baseline, outcome);
 
     const replayFiles: Record<string, string> = {};
-    for (const c of report.cases.filter((r) => r.verdict === "fail")) {
+    // Client cases have no property counterexample to replay yet: their failures are re-run by --only.
+    for (const c of options.client ? [] : report.cases.filter((r) => r.verdict === "fail")) {
       const file = join(outDir, replayFileName(c.id));
       const content: ReplayFile = { tool: "peer-conformance", case: c.id, seed: report.seed, target: report.target, ...(c.replay?.path ? { path: c.replay.path } : {}), ...(runs ? { runs } : {}) };
       try {
@@ -385,7 +390,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
         io.stderr.write(`peer-conformance: cannot write the replay file ${shown(io.cwd, file)} (${(error as NodeJS.ErrnoException).code ?? String(error)})\n`);
       }
     }
-    const rerun = `peer-conformance ${report.target === "embedded" ? "" : `${report.target} `}--seed ${report.seed}${options.only.length > 0 ? ` --only ${options.only.join(",")}` : ""}${options.skip.length > 0 ? ` --skip ${options.skip.join(",")}` : ""}${options.slow ? " --slow" : ""}${runs ? ` --runs ${runs}` : ""}`;
+    const rerun = `peer-conformance ${options.client ? `client ${options.command ? `--command ${JSON.stringify(options.command)} ` : ""}` : report.target === "embedded" ? "" : `${report.target} `}--seed ${report.seed}${options.only.length > 0 ? ` --only ${options.only.join(",")}` : ""}${options.skip.length > 0 ? ` --skip ${options.skip.join(",")}` : ""}${options.slow ? " --slow" : ""}${runs ? ` --runs ${runs}` : ""}`;
     const context = (color: boolean) => ({ runNotes, replayFiles, rerun, color });
     const toStdout = reporters.filter((r) => !r.path);
     for (const { reporter, spec, path: file } of reporters) {

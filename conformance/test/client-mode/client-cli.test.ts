@@ -41,6 +41,7 @@ describe("peer-conformance client", () => {
     [["client", "ws://x"], "peer-conformance client takes no TARGET (the runner is the server); got ws://x"],
     [["ws://x", "--command", "drive"], "--command belongs to peer-conformance client (a client's test driver)"],
     [["client", "--command", " "], "--command needs the command that starts your client's test driver"],
+    [["client", "--slow", "--token-command", "x"], "--slow, --token-command apply to server mode only, not to peer-conformance client"],
   ])("%j is a usage error", async (argv, message) => {
     const run = io();
     expect(await main(argv, run.io)).toBe(2);
