@@ -1,15 +1,16 @@
 /**
- * MUST requirements `peer-conformance` does not test, each with the reason (the traceability index
- * of STYLE.md: every MUST maps to a case or to an exclusion). `peer-conformance` tests servers
- * (spec §18), so requirements that bind only a client or initiator are excluded here; the probe
- * itself follows them.
+ * MUST requirements server mode does not test, each with the reason (the traceability index of
+ * STYLE.md: every MUST maps to a case or to an exclusion). Server mode tests servers (spec §18), so
+ * requirements that bind only a client or initiator are excluded here (the probe itself follows
+ * them); client mode (`peer-conformance client`, client-mode/) counts them against its own cases and
+ * exclusions.
  */
 export interface Exclusion {
   requirement: string;
   reason: string;
 }
 
-const CLIENT_ONLY = "binds a client or initiator; peer-conformance tests servers (spec §18), and the probe itself follows it";
+const CLIENT_ONLY = "binds a client or initiator: server mode tests servers (spec §18) and its probe follows it; client mode (peer-conformance client) counts it";
 
 export const EXCLUSIONS: readonly Exclusion[] = [
   { requirement: "PP-VER-002", reason: CLIENT_ONLY },

@@ -18,6 +18,7 @@ import { select, UsageError } from "../selection.ts";
 import { verdictFor } from "../verdict.ts";
 import type { ClientCase, ClientCaseContext, ClientConnection } from "./client-case.ts";
 import { CLIENT_REQUIREMENTS, clientCoverageLine } from "./coverage.ts";
+import { CLIENT_EXCLUSIONS } from "./exclusions.ts";
 import { describeExit, startClient, type ClientExit } from "./client-process.ts";
 
 /** The runner's server for one case: where the client connects, and the connections it opens. */
@@ -165,7 +166,7 @@ export async function runClientConformance(options: ClientRunOptions): Promise<R
     seed,
     summary: summarize(results),
     // Counted against the client class of spec §18, not the server's MUST requirements.
-    coverage: runCoverage(results, [], CLIENT_REQUIREMENTS),
+    coverage: runCoverage(results, CLIENT_EXCLUSIONS, CLIENT_REQUIREMENTS),
     cases: results,
   };
   options.onEvent?.({ type: "end", report });
