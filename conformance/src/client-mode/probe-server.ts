@@ -9,10 +9,9 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer, type WebSocket } from "ws";
 import type { Bytes } from "../probe/crypto.ts";
-import type { Transport } from "../probe/transport.ts";
+import { socketTransport, type Transport } from "../probe/transport.ts";
 import { b64u } from "../probe/wire.ts";
 import { DEFAULT_LIMITS } from "../schemas.ts";
-import { serverSocketTransport } from "./server-transport.ts";
 
 export const PEERS_PATH = "/ws/v1/peers";
 export const DISCOVERY_PATH = "/peers/capabilities";
@@ -84,7 +83,7 @@ export async function startProbeServer(options: ProbeServerOptions): Promise<Pro
       upgrades.push(`${request.method ?? "GET"} ${request.url ?? ""}`);
       sockets.add(ws);
       ws.on("close", () => sockets.delete(ws));
-      options.onConnection(serverSocketTransport(ws), request);
+      options.onConnection(socketTransport(ws), request);
     });
   });
   await new Promise<void>((resolve, reject) => {

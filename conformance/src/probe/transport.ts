@@ -41,6 +41,63 @@ export interface WebSocketOptions {
   autoPong?: boolean;
 }
 
+/**
+ * A `ws` socket as a Transport, on either side: the probe's own connections (connectWebSocket) and
+ * the connections a client opens to the runner's server in client mode. Frames and a close that
+ * arrive before a listener is registered are kept, not lost.
+ */
+export function socketTransport(socket: WebSocket): Transport {
+  const early: InboundData[] = [];
+  let earlyClose: [number, string] | null = null;
+  let messageListener: ((data: InboundData) => void) | null = null;
+  let closeListener: ((code: number, reason: string) => void) | null = null;
+  let pingListener: (() => void) | null = null;
+
+  socket.on("ping", () => pingListener?.());
+  socket.on("message", (data, isBinary) => {
+    const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
+    const item: InboundData = isBinary ? { kind: "binary", bytes: new Uint8Array(buffer) } : { kind: "text", text: buffer.toString("utf8") };
+    if (messageListener) messageListener(item);
+    else early.push(item);
+  });
+  socket.on("close", (code, reason) => {
+    if (closeListener) closeListener(code, reason.toString("utf8"));
+    else earlyClose = [code, reason.toString("utf8")];
+  });
+  // A peer that resets the TCP connection is reported through "close" (code 1006) as well.
+  socket.on("error", () => undefined);
+
+  return {
+    send(data, options) {
+      if (socket.readyState !== WebSocket.OPEN) return;
+      if (typeof data === "string") socket.send(data);
+      else socket.send(data, { binary: !(options?.asText ?? false) });
+    },
+    close(code, reason) {
+      if (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING) socket.close(code, reason);
+    },
+    onMessage(listener) {
+      messageListener = listener;
+      for (const item of early.splice(0)) listener(item);
+    },
+    onClose(listener) {
+      closeListener = listener;
+      if (earlyClose) listener(earlyClose[0], earlyClose[1]);
+    },
+    onPing(listener) {
+      pingListener = listener;
+    },
+    setReading(reading) {
+      const raw = (socket as unknown as { _socket?: { pause(): void; resume(): void } })._socket;
+      if (reading) raw?.resume();
+      else raw?.pause();
+    },
+    get isOpen() {
+      return socket.readyState === WebSocket.OPEN;
+    },
+  };
+}
+
 export function connectWebSocket(url: string, options: WebSocketOptions = {}): Promise<Transport> {
   const timeoutMs = options.timeoutMs ?? 5000;
   return new Promise((resolve, reject) => {
@@ -52,25 +109,8 @@ export function connectWebSocket(url: string, options: WebSocketOptions = {}): P
       autoPong: options.autoPong ?? true,
       ...tlsOptions(),
     });
-    // Frames that arrive before the caller registers its listener are kept, not lost.
-    const early: InboundData[] = [];
-    let earlyClose: [number, string] | null = null;
-    let messageListener: ((data: InboundData) => void) | null = null;
-    let closeListener: ((code: number, reason: string) => void) | null = null;
-    let pingListener: (() => void) | null = null;
+    const transport = socketTransport(socket);
     let settled = false;
-
-    socket.on("ping", () => pingListener?.());
-    socket.on("message", (data, isBinary) => {
-      const buffer = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer);
-      const item: InboundData = isBinary ? { kind: "binary", bytes: new Uint8Array(buffer) } : { kind: "text", text: buffer.toString("utf8") };
-      if (messageListener) messageListener(item);
-      else early.push(item);
-    });
-    socket.on("close", (code, reason) => {
-      if (closeListener) closeListener(code, reason.toString("utf8"));
-      else earlyClose = [code, reason.toString("utf8")];
-    });
     socket.on("unexpected-response", (_request, response) => {
       settled = true;
       reject(new TransportError(`upgrade to ${url} refused with HTTP ${response.statusCode}`, "UPGRADE_REFUSED", response.statusCode));
@@ -85,35 +125,7 @@ export function connectWebSocket(url: string, options: WebSocketOptions = {}): P
     });
     socket.on("open", () => {
       settled = true;
-      resolve({
-        send(data, sendOptions) {
-          if (socket.readyState !== WebSocket.OPEN) return;
-          if (typeof data === "string") socket.send(data);
-          else socket.send(data, { binary: !(sendOptions?.asText ?? false) });
-        },
-        close(code, reason) {
-          if (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING) socket.close(code, reason);
-        },
-        onMessage(listener) {
-          messageListener = listener;
-          for (const item of early.splice(0)) listener(item);
-        },
-        onClose(listener) {
-          closeListener = listener;
-          if (earlyClose) listener(earlyClose[0], earlyClose[1]);
-        },
-        onPing(listener) {
-          pingListener = listener;
-        },
-        setReading(reading) {
-          const raw = (socket as unknown as { _socket?: { pause(): void; resume(): void } })._socket;
-          if (reading) raw?.resume();
-          else raw?.pause();
-        },
-        get isOpen() {
-          return socket.readyState === WebSocket.OPEN;
-        },
-      });
+      resolve(transport);
     });
   });
 }
