@@ -13,7 +13,7 @@ import type { Trace } from "../probe/trace.ts";
 import type { ClientExit, ClientProcess } from "./client-process.ts";
 
 /** The scenarios of the contract a client's test driver implements (spec §18). */
-export const SCENARIOS = ["echo", "large", "heartbeat", "resume", "http-only", "websocket-first"] as const;
+export const SCENARIOS = ["echo", "large", "heartbeat", "resume", "http-only", "websocket-first", "receive"] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface ClientCase {

@@ -11,10 +11,10 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { isDeepStrictEqual } from "node:util";
-import { PeerClient, type PeerClientOptions, type TransportPreference } from "../client/peer-client.ts";
+import { PeerClient, type PeerClientOptions, type ReceivedMessage, type TransportPreference } from "../client/peer-client.ts";
 import { fromBase64Url } from "../encoding.ts";
 
-export const SCENARIOS = ["echo", "large", "heartbeat", "resume", "http-only", "websocket-first"] as const;
+export const SCENARIOS = ["echo", "large", "heartbeat", "resume", "http-only", "websocket-first", "receive"] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export const EXIT_COMPLETED = 0;
@@ -159,7 +159,30 @@ async function runScenario(client: PeerClient, config: DriverConfig, io: DriverI
       io.stderr(`stayed connected duration_ms=${config.durationMs}`);
       return;
     }
+    case "receive":
+      return reflectUntilBye(client, io);
   }
+}
+
+/**
+ * receive: every PEER_MESSAGE the client delivers to the application goes back to its sender, so
+ * that the runner sees on the wire what was delivered, how often and in which order (PP-DLV-003,
+ * PP-DLV-005, PP-CHK-004). The scenario ends when the server ends the session with BYE.
+ */
+function reflectUntilBye(client: PeerClient, io: DriverIo): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    client.on("message", (message: ReceivedMessage) => {
+      if (message.type !== "PEER_MESSAGE") return;
+      const content = (message.payload as { content?: unknown }).content;
+      io.stderr(`delivered message_id=${message.message_id} from=${message.sender_id}`);
+      client.send(message.sender_id, { reflects: message.message_id, content });
+    });
+    client.on("closed", (reason: Error) => {
+      if (!reason.message.startsWith("server ended the session")) return reject(new ScenarioFailed(`the connection ended before the server's BYE: ${reason.message}`));
+      io.stderr("server ended the session with BYE");
+      resolve();
+    });
+  });
 }
 
 /** Runs one scenario; resolves with the exit status. */
