@@ -35,7 +35,7 @@ import { validateEnvelope, validateInnerPayload } from "../../../schemas/src/ind
 import { splitMessage } from "../chunking.ts";
 import { ed25519FromSeed, randomBytes, type Ed25519Identity } from "../crypto.ts";
 import { toBase64Url } from "../encoding.ts";
-import { newMessageId, type Envelope } from "../envelope.ts";
+import { newMessageId, plaintextEnvelope, type Envelope } from "../envelope.ts";
 import { LocalError, ProtocolError, type ErrorCode } from "../errors.ts";
 import { InitiatorHandshake } from "../handshake/initiator.ts";
 import { DEFAULT_LIMITS } from "../limits.ts";
@@ -77,6 +77,23 @@ export interface PeerClientOptions {
 type ClientState = "idle" | "handshaking" | "resuming" | "ready" | "reconnecting" | "closed";
 
 const DEFAULT_CAPABILITIES = ["websocket", "http", "resume", "chunking", "events"];
+/** Data records (spec §9): acknowledged, de-duplicated and delivered; the others are control records. */
+const DATA_TYPES = new Set(["PEER_MESSAGE", "BROADCAST", "TASK_REQUEST", "TASK_RESPONSE", "CHUNKED_MESSAGE"]);
+
+/** A text frame's envelope; a frame that is not JSON is INVALID_MESSAGE (PP-TRN-002). */
+function parseFrame(text: string): Envelope {
+  try {
+    return JSON.parse(text) as Envelope;
+  } catch {
+    throw new ProtocolError("INVALID_MESSAGE", "frame is not JSON");
+  }
+}
+
+/** The offending message's id for `related_message_id`, when one can be read (PP-ENV-007). */
+function readableMessageId(message: unknown): string | undefined {
+  const id = (message as { message_id?: unknown } | null)?.message_id;
+  return typeof id === "string" && id.length > 0 && id.length <= 128 ? id : undefined;
+}
 
 export class PeerClient extends EventEmitter {
   readonly identity: Ed25519Identity;
@@ -222,7 +239,7 @@ export class PeerClient extends EventEmitter {
     this.transport = transport;
     this.transportKind = kind;
     const ready = new Promise<void>((resolve, reject) => (this.readyWaiter = { resolve, reject }));
-    transport.onMessage((data) => this.onFrame(transport, data.toString()));
+    transport.onMessage((data, isBinary) => this.onFrame(transport, data.toString(), isBinary));
     transport.onClose((code, reason) => this.onTransportClose(transport, code, reason));
     if (resumeId && this.session) {
       this.state = "resuming";
@@ -256,14 +273,15 @@ export class PeerClient extends EventEmitter {
     transport.send(JSON.stringify(this.handshake.start()));
   }
 
-  private onFrame(transport: Transport, text: string): void {
+  private onFrame(transport: Transport, text: string, isBinary = false): void {
     if (transport !== this.transport) return;
     this.lastReceivedAt = Date.now();
     try {
-      const message = JSON.parse(text) as Envelope;
+      if (isBinary) throw new ProtocolError("INVALID_MESSAGE", "binary frames are not part of the protocol; send JSON text frames"); // PP-TRN-002
+      const message = parseFrame(text);
       const version = this.session?.version ?? "1.2";
-      const check = validateEnvelope(version, message, { strict: false });
-      if (!check.ok) throw new ProtocolError("INVALID_MESSAGE", `${check.path} ${check.error}`);
+      const check = validateEnvelope(version, message, { strict: false }); // PP-ENV-012, PP-ENV-013: the schema first
+      if (!check.ok) throw new ProtocolError("INVALID_MESSAGE", `${check.path} ${check.error}`, readableMessageId(message)); // PP-ENV-007
       if (message.type === "ERROR" && message.seq === undefined) return this.onRemoteError(message.payload as { code: ErrorCode; message: string; retryable: boolean; related_message_id?: string });
       switch (this.state) {
         case "handshaking":
@@ -279,8 +297,21 @@ export class PeerClient extends EventEmitter {
       const failure = error instanceof ProtocolError ? error : new ProtocolError("INTERNAL_ERROR", (error as Error).message);
       if (this.listenerCount("error") > 0) this.emit("error", failure);
       if (this.readyWaiter) this.readyWaiter.reject(failure);
+      this.sendError(transport, failure);
       if (failure.row.closes) transport.close(failure.row.closeCode ?? 1011, failure.code);
     }
+  }
+
+  /**
+   * Answers a message with ERROR (spec §12): the registry's code and `retryable` (PP-ERR-001,
+   * PP-ERR-002), a record once the session is ready, a plaintext ERROR with a fresh nonce before
+   * (PP-ENV-010). The message says what was wrong, never a key (PP-ERR-008); the caller closes
+   * when the row says so (PP-ERR-003).
+   */
+  private sendError(transport: Transport, failure: ProtocolError): void {
+    if (this.state === "ready" && this.session) return this.sendRecord("ERROR", failure.toPayload());
+    const version = this.session?.version ?? "1.2";
+    transport.send(JSON.stringify(plaintextEnvelope({ type: "ERROR", version, sender_id: this.entityId, timestamp: Date.now(), payload: failure.toPayload() })));
   }
 
   private onHandshakeMessage(transport: Transport, message: Envelope): void {
@@ -336,6 +367,8 @@ export class PeerClient extends EventEmitter {
   private onRecord(record: RecordEnvelope): void {
     const session = this.session as Session;
     const inner = session.open(record, this.transportKind === "http" ? "window" : "stream");
+    // A data record that authenticated is acknowledged even when it is refused below (PP-DLV-016).
+    if (DATA_TYPES.has(record.type)) this.scheduleAck();
     const check = validateInnerPayload(session.version, record.type, inner, { strict: false });
     if (!check.ok) throw new ProtocolError("INVALID_MESSAGE", `${record.type} payload ${check.path} ${check.error}`, record.message_id);
     switch (record.type) {
@@ -357,7 +390,6 @@ export class PeerClient extends EventEmitter {
       case "BROADCAST":
       case "TASK_REQUEST":
       case "TASK_RESPONSE":
-        this.scheduleAck();
         return this.receiver.onData(record, inner);
       default:
         return;
