@@ -129,6 +129,10 @@ export class ProbeResponder {
   txSeq = 0;
   private rxNext = 0;
   lastRxSeq = -1;
+  /** The highest `ack` of the client's ACK records (spec §9), -1 before any. */
+  lastAckFromClient = -1;
+  /** Every record this responder sent, as sent. */
+  readonly sent: Envelope[] = [];
   private closeInfo: { code: number; reason: string } | null = null;
 
   private readonly inbox = new Inbox<Inbound>();
@@ -182,6 +186,12 @@ export class ProbeResponder {
   sendText(text: string): void {
     this.trace("out", text);
     this.transport.send(text);
+  }
+
+  /** Sends one binary frame, which no envelope ever is (PP-TRN-001). */
+  sendBinary(bytes: Uint8Array): void {
+    this.trace("out", `<binary frame, ${bytes.length} bytes>`);
+    this.transport.send(bytes);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -250,6 +260,8 @@ export class ProbeResponder {
       this.violation(`record ${String(envelope.type)} seq ${seq} decrypts to something that is not JSON`);
     }
     this.trace("in", `  ↳ ${String(envelope.type)} seq ${seq} decrypted: ${JSON.stringify(item.inner)}`);
+    const ack = (item.inner as { ack?: unknown } | undefined)?.ack;
+    if (envelope.type === "ACK" && typeof ack === "number") this.lastAckFromClient = Math.max(this.lastAckFromClient, ack);
   }
 
   private validate(item: Inbound & { kind: "message" }): void {
@@ -526,6 +538,7 @@ export class ProbeResponder {
     const { envelope, text, plaintext } = this.sealRecord(type, inner, overrides);
     this.trace("out", `${text}\n  ↳ ${type} seq ${String(envelope.seq)} plaintext: ${Buffer.from(plaintext).toString("utf8")}`);
     this.transport.send(text);
+    this.sent.push(envelope);
     return envelope;
   }
 }
