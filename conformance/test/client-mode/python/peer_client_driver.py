@@ -48,16 +48,21 @@ import struct
 import sys
 import time
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, hmac
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
-from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
-from cryptography.hazmat.primitives.constant_time import bytes_eq
-from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-import websockets
-import websockets.exceptions
+try:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes, hmac
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+    from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
+    from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+    from cryptography.hazmat.primitives.constant_time import bytes_eq
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+    import websockets
+    import websockets.exceptions
+except ImportError as missing:
+    # A driver that cannot run the case exits 2 (spec §18.1), not 1, which would read as a refusal.
+    print(f"peer_client_driver.py: the Python module {missing.name} is missing (Debian: apt-get install python3-websockets python3-cryptography)", file=sys.stderr)
+    sys.exit(2)
 
 EXIT_COMPLETED = 0
 EXIT_REFUSED = 1
