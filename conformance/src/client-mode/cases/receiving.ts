@@ -64,7 +64,7 @@ export function sendMessage(r: ProbeResponder, content: unknown, options: { id?:
 }
 
 /** The client's next event, skipping ACK, PING and PONG records. */
-export async function nextEvent(r: ProbeResponder, timeoutMs = 3000): Promise<ClientEvent> {
+export async function nextEvent(r: ProbeResponder, timeoutMs = 5000): Promise<ClientEvent> {
   const deadline = Date.now() + timeoutMs;
   while (true) {
     const item = await r.next(Math.max(1, deadline - Date.now()));
@@ -81,7 +81,7 @@ export async function nextEvent(r: ProbeResponder, timeoutMs = 3000): Promise<Cl
 }
 
 /** Expects the client to deliver `id` next (and nothing else first). */
-export async function expectDelivered(ctx: ClientCaseContext, r: ProbeResponder, id: string, content: unknown, why: string, timeoutMs = 3000): Promise<void> {
+export async function expectDelivered(ctx: ClientCaseContext, r: ProbeResponder, id: string, content: unknown, why: string, timeoutMs = 10_000): Promise<void> {
   const event = await nextEvent(r, timeoutMs);
   ctx.check(event.kind === "reflection" && event.reflects === id, `the client delivers ${id} next (${why})`, describeEvent(event));
   if (event.kind === "reflection") ctx.check(JSON.stringify(event.content) === JSON.stringify(content), `${id} delivered with the content sent`, JSON.stringify(event.content));
@@ -93,7 +93,7 @@ export async function expectDelivered(ctx: ClientCaseContext, r: ProbeResponder,
  * caller then shows the connection keeps serving, PP-ERR-004).
  */
 export async function expectError(ctx: ClientCaseContext, r: ProbeResponder, code: string, related: string | undefined, why: string): Promise<void> {
-  const event = await nextEvent(r, 3000);
+  const event = await nextEvent(r, 5000);
   if (event.kind === "reflection") throw new CaseFailure([`ERROR ${code} (${why})`], `${describeEvent(event)}: it took the record`);
   ctx.check(event.kind === "error" && event.code === code, `ERROR ${code} (${why})`, describeEvent(event));
   if (event.kind !== "error") return;

@@ -237,9 +237,12 @@ export const clientRecordCases = [
         const r = await readySession(ctx);
         r.sendText('{"message_id": "m-unfinished", "type": ');
         await expectError(ctx, r, "INVALID_MESSAGE", undefined, "a text frame that is not JSON (PP-TRN-002)");
-        r.sendBinary(new TextEncoder().encode(JSON.stringify({ message_id: "m-binary", type: "PING" })));
+        // A valid PING record, but in a binary frame: a client that reads it as text answers PONG.
+        const seq = r.txSeq;
+        r.sendBinary(new TextEncoder().encode(r.sealRecord("PING", { ping_id: "in-a-binary-frame" }, { seq }).text));
         await expectError(ctx, r, "INVALID_MESSAGE", undefined, "a binary frame (PP-TRN-002)");
-        const next = sendMessage(r, { n: 1 });
+        const next = sendMessage(r, { n: 1 }, { seq });
+        r.txSeq = seq + 1;
         await expectDelivered(ctx, r, next, { n: 1 }, "the session goes on (PP-ERR-004)");
         checkClientErrors(ctx, r);
         await endWithBye(ctx, r);
