@@ -382,6 +382,8 @@ export class PeerClient extends EventEmitter {
         return;
       case "ERROR":
         return this.onRemoteError(inner as { code: ErrorCode; message: string; retryable: boolean; related_message_id?: string });
+      case "CAPABILITY_EXCHANGE":
+        return this.onCapabilityExchange(record, inner as { capabilities: string[]; reply?: boolean });
       case "BYE":
         this.shutdown(new LocalError("CONNECTION_CLOSED", `server ended the session: ${(inner as { reason?: string }).reason ?? "BYE"}`));
         return;
@@ -394,6 +396,19 @@ export class PeerClient extends EventEmitter {
       default:
         return;
     }
+  }
+
+  /**
+   * A CAPABILITY_EXCHANGE restates what the handshake selected (spec §11): another set is
+   * INVALID_MESSAGE with no reply (PP-CAP-004, PP-CAP-009); otherwise one without `reply` is answered
+   * with the session's capabilities and the limits both sides use, the server's (PP-CAP-003, PP-CHK-018).
+   */
+  private onCapabilityExchange(record: RecordEnvelope, exchange: { capabilities: string[]; reply?: boolean }): void {
+    const session = this.session as Session;
+    const named = new Set(exchange.capabilities);
+    if (named.size !== session.capabilities.length || session.capabilities.some((c) => !named.has(c))) throw new ProtocolError("INVALID_MESSAGE", "CAPABILITY_EXCHANGE names capabilities other than those selected in the handshake", record.message_id);
+    if (exchange.reply === true) return;
+    this.sendRecord("CAPABILITY_EXCHANGE", { capabilities: [...session.capabilities], limits: { ...DEFAULT_LIMITS, ...session.peerLimits }, reply: true });
   }
 
   private scheduleAck(): void {
