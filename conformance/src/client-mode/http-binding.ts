@@ -107,6 +107,12 @@ export class HttpSession implements Transport {
   /** Every request of this session, in order of arrival. */
   readonly requests: HttpRequestLog[] = [];
   readonly polls: PollLog[] = [];
+  /**
+   * Return each record in one poll answer only, instead of until a later `after` passes it: for a
+   * case that leaves a gap on purpose, so that a client polling after its received prefix is not
+   * sent every record above the gap again on every poll.
+   */
+  deliverOnce = false;
   private readonly outbox: OutboxEntry[] = [];
   private injected: string[] = [];
   private holdWhen: ((envelope: Record<string, unknown>) => boolean) | null = null;
@@ -225,8 +231,8 @@ export class HttpSession implements Transport {
   /** The records of a poll answer: those not withheld with seq > after in increasing seq order (PP-TRN-010), then any injected. */
   pollAnswer(after: number): string[] {
     const due = this.outbox.filter((e) => !e.withheld && (e.seq === null || e.seq > after)).sort((a, b) => (a.seq ?? -1) - (b.seq ?? -1));
-    // A plaintext frame (no seq) is returned once; records stay until a later `after` passes them.
-    for (const entry of due) if (entry.seq === null) this.outbox.splice(this.outbox.indexOf(entry), 1);
+    // A plaintext frame (no seq) is returned once; records stay until a later `after` passes them (PP-TRN-010).
+    for (const entry of due) if (entry.seq === null || this.deliverOnce) this.outbox.splice(this.outbox.indexOf(entry), 1);
     const texts = [...due.map((e) => e.text), ...this.injected];
     this.polls.push({ after, seqs: texts.map((t) => (typeof parse(t)?.seq === "number" ? (parse(t)?.seq as number) : null)), at: Date.now() });
     this.injected = [];

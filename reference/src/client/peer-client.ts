@@ -278,6 +278,8 @@ export class PeerClient extends EventEmitter {
     } catch (error) {
       const failure = error instanceof ProtocolError ? error : new ProtocolError("INTERNAL_ERROR", (error as Error).message);
       if (this.listenerCount("error") > 0) this.emit("error", failure);
+      // Inside the session the refusal is answered with an ERROR record (spec §12), such as REPLAY_DETECTED for a replayed record (PP-RPL-003, PP-RPL-005).
+      if (this.state === "ready" && this.session) this.sendRecord("ERROR", failure.toPayload());
       if (this.readyWaiter) this.readyWaiter.reject(failure);
       if (failure.row.closes) transport.close(failure.row.closeCode ?? 1011, failure.code);
     }
