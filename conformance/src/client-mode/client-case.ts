@@ -11,6 +11,7 @@ import type { ProbeIdentity } from "../probe/peer.ts";
 import type { Transport } from "../probe/transport.ts";
 import type { Trace } from "../probe/trace.ts";
 import type { ClientExit, ClientProcess } from "./client-process.ts";
+import type { ProbeWire } from "./probe-server.ts";
 
 /** The scenarios of the contract a client's test driver implements (spec §18). */
 export const SCENARIOS = ["echo", "large", "heartbeat", "resume", "http-only", "websocket-first", "receive"] as const;
@@ -32,6 +33,8 @@ export interface ClientCase {
   serverKey?: Bytes;
   /** Limits the runner's server advertises (discovery and HANDSHAKE_INIT_ACK). */
   limits?: Record<string, number>;
+  /** Answer every WebSocket upgrade with this HTTP status instead of upgrading (PP-TRN-012). */
+  refuseUpgrade?: number;
   run(ctx: ClientCaseContext): Promise<void>;
 }
 
@@ -53,6 +56,8 @@ export interface ClientCaseContext {
   readonly limits: Record<string, number>;
   readonly trace: Trace;
   readonly client: ClientProcess;
+  /** Upgrades and HTTP binding requests the runner's server saw (empty when its listener reports none). */
+  readonly wire: ProbeWire;
   /** The next connection the client opens; fails the case when none comes within `timeoutMs`. */
   accept(timeoutMs?: number): Promise<ClientConnection>;
   /** The driver's exit; fails the case when it does not exit within `timeoutMs`. */

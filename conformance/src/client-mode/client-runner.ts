@@ -20,12 +20,15 @@ import type { ClientCase, ClientCaseContext, ClientConnection } from "./client-c
 import { CLIENT_REQUIREMENTS, clientCoverageLine } from "./coverage.ts";
 import { CLIENT_EXCLUSIONS } from "./exclusions.ts";
 import { describeExit, startClient, type ClientExit } from "./client-process.ts";
+import type { ProbeWire } from "./probe-server.ts";
 
 /** The runner's server for one case: where the client connects, and the connections it opens. */
 export interface ClientListener {
   /** ws:// URL of its /ws/v1/peers. */
   url: string;
   nextConnection(timeoutMs: number): Promise<ClientConnection | null>;
+  /** What the server saw besides connections, when it reports it. */
+  wire?: ProbeWire;
   close(): Promise<void>;
 }
 
@@ -99,6 +102,7 @@ async function runClientCase(c: ClientCase, options: ClientRunOptions, seed: num
       limits: { ...options.limits, ...c.limits },
       trace,
       client: running,
+      wire: open.wire ?? { upgrades: [], refusedUpgrades: [], httpRequests: [] },
       async accept(timeoutMs = stepTimeoutMs) {
         const connection = await Promise.race([open.nextConnection(timeoutMs), running.exited.then(() => null)]);
         if (connection) return connection;

@@ -1,20 +1,23 @@
 /**
- * The runner's server for one client case: the probe server (probe-server.ts) serving discovery and
- * /ws/v1/peers with the case's server identity, handing each connection the client opens to the
- * case in order.
+ * The runner's server for one client case: the probe server (probe-server.ts) serving discovery,
+ * /ws/v1/peers and the HTTP binding with the case's server identity, handing each connection the
+ * client opens (a WebSocket, or a handshake begun over HTTP) to the case in order.
  */
 import type { Bytes } from "../probe/crypto.ts";
+import type { Trace } from "../probe/trace.ts";
 import type { ClientConnection } from "./client-case.ts";
 import type { ClientListener, StartListener } from "./client-runner.ts";
 import { startProbeServer } from "./probe-server.ts";
 
-export async function probeServerListener(options: { serverId: string; identityKey: Bytes; limits?: Record<string, number> }): Promise<ClientListener> {
+export async function probeServerListener(options: { serverId: string; identityKey: Bytes; limits?: Record<string, number>; refuseUpgrade?: number; trace?: Trace }): Promise<ClientListener> {
   const ready: ClientConnection[] = [];
   const waiting: ((connection: ClientConnection) => void)[] = [];
   const server = await startProbeServer({
     serverId: options.serverId,
     identityKey: options.identityKey,
     ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.refuseUpgrade !== undefined ? { refuseUpgrade: options.refuseUpgrade } : {}),
+    ...(options.trace ? { trace: options.trace } : {}),
     onConnection(transport, request) {
       const connection = { transport, path: request.url ?? "/" };
       const waiter = waiting.shift();
@@ -39,9 +42,11 @@ export async function probeServerListener(options: { serverId: string; identityK
         waiting.push(waiter);
       });
     },
+    wire: server.wire,
     close: () => server.close(),
   };
 }
 
-/** The listener of every client case: the case's server key (a deliberately bad one for the key cases) and limits. */
-export const startCaseListener: StartListener = (c, setup) => probeServerListener({ serverId: setup.serverId, identityKey: c.serverKey ?? setup.serverIdentity.publicKey, ...(c.limits ? { limits: c.limits } : {}) });
+/** The listener of every client case: the case's server key (a deliberately bad one for the key cases), limits and upgrade refusal. */
+export const startCaseListener: StartListener = (c, setup) =>
+  probeServerListener({ serverId: setup.serverId, identityKey: c.serverKey ?? setup.serverIdentity.publicKey, trace: setup.trace, ...(c.limits ? { limits: c.limits } : {}), ...(c.refuseUpgrade !== undefined ? { refuseUpgrade: c.refuseUpgrade } : {}) });

@@ -1,9 +1,11 @@
 /**
  * The probe server: what a client under test connects to in client-mode conformance. It listens on
  * 127.0.0.1, serves the discovery document at `GET /peers/capabilities` without a token (spec §4.4,
- * PP-TRN-014) and accepts WebSockets on `/ws/v1/peers` (spec §4.1), each handed to `onConnection`
- * as a Transport for a ProbeResponder to drive. The discovery `identity_key` may be deliberately
- * bad (any bytes or text), to test what a client does with it.
+ * PP-TRN-014), accepts WebSockets on `/ws/v1/peers` (spec §4.1) and serves the HTTP binding (spec
+ * §4.3, http-binding.ts). Each WebSocket, and each handshake begun over HTTP, is handed to
+ * `onConnection` as a Transport for a ProbeResponder to drive. The discovery `identity_key` may be
+ * deliberately bad (any bytes or text), to test what a client does with it; the upgrade may be
+ * refused, to test a client's fallback to HTTP (PP-TRN-012).
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -11,7 +13,9 @@ import { WebSocketServer, type WebSocket } from "ws";
 import type { Bytes } from "../probe/crypto.ts";
 import { socketTransport, type Transport } from "../probe/transport.ts";
 import { b64u } from "../probe/wire.ts";
+import type { Trace } from "../probe/trace.ts";
 import { DEFAULT_LIMITS } from "../schemas.ts";
+import { HTTP_PATHS, HttpBinding, type HttpRequestLog } from "./http-binding.ts";
 
 export const PEERS_PATH = "/ws/v1/peers";
 export const DISCOVERY_PATH = "/peers/capabilities";
@@ -26,7 +30,20 @@ export interface ProbeServerOptions {
   limits?: Record<string, number>;
   /** Overrides of discovery members, to serve a deliberately wrong document. */
   discovery?: Record<string, unknown>;
+  /** Answer every WebSocket upgrade with this HTTP status (and an ERROR body) instead of upgrading. */
+  refuseUpgrade?: number;
+  trace?: Trace;
   onConnection(transport: Transport, request: IncomingMessage): void;
+}
+
+/** What a case can see of the server's side of the wire beyond its connections: upgrades and HTTP requests. */
+export interface ProbeWire {
+  /** Every WebSocket upgrade request accepted so far (method, url with query). */
+  readonly upgrades: readonly string[];
+  /** Every WebSocket upgrade request refused so far (refuseUpgrade). */
+  readonly refusedUpgrades: readonly string[];
+  /** Every request to the HTTP binding, whatever its session. */
+  readonly httpRequests: readonly HttpRequestLog[];
 }
 
 export interface ProbeServer {
@@ -36,6 +53,10 @@ export interface ProbeServer {
   readonly discovery: Record<string, unknown>;
   /** Every WebSocket upgrade request accepted so far (method, url with query). */
   readonly upgrades: string[];
+  /** Every WebSocket upgrade request refused so far (refuseUpgrade). */
+  readonly refusedUpgrades: string[];
+  readonly http: HttpBinding;
+  readonly wire: ProbeWire;
   close(): Promise<void>;
 }
 
@@ -47,9 +68,8 @@ export function discoveryDocument(options: Pick<ProbeServerOptions, "serverId" |
     versions: ["1.2"],
     server_id: options.serverId,
     identity_key: typeof options.identityKey === "string" ? options.identityKey : b64u(options.identityKey),
-    transports: { websocket: { peers: PEERS_PATH } },
-    // PP-CAP-010 asks a v1.2 server to advertise websocket and http; the probe serves only the
-    // WebSocket, which is all client-mode tests drive.
+    transports: { websocket: { peers: PEERS_PATH }, http: HTTP_PATHS },
+    // PP-CAP-010: a v1.2 server advertises websocket and http, and the probe serves both.
     capabilities: options.capabilities ?? DEFAULT_SERVER_CAPABILITIES,
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     auth: { required: false },
@@ -60,8 +80,11 @@ export function discoveryDocument(options: Pick<ProbeServerOptions, "serverId" |
 export async function startProbeServer(options: ProbeServerOptions): Promise<ProbeServer> {
   const discovery = discoveryDocument(options);
   const upgrades: string[] = [];
+  const refusedUpgrades: string[] = [];
   const sockets = new Set<WebSocket>();
+  const binding = new HttpBinding({ serverId: options.serverId, ...(options.trace ? { trace: options.trace } : {}), onSession: (session, request) => options.onConnection(session, request) });
   const http: Server = createServer((request, response) => {
+    if (binding.handle(request, response)) return;
     const path = new URL(request.url ?? "/", "http://127.0.0.1").pathname;
     if (request.method === "GET" && path === DISCOVERY_PATH) {
       const body = JSON.stringify(discovery);
@@ -77,6 +100,13 @@ export async function startProbeServer(options: ProbeServerOptions): Promise<Pro
     const path = new URL(request.url ?? "/", "http://127.0.0.1").pathname;
     if (path !== PEERS_PATH) {
       socket.end("HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
+      return;
+    }
+    if (options.refuseUpgrade !== undefined) {
+      // An upgrade that fails (PP-TRN-012), as a server or proxy that serves no WebSocket there answers it.
+      refusedUpgrades.push(`${request.method ?? "GET"} ${request.url ?? ""}`);
+      options.trace?.add("out", `<HTTP ${options.refuseUpgrade} for the upgrade ${request.url ?? ""}>`);
+      socket.end(`HTTP/1.1 ${options.refuseUpgrade} Refused\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`);
       return;
     }
     wss.handleUpgrade(request, socket, head, (ws) => {
@@ -96,7 +126,11 @@ export async function startProbeServer(options: ProbeServerOptions): Promise<Pro
     port,
     discovery,
     upgrades,
+    refusedUpgrades,
+    http: binding,
+    wire: { upgrades, refusedUpgrades, httpRequests: binding.requests },
     async close() {
+      binding.close();
       for (const ws of sockets) ws.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       http.closeAllConnections();

@@ -2,7 +2,10 @@
  * The HTTP binding (spec §4.3) behind the Transport interface, so the client runs the same protocol
  * code over HTTP: handshake frames are POSTed to /peers/handshake and their answers come back as
  * inbound frames; records are POSTed to /peers/message in order; the server's records arrive by
- * polling /peers/poll. A 4xx answer is not retried (PP-TRN-013); its ERROR body is delivered.
+ * polling /peers/poll after the highest seq up to which every record arrived, so that a record the
+ * server queued late, below others already polled, is still polled (PP-SES-021). Every polled record
+ * goes to the client, whose replay window takes or refuses it (PP-RPL-005). A 4xx answer is not
+ * retried (PP-TRN-013); its ERROR body is delivered.
  */
 import type { Transport } from "../transport/transport.ts";
 
@@ -16,7 +19,9 @@ export class HttpTransport implements Transport {
   private closed = false;
   private sessionId: string | undefined;
   private polling = false;
-  private lastSeq = -1;
+  /** The highest seq up to which every record arrived, and the seqs that arrived above it. */
+  private receivedThrough = -1;
+  private readonly receivedAbove = new Set<number>();
   private pollTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -63,8 +68,11 @@ export class HttpTransport implements Transport {
   }
 
   private deliver(text: string): void {
-    const record = JSON.parse(text) as { seq?: number };
-    if (typeof record.seq === "number") this.lastSeq = Math.max(this.lastSeq, record.seq);
+    const seq = (JSON.parse(text) as { seq?: unknown }).seq;
+    if (typeof seq === "number" && seq > this.receivedThrough) {
+      this.receivedAbove.add(seq);
+      while (this.receivedAbove.delete(this.receivedThrough + 1)) this.receivedThrough++;
+    }
     for (const handler of this.messageHandlers) handler(text, false);
   }
 
@@ -75,13 +83,13 @@ export class HttpTransport implements Transport {
     const poll = async () => {
       if (this.closed) return;
       try {
-        const response = await fetch(`${this.baseUrl}/peers/poll?session_id=${encodeURIComponent(this.sessionId as string)}&after=${this.lastSeq}`, { headers: this.headers() });
+        const response = await fetch(`${this.baseUrl}/peers/poll?session_id=${encodeURIComponent(this.sessionId as string)}&after=${this.receivedThrough}`, { headers: this.headers() });
         if (response.status !== 200) {
           this.deliver(await response.text());
           if (response.status < 500) return this.close(1000, "poll refused"); // PP-TRN-013: a 4xx is final
         } else {
           const { records } = (await response.json()) as { records: { seq: number }[] };
-          for (const record of records) if (record.seq > this.lastSeq) this.deliver(JSON.stringify(record));
+          for (const record of records) this.deliver(JSON.stringify(record));
         }
       } catch (error) {
         return this.fail(error);
