@@ -5,11 +5,8 @@
  * case must fail against at least one of them, and pass against the clean reference client.
  */
 import { join } from "node:path";
-<<<<<<< HEAD
-import { RECORD_FAULTY_CLIENTS } from "./faulty-clients-records.ts";
-=======
 import { FAULTY_HTTP_CLIENTS } from "./faulty-clients-http.ts";
->>>>>>> http
+import { RECORD_FAULTY_CLIENTS } from "./faulty-clients-records.ts";
 import type { SourceEdit } from "./source-faults.ts";
 
 const INITIATOR = "src/handshake/initiator.ts";
@@ -128,11 +125,8 @@ export const FAULTY_CLIENTS: readonly FaultyClient[] = [
     catchers: ["client.handshake.identity-key-small-order", "client.handshake.responder-signature-bit-flip", "client.handshake.ready-wrong-handshake-hash"],
     expected: /^the client's driver reports the refusal: exit 1/,
   },
-<<<<<<< HEAD
-  ...RECORD_FAULTY_CLIENTS,
-=======
   ...FAULTY_HTTP_CLIENTS,
->>>>>>> http
+  ...RECORD_FAULTY_CLIENTS,
 ];
 
 /** The driver module inside a copy of the repository's root (a scratch copy holds `reference/`). */
