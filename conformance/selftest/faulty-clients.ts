@@ -6,7 +6,9 @@
  */
 import { join } from "node:path";
 import { FAULTY_HTTP_CLIENTS } from "./faulty-clients-http.ts";
+import { RECEIVING_FAULTY_CLIENTS } from "./faulty-clients-receiving.ts";
 import { RECORD_FAULTY_CLIENTS } from "./faulty-clients-records.ts";
+import { SENDING_FAULTY_CLIENTS } from "./faulty-clients-sending.ts";
 import type { SourceEdit } from "./source-faults.ts";
 
 const INITIATOR = "src/handshake/initiator.ts";
@@ -127,6 +129,8 @@ export const FAULTY_CLIENTS: readonly FaultyClient[] = [
   },
   ...FAULTY_HTTP_CLIENTS,
   ...RECORD_FAULTY_CLIENTS,
+  ...RECEIVING_FAULTY_CLIENTS,
+  ...SENDING_FAULTY_CLIENTS,
 ];
 
 /** The driver module inside a copy of the repository's root (a scratch copy holds `reference/`). */

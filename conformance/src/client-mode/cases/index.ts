@@ -6,11 +6,13 @@ import { clientErrorCases } from "./errors.ts";
 import { clientHandshakeCases } from "./handshake.ts";
 import { clientHeartbeatCases } from "./heartbeat.ts";
 import { clientRecordCases } from "./records.ts";
+import { clientSendingCases } from "./sending.ts";
 import { clientTransportCases } from "./transport.ts";
 
 export const ALL_CLIENT_CASES: readonly ClientCase[] = [
   ...clientTransportCases,
   ...clientHandshakeCases,
+  ...clientSendingCases,
   ...clientRecordCases,
   ...clientDeliveryCases,
   ...clientCapabilityCases,
