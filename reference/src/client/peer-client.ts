@@ -92,7 +92,10 @@ export class PeerClient extends EventEmitter {
   private readonly refused: OutboundEntry[] = [];
   private retryTimer: NodeJS.Timeout | undefined;
   private retryAttempt = 0;
-  private readonly receiver = new Receiver((message) => this.emit("message", message));
+  private readonly receiver = new Receiver(
+    (message) => this.emit("message", message),
+    (error) => this.transport && this.refuse(this.transport, error),
+  );
   private readonly chunkedSends = new ChunkedSends();
   private readyWaiter: { resolve(): void; reject(error: Error): void } | undefined;
   private ackScheduled = false;
@@ -276,11 +279,20 @@ export class PeerClient extends EventEmitter {
           return;
       }
     } catch (error) {
-      const failure = error instanceof ProtocolError ? error : new ProtocolError("INTERNAL_ERROR", (error as Error).message);
-      if (this.listenerCount("error") > 0) this.emit("error", failure);
-      if (this.readyWaiter) this.readyWaiter.reject(failure);
-      if (failure.row.closes) transport.close(failure.row.closeCode ?? 1011, failure.code);
+      this.refuse(transport, error instanceof ProtocolError ? error : new ProtocolError("INTERNAL_ERROR", (error as Error).message));
     }
+  }
+
+  /**
+   * A protocol error of this client's connection (spec §12): inside the session the server is told
+   * with an ERROR record carrying the registry's code and retryable (PP-ERR-001, PP-ERR-002); then
+   * the connection closes with the row's close code, or stays open (PP-ERR-003, PP-ERR-004).
+   */
+  private refuse(transport: Transport, failure: ProtocolError): void {
+    if (this.listenerCount("error") > 0) this.emit("error", failure);
+    if (this.readyWaiter) this.readyWaiter.reject(failure);
+    if (this.state === "ready" && this.session && transport === this.transport) this.sendRecord("ERROR", failure.toPayload());
+    if (failure.row.closes) transport.close(failure.row.closeCode ?? 1011, failure.code);
   }
 
   private onHandshakeMessage(transport: Transport, message: Envelope): void {
@@ -296,6 +308,7 @@ export class PeerClient extends EventEmitter {
       session.queued.push(...this.preSession.splice(0));
       this.chunkedSends.resendWhole(session, this.preSession);
       this.session = session;
+      this.receiver.useLimits(session.peerLimits); // chunks are reassembled under the server's limits
       transport.send(JSON.stringify(session.seal("SESSION_CONFIRM", { handshake_hash: toBase64Url(result.keys.handshakeHash) }, { recipient_id: result.peerId })));
     } else if (message.type === "READY" && this.session) {
       const inner = this.session.open(message as RecordEnvelope, this.transportKind === "http" ? "window" : "stream") as { handshake_hash: string };
@@ -358,7 +371,7 @@ export class PeerClient extends EventEmitter {
       case "TASK_REQUEST":
       case "TASK_RESPONSE":
         this.scheduleAck();
-        return this.receiver.onData(record, inner);
+        return this.receiver.onData(record, inner, session.version);
       default:
         return;
     }
