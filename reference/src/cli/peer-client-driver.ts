@@ -11,7 +11,7 @@
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { isDeepStrictEqual } from "node:util";
-import { PeerClient, type PeerClientOptions, type ReceivedMessage, type TransportPreference } from "../client/peer-client.ts";
+import { PeerClient, type PeerClientOptions, type TransportPreference } from "../client/peer-client.ts";
 import { fromBase64Url } from "../encoding.ts";
 
 export const SCENARIOS = ["echo", "large", "heartbeat", "resume", "http-only", "websocket-first", "receive"] as const;
@@ -168,21 +168,23 @@ async function runScenario(client: PeerClient, config: DriverConfig, io: DriverI
  * receive: every PEER_MESSAGE the client delivers to the application goes back to its sender, so
  * that the runner sees on the wire what was delivered, how often and in which order (PP-DLV-003,
  * PP-DLV-005, PP-CHK-004). The scenario ends when the server ends the session with BYE.
+ *
+ * It reads the client's inbox, not its "message" events: the inbox holds what arrived before this
+ * runs, and a server may route messages right behind READY, in the same read of the socket, so
+ * that the client delivers them before `connect` has returned.
  */
-function reflectUntilBye(client: PeerClient, io: DriverIo): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    client.on("message", (message: ReceivedMessage) => {
-      if (message.type !== "PEER_MESSAGE") return;
-      const content = (message.payload as { content?: unknown }).content;
-      io.stderr(`delivered message_id=${message.message_id} from=${message.sender_id}`);
-      client.send(message.sender_id, { reflects: message.message_id, content });
-    });
-    client.on("closed", (reason: Error) => {
-      if (!reason.message.startsWith("server ended the session")) return reject(new ScenarioFailed(`the connection ended before the server's BYE: ${reason.message}`));
-      io.stderr("server ended the session with BYE");
-      resolve();
-    });
-  });
+async function reflectUntilBye(client: PeerClient, io: DriverIo): Promise<void> {
+  let ended: Error | undefined;
+  client.once("closed", (reason: Error) => (ended = reason));
+  for await (const message of client.messages()) {
+    if (message.type !== "PEER_MESSAGE") continue;
+    const content = (message.payload as { content?: unknown }).content;
+    io.stderr(`delivered message_id=${message.message_id} from=${message.sender_id}`);
+    client.send(message.sender_id, { reflects: message.message_id, content });
+  }
+  // The inbox ends when the client closes.
+  if (!ended?.message.startsWith("server ended the session")) throw new ScenarioFailed(`the connection ended before the server's BYE: ${ended?.message ?? "closed"}`);
+  io.stderr("server ended the session with BYE");
 }
 
 /** Runs one scenario; resolves with the exit status. */
