@@ -86,7 +86,7 @@ export const FAULTY_HTTP_CLIENTS: readonly FaultyClient[] = [
   {
     name: "refuses-records-silently",
     description: "discards a record it refuses without answering it with an ERROR record",
-    edits: [{ file: CLIENT, find: "      this.sendError(transport, failure);\n", replace: "" }],
+    edits: [{ file: CLIENT, find: "    if (transport === this.transport) this.sendError(transport, failure);\n", replace: "" }],
     catchers: ["client.transport.replay-window"],
     expected: /^the replayed seq 1 refused with an ERROR REPLAY_DETECTED/,
   },

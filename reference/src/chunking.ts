@@ -153,6 +153,13 @@ export class Reassembler {
     if (partial.lastSequence === chunk.sequence_number) partial.lastSequence = null;
   }
 
+  /** When the oldest incomplete message reaches chunk_timeout_ms (PP-CHK-010), or null when none is incomplete. */
+  get nextExpiry(): number | null {
+    let earliest: number | null = null;
+    for (const partial of this.partials.values()) if (earliest === null || partial.startedAt < earliest) earliest = partial.startedAt;
+    return earliest === null ? null : earliest + this.limits.chunk_timeout_ms;
+  }
+
   /** Drops incomplete messages older than chunk_timeout_ms (PP-CHK-010); returns their chunk ids. */
   expire(now: number): string[] {
     const expired: string[] = [];

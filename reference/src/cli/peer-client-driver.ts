@@ -168,6 +168,10 @@ async function runScenario(client: PeerClient, config: DriverConfig, io: DriverI
  * receive: every PEER_MESSAGE the client delivers to the application goes back to its sender, so
  * that the runner sees on the wire what was delivered, how often and in which order (PP-DLV-003,
  * PP-DLV-005, PP-CHK-004). The scenario ends when the server ends the session with BYE.
+ *
+ * It reads the client's inbox, not its "message" events: the inbox holds what arrived before this
+ * runs, and a server may route messages right behind READY, in the same read of the socket, so
+ * that the client delivers them before `connect` has returned.
  */
 async function reflectUntilBye(client: PeerClient, io: DriverIo): Promise<void> {
   let ended: Error | undefined;

@@ -109,7 +109,10 @@ export class PeerClient extends EventEmitter {
   private readonly refused: OutboundEntry[] = [];
   private retryTimer: NodeJS.Timeout | undefined;
   private retryAttempt = 0;
-  private readonly receiver = new Receiver((message) => this.emit("message", message));
+  private readonly receiver = new Receiver(
+    (message) => this.emit("message", message),
+    (error) => this.transport && this.refuse(this.transport, error),
+  );
   private readonly chunkedSends = new ChunkedSends();
   private readyWaiter: { resolve(): void; reject(error: Error): void } | undefined;
   private ackScheduled = false;
@@ -294,19 +297,26 @@ export class PeerClient extends EventEmitter {
           return;
       }
     } catch (error) {
-      const failure = error instanceof ProtocolError ? error : new ProtocolError("INTERNAL_ERROR", (error as Error).message);
-      if (this.listenerCount("error") > 0) this.emit("error", failure);
-      if (this.readyWaiter) this.readyWaiter.reject(failure);
-      this.sendError(transport, failure);
-      if (failure.row.closes) transport.close(failure.row.closeCode ?? 1011, failure.code);
+      this.refuse(transport, error instanceof ProtocolError ? error : new ProtocolError("INTERNAL_ERROR", (error as Error).message));
     }
   }
 
   /**
-   * Answers a message with ERROR (spec §12): the registry's code and `retryable` (PP-ERR-001,
-   * PP-ERR-002), a record once the session is ready, a plaintext ERROR with a fresh nonce before
-   * (PP-ENV-010). The message says what was wrong, never a key (PP-ERR-008); the caller closes
-   * when the row says so (PP-ERR-003).
+   * A protocol error of this client's connection (spec §12): the server is told with an ERROR
+   * (sendError), then the connection closes with the row's close code, or stays open (PP-ERR-003,
+   * PP-ERR-004).
+   */
+  private refuse(transport: Transport, failure: ProtocolError): void {
+    if (this.listenerCount("error") > 0) this.emit("error", failure);
+    if (this.readyWaiter) this.readyWaiter.reject(failure);
+    if (transport === this.transport) this.sendError(transport, failure);
+    if (failure.row.closes) transport.close(failure.row.closeCode ?? 1011, failure.code);
+  }
+
+  /**
+   * Answers a message with ERROR: the registry's code and `retryable` (PP-ERR-001, PP-ERR-002), a
+   * record once the session is ready, a plaintext ERROR with a fresh nonce before (PP-ENV-010).
+   * The message says what was wrong, never a key (PP-ERR-008).
    */
   private sendError(transport: Transport, failure: ProtocolError): void {
     if (this.state === "ready" && this.session) return this.sendRecord("ERROR", failure.toPayload());
@@ -327,6 +337,7 @@ export class PeerClient extends EventEmitter {
       session.queued.push(...this.preSession.splice(0));
       this.chunkedSends.resendWhole(session, this.preSession);
       this.session = session;
+      this.receiver.useLimits(session.peerLimits); // chunks are reassembled under the server's limits
       transport.send(JSON.stringify(session.seal("SESSION_CONFIRM", { handshake_hash: toBase64Url(result.keys.handshakeHash) }, { recipient_id: result.peerId })));
     } else if (message.type === "READY" && this.session) {
       const inner = this.session.open(message as RecordEnvelope, this.transportKind === "http" ? "window" : "stream") as { handshake_hash: string };
@@ -392,7 +403,7 @@ export class PeerClient extends EventEmitter {
       case "BROADCAST":
       case "TASK_REQUEST":
       case "TASK_RESPONSE":
-        return this.receiver.onData(record, inner);
+        return this.receiver.onData(record, inner, session.version);
       default:
         return;
     }

@@ -1,6 +1,7 @@
 /** Every client case, in spec order (issue 14). */
 import type { ClientCase } from "../client-case.ts";
 import { clientCapabilityCases } from "./capabilities.ts";
+import { clientChunkCases } from "./chunks.ts";
 import { clientDeliveryCases } from "./delivery.ts";
 import { clientErrorCases } from "./errors.ts";
 import { clientHandshakeCases } from "./handshake.ts";
@@ -15,6 +16,7 @@ export const ALL_CLIENT_CASES: readonly ClientCase[] = [
   ...clientSendingCases,
   ...clientRecordCases,
   ...clientDeliveryCases,
+  ...clientChunkCases,
   ...clientCapabilityCases,
   ...clientErrorCases,
   ...clientHeartbeatCases,
