@@ -9,6 +9,7 @@ import { FAULTY_HTTP_CLIENTS } from "./faulty-clients-http.ts";
 import { RECEIVING_FAULTY_CLIENTS } from "./faulty-clients-receiving.ts";
 import { RECORD_FAULTY_CLIENTS } from "./faulty-clients-records.ts";
 import { SENDING_FAULTY_CLIENTS } from "./faulty-clients-sending.ts";
+import { SIGNATURE_FAULTY_CLIENTS } from "./faulty-clients-signatures.ts";
 import { CHUNK_FAULTY_CLIENTS } from "./faulty-clients-chunks.ts";
 import type { SourceEdit } from "./source-faults.ts";
 
@@ -132,6 +133,7 @@ export const FAULTY_CLIENTS: readonly FaultyClient[] = [
   ...RECORD_FAULTY_CLIENTS,
   ...RECEIVING_FAULTY_CLIENTS,
   ...SENDING_FAULTY_CLIENTS,
+  ...SIGNATURE_FAULTY_CLIENTS,
   ...CHUNK_FAULTY_CLIENTS,
 ];
 

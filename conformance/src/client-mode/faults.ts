@@ -9,6 +9,9 @@ export type ResponderFault =
   | "identity-key-non-canonical"
   | "responder-signature-bit-flip"
   | "responder-finished-wrong"
+  | "signature-scalar-plus-l"
+  | "signature-r-small-order"
+  | "signature-r-non-canonical"
   | "ephemeral-small-order"
   | "ephemeral-reflected"
   | "established-session-id-mismatch"
@@ -57,6 +60,27 @@ export const FAULTS: readonly FaultSpec[] = [
     requirements: ["PP-HS-008"],
     errorCode: "AUTHENTICATION_FAILED",
     what: "one bit of fin_R flipped; sig_R valid",
+  },
+  {
+    fault: "signature-scalar-plus-l",
+    step: "SESSION_ESTABLISHED",
+    requirements: ["PP-KS-015", "PP-HS-007"],
+    errorCode: "AUTHENTICATION_FAILED",
+    what: "sig_R is the valid signature with L added to its scalar S (S not below the group order); everything else valid",
+  },
+  {
+    fault: "signature-r-small-order",
+    step: "SESSION_ESTABLISHED",
+    requirements: ["PP-KS-016", "PP-HS-007"],
+    errorCode: "AUTHENTICATION_FAILED",
+    what: "sig_R has R = the identity point (small order), made with the nonce r = 0 so that [S]B = R + [k]A holds under the real IK_R: permissive verifiers, node:crypto's among them, accept it",
+  },
+  {
+    fault: "signature-r-non-canonical",
+    step: "SESSION_ESTABLISHED",
+    requirements: ["PP-KS-016"],
+    errorCode: "AUTHENTICATION_FAILED",
+    what: "sig_R has R = a non-canonical encoding of the identity point (y = p + 1), S = k * a, so that ZIP-215 verifiers accept it",
   },
   {
     fault: "ephemeral-small-order",

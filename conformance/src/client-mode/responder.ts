@@ -19,8 +19,8 @@
  * `↳ TYPE seq N decrypted:` (in) line, as the initiator traces them.
  */
 import { CaseFailure } from "../failure.ts";
-import { fromHex, flipBit, IDENTITY_FORGERY, IDENTITY_POINT } from "../cases/support.ts";
-import { aeadOpen, aeadSeal, ed25519PointProblem, ed25519Sign, ed25519VerifyStrict, equalBytes, randomBytes, x25519PublicKey, x25519Shared, type Aead, type Bytes } from "../probe/crypto.ts";
+import { fromHex, flipBit, IDENTITY_FORGERY, IDENTITY_POINT, withScalarPlusL } from "../cases/support.ts";
+import { aeadOpen, aeadSeal, ed25519PointProblem, ed25519Sign, ed25519SignWithIdentityR, ed25519VerifyStrict, equalBytes, randomBytes, x25519PublicKey, x25519Shared, type Aead, type Bytes } from "../probe/crypto.ts";
 import { Inbox } from "../probe/inbox.ts";
 import { describeInbound, errorPayloadOf, type Envelope, type Inbound, type ProbeIdentity } from "../probe/peer.ts";
 import { finished, finishedKey, initialHandshakeState, mixHash, mixKey, nonceFor, sigInput, trafficKeys, type SymmetricState, type TrafficKeys } from "../probe/schedule.ts";
@@ -432,6 +432,9 @@ export class ProbeResponder {
     let signature = ed25519Sign(this.identity.seed, sigInput("responder signature", this.h3));
     if (fault === "identity-key-small-order" || fault === "identity-key-non-canonical") signature = IDENTITY_FORGERY;
     if (fault === "responder-signature-bit-flip") signature = flipBit(signature, 77);
+    if (fault === "signature-scalar-plus-l") signature = withScalarPlusL(signature);
+    if (fault === "signature-r-small-order") signature = ed25519SignWithIdentityR(this.identity.seed, sigInput("responder signature", this.h3), IDENTITY_POINT);
+    if (fault === "signature-r-non-canonical") signature = ed25519SignWithIdentityR(this.identity.seed, sigInput("responder signature", this.h3), NON_CANONICAL_IDENTITY);
     let fin = finished(this.fkR, this.h3);
     if (fault === "responder-finished-wrong") fin = flipBit(fin, 5);
     const sessionId = fault === "established-session-id-mismatch" ? `sess_${b64u(this.random(16))}` : this.sessionId;

@@ -7,7 +7,7 @@
 import { ed25519, x25519 } from "@noble/curves/ed25519.js";
 import { chacha20poly1305 } from "@noble/ciphers/chacha.js";
 import { gcm } from "@noble/ciphers/aes.js";
-import { sha256 } from "@noble/hashes/sha2.js";
+import { sha256, sha512 } from "@noble/hashes/sha2.js";
 import { hmac } from "@noble/hashes/hmac.js";
 import { expand, extract } from "@noble/hashes/hkdf.js";
 import { randomBytes as nobleRandomBytes } from "@noble/hashes/utils.js";
@@ -87,4 +87,23 @@ export function aeadOpen(algorithm: Aead, key: Bytes, nonce: Bytes, sealed: Byte
   } catch {
     return null;
   }
+}
+
+/** The Ed25519 group order L (RFC 8032). */
+const ED25519_ORDER = 2n ** 252n + 27742317777372353535851937790883648493n;
+
+const numberLE = (bytes: Bytes): bigint => BigInt(`0x${Buffer.from(bytes).reverse().toString("hex") || "0"}`);
+const bytesLE = (n: bigint): Bytes => new Uint8Array(Buffer.from(n.toString(16).padStart(64, "0"), "hex").reverse());
+
+/**
+ * A signature made with the nonce r = 0, so that R is the identity point, written as `rEncoding`
+ * (its canonical 01 00..00, small order, or a non-canonical encoding of it): S = k * a with
+ * k = SHA-512(R || A || M) mod L. It satisfies the verification equation [S]B = R + [k]A, so a
+ * verifier that does not refuse a small-order or non-canonical R (PP-KS-016) accepts it; every
+ * other part of the signature is valid. Built for adversarial cases, never for signing.
+ */
+export function ed25519SignWithIdentityR(seed: Bytes, message: Bytes, rEncoding: Bytes): Bytes {
+  const { scalar, pointBytes } = ed25519.utils.getExtendedPublicKey(seed);
+  const k = numberLE(sha512(concatBytes(rEncoding, pointBytes, message))) % ED25519_ORDER;
+  return concatBytes(rEncoding, bytesLE((k * scalar) % ED25519_ORDER));
 }

@@ -78,4 +78,23 @@ export const clientHandshakeCases: ClientCase[] = clientSuite("handshake", "6. H
     },
   },
   ...faultCases,
+  {
+    id: "roles-reversed",
+    title: "A client aborts with INVALID_STATE (close 4409) when the server answers its HANDSHAKE_INIT with that same HANDSHAKE_INIT, its own message sent back",
+    requirements: ["PP-HS-014"],
+    level: "MUST",
+    scenario: "echo",
+    limits: CLIENT_LIMITS,
+    async run(ctx) {
+      const { transport } = await ctx.accept();
+      const r = responder(ctx, transport);
+      const init = await r.receiveInit();
+      r.sendText(JSON.stringify(init));
+      const reaction = await r.reaction(() => false, 5000);
+      const refused = (reaction.kind === "error" && reaction.code === "INVALID_STATE" && (reaction.closeCode === null || reaction.closeCode === 4409)) || (reaction.kind === "closed" && reaction.code === 4409);
+      ctx.check(refused, "the client aborts with INVALID_STATE: an ERROR and close 4409, or close 4409 (PP-HS-014)", describeReaction(reaction));
+      const exit = await ctx.exit(10_000);
+      ctx.check(exit.code === 1, "the client's driver reports the refusal: exit 1 (spec §18.1)", `exit ${exit.code}`);
+    },
+  },
 ]);

@@ -1,0 +1,48 @@
+/**
+ * Faulty clients for the signature-validation and handshake-state client cases
+ * (conformance/src/client-mode/cases/handshake.ts): each verifies the responder's signature the way
+ * a real library or a hurried implementer might, or takes a handshake message in the wrong role.
+ */
+import type { FaultyClient } from "./faulty-clients.ts";
+
+const CRYPTO = "src/crypto.ts";
+const CLIENT = "src/client/peer-client.ts";
+const SCALAR_CHECK = "  if (!scalarBelowOrder(signature.subarray(32))) return false;\n";
+const R_CHECK = "  if (!canonicalAndNotSmallOrder(signature.subarray(0, 32))) return false;\n";
+
+export const SIGNATURE_FAULTY_CLIENTS: readonly FaultyClient[] = [
+  {
+    name: "reduces-signature-scalar",
+    description: "reduces S modulo L before verifying, instead of refusing an S that is not below L",
+    edits: [
+      {
+        file: CRYPTO,
+        find: SCALAR_CHECK,
+        replace: '  {\n    const s = BigInt(`0x${Buffer.from(signature.subarray(32)).reverse().toString("hex")}`) % (2n ** 252n + 27742317777372353535851937790883648493n);\n    signature = Buffer.concat([signature.subarray(0, 32), Buffer.from(s.toString(16).padStart(64, "0"), "hex").reverse()]);\n  }\n',
+      },
+    ],
+    catchers: ["client.handshake.signature-scalar-plus-l"],
+    expected: /^the client refuses SESSION_ESTABLISHED/,
+  },
+  {
+    name: "trusts-openssl-with-r",
+    description: "leaves R to node:crypto's verify, which takes a small-order R",
+    edits: [{ file: CRYPTO, find: R_CHECK, replace: "" }],
+    catchers: ["client.handshake.signature-r-small-order"],
+    expected: /^the client refuses SESSION_ESTABLISHED/,
+  },
+  {
+    name: "zip215-verifier",
+    description: "verifies signatures with a ZIP-215 verifier (noble's default) and no check of R of its own",
+    edits: [{ file: CRYPTO, find: `${R_CHECK}  return nodeVerify(null, message, keyObject, signature);`, replace: "  return ed25519.verify(signature, message, publicKey, { zip215: true });" }],
+    catchers: ["client.handshake.signature-r-small-order", "client.handshake.signature-r-non-canonical"],
+    expected: /^the client refuses SESSION_ESTABLISHED/,
+  },
+  {
+    name: "ignores-unexpected-handshake-message",
+    description: "ignores a handshake message it does not expect instead of aborting with INVALID_STATE",
+    edits: [{ file: CLIENT, find: 'throw new ProtocolError("INVALID_STATE", `${message.type} during the handshake`, message.message_id);', replace: "return;" }],
+    catchers: ["client.handshake.roles-reversed"],
+    expected: /^the client aborts with INVALID_STATE/,
+  },
+];
