@@ -7,6 +7,7 @@ import type { FaultyClient } from "./faulty-clients.ts";
 
 const CLIENT = "src/client/peer-client.ts";
 const RECEIVER = "src/client/receiver.ts";
+const SESSION = "src/session/session.ts";
 
 export const RECEIVING_FAULTY_CLIENTS: readonly FaultyClient[] = [
   {
@@ -71,5 +72,19 @@ export const RECEIVING_FAULTY_CLIENTS: readonly FaultyClient[] = [
     edits: [{ file: CLIENT, find: "    if (transport !== this.transport) return;\n    this.lastReceivedAt = Date.now();", replace: "    if (transport !== this.transport) return;" }],
     catchers: ["client.heartbeat.timeout"],
     expected: /^not before 1000 ms of silence/,
+  },
+  {
+    name: "skips-record-signatures",
+    description: "selects message-signatures but does not verify the server's record signatures",
+    edits: [{ file: SESSION, find: "    if (this.signRecords) {\n      const signature", replace: "    if (this.signRecords && record.signature === undefined) {\n      const signature" }],
+    catchers: ["client.capabilities.message-signatures"],
+    expected: /^the client closes with AUTHENTICATION_FAILED/,
+  },
+  {
+    name: "unsigned-records",
+    description: "selects message-signatures but sends its own records unsigned",
+    edits: [{ file: SESSION, find: "    if (this.signRecords && this.options.identity) record.signature =", replace: "    if (this.signRecords && !this.options.identity) record.signature =" }],
+    catchers: ["client.capabilities.message-signatures"],
+    expected: /record signature|carries a signature/,
   },
 ];

@@ -45,4 +45,14 @@ export const SIGNATURE_FAULTY_CLIENTS: readonly FaultyClient[] = [
     catchers: ["client.handshake.roles-reversed"],
     expected: /^the client aborts with INVALID_STATE/,
   },
+  {
+    name: "takes-unoffered-version",
+    description: "checks a pre-session message against the schema of the version it claims, and takes a version_selected it did not offer",
+    edits: [
+      { file: CLIENT, find: 'const version = this.session?.version ?? "1.2";\n      const check = validateEnvelope(', replace: 'const version = this.session?.version ?? (message.version === "1.1" ? "1.1" : "1.2");\n      const check = validateEnvelope(' },
+      { file: "src/handshake/initiator.ts", find: "if (!this.offered.includes(payload.version_selected)) throw", replace: "if (payload.version_selected === undefined) throw" },
+    ],
+    catchers: ["client.handshake.version-not-offered"],
+    expected: /^the client refuses HANDSHAKE_INIT_ACK/,
+  },
 ];

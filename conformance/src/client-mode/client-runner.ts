@@ -6,7 +6,7 @@
  * server mode (report.ts), so every reporter, the baseline and the html report work unchanged.
  */
 import { runCoverage } from "../coverage.ts";
-import { CaseFailure, HarnessError } from "../failure.ts";
+import { CaseFailure, CaseSkip, HarnessError } from "../failure.ts";
 import { probeIdentity, runSalt } from "../probe/keys.ts";
 import type { ProbeIdentity } from "../probe/peer.ts";
 import { redactSecrets } from "../probe/redact.ts";
@@ -77,7 +77,7 @@ async function runClientCase(c: ClientCase, options: ClientRunOptions, seed: num
   const notes: string[] = [];
   let listener: ClientListener | undefined;
   let client: ReturnType<typeof startClient> | undefined;
-  let outcome: "pass" | "fail" | "error" = "pass";
+  let outcome: "pass" | "fail" | "skip" | "error" = "pass";
   let failure: CaseFailure | null = null;
   let message: string | undefined;
   try {
@@ -124,6 +124,9 @@ async function runClientCase(c: ClientCase, options: ClientRunOptions, seed: num
     if (error instanceof CaseFailure) {
       outcome = "fail";
       failure = error;
+    } else if (error instanceof CaseSkip) {
+      outcome = "skip";
+      notes.unshift(error.message);
     } else {
       outcome = "error";
       message = HarnessError.from(error).message;

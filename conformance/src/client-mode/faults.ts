@@ -29,6 +29,8 @@ export interface FaultSpec {
   requirements: string[];
   /** The error code the spec names for the refusal, when it names one. */
   errorCode: string | null;
+  /** When the spec's rules allow more than one code for the refusal: each of them. */
+  acceptedCodes?: string[];
   what: string;
 }
 
@@ -110,6 +112,9 @@ export const FAULTS: readonly FaultSpec[] = [
     // schema-valid (the v1.2 schema fixes version_selected to "1.2"), so it is what the fault sends.
     requirements: ["PP-VER-008"],
     errorCode: "VERSION_NOT_SUPPORTED",
+    // A v1.2 client checks a pre-session message against the v1.2 schema first (PP-ENV-013), where
+    // this answer is an INVALID_MESSAGE before its PP-VER-008 check is reached: both codes abort.
+    acceptedCodes: ["VERSION_NOT_SUPPORTED", "INVALID_MESSAGE"],
     what: 'version_selected "1.1" (a schema-valid v1.1 HANDSHAKE_INIT_ACK) when the client offered only "1.2"',
   },
   {

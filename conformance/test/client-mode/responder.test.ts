@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { PeerClient } from "../../../reference/src/client/peer-client.ts";
 import { FAULTS, type ResponderFault } from "../../src/client-mode/faults.ts";
 import { startProbeServer, type ProbeServer } from "../../src/client-mode/probe-server.ts";
-import { describeReaction, ProbeResponder } from "../../src/client-mode/responder.ts";
+import { describeReaction, ProbeResponder, type ClientReaction } from "../../src/client-mode/responder.ts";
 import { randomBytes } from "../../src/probe/crypto.ts";
 import { identityFromSeed } from "../../src/probe/peer.ts";
 import { Trace } from "../../src/probe/trace.ts";
@@ -150,12 +150,19 @@ function expectedClose(code: string | null): number | null {
  * fixed here: reference/ is the target). The spec-exact assertion is kept as an expected failure,
  * so that it turns into an unexpected pass once the reference changes.
  */
-const DEVIATIONS: Partial<Record<ResponderFault, { observed: { code: number; reason: string }; why: string }>> = {
+const DEVIATIONS: Partial<Record<ResponderFault, { observed: { error: string | null; close: number | null }; why: string }>> = {
   "version-not-offered": {
-    observed: { code: 1000, reason: "handshake failed" },
+    observed: { error: "INVALID_MESSAGE", close: 1000 },
     why: 'the client checks every pre-session message against the v1.2 schema, so a v1.1 HANDSHAKE_INIT_ACK is an INVALID_MESSAGE (a connection-open code) before its PP-VER-008 check; it then closes with 1000 "handshake failed", not VERSION_NOT_SUPPORTED / 4400',
   },
 };
+
+/** The ERROR code the client sent (if any) and the close code it closed with (if any). */
+function summary(reaction: ClientReaction): { error: string | null; close: number | null } {
+  if (reaction.kind === "error") return { error: reaction.code, close: reaction.closeCode };
+  if (reaction.kind === "closed") return { error: null, close: reaction.code };
+  return { error: null, close: null };
+}
 
 async function runAgainstClient(fault: ResponderFault) {
   const h = await harness();
@@ -176,22 +183,22 @@ describe("client mode: every responder fault is refused by the reference client"
       const { outcome, responder, client } = await runAgainstClient(fault);
       const seen = describeReaction(outcome.reaction);
       expect(outcome.accepted, `the client accepted ${spec.what}: ${seen}`).toBe(false);
-      expect(outcome.reaction.kind, seen).toBe("closed");
+      expect(["error", "closed"], seen).toContain(outcome.reaction.kind);
       expect(client).toBeInstanceOf(Error);
       // Only the fault is wrong: the message that carries it passes the strict schema of its version.
       const carrier = spec.step === "HANDSHAKE_INIT_ACK" ? responder.initAck : spec.step === "SESSION_ESTABLISHED" ? responder.established : null;
       if (carrier) expect(VALIDATORS.validateEnvelope(carrier.version === "1.1" ? "1.1" : "1.2", carrier, { strict: true })).toEqual({ ok: true });
-      if (deviation && outcome.reaction.kind === "closed") expect({ code: outcome.reaction.code, reason: outcome.reaction.reason }, deviation.why).toEqual(deviation.observed);
+      if (deviation) expect(summary(outcome.reaction), deviation.why).toEqual(deviation.observed);
     });
 
-    // The reference client says why by its close code, the registry row of the code (PP-ERR-003), with the code as the reason; it sends no ERROR frame.
-    const exact = `${requirement}: ${spec.errorCode ? `${spec.errorCode}, close ${expected}` : "closed with a code other than 1000 (the spec names none)"}`;
+    // The reference client says why with an ERROR of the spec's code, then closes with the registry row's close code (PP-ERR-003).
+    const exact = `${requirement}: ${spec.errorCode ? `ERROR ${spec.errorCode}, close ${expected}` : "an ERROR, then a close with a code other than 1000 (the spec names none)"}`;
     (deviation ? it.fails : it)(exact, async () => {
       const { outcome } = await runAgainstClient(fault);
       const seen = describeReaction(outcome.reaction);
-      if (outcome.reaction.kind !== "closed") throw new Error(seen);
-      if (expected !== null) expect({ code: outcome.reaction.code, reason: outcome.reaction.reason }, seen).toEqual({ code: expected, reason: spec.errorCode });
-      else expect(outcome.reaction.code, seen).not.toBe(1000);
+      const { error, close } = summary(outcome.reaction);
+      if (expected !== null) expect({ error, close }, seen).toEqual({ error: spec.errorCode, close: expected });
+      else expect(close, seen).not.toBe(1000);
     });
   }
 });

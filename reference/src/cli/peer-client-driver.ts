@@ -36,6 +36,8 @@ export const USAGE = `usage: peer-client-driver   (configured by environment var
   PEER_MESSAGES       resume: how many echo requests to send, one after the other
   PEER_DURATION_MS    heartbeat: how long to stay connected
   PEER_TIMEOUT_MS     give up after this long (default 30000)
+  PEER_CAPABILITIES   the capabilities to offer, comma-separated registry names (default: the
+                      client's own choice)
 
 exit status: 0 the scenario completed; 1 it did not (the client refused the server, the
 connection failed, or PEER_TIMEOUT_MS passed); 2 the driver could not run (bad environment)`;
@@ -60,12 +62,14 @@ export interface DriverConfig {
   messages?: number;
   durationMs?: number;
   timeoutMs: number;
+  capabilities?: string[];
 }
 
 class EnvError extends Error {}
 
 const ENTITY_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const KEY_32 = /^[A-Za-z0-9_-]{43}$/;
+const CAPABILITY_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 function required(env: Record<string, string | undefined>, name: string): string {
   const value = env[name];
@@ -116,6 +120,12 @@ export function parseDriverEnv(env: Record<string, string | undefined>): DriverC
   const transport: TransportPreference = (fixed ?? transportName ?? "websocket-first") === "http-only" ? "HTTP_ONLY" : "WEBSOCKET_FIRST";
   const config: DriverConfig = { scenario: scenario as Scenario, baseUrl, entityId, identitySeed, serverId, serverKey, transport, timeoutMs: 30_000 };
   if (env.PEER_TIMEOUT_MS !== undefined && env.PEER_TIMEOUT_MS !== "") config.timeoutMs = positiveInteger(env, "PEER_TIMEOUT_MS", 3_600_000);
+  if (env.PEER_CAPABILITIES !== undefined && env.PEER_CAPABILITIES !== "") {
+    const names = env.PEER_CAPABILITIES.split(",");
+    const bad = names.find((name) => !CAPABILITY_NAME.test(name));
+    if (bad !== undefined) throw new EnvError(`PEER_CAPABILITIES expects comma-separated capability names, got "${bad}"`);
+    config.capabilities = names;
+  }
   if (scenario === "large") config.payloadBytes = positiveInteger(env, "PEER_PAYLOAD_BYTES", 64 * 1024 * 1024);
   if (scenario === "resume") config.messages = positiveInteger(env, "PEER_MESSAGES", 100_000);
   if (scenario === "heartbeat") config.durationMs = positiveInteger(env, "PEER_DURATION_MS", 3_600_000);
@@ -211,6 +221,7 @@ export async function main(env: Record<string, string | undefined> = process.env
     serverId: config.serverId,
     serverIdentityKey: config.serverKey,
     transport: config.transport,
+    ...(config.capabilities ? { capabilities: config.capabilities } : {}),
     // Only the resume scenario keeps a session across a dropped connection; elsewhere a drop fails the case.
     reconnect: config.scenario === "resume" ? { enabled: true } : { enabled: false },
   };

@@ -4,6 +4,9 @@
  * PP-CAP-004), does not answer a reply, and refuses any other set, a superset or a near-miss
  * subset, with INVALID_MESSAGE and no reply (PP-CAP-009).
  */
+import { flipBit } from "../../cases/support.ts";
+import { CaseSkip } from "../../failure.ts";
+import { b64u, unb64u } from "../../probe/wire.ts";
 import { VALIDATORS } from "../../schemas.ts";
 import { clientSuite, type ClientCaseContext } from "../client-case.ts";
 import type { ProbeResponder } from "../responder.ts";
@@ -23,6 +26,9 @@ async function expectNoReply(ctx: ClientCaseContext, r: ProbeResponder, before: 
   await expectDelivered(ctx, r, m, { n: "after-exchange" }, "the session goes on");
   ctx.check(exchanges(r).length === before, `no CAPABILITY_EXCHANGE in answer (${why})`, `${exchanges(r).length - before} CAPABILITY_EXCHANGE records`);
 }
+
+/** The offer the message-signatures case asks the client to make (PEER_CAPABILITIES, spec §18.1). */
+const WITH_SIGNATURES = ["websocket", "http", "resume", "chunking", "events", "message-signatures"];
 
 export const clientCapabilityCases = clientSuite("capabilities", "11. Capabilities", [
   {
@@ -50,6 +56,37 @@ export const clientCapabilityCases = clientSuite("capabilities", "11. Capabiliti
       await expectNoReply(ctx, r, before, "a reply is not answered again, PP-CAP-003");
       checkClientErrors(ctx, r);
       await endWithBye(ctx, r);
+    },
+  },
+  {
+    id: "message-signatures",
+    title: "With message-signatures selected, a client signs every record it sends (verified strictly under its identity key) and closes with AUTHENTICATION_FAILED on a record whose signature has one bit flipped, delivering nothing of it",
+    requirements: ["PP-CAP-006", "PP-CAP-007"],
+    level: "MUST",
+    scenario: "receive",
+    env: { PEER_CAPABILITIES: WITH_SIGNATURES.join(",") },
+    limits: RECEIVE_LIMITS,
+    async run(ctx) {
+      const r = await readySession(ctx, { capabilities: WITH_SIGNATURES });
+      if (!r.capabilities.includes("message-signatures")) {
+        r.sendRecord("BYE", { reason: "message-signatures not offered" });
+        throw new CaseSkip(`the client did not offer message-signatures (it offered ${JSON.stringify(r.offeredCapabilities)}); PP-CAP-006 and PP-CAP-007 apply only when it is selected`);
+      }
+      const signed = sendMessage(r, { n: 1 });
+      await expectDelivered(ctx, r, signed, { n: 1 }, "a record signed by the server");
+      const id = messageId("bad-signature");
+      const { envelope } = r.sealRecord("PEER_MESSAGE", { content: { n: 2 } }, { envelope: { message_id: id } });
+      envelope.signature = b64u(flipBit(unb64u(envelope.signature) as Uint8Array, 100));
+      r.sendText(JSON.stringify(envelope));
+      const event = await nextEvent(r, 5000);
+      const refused = (event.kind === "error" && event.code === "AUTHENTICATION_FAILED") || (event.kind === "close" && event.code === 4401);
+      ctx.check(refused, "the client closes with AUTHENTICATION_FAILED: an ERROR and close 4401, or close 4401 (PP-CAP-007)", describeEvent(event));
+      ctx.check(r.violations.length === 0, "every record the client sent carries a valid record signature (PP-CAP-006)", r.violations.join("; "));
+      const unsigned = clientRecords(r).filter((m) => typeof m.envelope.signature !== "string").map((m) => String(m.envelope.type));
+      ctx.check(unsigned.length === 0, "every record the client sent carries a signature (PP-CAP-006)", `unsigned: ${unsigned.join(", ")}`);
+      checkClientErrors(ctx, r);
+      const exit = await ctx.exit(10_000);
+      ctx.check(exit.code === 1, "the driver reports the session lost: exit 1", `exit ${exit.code}`);
     },
   },
   {

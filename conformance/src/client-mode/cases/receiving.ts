@@ -41,9 +41,9 @@ export function describeEvent(event: ClientEvent): string {
 }
 
 /** Accepts the client's connection and completes the honest handshake. */
-export async function readySession(ctx: ClientCaseContext, options: { limits?: Record<string, number> } = {}): Promise<ProbeResponder> {
+export async function readySession(ctx: ClientCaseContext, options: { limits?: Record<string, number>; capabilities?: string[] } = {}): Promise<ProbeResponder> {
   const { transport } = await ctx.accept();
-  const r = new ProbeResponder(transport, { identity: ctx.serverIdentity, trace: ctx.trace, validators: VALIDATORS, limits: { ...ctx.limits, ...options.limits }, stepTimeoutMs: 5000 });
+  const r = new ProbeResponder(transport, { identity: ctx.serverIdentity, trace: ctx.trace, validators: VALIDATORS, limits: { ...ctx.limits, ...options.limits }, stepTimeoutMs: 5000, ...(options.capabilities ? { capabilities: options.capabilities } : {}) });
   await r.handshake();
   return r;
 }
