@@ -47,7 +47,7 @@ export const RECORD_FAULTY_CLIENTS: readonly FaultyClient[] = [
     description: "acknowledges only the data records it takes, so the server keeps re-sending one it refused",
     edits: [
       { file: CLIENT, find: "if (DATA_TYPES.has(record.type)) this.scheduleAck();", replace: "" },
-      { file: CLIENT, find: '      case "TASK_RESPONSE":\n        return this.receiver.onData(record, inner);', replace: '      case "TASK_RESPONSE":\n        this.scheduleAck();\n        return this.receiver.onData(record, inner);' },
+      { file: CLIENT, find: '      case "TASK_RESPONSE":\n        return this.receiver.onData(record, inner, session.version);', replace: '      case "TASK_RESPONSE":\n        this.scheduleAck();\n        return this.receiver.onData(record, inner, session.version);' },
     ],
     catchers: ["client.records.inner-schema-violation"],
     expected: /^an ACK covering the refused record's seq/,

@@ -29,6 +29,11 @@ spec §7.4 describes). So this driver is a client with a real, common bug, and t
 catch it; conformance/test/client-mode/python-driver.test.ts checks that it does. Do not copy that
 gap into a real client: validate IK_R where HANDSHAKE_INIT_ACK brings it in.
 
+It also leaves R of sig_R to OpenSSL, which refuses a non-canonical R and an S not below L but takes
+an R of small order when the equation holds (PP-KS-016): the report's
+`client.handshake.signature-r-small-order` catches that too, which shows what relying on OpenSSL
+alone for spec §7.4 leaves open.
+
 Exit status (spec §18.1): 0 the scenario completed; 1 the client refused the responder, the
 connection failed or PEER_TIMEOUT_MS passed; 2 the driver could not run the case (an environment
 variable missing or malformed, or a scenario or transport this driver does not implement), named on
