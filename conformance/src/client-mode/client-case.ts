@@ -51,6 +51,8 @@ export interface ClientCaseContext {
   readonly serverIdentity: ProbeIdentity;
   readonly serverId: string;
   readonly limits: Record<string, number>;
+  /** The run's seed (--seed), for what a case generates, so that a run can be repeated. */
+  readonly seed: number;
   readonly trace: Trace;
   readonly client: ClientProcess;
   /** The next connection the client opens; fails the case when none comes within `timeoutMs`. */

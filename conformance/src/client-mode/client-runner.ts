@@ -97,6 +97,7 @@ async function runClientCase(c: ClientCase, options: ClientRunOptions, seed: num
       serverIdentity,
       serverId,
       limits: { ...options.limits, ...c.limits },
+      seed,
       trace,
       client: running,
       async accept(timeoutMs = stepTimeoutMs) {
