@@ -5,6 +5,7 @@
  * case must fail against at least one of them, and pass against the clean reference client.
  */
 import { join } from "node:path";
+import { RESUME_FAULTY_CLIENTS } from "./faulty-clients-resume.ts";
 import type { SourceEdit } from "./source-faults.ts";
 
 const INITIATOR = "src/handshake/initiator.ts";
@@ -123,6 +124,7 @@ export const FAULTY_CLIENTS: readonly FaultyClient[] = [
     catchers: ["client.handshake.identity-key-small-order", "client.handshake.responder-signature-bit-flip", "client.handshake.ready-wrong-handshake-hash"],
     expected: /^the client's driver reports the refusal: exit 1/,
   },
+  ...RESUME_FAULTY_CLIENTS,
 ];
 
 /** The driver module inside a copy of the repository's root (a scratch copy holds `reference/`). */

@@ -27,7 +27,9 @@ describe("faulty clients", () => {
     const clean = defaultClientCommand();
     const command = faulty.edits ? `'${process.execPath}' --import tsx '${driverModule(scratchReference(`client-${faulty.name}`, faulty.edits))}'` : faulty.wrap!(clean.command);
     const report = await runClientConformance({ command, cwd: ROOT, cases: ALL_CLIENT_CASES, only: faulty.catchers, startListener: startCaseListener, seed: 1 });
-    expect(report.cases.map((c) => [c.id, c.verdict])).toEqual(faulty.catchers.map((id) => [id, "fail"]));
+    // A failed SHOULD case warns (spec §18): a caught fault of a SHOULD is a warning.
+    const level = (id: string) => ALL_CLIENT_CASES.find((c) => c.id === id)?.level;
+    expect(report.cases.map((c) => [c.id, c.verdict])).toEqual(faulty.catchers.map((id) => [id, level(id) === "MUST" ? "fail" : "warn"]));
     // Failed for the fault, not because the driver did not run: the client connected and was judged.
     for (const c of report.cases) expect(c.expected?.[0], c.id).toMatch(faulty.expected);
   }, 60_000);
