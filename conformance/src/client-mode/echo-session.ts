@@ -141,12 +141,17 @@ export class EchoSession {
 
   /** Serves connection after connection until the client ends the session with BYE or its driver exits; returns the exit. */
   async run(): Promise<ClientExit> {
+    await this.serveAll();
+    return this.ctx.exit(10_000);
+  }
+
+  /** Serves connection after connection until the client ends the session with BYE or its driver exits. */
+  async serveAll(): Promise<void> {
     for (;;) {
       const connection = await this.nextConnection();
-      if (!connection) break;
-      if ((await this.serveConnection(connection)) === "bye") break;
+      if (!connection) return;
+      if ((await this.serveConnection(connection)) === "bye") return;
     }
-    return this.ctx.exit(10_000);
   }
 
   /** Opens one connection: a resume when its query names a session, else a handshake; then serves it. */
@@ -237,8 +242,11 @@ export class EchoSession {
           idle.run(this, r);
           continue;
         }
+        // The driver sends its echoes one after the other: what it owes is an unanswered one again, or the one after the last answered.
         const due = this.unanswered();
-        throw new CaseFailure([`the client goes on with the scenario${due.length > 0 ? `: echo request${due.length === 1 ? "" : "s"} ${due.join(", ")} still to come (again) (PP-SES-010, PP-DLV-001)` : ""}`], `nothing within ${this.stepTimeoutMs} ms on connection ${index + 1}`);
+        const answered = this.arrivals.filter((a) => (this.answers.get(a.taskId) ?? 0) > 0).map((a) => a.n);
+        const next = due.length > 0 ? `echo request${due.length === 1 ? "" : "s"} ${due.join(", ")} (again)` : `echo request ${Math.max(0, ...answered) + 1}, or BYE`;
+        throw new CaseFailure([`the client goes on with the scenario: ${next} (PP-SES-010, PP-DLV-001)`], `nothing within ${this.stepTimeoutMs} ms on connection ${index + 1}`);
       }
       if (item.kind === "close") {
         this.hold(r, index, this.readThrough[index] as number);
