@@ -11,6 +11,7 @@ import { RECORD_FAULTY_CLIENTS } from "./faulty-clients-records.ts";
 import { SENDING_FAULTY_CLIENTS } from "./faulty-clients-sending.ts";
 import { SIGNATURE_FAULTY_CLIENTS } from "./faulty-clients-signatures.ts";
 import { CHUNK_FAULTY_CLIENTS } from "./faulty-clients-chunks.ts";
+import { RESUME_FAULTY_CLIENTS } from "./faulty-clients-resume.ts";
 import type { SourceEdit } from "./source-faults.ts";
 
 const INITIATOR = "src/handshake/initiator.ts";
@@ -135,6 +136,7 @@ export const FAULTY_CLIENTS: readonly FaultyClient[] = [
   ...SENDING_FAULTY_CLIENTS,
   ...SIGNATURE_FAULTY_CLIENTS,
   ...CHUNK_FAULTY_CLIENTS,
+  ...RESUME_FAULTY_CLIENTS,
 ];
 
 /** The driver module inside a copy of the repository's root (a scratch copy holds `reference/`). */

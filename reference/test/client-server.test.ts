@@ -71,6 +71,17 @@ describe("over WebSocket", () => {
     expect(received.map((m) => (m.payload as { content: number }).content)).toEqual([...Array(40).keys()]);
   });
 
+  test("a client whose session's lifetime ends opens a new session and goes on, without reconnection enabled (PP-SES-012)", async () => {
+    const server = await startServer({ limits: { session_lifetime_ms: 400 } });
+    const alice = await connect(server, "alice", { reconnect: { enabled: false } });
+    const first = alice.sessionId;
+    await expect(alice.request(server.serverId, "echo", { n: 1 })).resolves.toEqual({ n: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    await expect(alice.request(server.serverId, "echo", { n: 2 })).resolves.toEqual({ n: 2 });
+    expect(alice.sessionId).toBeDefined();
+    expect(alice.sessionId).not.toBe(first);
+  });
+
   test("an idle client sends PING records and the server answers PONG (PP-LIM-004, PP-DLV-010)", async () => {
     const server = await startServer({ limits: { ping_interval_ms: 60, pong_grace_ms: 200 } });
     await connect(server, "idle");

@@ -54,6 +54,8 @@ export interface ClientCaseContext {
   readonly serverIdentity: ProbeIdentity;
   readonly serverId: string;
   readonly limits: Record<string, number>;
+  /** The run's seed (--seed), for what a case generates, so that a run can be repeated. */
+  readonly seed: number;
   readonly trace: Trace;
   readonly client: ClientProcess;
   /** Upgrades and HTTP binding requests the runner's server saw (empty when its listener reports none). */

@@ -100,6 +100,7 @@ async function runClientCase(c: ClientCase, options: ClientRunOptions, seed: num
       serverIdentity,
       serverId,
       limits: { ...options.limits, ...c.limits },
+      seed,
       trace,
       client: running,
       wire: open.wire ?? { upgrades: [], refusedUpgrades: [], httpRequests: [] },

@@ -23,11 +23,11 @@ import { fromHex, flipBit, IDENTITY_FORGERY, IDENTITY_POINT, withScalarPlusL } f
 import { aeadOpen, aeadSeal, ed25519PointProblem, ed25519Sign, ed25519SignWithIdentityR, ed25519VerifyStrict, equalBytes, randomBytes, x25519PublicKey, x25519Shared, type Aead, type Bytes } from "../probe/crypto.ts";
 import { Inbox } from "../probe/inbox.ts";
 import { describeInbound, errorPayloadOf, type Envelope, type Inbound, type ProbeIdentity } from "../probe/peer.ts";
-import { finished, finishedKey, initialHandshakeState, mixHash, mixKey, nonceFor, sigInput, trafficKeys, type SymmetricState, type TrafficKeys } from "../probe/schedule.ts";
+import { binder, finished, finishedKey, initialHandshakeState, initialResumeState, mixHash, mixKey, nonceFor, resumeFinished, sigInput, trafficKeys, type SymmetricState, type TrafficKeys } from "../probe/schedule.ts";
 import type { Trace } from "../probe/trace.ts";
 import type { InboundData, Transport } from "../probe/transport.ts";
 import { b64u, canonical, omit, unb64u } from "../probe/wire.ts";
-import { DEFAULT_LIMITS, type ProtocolVersion, type Validators } from "../schemas.ts";
+import { DEFAULT_LIMITS, errorRow, type ProtocolVersion, type Validators } from "../schemas.ts";
 import { faultSpec, type FaultStep, type ResponderFault } from "./faults.ts";
 
 /** The identity point, encoded non-canonically: y = p + 1 (PP-KS-013). */
@@ -544,4 +544,107 @@ export class ProbeResponder {
     this.sent.push(envelope);
     return envelope;
   }
+
+  // ---------------------------------------------------------------------------------------------
+  // Resume (spec §8)
+  //
+  //   client (initiator)                                     probe (responder)
+  //     | SESSION_RESUME {session_id, e_I', last_rx_seq, binder} ->  receiveResume: h1, binder under rs
+  //     | SESSION_RESUME_ACK {status READY, e_R', last_rx_seq, finished} <-  sendResumeAck: h2, MixKey, keys
+
+  private resumeSym: SymmetricState | null = null;
+  /** The SESSION_RESUME this connection opened with, as received. */
+  resumeRequest: Envelope | null = null;
+
+  /** What a server keeps of this connection's session for a resume on a later connection (spec §8). */
+  heldSession(lastRxSeq = this.lastRxSeq): HeldSession {
+    if (!this.keys || !this.sessionId) throw new Error("heldSession needs a session: run the handshake or a resume first");
+    return { sessionId: this.sessionId, clientId: this.clientId, clientIdentity: this.clientIdentity, version: this.version, capabilities: [...this.capabilities], resumptionSecret: this.keys.resumptionSecret, lastRxSeq };
+  }
+
+  /**
+   * Resume step 1: the first frame of this connection must be SESSION_RESUME (PP-SES-001); its
+   * binder is HMAC(Expand(rs, "res binder"), h1) over the message without `binder`. Returns the
+   * request and whether the binder verifies under the held session's rs; the case decides.
+   */
+  async receiveResume(session: HeldSession, timeoutMs = this.stepTimeoutMs): Promise<{ envelope: Envelope; payload: Record<string, unknown>; binderValid: boolean }> {
+    const item = await this.next(timeoutMs);
+    if (item?.kind !== "message" || item.envelope.type !== "SESSION_RESUME") throw new CaseFailure(["SESSION_RESUME as the first frame of a connection opened with session_id (PP-SES-001)"], describeInbound(item, timeoutMs));
+    const envelope = item.envelope;
+    const payload = (envelope.payload && typeof envelope.payload === "object" ? envelope.payload : {}) as Record<string, unknown>;
+    this.sessionId = session.sessionId;
+    this.clientId = session.clientId;
+    this.clientIdentity = session.clientIdentity;
+    this.version = session.version;
+    this.capabilities = [...session.capabilities];
+    this.resumeRequest = envelope;
+    this.resumeSym = initialResumeState(session.resumptionSecret);
+    mixHash(this.resumeSym, { ...envelope, payload: omit(payload, "binder") });
+    this.clientEphemeral = unb64u(payload.ephemeral_key);
+    return { envelope, payload, binderValid: this.binderVerifiesUnder(session.resumptionSecret) };
+  }
+
+  /** Whether the binder of the SESSION_RESUME received verifies under `rs` (PP-SES-007: under the newest rs only). */
+  binderVerifiesUnder(rs: Bytes): boolean {
+    const envelope = this.resumeRequest;
+    if (!envelope) return false;
+    const payload = envelope.payload as Record<string, unknown>;
+    const sym = initialResumeState(rs);
+    mixHash(sym, { ...envelope, payload: omit(payload, "binder") });
+    const received = unb64u(payload.binder);
+    return received !== null && equalBytes(received, binder(rs, sym.h));
+  }
+
+  /**
+   * Resume step 2. READY: a fresh e_R', h2 over the answer without `finished`, ck = rs, MixKey(dh),
+   * finished = HMAC(Expand(k, "res finished", h2), h2); the traffic keys and the next rs as in
+   * §7.2 with TH = h2; record numbers restart at 0 both ways (PP-SES-008). `fault` flips one bit
+   * of `finished` (PP-SES-009). The other statuses carry nothing else (ERROR its `error`), and the
+   * connection stays open for a new handshake (PP-SES-019).
+   */
+  sendResumeAck(answer: { status: "READY"; lastRxSeq: number; fault?: "finished-bit-flip" } | { status: "EXPIRED" | "NOT_FOUND" } | { status: "ERROR"; code: string; message: string }): Envelope {
+    if (!this.resumeRequest || !this.resumeSym) throw new Error("sendResumeAck before receiveResume");
+    const sym = this.resumeSym;
+    this.resumeSym = null;
+    if (answer.status !== "READY") {
+      const payload: Record<string, unknown> = { status: answer.status };
+      if (answer.status === "ERROR") payload.error = { code: answer.code, message: answer.message, retryable: errorRow(answer.code)?.retryable ?? false, related_message_id: this.resumeRequest.message_id };
+      const refusal = this.plaintextEnvelope("SESSION_RESUME_ACK", payload);
+      this.sendText(JSON.stringify(refusal));
+      return refusal;
+    }
+    if (!this.clientEphemeral || this.clientEphemeral.length !== 32) throw new CaseFailure(["SESSION_RESUME with a 32-byte ephemeral_key (spec §8)"], JSON.stringify((this.resumeRequest.payload as Record<string, unknown>).ephemeral_key));
+    const ephemeralPrivate = this.random(32);
+    const payload: Record<string, unknown> = { status: "READY", ephemeral_key: b64u(x25519PublicKey(ephemeralPrivate)), last_rx_seq: answer.lastRxSeq };
+    const ack = this.plaintextEnvelope("SESSION_RESUME_ACK", payload);
+    mixHash(sym, ack);
+    const h2 = sym.h;
+    const dh = x25519Shared(ephemeralPrivate, this.clientEphemeral);
+    if (!dh) throw new CaseFailure(["a SESSION_RESUME ephemeral_key giving a non-zero X25519 shared secret (PP-KS-017)"], "an all-zero shared secret");
+    const k = mixKey(sym, dh);
+    let fin = resumeFinished(k, h2);
+    if (answer.fault === "finished-bit-flip") fin = flipBit(fin, 5);
+    payload.finished = b64u(fin);
+    this.keys = trafficKeys(sym.ck, h2);
+    this.th = h2;
+    this.txSeq = 0;
+    this.rxNext = 0;
+    this.lastRxSeq = -1;
+    this.stage = "READY";
+    this.sendText(JSON.stringify(ack));
+    return ack;
+  }
+}
+
+/** What a server keeps of a session between its connections (spec §8), enough to resume it. */
+export interface HeldSession {
+  sessionId: string;
+  clientId: string | undefined;
+  clientIdentity: Bytes | null;
+  version: ProtocolVersion;
+  capabilities: string[];
+  /** The resumption secret of the key epoch that ended (PP-SES-007: replaced by each resume). */
+  resumptionSecret: Bytes;
+  /** The highest seq received from the client, contiguously, in that key epoch (PP-SES-021). */
+  lastRxSeq: number;
 }

@@ -15,6 +15,7 @@
  * | resuming                  | SESSION_RESUME_ACK READY verified (onResumeAnswer)        | ready        | PP-SES-009  |
  * | resuming                  | EXPIRED, ERROR or NOT_FOUND (onResumeAnswer)              | handshaking  | PP-SES-006  |
  * | any, with a session       | the connection closes, or is silent too long (onTransportClose, heartbeat) | reconnecting | PP-LIM-005 |
+ * | ready                     | the session's lifetime ends: a new connection and handshake (renewSession) | handshaking | PP-SES-012 |
  * | reconnecting              | the backoff delay passes: a new connection (scheduleReconnect) | (attach) | PP-LIM-009  |
  * | idle, handshaking         | no transport completes the handshake (establish)          | closed       | PP-TRN-012  |
  * | ready, without reconnect  | the connection closes (onTransportClose)                  | closed       |             |
@@ -118,6 +119,7 @@ export class PeerClient extends EventEmitter {
   private ackScheduled = false;
   private attempt = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
+  private lifetimeTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private lastSentAt = 0;
   private lastReceivedAt = 0;
@@ -179,7 +181,7 @@ export class PeerClient extends EventEmitter {
   /** Ends the session with BYE (PP-SES-015) and closes. */
   async close(): Promise<void> {
     if (this.state === "closed") return;
-    if (this.state === "ready" && this.session && this.transport) this.transport.send(JSON.stringify(this.session.seal("BYE", { reason: "client closing" }, { recipient_id: this.session.peerId })));
+    if (this.state === "ready" && this.session && this.transport && !this.session.isExpired()) this.transport.send(JSON.stringify(this.session.seal("BYE", { reason: "client closing" }, { recipient_id: this.session.peerId })));
     this.shutdown(new LocalError("CONNECTION_CLOSED", "client closed"));
   }
 
@@ -206,6 +208,7 @@ export class PeerClient extends EventEmitter {
   private flush(): void {
     const session = this.session;
     if (this.state !== "ready" || !session || !this.transport) return; // PP-HS-010
+    if (session.isExpired()) return this.renewSession(); // PP-SES-012
     const window = session.peerLimits?.retransmit_buffer ?? DEFAULT_LIMITS.retransmit_buffer;
     for (const record of session.drainQueue(window)) {
       this.lastSentAt = Date.now();
@@ -237,7 +240,8 @@ export class PeerClient extends EventEmitter {
 
   /** Opens a transport and runs the handshake (or a resume); resolves once READY. */
   private async attach(kind: TransportKind, resume: boolean): Promise<void> {
-    const resumeId = resume && kind === "websocket" && this.session?.capabilities.includes("resume") ? this.session.id : undefined;
+    // PP-SES-012: a session past its lifetime is not resumed; a new handshake makes a new one.
+    const resumeId = resume && kind === "websocket" && this.session?.capabilities.includes("resume") && !this.session.isExpired() ? this.session.id : undefined;
     const transport = await this.openTransport(kind, resumeId);
     this.transport = transport;
     this.transportKind = kind;
@@ -370,6 +374,7 @@ export class PeerClient extends EventEmitter {
     this.state = "ready";
     this.attempt = 0;
     this.startHeartbeat();
+    this.watchLifetime();
     this.readyWaiter?.resolve();
     this.readyWaiter = undefined;
     this.flush();
@@ -533,8 +538,38 @@ export class PeerClient extends EventEmitter {
     this.heartbeatTimer.unref();
   }
 
+  /** Renews the session when its lifetime ends (PP-SES-012); setTimeout holds at most 2^31-1 ms, so a longer lifetime is waited for in steps. */
+  private watchLifetime(): void {
+    clearTimeout(this.lifetimeTimer);
+    const session = this.session;
+    if (!session) return;
+    this.lifetimeTimer = setTimeout(() => (session.isExpired() ? this.renewSession() : this.watchLifetime()), Math.min(Math.max(0, session.expiresAt - Date.now()), 2 ** 31 - 1));
+    this.lifetimeTimer.unref();
+  }
+
+  /**
+   * PP-SES-012: a session is not used after its lifetime ends. Its connection closes without a
+   * record more (not even BYE), and a new handshake on a new connection makes a new session, which
+   * takes over every data record not yet acknowledged (spec §8), as after a refused resume.
+   */
+  private renewSession(): void {
+    const session = this.session;
+    if (this.state !== "ready" || !session || !session.isExpired()) return;
+    const expired = this.transport;
+    this.state = "handshaking";
+    this.transport = undefined;
+    expired?.close(1000, "session lifetime ended");
+    this.attach(this.transportKind, false).catch((error: Error) => {
+      if (this.state === "closed" || this.state === "ready") return;
+      if (this.options.reconnect?.enabled === false) return this.shutdown(new LocalError("CONNECTION_CLOSED", `no new session after the lifetime of the last one: ${error.message}`));
+      this.state = "reconnecting";
+      this.scheduleReconnect();
+    });
+  }
+
   private sendRecord(type: string, inner: unknown): void {
     const session = this.session as Session;
+    if (session.isExpired()) return this.renewSession(); // PP-SES-012
     this.lastSentAt = Date.now();
     this.transport?.send(JSON.stringify(session.seal(type, inner, { recipient_id: session.peerId })));
   }
@@ -543,6 +578,7 @@ export class PeerClient extends EventEmitter {
     this.state = "closed";
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     if (this.heartbeatTimer) clearInterval(this.heartbeatTimer);
+    clearTimeout(this.lifetimeTimer);
     if (this.retryTimer) clearTimeout(this.retryTimer);
     this.transport?.close(1000, "client closed");
     this.receiver.end(reason);

@@ -7,6 +7,7 @@ import { clientErrorCases } from "./errors.ts";
 import { clientHandshakeCases } from "./handshake.ts";
 import { clientHeartbeatCases } from "./heartbeat.ts";
 import { clientRecordCases } from "./records.ts";
+import { clientResumeCases } from "./resume.ts";
 import { clientSendingCases } from "./sending.ts";
 import { clientTransportCases } from "./transport.ts";
 
@@ -15,6 +16,7 @@ export const ALL_CLIENT_CASES: readonly ClientCase[] = [
   ...clientHandshakeCases,
   ...clientSendingCases,
   ...clientRecordCases,
+  ...clientResumeCases,
   ...clientDeliveryCases,
   ...clientChunkCases,
   ...clientCapabilityCases,
