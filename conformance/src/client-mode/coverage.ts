@@ -29,7 +29,8 @@ export function clientCoverage(cases: readonly ClientCase[]): ClientCoverage {
 export function clientCoverageLine(cases: readonly ClientCase[]): string {
   const cov = clientCoverage(cases);
   const percent = Math.round((100 * (cov.covered.length + cov.excluded.length)) / cov.total);
-  return `client-mode MUST coverage: of the ${cov.total} requirements of the client class (spec §18), ${cov.covered.length} have a client case and ${cov.excluded.length} are excluded with a reason (${percent}%); without either: ${cov.uncovered.join(" ")}`;
+  const line = `client-mode MUST coverage: of the ${cov.total} requirements of the client class (spec §18), ${cov.covered.length} have a client case and ${cov.excluded.length} are excluded with a reason (${percent}%)`;
+  return cov.uncovered.length > 0 ? `${line}; without either: ${cov.uncovered.join(" ")}` : `${line}; none without either`;
 }
 
 export function renderClientList(cases: readonly ClientCase[]): string {
