@@ -43,6 +43,9 @@ export function renderClientList(cases: readonly ClientCase[]): string {
     }
     lines.push(`  ${c.id}  [${c.level}, scenario ${c.scenario}] ${c.requirements.join(" ")}`, `      ${c.title}`);
   }
+  const excluded = new Set(clientCoverage(cases).excluded);
+  lines.push("", "Excluded from client mode, each with its reason");
+  for (const e of CLIENT_EXCLUSIONS) if (excluded.has(e.requirement)) lines.push(`  ${e.requirement}  ${e.reason}`);
   lines.push("", `${cases.length} client cases; ${clientCoverageLine(cases)}`);
   return `${lines.join("\n").trimStart()}\n`;
 }
