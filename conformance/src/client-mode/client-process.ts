@@ -6,7 +6,8 @@
  * completed, 1 the client refused the server, 2 the driver could not run).
  *
  * CMD runs in a process group of its own, so that stopping it also stops what the shell started;
- * its stderr is kept (cut) for the report, with secrets redacted, since a driver may print them. *
+ * its stderr is kept (cut) for the report, with secrets redacted, since a driver may print them.
+ *
  * A case sees its client through CaseClient, which a listening client (`--listen`,
  * listening-client.ts) implements too: there the status is the one the client reports.
  */

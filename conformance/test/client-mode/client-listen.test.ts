@@ -15,7 +15,7 @@ import { ALL_CLIENT_CASES } from "../../src/client-mode/cases/index.ts";
 import { clientSuite } from "../../src/client-mode/client-case.ts";
 import { runClientConformance } from "../../src/client-mode/client-runner.ts";
 import { startCaseListener } from "../../src/client-mode/listener.ts";
-import { listenForClient } from "../../src/client-mode/listening-client.ts";
+import { LISTEN_DEFAULTS, listenForClient } from "../../src/client-mode/listening-client.ts";
 import type { Report } from "../../src/report.ts";
 
 const CONTRACT_VARIABLES = ["PEER_URL", "PEER_SCENARIO", "PEER_ENTITY_ID", "PEER_PRIVATE_KEY", "PEER_SERVER_ID", "PEER_SERVER_KEY", "PEER_TRANSPORT"];
@@ -104,6 +104,19 @@ describe("peer-conformance client --listen", () => {
     const err: string[] = [];
     expect(await main(argv, { stdout: { write: () => true }, stderr: { write: (t: string) => err.push(t) }, cwd: tmpdir() })).toBe(2);
     expect(err.join("")).toBe(`peer-conformance: ${message}\n`);
+  });
+
+  test("spec §18.1 and the guide describe the endpoint the runner serves, with its wait", () => {
+    const spec = readFileSync("spec/peer-protocol-v1.2.md", "utf8");
+    const section = spec.slice(spec.indexOf("### 18.1"), spec.indexOf("## 19."));
+    const guide = readFileSync("docs/guides/client-conformance.md", "utf8");
+    for (const request of ["GET /cases", "GET /next", "POST /result"]) {
+      expect(section).toContain(`| \`${request}\` |`);
+      expect(guide).toContain(`| \`${request}\` |`);
+    }
+    expect(section).toContain(`within ${LISTEN_DEFAULTS.waitMs / 1000} seconds ends the run`);
+    expect(guide).toContain(`within ${LISTEN_DEFAULTS.waitMs / 1000} s ends the run`);
+    expect(section).not.toContain("(planned)");
   });
 
   test("a port already taken is a usage error naming it", async () => {
