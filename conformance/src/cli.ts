@@ -17,6 +17,7 @@ import { ALL_CLIENT_CASES } from "./client-mode/cases/index.ts";
 import { runClientConformance } from "./client-mode/client-runner.ts";
 import { renderClientList } from "./client-mode/coverage.ts";
 import { defaultClientCommand } from "./client-mode/default-client.ts";
+import { LISTEN_DEFAULTS, listenForClient, type ListeningClient } from "./client-mode/listening-client.ts";
 import { startCaseListener } from "./client-mode/listener.ts";
 import { matrixMain } from "./matrix/index.ts";
 import { progressPrinter } from "./progress.ts";
@@ -32,7 +33,7 @@ import { TargetError } from "./target.ts";
 import { baselineSection, checkBaselineIds, evaluate, parseBaseline, type BaselineEntry } from "./verdict.ts";
 
 export const USAGE = `Usage: peer-conformance [TARGET] [options]
-       peer-conformance client [--command CMD] [options]   the runner is the server: tests a client
+       peer-conformance client [--command CMD | --listen PORT] [options]   the runner is the server: tests a client
        peer-conformance matrix FILE [options]   several targets, one matrix (matrix --help)
 
 Drives a Peer Protocol v1.2 server through the spec and reports per requirement.
@@ -76,6 +77,12 @@ Options:
                            PEER_SCENARIO, PEER_ENTITY_ID, PEER_PRIVATE_KEY, PEER_SERVER_ID,
                            PEER_SERVER_KEY, ...); exit 0 scenario completed, 1 refused the server.
                            Default: the reference client's driver (peer-client-driver)
+  --listen PORT            client mode, for a client the runner cannot start: serve a control endpoint
+                           on 127.0.0.1:PORT (0: a free port; the URL goes to stderr). The client
+                           loops: GET /next (the case's variables as JSON; 204 when none is left),
+                           runs the case, POST /result {"id", "status"} with the exit status it
+                           would have; GET /cases lists the cases. A client that does not ask for a
+                           case within ${LISTEN_DEFAULTS.waitMs / 1000} s ends the run (exit 2)
   --expected-failures FILE case ids expected to fail (JSON array or one id per line); they do
                            not fail the run, but an entry for a passing case does
   -h, --help               this help
@@ -128,6 +135,8 @@ export interface CliOptions {
   client: boolean;
   /** The client's test driver (client mode; default: the reference client's). */
   command?: string;
+  /** Client mode: the control endpoint's port for a listening client (0: a free one). */
+  listen?: number;
   help: boolean;
   version: boolean;
 }
@@ -169,6 +178,7 @@ export function parseCli(argv: string[]): CliOptions {
         "forbidden-origin": { type: "string" },
         "token-command": { type: "string" },
         command: { type: "string" },
+        listen: { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean" },
       },
@@ -189,6 +199,8 @@ export function parseCli(argv: string[]): CliOptions {
   if (client && positionals.length > 0) throw new UsageError(`peer-conformance client takes no TARGET (the runner is the server); got ${positionals.join(" ")}`);
   if (!client && values.command !== undefined) throw new UsageError("--command belongs to peer-conformance client (a client's test driver)");
   if (values.command !== undefined && values.command.trim() === "") throw new UsageError("--command needs the command that starts your client's test driver");
+  if (!client && values.listen !== undefined) throw new UsageError("--listen belongs to peer-conformance client (a client that connects by itself)");
+  if (values.command !== undefined && values.listen !== undefined) throw new UsageError("--command and --listen are two ways to attach a client: give one (--command starts a driver per case, --listen waits for a client that asks for its cases)");
   if (client) {
     const serverOnly = ["slow", "runs", "path", "replay", "time-budget", "forbidden-origin", "token-command", "ca", "insecure"].filter((flag) => values[flag as keyof typeof values] !== undefined);
     if (serverOnly.length > 0) throw new UsageError(`${serverOnly.map((f) => `--${f}`).join(", ")} ${serverOnly.length === 1 ? "applies" : "apply"} to server mode only, not to peer-conformance client`);
@@ -230,6 +242,7 @@ export function parseCli(argv: string[]): CliOptions {
     tokenCommand: tokenCommand(values["token-command"]),
     client,
     ...(values.command !== undefined ? { command: values.command } : {}),
+    ...(values.listen !== undefined ? { listen: integer("--listen", values.listen, 0, 65535, "a port from 0 (any free one) to 65535") } : {}),
     help: values.help ?? false,
     version: values.version ?? false,
   };
@@ -335,6 +348,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     return 0;
   }
 
+  let listening: ListeningClient | undefined;
   try {
     let { target, seed, path, only } = options;
     let runs = options.runs;
@@ -370,8 +384,15 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
       progress(event);
     };
     const embeddedClient = defaultClientCommand();
+    if (options.listen !== undefined) {
+      listening = await listenForClient({ port: options.listen }).catch((error: NodeJS.ErrnoException) => {
+        throw new UsageError(`--listen ${options.listen}: cannot listen on 127.0.0.1:${options.listen} (${error.code ?? error.message})`);
+      });
+      io.stderr.write(`peer-conformance: listening for a client on ${listening.url}: GET ${listening.url}/next for a case, POST ${listening.url}/result when it ends (spec §18.1)\n`);
+    }
+    const clientOptions = listening ? { client: listening } : { command: options.command ?? embeddedClient.command, ...(options.command ? {} : { cwd: embeddedClient.cwd, label: embeddedClient.label }) };
     const report: Report = options.client
-      ? await runClientConformance({ command: options.command ?? embeddedClient.command, ...(options.command ? {} : { cwd: embeddedClient.cwd, label: embeddedClient.label }), cases: ALL_CLIENT_CASES, startListener: startCaseListener, only, skip: options.skip, strict: options.strict, seed, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}), onEvent })
+      ? await runClientConformance({ ...clientOptions, cases: ALL_CLIENT_CASES, startListener: startCaseListener, only, skip: options.skip, strict: options.strict, seed, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}), onEvent })
       : await runConformance({ target, only, skip: options.skip, strict: options.strict, slow: options.slow, runs, seed, path, timeoutMs: options.timeoutMs, ...(options.timeBudgetS ? { timeBudgetMs: options.timeBudgetS * 1000 } : {}), onEvent, ...(options.forbiddenOrigin ? { forbiddenOrigin: options.forbiddenOrigin } : {}), ...(options.tokenCommand ? { tokenProvider: commandTokenProvider(options.tokenCommand) } : {}), ...(tls ? { tls } : {}) });
     const outcome = evaluate(report, baseline, (options.client ? ALL_CLIENT_CASES : ALL_CASES).map((c) => c.id));
     if (options.expectedFailures) report.baseline = baselineSection(options.expectedFailures, baseline, outcome);
@@ -390,7 +411,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
         io.stderr.write(`peer-conformance: cannot write the replay file ${shown(io.cwd, file)} (${(error as NodeJS.ErrnoException).code ?? String(error)})\n`);
       }
     }
-    const rerun = `peer-conformance ${options.client ? `client ${options.command ? `--command ${JSON.stringify(options.command)} ` : ""}` : report.target === "embedded" ? "" : `${report.target} `}--seed ${report.seed}${options.only.length > 0 ? ` --only ${options.only.join(",")}` : ""}${options.skip.length > 0 ? ` --skip ${options.skip.join(",")}` : ""}${options.slow ? " --slow" : ""}${runs ? ` --runs ${runs}` : ""}`;
+    const rerun = `peer-conformance ${options.client ? `client ${options.command ? `--command ${JSON.stringify(options.command)} ` : ""}${options.listen !== undefined ? `--listen ${options.listen} ` : ""}` : report.target === "embedded" ? "" : `${report.target} `}--seed ${report.seed}${options.only.length > 0 ? ` --only ${options.only.join(",")}` : ""}${options.skip.length > 0 ? ` --skip ${options.skip.join(",")}` : ""}${options.slow ? " --slow" : ""}${runs ? ` --runs ${runs}` : ""}`;
     const context = (color: boolean) => ({ runNotes, replayFiles, rerun, color });
     const toStdout = reporters.filter((r) => !r.path);
     for (const { reporter, spec, path: file } of reporters) {
@@ -416,6 +437,8 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
       return 2;
     }
     throw error;
+  } finally {
+    await listening?.close();
   }
 }
 

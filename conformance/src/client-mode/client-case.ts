@@ -10,7 +10,7 @@ import type { Bytes } from "../probe/crypto.ts";
 import type { ProbeIdentity } from "../probe/peer.ts";
 import type { Transport } from "../probe/transport.ts";
 import type { Trace } from "../probe/trace.ts";
-import type { ClientExit, ClientProcess } from "./client-process.ts";
+import type { CaseClient, ClientExit } from "./client-process.ts";
 import type { ProbeWire } from "./probe-server.ts";
 
 /** The scenarios of the contract a client's test driver implements (spec §18). */
@@ -57,12 +57,13 @@ export interface ClientCaseContext {
   /** The run's seed (--seed), for what a case generates, so that a run can be repeated. */
   readonly seed: number;
   readonly trace: Trace;
-  readonly client: ClientProcess;
+  /** The client of this case: a driver the runner started (--command) or a listening client (--listen). */
+  readonly client: CaseClient;
   /** Upgrades and HTTP binding requests the runner's server saw (empty when its listener reports none). */
   readonly wire: ProbeWire;
   /** The next connection the client opens; fails the case when none comes within `timeoutMs`. */
   accept(timeoutMs?: number): Promise<ClientConnection>;
-  /** The driver's exit; fails the case when it does not exit within `timeoutMs`. */
+  /** The driver's exit, or the status a listening client reported; fails the case when neither comes within `timeoutMs`. */
   exit(timeoutMs?: number): Promise<ClientExit>;
   fail(expected: string | string[], actual: string): never;
   check(condition: boolean, expected: string | string[], actual: string | (() => string)): void;
