@@ -2,12 +2,13 @@
  * Every cryptographic operation of the reference implementation, in one module (STYLE.md).
  *
  * Two stacks, one chosen once at startup (DESIGN.md §2):
- * - libsodium (`sodium-native`, prebuilt in its npm package) for ChaCha20-Poly1305, X25519, Ed25519
- *   and SHA-256. Measured here (bench/micro/crypto.ts): sealing 1 KiB costs about 1 µs against
+ * - libsodium (`sodium-native`, prebuilt in its npm package) for ChaCha20-Poly1305, X25519 and
+ *   Ed25519. Measured here (bench/micro/crypto.ts): sealing 1 KiB costs about 1 µs against
  *   8–10 µs through `node:crypto`'s per-call cipher objects, and X25519 and Ed25519 run 2–3× faster.
  * - `node:crypto` (OpenSSL) as the fallback when `sodium-native` cannot load on a platform, or when
  *   PEER_CRYPTO=node asks for it. The module says which once, on stderr, when it falls back.
  * AES-256-GCM, HMAC-SHA256 and HKDF always use `node:crypto`: `sodium-native` binds none of them.
+ * SHA-256 does too: libsodium's was no faster on the transcript's small inputs, in alternating runs.
  *
  * The strict checks of PP-KS-013..017 are our own, explicit and the same on both stacks, so that
  * neither library's verifier decides what the spec refuses. `@noble/curves` decodes identity keys,
@@ -59,7 +60,6 @@ export type PrivateKey = Buffer | KeyObject;
 /** The primitives a stack provides; every check of the spec is made above them, once. */
 interface Stack {
   readonly name: "libsodium" | "node:crypto";
-  sha256(parts: readonly Uint8Array[]): Buffer;
   chachaSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Buffer;
   chachaOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Buffer | null;
   x25519Generate(): { privateKey: PrivateKey; publicKey: Buffer };
@@ -98,11 +98,6 @@ function nodeVerifyKey(publicKey: Uint8Array): KeyObject {
 
 const NODE: Stack = {
   name: "node:crypto",
-  sha256(parts) {
-    const hash = createHash("sha256");
-    for (const part of parts) hash.update(part);
-    return hash.digest();
-  },
   chachaSeal: (key, nonce, plaintext, aad) => nodeSeal("chacha20-poly1305", key, nonce, plaintext, aad),
   chachaOpen: (key, nonce, sealed, aad) => nodeOpen("chacha20-poly1305", key, nonce, sealed, aad),
   x25519Generate() {
@@ -153,10 +148,6 @@ function nodeOpen(algorithm: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, 
 
 /** The part of `sodium-native`'s API this module uses (the package ships no types). */
 interface SodiumNative {
-  crypto_hash_sha256_STATEBYTES: number;
-  crypto_hash_sha256_init(state: Buffer): void;
-  crypto_hash_sha256_update(state: Buffer, input: Uint8Array): void;
-  crypto_hash_sha256_final(state: Buffer, out: Buffer): void;
   crypto_aead_chacha20poly1305_ietf_encrypt(c: Buffer, m: Uint8Array, ad: Uint8Array | null, nsec: null, npub: Uint8Array, k: Uint8Array): number;
   crypto_aead_chacha20poly1305_ietf_decrypt(m: Buffer, nsec: null, c: Uint8Array, ad: Uint8Array | null, npub: Uint8Array, k: Uint8Array): number;
   crypto_scalarmult_base(q: Buffer, n: Uint8Array): void;
@@ -175,14 +166,6 @@ function sodiumStack(sodium: SodiumNative): Stack {
   };
   return {
     name: "libsodium",
-    sha256(parts) {
-      const state = Buffer.allocUnsafe(sodium.crypto_hash_sha256_STATEBYTES);
-      const out = Buffer.allocUnsafe(32);
-      sodium.crypto_hash_sha256_init(state);
-      for (const part of parts) sodium.crypto_hash_sha256_update(state, part);
-      sodium.crypto_hash_sha256_final(state, out);
-      return out;
-    },
     chachaSeal(key, nonce, plaintext, aad) {
       const sealed = Buffer.allocUnsafe(plaintext.length + TAG_BYTES);
       sodium.crypto_aead_chacha20poly1305_ietf_encrypt(sealed, plaintext, aad, null, nonce, key);
@@ -247,7 +230,9 @@ export function randomBytes(n: number): Buffer {
 }
 
 export function sha256(...parts: Uint8Array[]): Buffer {
-  return STACK.sha256(parts);
+  const hash = createHash("sha256");
+  for (const part of parts) hash.update(part);
+  return hash.digest();
 }
 
 export function hmacSha256(key: Uint8Array, ...parts: Uint8Array[]): Buffer {

@@ -35,7 +35,6 @@ function runChild(env: Record<string, string | undefined>, preload: string[] = [
     const c = await import(${JSON.stringify(CRYPTO)});
     const hex = (h) => Buffer.from(h, "hex");
     const sealed = c.aeadSeal("chacha20-poly1305", hex(${JSON.stringify(v.key)}), hex(${JSON.stringify(v.nonce)}), Buffer.from(${JSON.stringify(v.plaintext)}), Buffer.from(${JSON.stringify(v.aad)}));
-    c.sha256(Buffer.from("twice"));
     const forged = c.ed25519VerifyStrict(hex(${JSON.stringify(forgery.public_key)}), hex(${JSON.stringify(forgery.message)}), hex(${JSON.stringify(forgery.signature)}));
     console.log(JSON.stringify({ stack: c.CRYPTO_STACK, sealed: sealed.toString("hex"), forged }));
   `;
