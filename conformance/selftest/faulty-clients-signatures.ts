@@ -9,6 +9,8 @@ const CRYPTO = "src/crypto.ts";
 const CLIENT = "src/client/peer-client.ts";
 const SCALAR_CHECK = "  if (!scalarBelowOrder(signature.subarray(32))) return false;\n";
 const R_CHECK = "  if (!canonicalAndNotSmallOrder(signature.subarray(0, 32))) return false;\n";
+/** The library's verification after our checks: libsodium's, or OpenSSL's on the fallback stack. */
+const LIBRARY_VERIFY = "  return STACK.ed25519Verify(publicKey, message, signature);";
 
 export const SIGNATURE_FAULTY_CLIENTS: readonly FaultyClient[] = [
   {
@@ -25,16 +27,19 @@ export const SIGNATURE_FAULTY_CLIENTS: readonly FaultyClient[] = [
     expected: /^the client refuses SESSION_ESTABLISHED/,
   },
   {
+    // Dropping only our R check is no fault while libsodium verifies: its verify refuses a
+    // small-order R by itself. The fault is the implementer who drops the check and verifies with
+    // OpenSSL (the reference's own fallback stack), which takes such an R.
     name: "trusts-openssl-with-r",
-    description: "leaves R to node:crypto's verify, which takes a small-order R",
-    edits: [{ file: CRYPTO, find: R_CHECK, replace: "" }],
+    description: "leaves R to node:crypto's verify (OpenSSL), which takes a small-order R, where libsodium's would not",
+    edits: [{ file: CRYPTO, find: `${R_CHECK}${LIBRARY_VERIFY}`, replace: "  return NODE.ed25519Verify(publicKey, message, signature);" }],
     catchers: ["client.handshake.signature-r-small-order"],
     expected: /^the client refuses SESSION_ESTABLISHED/,
   },
   {
     name: "zip215-verifier",
     description: "verifies signatures with a ZIP-215 verifier (noble's default) and no check of R of its own",
-    edits: [{ file: CRYPTO, find: `${R_CHECK}  return nodeVerify(null, message, keyObject, signature);`, replace: "  return ed25519.verify(signature, message, publicKey, { zip215: true });" }],
+    edits: [{ file: CRYPTO, find: `${R_CHECK}${LIBRARY_VERIFY}`, replace: "  return ed25519.verify(signature, message, publicKey, { zip215: true });" }],
     catchers: ["client.handshake.signature-r-small-order", "client.handshake.signature-r-non-canonical"],
     expected: /^the client refuses SESSION_ESTABLISHED/,
   },

@@ -40,8 +40,9 @@ const never = (file: string, condition: string): SourceEdit => ({ file, find: `i
 
 /**
  * The permissive Ed25519 verification that PP-KS-013..016 forbid, for the faults that accept
- * small-order keys or a non-canonical S: `reduceScalar` accepts S >= L by reducing it, as some old
- * verifiers did.
+ * small-order keys or a non-canonical S: OpenSSL's equation alone (the fallback stack's, whichever
+ * stack loaded: libsodium's verify refuses small-order keys by itself), and `reduceScalar` accepts
+ * S >= L by reducing it, as some old verifiers did.
  */
 const PERMISSIVE_VERIFY: SourceEdit = {
   file: "src/crypto.ts",
@@ -58,11 +59,7 @@ const PERMISSIVE_VERIFY: SourceEdit = {
       s >>= 8n;
     }
   }
-  try {
-    return nodeVerify(null, message, ed25519PublicKeyObjectUnchecked(publicKey), sig);
-  } catch {
-    return false;
-  }
+  return NODE.ed25519Verify(publicKey, message, sig); // OpenSSL: no check of the key's order or of R
 }
 
 // ---- AEAD (RFC 8439, or AES-256-GCM when negotiated) ----`,

@@ -1,11 +1,22 @@
 /**
  * Every cryptographic operation of the reference implementation, in one module (STYLE.md).
  *
- * `node:crypto` (OpenSSL) is used on the hot path: it is 10–30× faster here than a pure JavaScript
- * library. `@noble/curves` is used only for what OpenSSL does not check: the order and canonical
- * encoding of Ed25519 points (PP-KS-013, PP-KS-014, PP-KS-016). `node:crypto.verify` alone accepts
- * the identity-point forgery (R = identity, S = 0 under the key 01 00 .. 00).
+ * Two stacks, one chosen once at startup (DESIGN.md §2):
+ * - libsodium (`sodium-native`, prebuilt in its npm package) for ChaCha20-Poly1305, X25519 and
+ *   Ed25519. Measured here (bench/micro/crypto.ts): sealing 1 KiB costs about 1 µs against
+ *   8–10 µs through `node:crypto`'s per-call cipher objects, and X25519 and Ed25519 run 2–3× faster.
+ * - `node:crypto` (OpenSSL) as the fallback when `sodium-native` cannot load on a platform, or when
+ *   PEER_CRYPTO=node asks for it. The module says which once, on stderr, when it falls back.
+ * AES-256-GCM, HMAC-SHA256 and HKDF always use `node:crypto`: `sodium-native` binds none of them.
+ * SHA-256 does too: libsodium's was no faster on the transcript's small inputs, in alternating runs.
+ *
+ * The strict checks of PP-KS-013..017 are our own, explicit and the same on both stacks, so that
+ * neither library's verifier decides what the spec refuses. `@noble/curves` decodes identity keys,
+ * which neither library exposes with the checks the spec wants (canonical, not of small order, and
+ * no cofactor test). `node:crypto.verify` alone accepts the identity-point forgery (R = identity,
+ * S = 0 under the key 01 00 .. 00); libsodium's refuses it, but the checks stay ours.
  */
+import { createRequire } from "node:module";
 import {
   createCipheriv,
   createDecipheriv,
@@ -26,18 +37,10 @@ import { ed25519 } from "@noble/curves/ed25519.js";
 
 export type AeadAlgorithm = "chacha20-poly1305" | "aes-256-gcm";
 
-const X25519_PKCS8_PREFIX = Buffer.from("302e020100300506032b656e04220420", "hex");
-const ED25519_PKCS8_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
-
-// Raw keys move in and out of KeyObjects as JWK: measured here, a DER export or import costs about
-// 80 µs and a JWK one 1–11 µs, which matters on the handshake's hot path.
-const rawPublicKey = (key: KeyObject): Buffer => Buffer.from(key.export({ format: "jwk" }).x as string, "base64url");
-const x25519PublicKeyObject = (raw: Uint8Array): KeyObject => createPublicKey({ key: { kty: "OKP", crv: "X25519", x: Buffer.from(raw).toString("base64url") }, format: "jwk" });
-const ed25519PublicKeyObjectUnchecked = (raw: Uint8Array): KeyObject => createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: Buffer.from(raw).toString("base64url") }, format: "jwk" });
-/** The group order L of Ed25519, little-endian, for the S < L check (RFC 8032 §5.1.7 step 1). */
-const ED25519_ORDER = (1n << 252n) + 27742317777372353535851937790883648493n;
 /** Both AEADs of spec §7.3 append a 16-byte tag. */
 export const TAG_BYTES = 16;
+/** The group order L of Ed25519, for the S < L check (RFC 8032 §5.1.7 step 1). */
+const ED25519_ORDER = (1n << 252n) + 27742317777372353535851937790883648493n;
 
 export class CryptoError extends Error {
   constructor(
@@ -47,6 +50,180 @@ export class CryptoError extends Error {
     super(message);
   }
 }
+
+/**
+ * A private key as the loaded stack holds it: raw bytes for libsodium (the X25519 scalar, or
+ * Ed25519's seed followed by its public key), a KeyObject for OpenSSL. Callers only pass it back.
+ */
+export type PrivateKey = Buffer | KeyObject;
+
+/** The primitives a stack provides; every check of the spec is made above them, once. */
+interface Stack {
+  readonly name: "libsodium" | "node:crypto";
+  chachaSeal(key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Buffer;
+  chachaOpen(key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Buffer | null;
+  x25519Generate(): { privateKey: PrivateKey; publicKey: Buffer };
+  x25519FromPrivate(raw: Uint8Array): { privateKey: PrivateKey; publicKey: Buffer };
+  /** The raw shared secret; throws when the library itself refuses the public key. */
+  x25519(privateKey: PrivateKey, peerPublic: Uint8Array): Buffer;
+  ed25519FromSeed(seed: Uint8Array): { privateKey: PrivateKey; publicKey: Buffer };
+  ed25519Sign(privateKey: PrivateKey, message: Uint8Array): Buffer;
+  /** The library's own verification, for a key and signature that already passed our checks. */
+  ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
+}
+
+// ---- node:crypto (OpenSSL) ----
+
+const X25519_PKCS8_PREFIX = Buffer.from("302e020100300506032b656e04220420", "hex");
+const ED25519_PKCS8_PREFIX = Buffer.from("302e020100300506032b657004220420", "hex");
+
+// Raw keys move in and out of KeyObjects as JWK: measured here, a DER export or import costs about
+// 80 µs and a JWK one 1–11 µs, which matters on the handshake's hot path.
+const rawPublicKey = (key: KeyObject): Buffer => Buffer.from(key.export({ format: "jwk" }).x as string, "base64url");
+const okpPublicKey = (crv: "X25519" | "Ed25519", raw: Uint8Array): KeyObject => createPublicKey({ key: { kty: "OKP", crv, x: Buffer.from(raw).toString("base64url") }, format: "jwk" });
+
+/** KeyObjects of identity keys, cached because importing one costs more than verifying with it. */
+const nodeVerifyKeys = new Map<string, KeyObject>();
+const VERIFY_KEY_CACHE = 4096;
+
+function nodeVerifyKey(publicKey: Uint8Array): KeyObject {
+  const cacheKey = Buffer.from(publicKey).toString("base64");
+  const cached = nodeVerifyKeys.get(cacheKey);
+  if (cached) return cached;
+  const keyObject = okpPublicKey("Ed25519", publicKey);
+  if (nodeVerifyKeys.size >= VERIFY_KEY_CACHE) nodeVerifyKeys.delete(nodeVerifyKeys.keys().next().value as string);
+  nodeVerifyKeys.set(cacheKey, keyObject);
+  return keyObject;
+}
+
+const NODE: Stack = {
+  name: "node:crypto",
+  chachaSeal: (key, nonce, plaintext, aad) => nodeSeal("chacha20-poly1305", key, nonce, plaintext, aad),
+  chachaOpen: (key, nonce, sealed, aad) => nodeOpen("chacha20-poly1305", key, nonce, sealed, aad),
+  x25519Generate() {
+    const { privateKey, publicKey } = generateKeyPairSync("x25519");
+    return { privateKey, publicKey: rawPublicKey(publicKey) };
+  },
+  x25519FromPrivate(raw) {
+    const privateKey = createPrivateKey({ key: Buffer.concat([X25519_PKCS8_PREFIX, raw]), format: "der", type: "pkcs8" });
+    return { privateKey, publicKey: rawPublicKey(createPublicKey(privateKey)) };
+  },
+  x25519: (privateKey, peerPublic) => diffieHellman({ privateKey: privateKey as KeyObject, publicKey: okpPublicKey("X25519", peerPublic) }),
+  ed25519FromSeed(seed) {
+    const privateKey = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: "der", type: "pkcs8" });
+    return { privateKey, publicKey: rawPublicKey(createPublicKey(privateKey)) };
+  },
+  ed25519Sign: (privateKey, message) => nodeSign(null, message, privateKey as KeyObject),
+  ed25519Verify(publicKey, message, signature) {
+    try {
+      return nodeVerify(null, message, nodeVerifyKey(publicKey), signature);
+    } catch {
+      return false;
+    }
+  },
+};
+
+function nodeSeal(algorithm: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Buffer {
+  const cipher = algorithm === "aes-256-gcm" ? createCipheriv(algorithm, key, nonce, { authTagLength: TAG_BYTES }) : createCipheriv(algorithm, key, nonce, { authTagLength: TAG_BYTES });
+  cipher.setAAD(aad, { plaintextLength: plaintext.length });
+  const body = cipher.update(plaintext);
+  cipher.final();
+  return Buffer.concat([body, cipher.getAuthTag()]);
+}
+
+function nodeOpen(algorithm: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Buffer | null {
+  const decipher = algorithm === "aes-256-gcm" ? createDecipheriv(algorithm, key, nonce, { authTagLength: TAG_BYTES }) : createDecipheriv(algorithm, key, nonce, { authTagLength: TAG_BYTES });
+  decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
+  decipher.setAAD(aad, { plaintextLength: sealed.length - TAG_BYTES });
+  const body = decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES));
+  try {
+    decipher.final();
+  } catch {
+    return null;
+  }
+  return body;
+}
+
+// ---- libsodium (sodium-native) ----
+
+/** The part of `sodium-native`'s API this module uses (the package ships no types). */
+interface SodiumNative {
+  crypto_aead_chacha20poly1305_ietf_encrypt(c: Buffer, m: Uint8Array, ad: Uint8Array | null, nsec: null, npub: Uint8Array, k: Uint8Array): number;
+  crypto_aead_chacha20poly1305_ietf_decrypt(m: Buffer, nsec: null, c: Uint8Array, ad: Uint8Array | null, npub: Uint8Array, k: Uint8Array): number;
+  crypto_scalarmult_base(q: Buffer, n: Uint8Array): void;
+  crypto_scalarmult(q: Buffer, n: Uint8Array, p: Uint8Array): void;
+  crypto_sign_seed_keypair(pk: Buffer, sk: Buffer, seed: Uint8Array): void;
+  crypto_sign_detached(sig: Buffer, m: Uint8Array, sk: Uint8Array): void;
+  crypto_sign_verify_detached(sig: Uint8Array, m: Uint8Array, pk: Uint8Array): boolean;
+}
+
+function sodiumStack(sodium: SodiumNative): Stack {
+  const fromPrivate = (raw: Uint8Array) => {
+    const privateKey = Buffer.from(raw);
+    const publicKey = Buffer.alloc(32);
+    sodium.crypto_scalarmult_base(publicKey, privateKey);
+    return { privateKey, publicKey };
+  };
+  return {
+    name: "libsodium",
+    chachaSeal(key, nonce, plaintext, aad) {
+      const sealed = Buffer.allocUnsafe(plaintext.length + TAG_BYTES);
+      sodium.crypto_aead_chacha20poly1305_ietf_encrypt(sealed, plaintext, aad, null, nonce, key);
+      return sealed;
+    },
+    chachaOpen(key, nonce, sealed, aad) {
+      const plaintext = Buffer.allocUnsafe(sealed.length - TAG_BYTES);
+      try {
+        sodium.crypto_aead_chacha20poly1305_ietf_decrypt(plaintext, null, sealed, aad, nonce, key);
+      } catch {
+        return null; // the tag does not verify
+      }
+      return plaintext;
+    },
+    x25519Generate: () => fromPrivate(nodeRandomBytes(32)),
+    x25519FromPrivate: fromPrivate,
+    x25519(privateKey, peerPublic) {
+      const shared = Buffer.alloc(32);
+      sodium.crypto_scalarmult(shared, privateKey as Buffer, peerPublic);
+      return shared;
+    },
+    ed25519FromSeed(seed) {
+      const publicKey = Buffer.alloc(32);
+      const privateKey = Buffer.alloc(64);
+      sodium.crypto_sign_seed_keypair(publicKey, privateKey, seed);
+      return { privateKey, publicKey };
+    },
+    ed25519Sign(privateKey, message) {
+      const signature = Buffer.alloc(64);
+      sodium.crypto_sign_detached(signature, message, privateKey as Buffer);
+      return signature;
+    },
+    ed25519Verify: (publicKey, message, signature) => sodium.crypto_sign_verify_detached(signature, message, publicKey),
+  };
+}
+
+/**
+ * The stack of this process: libsodium unless PEER_CRYPTO=node asks for `node:crypto`, or
+ * `sodium-native` does not load here, which is said once on stderr.
+ */
+function loadStack(): Stack {
+  const wanted = process.env.PEER_CRYPTO ?? "sodium";
+  if (wanted === "node") return NODE;
+  if (wanted !== "sodium") throw new Error(`PEER_CRYPTO must be "sodium" or "node", not ${JSON.stringify(wanted)}`);
+  try {
+    return sodiumStack(createRequire(import.meta.url)("sodium-native") as SodiumNative);
+  } catch (error) {
+    process.stderr.write(`peer: sodium-native did not load (${(error as Error).message.split("\n")[0]}); using node:crypto, which is slower\n`);
+    return NODE;
+  }
+}
+
+const STACK = loadStack();
+
+/** Which library does the work in this process: "libsodium", or "node:crypto" as the fallback. */
+export const CRYPTO_STACK: Stack["name"] = STACK.name;
+
+// ---- Hashes and key derivation (FIPS 180-4, RFC 2104, RFC 5869) ----
 
 export function randomBytes(n: number): Buffer {
   return nodeRandomBytes(n);
@@ -91,34 +268,27 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
 // ---- X25519 (RFC 7748) ----
 
 export interface X25519KeyPair {
-  privateKey: KeyObject;
+  privateKey: PrivateKey;
   publicKey: Buffer;
 }
 
-function x25519PublicRaw(privateKey: KeyObject): Buffer {
-  return rawPublicKey(createPublicKey(privateKey));
-}
-
 export function generateX25519(): X25519KeyPair {
-  const { privateKey, publicKey } = generateKeyPairSync("x25519");
-  return { privateKey, publicKey: rawPublicKey(publicKey) };
+  return STACK.x25519Generate();
 }
 
 /** A key pair from fixed private bytes, for test vectors. */
 export function x25519FromPrivate(raw: Uint8Array): X25519KeyPair {
-  const privateKey = createPrivateKey({ key: Buffer.concat([X25519_PKCS8_PREFIX, raw]), format: "der", type: "pkcs8" });
-  return { privateKey, publicKey: x25519PublicRaw(privateKey) };
+  return STACK.x25519FromPrivate(raw);
 }
 
 /** X25519 with the all-zero check of PP-HS-004 / PP-KS-017. */
-export function x25519(privateKey: KeyObject, peerPublic: Uint8Array): Buffer {
+export function x25519(privateKey: PrivateKey, peerPublic: Uint8Array): Buffer {
   if (peerPublic.length !== 32) throw new CryptoError("bad-public-key", "X25519 public key must be 32 bytes");
   let shared: Buffer;
   try {
-    const publicKey = x25519PublicKeyObject(peerPublic);
-    shared = diffieHellman({ privateKey, publicKey });
+    shared = STACK.x25519(privateKey, peerPublic);
   } catch {
-    // OpenSSL itself refuses some small-order inputs; the outcome is the same rejection.
+    // Both libraries refuse some small-order inputs themselves; the outcome is the same rejection.
     throw new CryptoError("zero-shared-secret", "X25519 shared secret is all zero");
   }
   if (shared.every((byte) => byte === 0)) throw new CryptoError("zero-shared-secret", "X25519 shared secret is all zero");
@@ -128,13 +298,12 @@ export function x25519(privateKey: KeyObject, peerPublic: Uint8Array): Buffer {
 // ---- Ed25519 (RFC 8032), strict ----
 
 export interface Ed25519Identity {
-  privateKey: KeyObject;
+  privateKey: PrivateKey;
   publicKey: Buffer;
 }
 
 export function ed25519FromSeed(seed: Uint8Array): Ed25519Identity {
-  const privateKey = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: "der", type: "pkcs8" });
-  return { privateKey, publicKey: rawPublicKey(createPublicKey(privateKey)) };
+  return STACK.ed25519FromSeed(seed);
 }
 
 export function generateEd25519(): Ed25519Identity {
@@ -142,7 +311,7 @@ export function generateEd25519(): Ed25519Identity {
 }
 
 export function ed25519Sign(identity: Ed25519Identity, message: Uint8Array): Buffer {
-  return nodeSign(null, message, identity.privateKey);
+  return STACK.ed25519Sign(identity.privateKey, message);
 }
 
 /** Why a point encoding is refused, or null when it is canonical and not of small order. */
@@ -158,35 +327,25 @@ export function ed25519PointProblem(encoded: Uint8Array): string | null {
   return null;
 }
 
-const verifiedKeys = new Map<string, KeyObject>();
-const VERIFIED_KEY_CACHE = 4096;
-
-/** The KeyObject of a validated identity key; cached because decoding a point costs a square root. */
-function ed25519PublicKeyObject(publicKey: Uint8Array): KeyObject {
-  const cacheKey = Buffer.from(publicKey).toString("base64");
-  const cached = verifiedKeys.get(cacheKey);
-  if (cached) return cached;
-  const problem = ed25519PointProblem(publicKey);
-  if (problem) throw new CryptoError("bad-public-key", problem);
-  const keyObject = ed25519PublicKeyObjectUnchecked(publicKey);
-  if (verifiedKeys.size >= VERIFIED_KEY_CACHE) verifiedKeys.delete(verifiedKeys.keys().next().value as string);
-  verifiedKeys.set(cacheKey, keyObject);
-  return keyObject;
-}
+/** Identity keys that passed ed25519PointProblem; cached because decoding a point costs a square root. */
+const validKeys = new Set<string>();
+const VALID_KEY_CACHE = 4096;
 
 /** Like ed25519PointProblem, but answers from the cache of validated keys when it can. */
 export function ed25519KeyProblemCached(publicKey: Uint8Array): string | null {
-  try {
-    ed25519PublicKeyObject(publicKey);
-    return null;
-  } catch (error) {
-    return error instanceof CryptoError ? error.message : "Ed25519 point is invalid";
-  }
+  const cacheKey = Buffer.from(publicKey).toString("base64");
+  if (validKeys.has(cacheKey)) return null;
+  const problem = ed25519PointProblem(publicKey);
+  if (problem) return problem;
+  if (validKeys.size >= VALID_KEY_CACHE) validKeys.delete(validKeys.values().next().value as string);
+  validKeys.add(cacheKey);
+  return null;
 }
 
 /** Throws CryptoError("bad-public-key") for a key that PP-KS-013 / PP-KS-014 refuse. */
 export function assertValidEd25519PublicKey(publicKey: Uint8Array): void {
-  ed25519PublicKeyObject(publicKey);
+  const problem = ed25519KeyProblemCached(publicKey);
+  if (problem) throw new CryptoError("bad-public-key", problem);
 }
 
 /**
@@ -225,42 +384,29 @@ function scalarBelowOrder(s: Uint8Array): boolean {
 
 /**
  * Strict verification: canonical, non-small-order key (PP-KS-013/014), S < L (PP-KS-015),
- * canonical, non-small-order R (PP-KS-016), then the RFC 8032 equation by OpenSSL.
+ * canonical, non-small-order R (PP-KS-016), then the RFC 8032 equation by the stack's library.
+ * libsodium would refuse most of these by itself and OpenSSL none of them (its S < L check aside):
+ * the checks are ours so that the answer does not depend on which library loaded.
  */
 export function ed25519VerifyStrict(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
   if (signature.length !== 64) return false;
-  let keyObject: KeyObject;
-  try {
-    keyObject = ed25519PublicKeyObject(publicKey);
-  } catch {
-    return false;
-  }
+  if (ed25519KeyProblemCached(publicKey) !== null) return false;
   if (!scalarBelowOrder(signature.subarray(32))) return false;
   if (!canonicalAndNotSmallOrder(signature.subarray(0, 32))) return false;
-  return nodeVerify(null, message, keyObject, signature);
+  return STACK.ed25519Verify(publicKey, message, signature);
 }
 
 // ---- AEAD (RFC 8439, or AES-256-GCM when negotiated) ----
 
+// AES-256-GCM stays on node:crypto on both stacks: sodium-native 5.1 binds no crypto_aead_aes256gcm_*
+// (and libsodium offers it only on CPUs with AES-NI and PCLMUL).
+
 export function aeadSeal(algorithm: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Buffer {
-  const cipher = algorithm === "aes-256-gcm" ? createCipheriv(algorithm, key, nonce, { authTagLength: TAG_BYTES }) : createCipheriv(algorithm, key, nonce, { authTagLength: TAG_BYTES });
-  cipher.setAAD(aad, { plaintextLength: plaintext.length });
-  const body = cipher.update(plaintext);
-  cipher.final();
-  return Buffer.concat([body, cipher.getAuthTag()]);
+  return algorithm === "aes-256-gcm" ? nodeSeal(algorithm, key, nonce, plaintext, aad) : STACK.chachaSeal(key, nonce, plaintext, aad);
 }
 
 /** The plaintext, or null when the tag does not verify. */
 export function aeadOpen(algorithm: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Buffer | null {
   if (sealed.length < TAG_BYTES) return null;
-  const decipher = algorithm === "aes-256-gcm" ? createDecipheriv(algorithm, key, nonce, { authTagLength: TAG_BYTES }) : createDecipheriv(algorithm, key, nonce, { authTagLength: TAG_BYTES });
-  decipher.setAuthTag(sealed.subarray(sealed.length - TAG_BYTES));
-  decipher.setAAD(aad, { plaintextLength: sealed.length - TAG_BYTES });
-  const body = decipher.update(sealed.subarray(0, sealed.length - TAG_BYTES));
-  try {
-    decipher.final();
-  } catch {
-    return null;
-  }
-  return body;
+  return algorithm === "aes-256-gcm" ? nodeOpen(algorithm, key, nonce, sealed, aad) : STACK.chachaOpen(key, nonce, sealed, aad);
 }

@@ -1,16 +1,17 @@
 /**
- * Every vector of spec/vectors/ reproduced twice: by the reference's node:crypto stack and by the
- * probe's @noble stack (strict). The two stacks share no protocol code, so agreement byte for byte
- * shows both follow the spec's encodings.
+ * Every vector of spec/vectors/ reproduced three times: by the reference's crypto module on each of
+ * its stacks (libsodium, and the node:crypto fallback that PEER_CRYPTO=node selects) and by the
+ * probe's @noble stack (strict). The reference and the probe share no protocol code, so agreement
+ * byte for byte shows both follow the spec's encodings.
  */
-import { describe, expect, test } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import handshake from "../vectors/handshake.json" with { type: "json" };
 import records from "../vectors/records.json" with { type: "json" };
 import jcsVectors from "../vectors/jcs.json" with { type: "json" };
 import resume from "../vectors/resume.json" with { type: "json" };
 import chunking from "../vectors/chunking.json" with { type: "json" };
 import negative from "../vectors/negative.json" with { type: "json" };
-import * as ref from "../../reference/src/crypto.ts";
+import * as refDefault from "../../reference/src/crypto.ts";
 import * as refEncoding from "../../reference/src/encoding.ts";
 import * as refSchedule from "../../reference/src/key-schedule.ts";
 import * as probe from "../../conformance/src/probe/crypto.ts";
@@ -44,8 +45,9 @@ interface Stack {
   without(value: object, ...keys: string[]): object;
 }
 
-const nodeStack: Stack = {
-  name: "node:crypto (reference)",
+/** The reference's crypto module on the stack it loaded (`ref.CRYPTO_STACK`). */
+const referenceStack = (ref: typeof refDefault): Stack => ({
+  name: `${ref.CRYPTO_STACK} (reference)`,
   jcs: refEncoding.jcs,
   x25519Public: (priv) => ref.x25519FromPrivate(priv).publicKey,
   x25519: (priv, pub) => {
@@ -72,7 +74,19 @@ const nodeStack: Stack = {
   seal: ref.aeadSeal,
   open: ref.aeadOpen,
   without: refEncoding.without,
-};
+});
+
+// A second instance of the module, on the node:crypto fallback: the stack is chosen once, at load.
+vi.stubEnv("PEER_CRYPTO", "node");
+vi.resetModules();
+const refNode = await import("../../reference/src/crypto.ts");
+vi.unstubAllEnvs();
+const referenceStacks = [referenceStack(refDefault), referenceStack(refNode)];
+
+test("the reference loads libsodium by default, and node:crypto under PEER_CRYPTO=node", () => {
+  expect(refDefault.CRYPTO_STACK).toBe(process.env.PEER_CRYPTO === "node" ? "node:crypto" : "libsodium");
+  expect(refNode.CRYPTO_STACK).toBe("node:crypto");
+});
 
 const nobleStack: Stack = {
   name: "@noble strict (probe)",
@@ -99,7 +113,7 @@ const nobleStack: Stack = {
   without: probeWire.omit,
 };
 
-describe.each([nodeStack, nobleStack])("$name", (stack) => {
+describe.each([...referenceStacks, nobleStack])("$name", (stack) => {
   const i = handshake.intermediate;
   const m = handshake.messages;
 
@@ -261,5 +275,5 @@ test("the identity-point forgery verifies under a permissive verifier, which is 
   const { createPublicKey, verify } = await import("node:crypto");
   const identityKey = createPublicKey({ key: Buffer.concat([Buffer.from("302a300506032b6570032100", "hex"), fromHex(forgery.public_key)]), format: "der", type: "spki" });
   expect(verify(null, fromHex(forgery.message), identityKey, fromHex(forgery.signature))).toBe(true);
-  expect(nodeStack.verifyStrict(fromHex(forgery.public_key), fromHex(forgery.message), fromHex(forgery.signature))).toBe(false);
+  for (const stack of referenceStacks) expect(stack.verifyStrict(fromHex(forgery.public_key), fromHex(forgery.message), fromHex(forgery.signature)), stack.name).toBe(false);
 });
