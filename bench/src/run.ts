@@ -92,8 +92,9 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   }
   const runOptions = { ...options, sessions };
   const loadBefore = loadAverage();
-  const busyBefore = machineBusyMs();
   const pool = await WorkerPool.start(options.workers);
+  // Machine and load-generator CPU over the same span, so their shares compare.
+  const busyBefore = machineBusyMs();
   const cpuBefore = process.cpuUsage();
   const cpuStartedAt = performance.now();
   let socketioPid: number | null = null;
