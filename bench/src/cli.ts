@@ -24,12 +24,15 @@ const USAGE = `usage: peer-bench [TARGET] [options]
                              reference peer-server in a separate process on a free loopback port.
                              Non-loopback targets are accepted only here, explicitly.
   --scenario NAME            run only NAME (repeatable, or a comma list): ${SCENARIO_NAMES.join(", ")}
+                             (every one but tail by default; tail repeats echo's p99 at half of max rate alone)
   --quick                    every scenario briefly (~30 s in all, 1,000 sessions)
   --duration S               seconds measured per figure (default 3; quick 0.4; ${BOUNDS.durationS.min}..${BOUNDS.durationS.max})
   --connections N            N of the N-connection echo, handshake concurrency and HTTP (default 16; quick 8)
   --sessions N               concurrent sessions to hold (default 10000; quick 1000; capped by ulimit -n)
   --payload-sizes LIST       echo payload sizes in bytes, comma-separated, k = KiB (default 64,1024,16384,393216)
-  --workers N                load-generator worker threads (default: cores - 1, at least 1)
+  --load-workers N           load-generator worker threads (default: cores - 1, at least 1; ${BOUNDS.workers.min}..${BOUNDS.workers.max}).
+                             A figure is marked client-bound ('!') when a worker is near saturation;
+                             raise N until the handshake figures are not. --workers is an older name.
   --pipeline N               requests in flight per connection when pipelining (default 64)
   --reporter KIND[=FILE]     pretty|json|markdown|html, repeatable; stdout without FILE (html needs FILE)
   --server-pid PID           pid of a local TARGET, to report its CPU and RSS per session
@@ -82,6 +85,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
         connections: { type: "string" },
         sessions: { type: "string" },
         "payload-sizes": { type: "string" },
+        "load-workers": { type: "string" },
         workers: { type: "string" },
         pipeline: { type: "string" },
         reporter: { type: "string", multiple: true },
@@ -110,6 +114,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions | "help" {
   if (v.connections !== undefined) options.connections = number("connections", v.connections, BOUNDS.connections);
   if (v.sessions !== undefined) options.sessions = number("sessions", v.sessions, BOUNDS.sessions);
   if (v["payload-sizes"] !== undefined) options.payloadSizes = sizes(v["payload-sizes"]);
+  if (v["load-workers"] !== undefined && v.workers !== undefined) throw new UsageError("--workers is the older name of --load-workers: give one of them");
+  if (v["load-workers"] !== undefined) options.workers = number("load-workers", v["load-workers"], BOUNDS.workers);
   if (v.workers !== undefined) options.workers = number("workers", v.workers, BOUNDS.workers);
   if (v.pipeline !== undefined) options.pipeline = number("pipeline", v.pipeline, BOUNDS.pipeline);
   if (v.timeout !== undefined) options.timeoutS = number("timeout", v.timeout, BOUNDS.timeoutS);

@@ -21,6 +21,7 @@ export interface BenchOptions {
   connections: number;
   sessions: number;
   payloadSizes: number[];
+  /** Load-generator worker threads (`--load-workers`). */
   workers: number;
   pipeline: number;
   reporters: ReporterSpec[];
@@ -49,10 +50,13 @@ export function defaultWorkers(): number {
   return Math.min(4, Math.max(1, machineCores() - 1));
 }
 
+/** `tail` repeats the echo scenario's open-loop point on its own, so it runs only when named. */
+export const DEFAULT_SCENARIOS: ScenarioName[] = SCENARIO_NAMES.filter((name) => name !== "tail");
+
 export function defaultOptions(quick: boolean): BenchOptions {
   return {
     target: undefined,
-    scenarios: [...SCENARIO_NAMES],
+    scenarios: DEFAULT_SCENARIOS,
     quick,
     durationS: quick ? 0.4 : 3,
     warmupS: quick ? 0.15 : 0.5,

@@ -5,7 +5,7 @@
  * are null and the report says so.
  */
 import { readFileSync } from "node:fs";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import type { Cpu } from "./report-schema.ts";
 
 /** Linux USER_HZ: /proc/<pid>/stat counts CPU time in ticks of 1/100 s on every mainstream kernel. */
@@ -51,6 +51,11 @@ export function machineBusyMs(): number | null {
   }
 }
 
+/** The 1, 5 and 15 minute load averages (/proc/loadavg), rounded to 0.01. */
+export function loadAverage(): number[] {
+  return loadavg().map((n) => Math.round(n * 100) / 100);
+}
+
 /** The soft limit on open files of this process, or null. */
 export function fdLimit(): number | null {
   try {
@@ -62,7 +67,7 @@ export function fdLimit(): number | null {
   }
 }
 
-function cpuFigure(userMs: number, systemMs: number, wallMs: number): Cpu {
+export function cpuFigure(userMs: number, systemMs: number, wallMs: number): Cpu {
   const percentOfCore = wallMs > 0 ? ((userMs + systemMs) / wallMs) * 100 : 0;
   return { userMs: Math.round(userMs), systemMs: Math.round(systemMs), percentOfCore: Math.round(percentOfCore * 10) / 10, percentOfMachine: Math.round((percentOfCore / machineCores()) * 10) / 10 };
 }

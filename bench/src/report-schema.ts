@@ -5,11 +5,16 @@
  *
  * Every measurement pairs a `peer` sample (the Peer Protocol target) with a `raw` sample (the same
  * load pattern against a raw `ws` echo server, or a raw `node:http` server for HTTP endpoints),
- * measured in the same run; `ratios` are peer / raw.
+ * measured in the same run; `ratios` are peer / raw. Echo measurements also carry the two other
+ * baselines of issue 15 in `baselines` (the protocol floor and Socket.IO), with ratios to each under
+ * `floor.*` and `socketio.*`.
+ *
+ * Version 2 added `baselines` (report and measurement), `machineLoad`, `loadGenerator` and
+ * `loadWorkerBusyPercent`.
  */
 import { Type, type Static } from "@sinclair/typebox";
 
-export const SCENARIO_NAMES = ["handshake", "echo", "fanout", "sessions", "resume", "http"] as const;
+export const SCENARIO_NAMES = ["handshake", "echo", "tail", "fanout", "sessions", "resume", "http"] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 const Ms = Type.Number({ minimum: 0, description: "Milliseconds." });
@@ -52,7 +57,11 @@ export const SampleSchema = Type.Object(
     otherCpuPercentOfCore: Type.Union([Type.Number({ minimum: 0 }), Type.Null()], {
       description: "CPU used meanwhile by every other process on the machine (from /proc/stat), in % of one core: noise from a shared machine.",
     }),
-    clientSaturated: Type.Boolean({ description: "True when the load generator's threads were busy >= 90% of the time (closed loop), or sent 1% of requests more than 1 ms late (open loop, which polls its schedule continuously): the figure may be client-bound." }),
+    clientSaturated: Type.Boolean({
+      description:
+        "True when the load generator was near saturation: a worker thread's event loop was busy >= 90% of the window, or all its threads together used >= 90% of a core per worker (closed loop), or it sent 1% of requests more than 1 ms late (open loop, which polls its schedule continuously). Such a figure is client-bound and does not count toward targets.",
+    }),
+    loadWorkerBusyPercent: Type.Optional(Type.Array(Type.Number({ minimum: 0 }), { description: "Event-loop utilisation of each load-generator worker thread used, over the measured window, in %." })),
     errorSamples: Type.Array(Type.String(), { maxItems: 10 }),
   },
   { additionalProperties: false },
@@ -66,7 +75,18 @@ export const MeasurementSchema = Type.Object(
     params: Type.Record(Type.String(), Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
     peer: SampleSchema,
     raw: Type.Union([SampleSchema, Type.Null()]),
-    ratios: Type.Record(Type.String(), Type.Union([Type.Number(), Type.Null()]), { description: "peer / raw: throughput (higher is better), p50/p99/p999 latency and memory (lower is better)." }),
+    baselines: Type.Optional(
+      Type.Object(
+        {
+          floor: Type.Optional(SampleSchema),
+          socketio: Type.Optional(SampleSchema),
+        },
+        { additionalProperties: false, description: "The same load against the protocol floor and the Socket.IO echo (echo measurements)." },
+      ),
+    ),
+    ratios: Type.Record(Type.String(), Type.Union([Type.Number(), Type.Null()]), {
+      description: "peer / raw: throughput (higher is better), p50/p99/p999 latency and memory (lower is better); `floor.throughput`, `floor.p99`, `socketio.throughput`, ... are peer / that baseline.",
+    }),
   },
   { additionalProperties: false },
 );
@@ -100,10 +120,51 @@ export const TargetCheckSchema = Type.Object(
 );
 export type TargetCheck = Static<typeof TargetCheckSchema>;
 
+export const BASELINE_KINDS = ["raw-ws", "protocol-floor", "socket.io"] as const;
+export type BaselineKind = (typeof BASELINE_KINDS)[number];
+
+export const BaselineSchema = Type.Object(
+  {
+    kind: Type.Union(BASELINE_KINDS.map((k) => Type.Literal(k))),
+    description: Type.String(),
+    serverPid: Type.Union([Type.Integer(), Type.Null()]),
+    measured: Type.Boolean({ description: "False when the baseline could not run (e.g. socket.io not installed); `note` says why." }),
+    note: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+export type Baseline = Static<typeof BaselineSchema>;
+
+const LoadAverageSchema = Type.Array(Type.Number({ minimum: 0 }), { minItems: 3, maxItems: 3, description: "1, 5 and 15 minute load averages (/proc/loadavg)." });
+
+export const MachineLoadSchema = Type.Object(
+  {
+    loadAverageBefore: LoadAverageSchema,
+    loadAverageAfter: LoadAverageSchema,
+    otherCpuPercentOfCore: Type.Union([
+      Type.Object({ mean: Type.Number({ minimum: 0 }), max: Type.Number({ minimum: 0 }) }, { additionalProperties: false }),
+      Type.Null(),
+    ], { description: "CPU used by every process other than the bench and the server under test, over the measured windows (/proc/stat), in % of one core." }),
+    machineBusyPercentOfCore: Type.Union([Type.Number({ minimum: 0 }), Type.Null()], { description: "Whole machine, whole run, in % of one core (/proc/stat)." }),
+  },
+  { additionalProperties: false },
+);
+export type MachineLoad = Static<typeof MachineLoadSchema>;
+
+export const LoadGeneratorSchema = Type.Object(
+  {
+    workers: Type.Integer({ minimum: 1 }),
+    cpu: CpuSchema,
+    clientBoundFigures: Type.Integer({ minimum: 0, description: "Samples marked clientSaturated (they do not count toward targets)." }),
+  },
+  { additionalProperties: false, description: "The load generator's own CPU over the whole run (process.cpuUsage: every thread)." },
+);
+export type LoadGenerator = Static<typeof LoadGeneratorSchema>;
+
 export const BenchReportSchema = Type.Object(
   {
     tool: Type.Literal("peer-bench"),
-    reportVersion: Type.Literal(1),
+    reportVersion: Type.Literal(2),
     startedAt: Type.String(),
     finishedAt: Type.String(),
     durationMs: Ms,
@@ -137,8 +198,11 @@ export const BenchReportSchema = Type.Object(
         description: Type.String(),
         serverPid: Type.Union([Type.Integer(), Type.Null()]),
       },
-      { additionalProperties: false },
+      { additionalProperties: false, description: "The raw ws baseline (kept beside `baselines` for readers of version 1)." },
     ),
+    baselines: Type.Array(BaselineSchema),
+    machineLoad: MachineLoadSchema,
+    loadGenerator: LoadGeneratorSchema,
     options: Type.Object(
       {
         quick: Type.Boolean(),

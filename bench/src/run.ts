@@ -2,26 +2,31 @@
  * One bench run: resolve the target, start the worker threads, and run each selected scenario
  * against the target and the raw baseline. With the embedded target, every scenario gets a fresh
  * `peer-server` process and a fresh raw server process, so no scenario inherits another's memory or
- * sessions.
+ * sessions; echo scenarios also get a fresh Socket.IO process, and the protocol floor is served by
+ * the raw server. The report records the machine's load before and after, and the load generator's
+ * own CPU over the whole run.
  */
 import { cpus, release, totalmem } from "node:os";
 import { WorkerPool } from "./load/pool.ts";
 import type { BenchOptions } from "./options.ts";
-import { fdLimit, machineCores } from "./proc.ts";
-import type { BenchReport, ScenarioResult } from "./report-schema.ts";
-import type { Endpoint, PeerEndpoint, ScenarioContext } from "./scenarios/scenario.ts";
+import { cpuFigure, fdLimit, loadAverage, machineBusyMs, machineCores } from "./proc.ts";
+import type { Baseline, BenchReport, ScenarioResult } from "./report-schema.ts";
+import type { Endpoint, PeerEndpoint, Scenario, ScenarioContext } from "./scenarios/scenario.ts";
 import { SCENARIOS } from "./scenarios/index.ts";
-import { startPeerServer, startRawServerProcess, type ChildServer } from "./servers.ts";
+import { startPeerServer, startRawServerProcess, startSocketIoServerProcess, type ChildServer } from "./servers.ts";
 import { discover, resolveExplicitTarget, type ResolvedTarget } from "./target.ts";
 import { evaluateTargets } from "./targets.ts";
 
 interface Servers {
   peer: PeerEndpoint;
   raw: Endpoint;
+  socketio: Endpoint | null;
+  /** Why the Socket.IO baseline is missing, when it is. */
+  socketioProblem: string | undefined;
   stop(): Promise<void>;
 }
 
-async function startServers(options: BenchOptions, explicit: ResolvedTarget | undefined, scenario: string): Promise<Servers> {
+async function startServers(options: BenchOptions, explicit: ResolvedTarget | undefined, scenario: Scenario): Promise<Servers> {
   const children: ChildServer[] = [];
   const track = <T extends ChildServer>(child: T): T => {
     children.push(child);
@@ -29,8 +34,18 @@ async function startServers(options: BenchOptions, explicit: ResolvedTarget | un
   };
   try {
     // One directory per scenario; the main thread's profile is the largest file in it.
-    const nodeArgs = options.serverCpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", `${options.serverCpuProfDir}/${scenario}`] : [];
-    const [rawChild, peerChild] = await Promise.all([startRawServerProcess().then(track), explicit ? undefined : startPeerServer({ nodeArgs }).then(track)]);
+    const nodeArgs = options.serverCpuProfDir ? ["--cpu-prof", "--cpu-prof-dir", `${options.serverCpuProfDir}/${scenario.name}`] : [];
+    let socketioProblem: string | undefined;
+    // Socket.IO is a devDependency: without it the run goes on with the other baselines and says so.
+    const socketio = scenario.echoBaselines
+      ? startSocketIoServerProcess()
+          .then(track)
+          .catch((error: unknown) => {
+            socketioProblem = error instanceof Error ? error.message.split("\n")[0] : String(error);
+            return undefined;
+          })
+      : undefined;
+    const [rawChild, peerChild, socketioChild] = await Promise.all([startRawServerProcess().then(track), explicit ? undefined : startPeerServer({ nodeArgs }).then(track), socketio]);
     let peer: PeerEndpoint;
     if (explicit || !peerChild) {
       if (!explicit) throw new Error("no target");
@@ -39,12 +54,23 @@ async function startServers(options: BenchOptions, explicit: ResolvedTarget | un
       const { limits } = await discover(peerChild.url);
       peer = { url: peerChild.url, pid: peerChild.pid, serverId: peerChild.serverId, limits };
     }
-    return { peer, raw: { url: rawChild.url, pid: rawChild.pid }, stop: async () => void (await Promise.all(children.map((c) => c.stop()))) };
+    return {
+      peer,
+      raw: { url: rawChild.url, pid: rawChild.pid },
+      socketio: socketioChild ? { url: socketioChild.url, pid: socketioChild.pid } : null,
+      socketioProblem,
+      stop: async () => void (await Promise.all(children.map((c) => c.stop()))),
+    };
   } catch (error) {
     await Promise.all(children.map((c) => c.stop()));
     throw error;
   }
 }
+
+const RAW_DESCRIPTION = "A raw `ws` 8 server (and raw node:http for HTTP endpoints) in its own process on loopback, same load pattern, same run.";
+const FLOOR_DESCRIPTION =
+  "The protocol floor: the raw ws server at /floor, where each frame is JSON-parsed, base64url-decoded, AEAD-opened, sealed back, encoded and stringified, and the client does the same, with the reference's crypto module (echo scenarios).";
+const SOCKETIO_DESCRIPTION = "A Socket.IO 4 server in its own process (WebSocket transport), an echo event answered through its acknowledgement (echo scenarios).";
 
 export async function runBench(options: BenchOptions): Promise<BenchReport> {
   const started = new Date();
@@ -65,7 +91,15 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
     }
   }
   const runOptions = { ...options, sessions };
+  const loadBefore = loadAverage();
   const pool = await WorkerPool.start(options.workers);
+  // Machine and load-generator CPU over the same span, so their shares compare.
+  const busyBefore = machineBusyMs();
+  const cpuBefore = process.cpuUsage();
+  const cpuStartedAt = performance.now();
+  let socketioPid: number | null = null;
+  let socketioProblem: string | undefined;
+  let echoBaselinesRan = false;
   const scenarios: ScenarioResult[] = [];
   let reportTarget: BenchReport["target"] = explicit
     ? { kind: "explicit", url: explicit.url, serverId: explicit.serverId, loopback: explicit.loopback, serverPid: options.serverPid, limits: explicit.limits }
@@ -80,10 +114,18 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
       let error: string | undefined;
       let servers: Servers | undefined;
       try {
-        servers = await startServers(runOptions, explicit, scenario.name);
+        servers = await startServers(runOptions, explicit, scenario);
         if (!explicit) reportTarget = { kind: "embedded", url: servers.peer.url, serverId: servers.peer.serverId, loopback: true, serverPid: servers.peer.pid, limits: servers.peer.limits };
         rawPid = servers.raw.pid;
-        const context: ScenarioContext = { options: runOptions, pool, peer: servers.peer, raw: servers.raw, log: options.log };
+        if (scenario.echoBaselines) {
+          echoBaselinesRan = true;
+          socketioPid = servers.socketio?.pid ?? socketioPid;
+          if (servers.socketioProblem !== undefined) {
+            socketioProblem = servers.socketioProblem;
+            outcome.notes.push(`The Socket.IO baseline could not start (${servers.socketioProblem}); install the devDependencies socket.io and socket.io-client to measure it.`);
+          }
+        }
+        const context: ScenarioContext = { options: runOptions, pool, peer: servers.peer, raw: servers.raw, floor: scenario.echoBaselines ? servers.raw : null, socketio: servers.socketio, log: options.log };
         await scenario.run(context, outcome);
       } catch (caught) {
         error = caught instanceof Error ? caught.message : String(caught);
@@ -96,15 +138,34 @@ export async function runBench(options: BenchOptions): Promise<BenchReport> {
   } finally {
     await pool.close();
   }
+  const used = process.cpuUsage(cpuBefore);
+  const wallMs = performance.now() - cpuStartedAt;
+  const busyAfter = machineBusyMs();
+  const samples = scenarios.flatMap((s) => s.measurements.flatMap((m) => [m.peer, ...(m.raw ? [m.raw] : []), ...Object.values(m.baselines ?? {})]));
+  const others = samples.map((s) => s.otherCpuPercentOfCore).filter((n): n is number => n !== null);
+  const baselines: Baseline[] = [
+    { kind: "raw-ws", description: RAW_DESCRIPTION, serverPid: rawPid, measured: true },
+    { kind: "protocol-floor", description: FLOOR_DESCRIPTION, serverPid: echoBaselinesRan ? rawPid : null, measured: echoBaselinesRan, ...(echoBaselinesRan ? {} : { note: "no echo scenario ran" }) },
+    { kind: "socket.io", description: SOCKETIO_DESCRIPTION, serverPid: socketioPid, measured: socketioPid !== null, ...(socketioProblem !== undefined ? { note: socketioProblem } : echoBaselinesRan ? {} : { note: "no echo scenario ran" }) },
+  ];
+  if (socketioProblem !== undefined) warnings.push(`The Socket.IO baseline was not measured: ${socketioProblem}`);
   const report: BenchReport = {
     tool: "peer-bench",
-    reportVersion: 1,
+    reportVersion: 2,
     startedAt: started.toISOString(),
     finishedAt: new Date().toISOString(),
     durationMs: Math.round(performance.now() - t0),
     machine: { cpus: machineCores(), cpuModel: cpus()[0]?.model.trim() ?? "unknown", platform: process.platform, arch: process.arch, osRelease: release(), node: process.version, totalMemoryBytes: totalmem(), fdLimit: limit },
     target: reportTarget,
-    baseline: { kind: "raw-ws", description: "A raw `ws` 8 server (and raw node:http for HTTP endpoints) in its own process on loopback, same load pattern, same run.", serverPid: rawPid },
+    baseline: { kind: "raw-ws", description: RAW_DESCRIPTION, serverPid: rawPid },
+    baselines,
+    machineLoad: {
+      loadAverageBefore: loadBefore,
+      loadAverageAfter: loadAverage(),
+      otherCpuPercentOfCore: others.length > 0 ? { mean: Math.round((others.reduce((a, b) => a + b, 0) / others.length) * 10) / 10, max: Math.max(...others) } : null,
+      machineBusyPercentOfCore: busyBefore !== null && busyAfter !== null && wallMs > 0 ? Math.round(((busyAfter - busyBefore) / wallMs) * 1000) / 10 : null,
+    },
+    loadGenerator: { workers: options.workers, cpu: cpuFigure(used.user / 1000, used.system / 1000, wallMs), clientBoundFigures: samples.filter((s) => s.clientSaturated).length },
     options: { quick: options.quick, durationS: options.durationS, warmupS: options.warmupS, connections: options.connections, sessions, payloadSizes: options.payloadSizes, workers: options.workers, pipeline: options.pipeline, scenarios: options.scenarios },
     scenarios,
     targets: [],

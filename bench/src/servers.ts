@@ -1,6 +1,6 @@
 /**
  * Child processes the bench starts: the embedded reference server (the `peer-server` command's
- * module) and the raw baseline server. Each runs in its own process, so its CPU and RSS are its own
+ * module), the raw baseline server (raw `ws` echo and the protocol floor) and the Socket.IO echo. Each runs in its own process, so its CPU and RSS are its own
  * and the load generator never shares an event loop with it. Every child is killed when the bench
  * exits. Both are the modules beside this one: the TypeScript sources through tsx when the bench runs
  * from them (tests, `tsx`), the build in dist/ with no TypeScript loader when it runs from there
@@ -15,6 +15,7 @@ const EXTENSION = FROM_SOURCE ? ".ts" : ".js";
 const PACKAGE_ROOT = fileURLToPath(new URL(FROM_SOURCE ? "../../" : "../../../", import.meta.url));
 const PEER_SERVER_MODULE = fileURLToPath(new URL(`../../reference/src/cli/peer-server${EXTENSION}`, import.meta.url));
 const RAW_SERVER_MODULE = fileURLToPath(new URL(`./baseline/raw-echo-server${EXTENSION}`, import.meta.url));
+const SOCKETIO_SERVER_MODULE = fileURLToPath(new URL(`./baseline/socketio-echo-server${EXTENSION}`, import.meta.url));
 /** Node flags that let a child run a module of this kind. */
 const LOADER_ARGS = FROM_SOURCE ? ["--import", "tsx"] : [];
 
@@ -117,4 +118,9 @@ export async function startPeerServer(options: { nodeArgs?: string[]; extraFlags
 /** Starts the raw `ws` baseline server in its own process. */
 export function startRawServerProcess(): Promise<ChildServer> {
   return startChild([...LOADER_ARGS, RAW_SERVER_MODULE, "--port", "0"], (banner) => bannerValue(banner, "raw base "), "raw baseline server");
+}
+
+/** Starts the Socket.IO echo baseline in its own process (needs the `socket.io` devDependency). */
+export function startSocketIoServerProcess(): Promise<ChildServer> {
+  return startChild([...LOADER_ARGS, SOCKETIO_SERVER_MODULE, "--port", "0"], (banner) => bannerValue(banner, "socket.io base "), "Socket.IO baseline server");
 }

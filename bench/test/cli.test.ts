@@ -1,7 +1,6 @@
 /** Flags: defaults, bounds, and usage errors that name the flag and the expected form (exit 2). */
 import { afterEach, describe, expect, test, vi } from "vitest";
 import { main, parseBenchArgs, UsageError } from "../src/cli.ts";
-import { SCENARIO_NAMES } from "../src/report-schema.ts";
 import { baseUrlOf, isLoopbackHost } from "../src/target.ts";
 
 afterEach(() => vi.restoreAllMocks());
@@ -13,10 +12,10 @@ function options(argv: string[]) {
 }
 
 describe("peer-bench flags", () => {
-  test("no flags: the embedded target, every scenario, full size, pretty on stdout", () => {
+  test("no flags: the embedded target, every scenario but the tail-only one, full size, pretty on stdout", () => {
     const o = options([]);
     expect(o.target).toBeUndefined();
-    expect(o.scenarios).toEqual([...SCENARIO_NAMES]);
+    expect(o.scenarios).toEqual(["handshake", "echo", "fanout", "sessions", "resume", "http"]);
     expect(o.sessions).toBe(10_000);
     expect(o.reporters).toEqual([{ kind: "pretty" }]);
   });
@@ -27,6 +26,12 @@ describe("peer-bench flags", () => {
     expect(o.sessions).toBe(500);
     expect(o.durationS).toBeLessThan(1);
     expect(o.scenarios).toEqual(["handshake", "echo", "http"]);
+  });
+
+  test("--load-workers spreads the load generator over N worker threads; tail runs when named", () => {
+    expect(options(["--load-workers", "3"]).workers).toBe(3);
+    expect(options(["--workers", "2"]).workers).toBe(2);
+    expect(options(["--scenario", "tail"]).scenarios).toEqual(["tail"]);
   });
 
   test("payload sizes accept k suffixes; reporters take files", () => {
@@ -44,7 +49,9 @@ describe("peer-bench flags", () => {
     [["--reporter", "xml"], /--reporter expects pretty\|json\|markdown\|html\[=FILE\]/],
     [["--reporter", "html"], /--reporter html needs a file/],
     [["--reporter", "json", "--reporter", "pretty"], /at most one reporter may write to stdout/],
-    [["--scenario", "warp"], /--scenario expects one of handshake, echo, fanout, sessions, resume, http; got warp/],
+    [["--scenario", "warp"], /--scenario expects one of handshake, echo, tail, fanout, sessions, resume, http; got warp/],
+    [["--load-workers", "0"], /--load-workers expects an integer from 1 to 8, got 0/],
+    [["--load-workers", "2", "--workers", "2"], /--workers is the older name of --load-workers/],
     [["--server-pid", "12"], /--server-pid is for an explicit local TARGET/],
     [["a", "b"], /expected at most one TARGET/],
     [["--frobnicate"], /--frobnicate/],

@@ -60,6 +60,31 @@ describe("a quick run against an in-process server", () => {
     }
   });
 
+  test("every echo figure is also measured against the protocol floor and Socket.IO, with ratios to each", () => {
+    const echo = report.scenarios.find((s) => s.name === "echo")?.measurements ?? [];
+    for (const m of echo) {
+      for (const [name, sample] of [["floor", m.baselines?.floor], ["socketio", m.baselines?.socketio]] as const) {
+        expect(sample?.operations, `${m.label}: ${name}`).toBeGreaterThan(0);
+        expect(sample?.errors, `${m.label}: ${name}`).toBe(0);
+        expect(m.ratios[`${name}.throughput`]).toBeCloseTo(m.peer.throughputPerSec / (sample?.throughputPerSec ?? 1), 2);
+      }
+    }
+    expect(report.baselines.map((b) => [b.kind, b.measured])).toEqual([
+      ["raw-ws", true],
+      ["protocol-floor", true],
+      ["socket.io", true],
+    ]);
+  });
+
+  test("the report carries the machine's load and the load generator's own CPU", () => {
+    expect(report.machineLoad.loadAverageBefore).toHaveLength(3);
+    expect(report.machineLoad.loadAverageAfter).toHaveLength(3);
+    expect(report.loadGenerator.workers).toBe(1);
+    expect(report.loadGenerator.cpu.percentOfCore).toBeGreaterThan(0);
+    const echo = report.scenarios.find((s) => s.name === "echo")?.measurements ?? [];
+    for (const m of echo) expect(m.peer.loadWorkerBusyPercent).toHaveLength(1);
+  });
+
   test("open-loop measurements run at the rate derived from the closed-loop maximum", () => {
     const open = report.scenarios.find((s) => s.name === "echo")?.measurements.filter((m) => m.params.mode === "open") ?? [];
     expect(open.length).toBeGreaterThan(0);
@@ -78,7 +103,7 @@ describe("a quick run against an in-process server", () => {
   });
 
   test("the targets are listed, judged only where measured", () => {
-    expect(report.targets.map((t) => t.id)).toEqual(["echo-1conn-pipelined", "echo-1conn-1-in-flight", "handshakes-per-second", "p99-at-half-max", "sessions-10k-rss"]);
+    expect(report.targets.map((t) => t.id)).toEqual(["echo-1conn-1-in-flight-vs-raw", "echo-1conn-1-in-flight-vs-socketio", "echo-1conn-pipelined-vs-floor", "echo-nconn-pipelined-vs-floor", "handshakes-per-second", "p99-at-half-max-vs-raw", "sessions-10k-rss"]);
     expect(report.targets.find((t) => t.id === "handshakes-per-second")?.holds).toBeNull();
   });
 });

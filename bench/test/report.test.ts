@@ -42,13 +42,29 @@ describe("report schema", () => {
 });
 
 describe("targets", () => {
-  test("each target of the issue is judged from its measurement", () => {
+  test("each target of issue 15 is judged from its measurement and baseline", () => {
     const targets = Object.fromEntries(evaluateTargets(fixtureReport()).map((t) => [t.id, t]));
-    expect(targets["echo-1conn-pipelined"]).toMatchObject({ measured: 0.06, holds: false });
-    expect(targets["echo-1conn-1-in-flight"]).toMatchObject({ measured: 0.075, holds: false });
+    expect(targets["echo-1conn-1-in-flight-vs-raw"]).toMatchObject({ measured: 0.075, holds: false });
+    expect(targets["echo-1conn-1-in-flight-vs-socketio"]).toMatchObject({ measured: 0.938, holds: true });
+    expect(targets["echo-1conn-pipelined-vs-floor"]).toMatchObject({ measured: 0.3, holds: false });
+    expect(targets["echo-nconn-pipelined-vs-floor"]).toMatchObject({ measured: 0.8, holds: true });
     expect(targets["handshakes-per-second"]).toMatchObject({ measured: 900, holds: false });
-    expect(targets["p99-at-half-max"]).toMatchObject({ measured: 6, holds: false });
-    expect(targets["sessions-10k-rss"]).toMatchObject({ measured: 15_000, holds: true });
+    expect(targets["p99-at-half-max-vs-raw"]).toMatchObject({ measured: 3.75, holds: false });
+    expect(targets["sessions-10k-rss"]).toMatchObject({ measured: 15_000, holds: false });
+  });
+
+  test("a client-bound figure does not count: its target is not judged, and the best handshake level skips it", () => {
+    const report = fixtureReport();
+    const echo = report.scenarios[1]?.measurements ?? [];
+    const one = echo.find((m) => m.id === "task-1c-1inflight-1024b");
+    if (one) one.peer.clientSaturated = true;
+    const fastest = report.scenarios[0]?.measurements.find((m) => m.id === "handshake-c16");
+    if (fastest) fastest.peer.clientSaturated = true;
+    const targets = Object.fromEntries(evaluateTargets(report).map((t) => [t.id, t]));
+    expect(targets["echo-1conn-1-in-flight-vs-raw"]?.holds).toBeNull();
+    expect(targets["echo-1conn-1-in-flight-vs-raw"]?.basis).toMatch(/client-bound/);
+    expect(targets["handshakes-per-second"]).toMatchObject({ measured: 400 });
+    expect(targets["handshakes-per-second"]?.basis).toMatch(/1 client-bound level left out/);
   });
 
   test("a target the run did not measure is not judged", () => {
@@ -76,6 +92,19 @@ describe("reporters", () => {
       expect(text).toContain("0.060x");
       expect(text).toContain("FAILS");
       expect(text).toContain("a warning");
+    }
+  });
+
+  test("echo figures are shown against all three baselines, open-loop histograms as percentiles, and the machine's load", () => {
+    for (const text of [renderPretty(report), renderMarkdown(report), renderHtml(report)]) {
+      expect(text).toMatch(/x floor/);
+      expect(text).toMatch(/x Socket\.IO/);
+      expect(text).toContain("0.300x"); // peer / floor, pipelined
+      expect(text).toContain("0.938x"); // peer / Socket.IO, 1 in flight
+      expect(text).toMatch(/Latency percentiles \(ms\): TASK_REQUEST echo, 16 conns, open loop/);
+      expect(text).toContain("protocol floor"); // a row of the percentile table
+      expect(text).toContain("load average 0.5/0.4/0.3 before, 1.5/0.7/0.4 after");
+      expect(text).toMatch(/Load generator: 15% of a core \(7.5% of the machine\)/);
     }
     expect(renderMarkdown(report)).toMatch(/\| measurement \| peer msg\/s \| raw msg\/s \| ratio \|/);
   });

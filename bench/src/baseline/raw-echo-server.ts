@@ -3,6 +3,7 @@
  * Every peer-bench figure is paired with the same load pattern against this server, in the same run.
  *
  *   ws   /echo      echoes every frame
+ *   ws   /floor     the protocol floor: opens every sealed record frame and seals it back (floor.ts)
  *   ws   /events    first frame subscribes (answered), then receives every /publish frame
  *   ws   /publish   each frame goes to every /events subscriber; the publisher gets a short ack
  *   http /http?size=N   reads the body, answers a JSON body of exactly N bytes
@@ -16,6 +17,7 @@ import { resolve } from "node:path";
 import type { Duplex } from "node:stream";
 import { pathToFileURL } from "node:url";
 import { WebSocketServer, type WebSocket } from "ws";
+import { FloorResponder } from "./floor.ts";
 
 export interface RawServer {
   url: string;
@@ -51,7 +53,7 @@ export async function startRawServer(options: { host?: string; port?: number } =
   });
   http.on("upgrade", (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = new URL(request.url ?? "/", "http://x").pathname;
-    if (path !== "/echo" && path !== "/events" && path !== "/publish") {
+    if (path !== "/echo" && path !== "/floor" && path !== "/events" && path !== "/publish") {
       socket.end("HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
       return;
     }
@@ -59,6 +61,13 @@ export async function startRawServer(options: { host?: string; port?: number } =
       ws.on("error", () => {});
       if (path === "/echo") {
         ws.on("message", (data, isBinary) => ws.send(data as Buffer, { binary: isBinary }));
+      } else if (path === "/floor") {
+        const responder = new FloorResponder();
+        ws.on("message", (data) => {
+          const answer = responder.answer((data as Buffer).toString());
+          if (answer === null) ws.close(1008, "floor record does not open");
+          else ws.send(answer);
+        });
       } else if (path === "/events") {
         ws.once("message", () => {
           subscribers.add(ws);

@@ -1,12 +1,12 @@
 /**
  * The load generator's side of the six-step handshake (spec §6), built from the reference key
  * schedule (`Transcript`, `finishedKeys`, `sessionKeys`, labels) so that its wire bytes are the
- * reference initiator's. What it leaves out is only what a load generator talking to a server it
- * started itself does not need: the strict Ed25519 point checks (a square root in JavaScript per
- * handshake) on the server's key and signature. The signature is still verified by OpenSSL under a
- * cached key, the Finished MAC is checked, and READY then proves both sides derived the same keys.
- * X25519 keys go through JWK instead of DER (see `ephemeralKeyPair`). It costs the client about
- * a third of what the reference initiator does, so the handshake rate measures the server.
+ * reference initiator's. Every cryptographic operation is the reference's own (`reference/src/crypto.ts`),
+ * so the load generator always has the same fast crypto as the server it measures, whatever library
+ * that module uses (issue 15). What it leaves out is what a load generator does not need: schema
+ * validation of the server's frames and the client library's bookkeeping. The server's signature is
+ * verified strictly (the reference caches the checked identity key, so there is no point decoding per
+ * handshake), the Finished MAC is checked, and READY then proves both sides derived the same keys.
  *
  *   bench (this file)                               server
  *     | 1 HANDSHAKE_INIT ---------------------------->|
@@ -16,39 +16,19 @@
  *     | 5 SESSION_CONFIRM (first record) ------------>|   (sent by PeerLink)
  *     |<------------------------------------- 6 READY |
  */
-import { createPublicKey, diffieHellman, generateKeyPairSync, verify as nodeVerify, type KeyObject } from "node:crypto";
-import { constantTimeEqual, ed25519Sign, randomBytes, type Ed25519Identity } from "../../../reference/src/crypto.ts";
+import { constantTimeEqual, CryptoError, ed25519Sign, ed25519VerifyStrict, generateX25519, randomBytes, x25519, type Ed25519Identity, type X25519KeyPair } from "../../../reference/src/crypto.ts";
 import { fromBase64Url, toBase64Url } from "../../../reference/src/encoding.ts";
 import { plaintextEnvelope, type Envelope, type Version } from "../../../reference/src/envelope.ts";
 import { aeadFor, type HandshakeResult } from "../../../reference/src/handshake/result.ts";
 import { finishedKeys, finishedMac, sessionKeys, signatureInput, Transcript } from "../../../reference/src/key-schedule.ts";
 
-const serverKeys = new Map<string, KeyObject>();
-
-/**
- * X25519 through JWK rather than DER: in Node 20 a DER import or export costs ~100 µs, a JWK one
- * ~15 µs, and the wire bytes are the same 32-byte keys.
- */
-function ephemeralKeyPair(): { privateKey: KeyObject; publicKey: string } {
-  const { privateKey, publicKey } = generateKeyPairSync("x25519");
-  return { privateKey, publicKey: publicKey.export({ format: "jwk" }).x as string };
-}
-
-function sharedSecret(privateKey: KeyObject, peerPublic: string): Buffer {
-  const shared = diffieHellman({ privateKey, publicKey: createPublicKey({ key: { kty: "OKP", crv: "X25519", x: peerPublic }, format: "jwk" }) });
-  if (shared.every((byte) => byte === 0)) throw new HandshakeFailure("X25519 shared secret is all zero"); // PP-HS-004
-  return shared;
-}
-
-/** The server's identity key as a KeyObject, built once per key. */
-function serverKeyObject(identityKey: string): KeyObject {
-  let key = serverKeys.get(identityKey);
-  if (!key) {
-    key = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: identityKey }, format: "jwk" });
-    if (serverKeys.size > 64) serverKeys.clear();
-    serverKeys.set(identityKey, key);
+/** X25519 by the reference, with its all-zero check (PP-HS-004) reported as a handshake failure. */
+function sharedSecret(ephemeral: X25519KeyPair, peerPublic: Buffer): Buffer {
+  try {
+    return x25519(ephemeral.privateKey, peerPublic);
+  } catch (error) {
+    throw new HandshakeFailure(error instanceof CryptoError ? error.message : "X25519 failed");
   }
-  return key;
 }
 
 export class HandshakeFailure extends Error {
@@ -59,9 +39,9 @@ export class HandshakeFailure extends Error {
 
 export class BenchInitiator {
   private readonly transcript = Transcript.handshake();
-  private ephemeral: { privateKey: KeyObject; publicKey: string } | undefined;
+  private ephemeral: X25519KeyPair | undefined;
   private fkResponder: Buffer = Buffer.alloc(0);
-  private serverKey: KeyObject | undefined;
+  private serverKey: Buffer | undefined;
   private partial: Omit<HandshakeResult, "keys" | "lifetimeMs"> | undefined;
 
   constructor(
@@ -72,14 +52,14 @@ export class BenchInitiator {
 
   /** Step 1: HANDSHAKE_INIT with a fresh ephemeral key and a 32-byte nonce. */
   start(): Envelope {
-    this.ephemeral = ephemeralKeyPair();
+    this.ephemeral = generateX25519();
     const init = plaintextEnvelope({
       type: "HANDSHAKE_INIT",
       version: "1.2",
       sender_id: this.entityId,
       timestamp: Date.now(),
       nonce: toBase64Url(randomBytes(32)),
-      payload: { ephemeral_key: this.ephemeral.publicKey, identity_key: toBase64Url(this.identity.publicKey), versions: ["1.2"], capabilities: this.capabilities },
+      payload: { ephemeral_key: toBase64Url(this.ephemeral.publicKey), identity_key: toBase64Url(this.identity.publicKey), versions: ["1.2"], capabilities: this.capabilities },
     });
     this.transcript.mixHash(init);
     return init;
@@ -90,12 +70,13 @@ export class BenchInitiator {
     const payload = ack.payload as { version_selected: Version; ephemeral_key: string; identity_key: string; challenge: string; capabilities?: string[]; limits?: Record<string, number> };
     const challenge = fromBase64Url(payload.challenge);
     const identityKey = fromBase64Url(payload.identity_key);
-    if (!this.ephemeral || typeof payload.ephemeral_key !== "string" || !challenge || !identityKey || !ack.session_id || payload.version_selected !== "1.2") throw new HandshakeFailure("malformed HANDSHAKE_INIT_ACK");
+    const ephemeralKey = typeof payload.ephemeral_key === "string" ? fromBase64Url(payload.ephemeral_key) : null;
+    if (!this.ephemeral || !ephemeralKey || !challenge || !identityKey || !ack.session_id || payload.version_selected !== "1.2") throw new HandshakeFailure("malformed HANDSHAKE_INIT_ACK");
     const h2 = this.transcript.mixHash(ack);
-    const fk = finishedKeys(this.transcript.mixKey(sharedSecret(this.ephemeral.privateKey, payload.ephemeral_key)), h2);
+    const fk = finishedKeys(this.transcript.mixKey(sharedSecret(this.ephemeral, ephemeralKey)), h2);
     this.ephemeral = undefined;
     this.fkResponder = fk.responder;
-    this.serverKey = serverKeyObject(payload.identity_key);
+    this.serverKey = identityKey;
     const capabilities = payload.capabilities ?? [];
     this.partial = { role: "initiator", sessionId: ack.session_id, version: "1.2", capabilities, aead: aeadFor(capabilities), localId: this.entityId, peerId: ack.sender_id, peerIdentityKey: identityKey, ...(payload.limits ? { peerLimits: payload.limits } : {}) };
     const response = plaintextEnvelope({
@@ -111,14 +92,14 @@ export class BenchInitiator {
     return response;
   }
 
-  /** Step 4: the server's signature (OpenSSL) and Finished MAC; the session keys. */
+  /** Step 4: the server's signature (strict, PP-KS-013..016) and Finished MAC; the session keys. */
   onEstablished(established: Envelope): HandshakeResult {
     const payload = established.payload as { session_id: string; lifetime_ms: number; signature: string; finished: string };
     const partial = this.partial;
     if (!partial || !this.serverKey || payload.session_id !== partial.sessionId) throw new HandshakeFailure("SESSION_ESTABLISHED for another session");
     const h3 = this.transcript.h;
     const signature = fromBase64Url(payload.signature);
-    if (!signature || !nodeVerify(null, signatureInput("responder signature", h3), this.serverKey, signature)) throw new HandshakeFailure("server signature does not verify");
+    if (!signature || !ed25519VerifyStrict(this.serverKey, signatureInput("responder signature", h3), signature)) throw new HandshakeFailure("server signature does not verify");
     const finished = fromBase64Url(payload.finished);
     if (!finished || !constantTimeEqual(finished, finishedMac(this.fkResponder, h3))) throw new HandshakeFailure("server Finished MAC does not match");
     const th = this.transcript.mixHash(established);

@@ -7,6 +7,7 @@
  */
 import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
+import type { EventLoopUtilization } from "node:perf_hooks";
 import { Worker } from "node:worker_threads";
 
 const FROM_SOURCE = import.meta.url.endsWith(".ts");
@@ -81,6 +82,16 @@ export class WorkerPool {
       this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
       worker.postMessage({ id, job, params });
     });
+  }
+
+  /**
+   * How busy a worker thread's event loop was since `since` (or since it started): a thread cannot
+   * use more than one core, so a worker near 100% is saturated whatever the process's CPU says.
+   */
+  eventLoopUtilization(index: number, since?: EventLoopUtilization): EventLoopUtilization | null {
+    const worker = this.workers[index];
+    if (!worker) return null;
+    return since ? worker.performance.eventLoopUtilization(since) : worker.performance.eventLoopUtilization();
   }
 
   /** Runs `job` on every worker, with per-worker parameters. */

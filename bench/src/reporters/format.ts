@@ -25,8 +25,11 @@ export function fmtBytes(n: number | null | undefined): string {
   return `${fmtNumber(n)} B`;
 }
 
+/** The load generator's CPU in % of one core, then its busiest worker's event loop; '!' = client-bound. */
 export function fmtCpu(sample: Sample): string {
-  return `${fmtNumber(sample.clientCpu.percentOfCore)}%${sample.clientSaturated ? "!" : ""}`;
+  const busy = sample.loadWorkerBusyPercent ?? [];
+  const worker = busy.length > 0 ? ` (w ${fmtNumber(Math.max(...busy))}%)` : "";
+  return `${fmtNumber(sample.clientCpu.percentOfCore)}%${worker}${sample.clientSaturated ? "!" : ""}`;
 }
 
 /** peer errors / timeouts / connection failures, "0" when clean. */
@@ -43,7 +46,7 @@ export interface Column {
 }
 
 function unitOf(scenario: ScenarioResult["name"]): string {
-  return { handshake: "hs/s", echo: "msg/s", fanout: "deliveries/s", sessions: "/s", resume: "/s", http: "req/s" }[scenario];
+  return { handshake: "hs/s", echo: "msg/s", tail: "msg/s", fanout: "deliveries/s", sessions: "/s", resume: "/s", http: "req/s" }[scenario];
 }
 
 /** The columns of a scenario's table: figures, the raw baseline and the ratio, then load-generator health. */
@@ -66,7 +69,7 @@ export function columnsFor(scenario: ScenarioResult): Column[] {
     columns.push({ title: "RSS/session", align: "right", cell: (m) => fmtBytes(m.peer.extra.rssPerSessionBytes) });
     columns.push({ title: "raw RSS/conn", align: "right", cell: (m) => fmtBytes(m.raw?.extra.rssPerSessionBytes) });
   }
-  if (scenario.name === "echo") columns.push({ title: "send lag p99", align: "right", cell: (m) => fmtMs(m.peer.otherLatenciesMs.sendLag?.p99) });
+  if (scenario.name === "echo" || scenario.name === "tail") columns.push({ title: "send lag p99", align: "right", cell: (m) => fmtMs(m.peer.otherLatenciesMs.sendLag?.p99) });
   if (scenario.name === "resume") columns.push({ title: "resume/full p50", align: "right", cell: (m) => fmtRatio(m.ratios.resumeOverFullHandshakeP50) });
   columns.push(
     { title: "err/to/cf", align: "right", cell: (m) => fmtProblems(m.peer) },
@@ -75,6 +78,63 @@ export function columnsFor(scenario: ScenarioResult): Column[] {
     { title: "other CPU", align: "right", cell: (m) => (m.peer.otherCpuPercentOfCore === null ? "-" : `${fmtNumber(m.peer.otherCpuPercentOfCore)}%`) },
   );
   return columns;
+}
+
+/** The baselines of issue 15 beside each echo figure: throughput of each, ratios to each, p99 of each. */
+export function baselineTable(scenario: ScenarioResult): { header: string[]; rows: string[][]; align: ("left" | "right")[] } | null {
+  const ms = scenario.measurements.filter((m) => m.baselines !== undefined);
+  if (ms.length === 0) return null;
+  const header = ["measurement", "peer /s", "raw ws /s", "floor /s", "Socket.IO /s", "x raw", "x floor", "x Socket.IO", "p99 peer", "p99 raw", "p99 floor", "p99 Socket.IO", "p99 x raw", "p99 x floor", "p99 x Socket.IO"];
+  const rows = ms.map((m) => {
+    const floor = m.baselines?.floor;
+    const socketio = m.baselines?.socketio;
+    const bound = (s: Sample | null | undefined) => (s?.clientSaturated ? "!" : "");
+    return [
+      m.label,
+      fmtNumber(m.peer.throughputPerSec) + bound(m.peer),
+      fmtNumber(m.raw?.throughputPerSec) + bound(m.raw),
+      fmtNumber(floor?.throughputPerSec) + bound(floor),
+      fmtNumber(socketio?.throughputPerSec) + bound(socketio),
+      fmtRatio(m.ratios.throughput),
+      fmtRatio(m.ratios["floor.throughput"]),
+      fmtRatio(m.ratios["socketio.throughput"]),
+      fmtMs(m.peer.latencyMs?.p99),
+      fmtMs(m.raw?.latencyMs?.p99),
+      fmtMs(floor?.latencyMs?.p99),
+      fmtMs(socketio?.latencyMs?.p99),
+      fmtRatio(m.ratios.p99),
+      fmtRatio(m.ratios["floor.p99"]),
+      fmtRatio(m.ratios["socketio.p99"]),
+    ];
+  });
+  return { header, rows, align: header.map((_, i) => (i === 0 ? "left" : "right")) };
+}
+
+/**
+ * The latency histograms of the open-loop (paced) figures as percentiles, one row per side: the
+ * tail at a fixed offered rate, to compare before and after a change.
+ */
+export function percentileTables(scenario: ScenarioResult): { title: string; header: string[]; rows: string[][]; align: ("left" | "right")[] }[] {
+  return scenario.measurements
+    .filter((m) => m.params.mode === "open")
+    .map((m) => {
+      const sides: [string, Sample | null | undefined][] = [["Peer Protocol", m.peer], ["raw ws", m.raw], ["protocol floor", m.baselines?.floor], ["Socket.IO", m.baselines?.socketio]];
+      const percentiles = [...new Set(sides.flatMap(([, s]) => (s?.distribution ?? []).map(([q]) => q)))].sort((a, b) => a - b);
+      const header = ["side", ...percentiles.map((q) => (q === 0 ? "min" : q === 100 ? "max" : `p${q}`))];
+      const rows = sides
+        .filter((side): side is [string, Sample] => side[1] !== null && side[1] !== undefined)
+        .map(([name, s]) => [name, ...percentiles.map((q) => fmtMs(s.distribution.find(([x]) => x === q)?.[1]))]);
+      return { title: `Latency percentiles (ms): ${m.label}`, header, rows, align: header.map((_, i) => (i === 0 ? "left" : "right")) };
+    });
+}
+
+/** The machine's other load during the run, and the load generator's own CPU over the run. */
+export function loadLine(report: BenchReport): string {
+  const l = report.machineLoad;
+  const g = report.loadGenerator;
+  const other = l.otherCpuPercentOfCore ? `other processes used ${fmtNumber(l.otherCpuPercentOfCore.mean)}% of a core on average (max ${fmtNumber(l.otherCpuPercentOfCore.max)}%) while figures were measured` : "other processes' CPU unknown";
+  const busy = l.machineBusyPercentOfCore === null ? "" : `; the whole machine was ${fmtNumber(l.machineBusyPercentOfCore)}% of a core busy over the run`;
+  return `Machine load: load average ${l.loadAverageBefore.join("/")} before, ${l.loadAverageAfter.join("/")} after; ${other}${busy}. Load generator: ${fmtNumber(g.cpu.percentOfCore)}% of a core (${fmtNumber(g.cpu.percentOfMachine, 1)}% of the machine) over the run on ${g.workers} worker${g.workers === 1 ? "" : "s"}; ${g.clientBoundFigures} client-bound figure${g.clientBoundFigures === 1 ? "" : "s"} (marked '!', not counted toward targets).`;
 }
 
 export function targetRows(targets: TargetCheck[]): string[][] {
@@ -88,7 +148,7 @@ export function machineLine(report: BenchReport): string {
 
 export function optionsLine(report: BenchReport): string {
   const o = report.options;
-  return `${o.quick ? "quick" : "full"} run: ${o.durationS} s per measurement after ${o.warmupS} s warm-up, ${o.connections} connections, ${o.sessions} sessions, payloads ${o.payloadSizes.join("/")} B, pipeline ${o.pipeline}, ${o.workers} worker thread${o.workers === 1 ? "" : "s"}`;
+  return `${o.quick ? "quick" : "full"} run: ${o.durationS} s per measurement after ${o.warmupS} s warm-up, ${o.connections} connections, ${o.sessions} sessions, payloads ${o.payloadSizes.join("/")} B, pipeline ${o.pipeline}, ${o.workers} load-generator worker thread${o.workers === 1 ? "" : "s"}`;
 }
 
-export const LEGEND = "ratio = peer / raw ws (throughput: higher is better; latency: lower is better). err/to/cf = errors / timeouts / connection failures. client CPU = the load generator's own CPU in % of one core ('!' = saturated, the figure may be client-bound; open-loop runs poll their schedule, so they show ~100%); send lag = how late the load generator itself sent open-loop requests (latency counts from the due time); other CPU = every other process on the machine meanwhile.";
+export const LEGEND = "ratio = peer / raw ws (throughput: higher is better; latency: lower is better); echo figures also have ratios to the protocol floor and to Socket.IO. err/to/cf = errors / timeouts / connection failures. client CPU = the load generator's own CPU in % of one core, and (w N%) its busiest worker thread's event loop ('!' = saturated: the figure is client-bound and does not count toward targets; open-loop runs poll their schedule, so they show ~100%); send lag = how late the load generator itself sent open-loop requests (latency counts from the due time); other CPU = every other process on the machine meanwhile.";

@@ -4,7 +4,7 @@
  * embedded for reference. No script, no CDN.
  */
 import type { BenchReport, ScenarioResult } from "../report-schema.ts";
-import { columnsFor, LEGEND, machineLine, optionsLine, targetRows } from "./format.ts";
+import { baselineTable, columnsFor, LEGEND, loadLine, machineLine, optionsLine, percentileTables, targetRows } from "./format.ts";
 import { barChart, COLORS, distributionChart, escapeXml, lineChart } from "./svg.ts";
 
 const CSS = `
@@ -40,7 +40,7 @@ function charts(scenario: ScenarioResult): string[] {
   if (ms.length === 0) return [];
   const labels = ms.map((m) => compactLabel(m.label));
   const out: string[] = [];
-  const unit = { handshake: "handshakes/s", echo: "messages/s", fanout: "deliveries/s", sessions: "sessions/s", resume: "operations/s", http: "requests/s" }[scenario.name];
+  const unit = { handshake: "handshakes/s", echo: "messages/s", tail: "messages/s", fanout: "deliveries/s", sessions: "sessions/s", resume: "operations/s", http: "requests/s" }[scenario.name];
   if (scenario.name === "handshake") {
     const xs = ms.map((m) => String(m.params.concurrency));
     out.push(lineChart({ title: "Handshakes per second by concurrency", xs, xLabel: "concurrent handshakes", yLabel: "handshakes/s", series: [{ name: "Peer Protocol", color: COLORS.peer, values: ms.map((m) => m.peer.throughputPerSec) }, { name: "raw ws (3 round trips)", color: COLORS.raw, values: ms.map((m) => m.raw?.throughputPerSec ?? null) }] }));
@@ -48,7 +48,7 @@ function charts(scenario: ScenarioResult): string[] {
     return out;
   }
   if (scenario.name !== "sessions") {
-    out.push(barChart({ title: `Throughput (${unit})`, categories: labels, series: [{ name: "Peer Protocol", color: COLORS.peer, values: ms.map((m) => m.peer.throughputPerSec) }, { name: "raw baseline", color: COLORS.raw, values: ms.map((m) => m.raw?.throughputPerSec ?? null) }], unit, log: true }));
+    out.push(barChart({ title: `Throughput (${unit})`, categories: labels, series: [{ name: "Peer Protocol", color: COLORS.peer, values: ms.map((m) => m.peer.throughputPerSec) }, { name: "raw baseline", color: COLORS.raw, values: ms.map((m) => m.raw?.throughputPerSec ?? null) }, ...(ms.some((m) => m.baselines?.floor) ? [{ name: "protocol floor", color: COLORS.floor, values: ms.map((m) => m.baselines?.floor?.throughputPerSec ?? null) }] : []), ...(ms.some((m) => m.baselines?.socketio) ? [{ name: "Socket.IO", color: COLORS.socketio, values: ms.map((m) => m.baselines?.socketio?.throughputPerSec ?? null) }] : [])], unit, log: true }));
   }
   out.push(
     barChart({
@@ -68,9 +68,14 @@ function charts(scenario: ScenarioResult): string[] {
     out.push(barChart({ title: "Server RSS per session (bytes)", categories: ["RSS per session / connection"], series: [{ name: "Peer Protocol session", color: COLORS.peer, values: [ms[0]?.peer.extra.rssPerSessionBytes ?? null] }, { name: "raw ws connection", color: COLORS.raw, values: [ms[0]?.raw?.extra.rssPerSessionBytes ?? null] }], unit: "bytes" }));
   }
   for (const m of ms.filter((m) => m.params.mode === "open" || scenario.name === "fanout" || scenario.name === "resume")) {
-    out.push(distributionChart({ title: `Latency distribution: ${m.label}`, series: [{ name: "Peer Protocol", color: COLORS.peer, points: m.peer.distribution }, { name: "raw baseline", color: COLORS.raw, points: m.raw?.distribution ?? [] }] }));
+    out.push(distributionChart({ title: `Latency distribution: ${m.label}`, series: [{ name: "Peer Protocol", color: COLORS.peer, points: m.peer.distribution }, { name: "raw baseline", color: COLORS.raw, points: m.raw?.distribution ?? [] }, ...(m.baselines?.floor ? [{ name: "protocol floor", color: COLORS.floor, points: m.baselines.floor.distribution }] : []), ...(m.baselines?.socketio ? [{ name: "Socket.IO", color: COLORS.socketio, points: m.baselines.socketio.distribution }] : [])] }));
   }
   return out;
+}
+
+function plainTable(header: string[], rows: string[][]): string {
+  const cell = (tag: string, text: string, i: number) => `<${tag}${i > 0 ? ' class="r"' : ""}>${escapeXml(text)}</${tag}>`;
+  return `<table><thead><tr>${header.map((h, i) => cell("th", h, i)).join("")}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c, i) => cell("td", c, i)).join("")}</tr>`).join("")}</tbody></table>`;
 }
 
 export function renderHtml(report: BenchReport): string {
@@ -78,6 +83,7 @@ export function renderHtml(report: BenchReport): string {
   parts.push(`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>peer-bench ${escapeXml(report.startedAt)}</title><style>${CSS}</style></head><body>`);
   parts.push(`<h1>peer-bench: ${escapeXml(report.target.kind)} target vs raw ws baseline</h1>`);
   parts.push(`<p class="muted">${escapeXml(report.startedAt)} · ${escapeXml(machineLine(report))}<br>${escapeXml(optionsLine(report))}<br>Target ${escapeXml(report.target.url)} (server id <code>${escapeXml(report.target.serverId)}</code>)</p>`);
+  parts.push(`<p class="muted">${escapeXml(loadLine(report))}</p>`);
   parts.push(`<p class="muted">${escapeXml(LEGEND)}</p>`);
   for (const warning of report.warnings) parts.push(`<p class="warn">${escapeXml(warning)}</p>`);
   parts.push("<h2>Targets</h2><table><thead><tr><th>target</th><th>threshold</th><th>measured</th><th>verdict</th><th>basis</th></tr></thead><tbody>");
@@ -91,6 +97,9 @@ export function renderHtml(report: BenchReport): string {
     if (scenario.error) parts.push(`<p class="warn">Stopped early: ${escapeXml(scenario.error)}</p>`);
     parts.push(`<div class="charts">${charts(scenario).join("")}</div>`);
     if (scenario.measurements.length > 0) parts.push(table(scenario));
+    const baselines = baselineTable(scenario);
+    if (baselines) parts.push(`<h3>Against every baseline</h3>${plainTable(baselines.header, baselines.rows)}`);
+    for (const t of percentileTables(scenario)) parts.push(`<h3>${escapeXml(t.title)}</h3>${plainTable(t.header, t.rows)}`);
     if (scenario.notes.length > 0) parts.push(`<ul>${scenario.notes.map((n) => `<li>${escapeXml(n)}</li>`).join("")}</ul>`);
   }
   parts.push(`<details><summary>JSON report</summary><pre>${escapeXml(JSON.stringify(report, null, 1))}</pre></details>`);

@@ -1,6 +1,6 @@
 /** Plain-text tables for a terminal: one table per scenario, then the targets. */
 import type { BenchReport } from "../report-schema.ts";
-import { columnsFor, LEGEND, machineLine, optionsLine, targetRows } from "./format.ts";
+import { baselineTable, columnsFor, LEGEND, loadLine, machineLine, optionsLine, percentileTables, targetRows } from "./format.ts";
 
 function table(header: string[], rows: string[][], align: ("left" | "right")[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
@@ -10,9 +10,10 @@ function table(header: string[], rows: string[][], align: ("left" | "right")[]):
 
 export function renderPretty(report: BenchReport): string {
   const out: string[] = [];
-  out.push(`peer-bench — ${report.target.kind} target ${report.target.url} (server id ${report.target.serverId}) vs raw ws baseline, same run`);
+  out.push(`peer-bench — ${report.target.kind} target ${report.target.url} (server id ${report.target.serverId}) vs raw ws, protocol floor and Socket.IO baselines, same run`);
   out.push(machineLine(report));
   out.push(optionsLine(report));
+  out.push(loadLine(report));
   out.push(LEGEND);
   for (const warning of report.warnings) out.push(`WARNING: ${warning}`);
   for (const scenario of report.scenarios) {
@@ -22,6 +23,9 @@ export function renderPretty(report: BenchReport): string {
       const columns = columnsFor(scenario);
       out.push(table(columns.map((c) => c.title), scenario.measurements.map((m) => columns.map((c) => c.cell(m))), columns.map((c) => c.align)));
     }
+    const baselines = baselineTable(scenario);
+    if (baselines) out.push("", "   against every baseline ('!' = client-bound):", table(baselines.header, baselines.rows, baselines.align));
+    for (const t of percentileTables(scenario)) out.push("", `   ${t.title}`, table(t.header, t.rows, t.align));
     for (const m of scenario.measurements) for (const sample of m.peer.errorSamples.slice(0, 2)) out.push(`   ${m.id}: ${sample}`);
   }
   out.push("", "== Targets");

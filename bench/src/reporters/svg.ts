@@ -3,7 +3,7 @@
  * horizontal bars, lines over categories, and latency distributions on a "nines" axis (the HDR
  * percentile plot: 90, 99, 99.9, 99.99 equally spaced).
  */
-export const COLORS = { peer: "#2563eb", raw: "#9ca3af", peer2: "#f59e0b", raw2: "#6b7280" } as const;
+export const COLORS = { peer: "#2563eb", raw: "#9ca3af", peer2: "#f59e0b", raw2: "#6b7280", floor: "#16a34a", socketio: "#db2777" } as const;
 
 export interface Series {
   name: string;

@@ -9,17 +9,24 @@
  *   from the time each request was DUE, not sent, so a stalled server cannot hide its queueing
  *   (coordinated omission). Rates are fractions of the closed-loop maximum measured just before.
  *
- * The raw baseline sends JSON text frames with the same payload size to a raw `ws` echo server,
- * with the identical pattern (same connections, in-flight count or due times).
+ * Three baselines get the identical pattern (same connections, in-flight count or due times), in the
+ * same run (issue 15):
+ * - raw `ws`: JSON text frames with the same payload size, echoed by a raw `ws` server;
+ * - the protocol floor: the same inner payload sealed in an envelope of a record's shape, opened and
+ *   sealed back by the server, opened by the client (`baseline/floor.ts`): the least work an
+ *   encrypted JSON echo can do, with the reference's crypto;
+ * - Socket.IO: an `echo` event with the same payload, answered through its acknowledgement.
  */
+import { FloorRequester } from "../baseline/floor.ts";
+import { ECHO_EVENT } from "../baseline/socketio-echo-server.ts";
 import { epochMs, sleepUntil, windowBounds, type Window } from "../load/clock.ts";
 import { batchedSend, openWebSocket, PeerLink, wsUrlOf } from "../load/peer-link.ts";
 import { benchIdentity } from "../load/identity.ts";
 import { split } from "../load/pool.ts";
 import { Tally, type JobResult } from "../load/tally.ts";
 import { formatBytes, referenceSize } from "../options.ts";
-import type { Sample } from "../report-schema.ts";
-import { measurement, progress, runWindowed, toSample, windowFor, workersFor, type Scenario, type ScenarioContext, type Side } from "./scenario.ts";
+import type { Measurement, Sample } from "../report-schema.ts";
+import { measurement, progress, ratio, runWindowed, toSample, windowFor, workersFor, type Endpoint, type Scenario, type ScenarioContext, type Side } from "./scenario.ts";
 
 type EchoKind = "task" | "message";
 type LoopMode = "closed" | "open";
@@ -147,6 +154,97 @@ class RawEchoConn implements EchoConn {
   }
 }
 
+/** The protocol floor: every request sealed in a record-shaped envelope, every answer opened. */
+class FloorEchoConn implements EchoConn {
+  readonly backlog: number[] = [];
+  private dues: number[] = [];
+  private head = 0;
+  private readonly requester: FloorRequester;
+
+  constructor(
+    private readonly ws: import("ws").WebSocket,
+    group: EchoGroup,
+    size: number,
+  ) {
+    // The inner payload of the protocol's TASK_REQUEST echo, so the sealed bytes are the same size.
+    this.requester = new FloorRequester({ task_id: "t0", action: "echo", params: { p: "x".repeat(size) } });
+    ws.on("message", (data: Buffer) => {
+      const due = this.dues[this.head++];
+      if (this.head > 4096 && this.head * 2 > this.dues.length) {
+        this.dues = this.dues.slice(this.head);
+        this.head = 0;
+      }
+      const ok = this.requester.check(data.toString());
+      if (due !== undefined) group.run?.complete(this, due, ok);
+    });
+    ws.on("close", () => group.run?.tally.error("floor connection closed"));
+    ws.on("error", () => {});
+  }
+
+  send(due: number): void {
+    this.dues.push(due);
+    batchedSend(this.ws, this.requester.request());
+  }
+
+  pending(): number {
+    return this.dues.length - this.head;
+  }
+
+  close(): void {
+    this.ws.removeAllListeners("close");
+    this.ws.close();
+  }
+}
+
+type IoSocket = import("socket.io-client").Socket;
+
+/** Socket.IO: an `echo` event per request, answered through its acknowledgement. */
+class SocketIoEchoConn implements EchoConn {
+  readonly backlog: number[] = [];
+  private inFlight = 0;
+  private readonly payload: { p: string };
+
+  constructor(
+    private readonly socket: IoSocket,
+    private readonly group: EchoGroup,
+    private readonly size: number,
+  ) {
+    this.payload = { p: "x".repeat(size) };
+    socket.on("disconnect", (reason) => group.run?.tally.error(`socket.io disconnected: ${reason}`));
+  }
+
+  static async open(url: string, group: EchoGroup, size: number, timeoutMs = 10_000): Promise<SocketIoEchoConn> {
+    const { io } = await import("socket.io-client");
+    // forceNew: one connection per client, as distinct users would have (io() would multiplex them).
+    const socket = io(url, { transports: ["websocket"], forceNew: true, reconnection: false, timeout: timeoutMs });
+    await new Promise<void>((resolve, reject) => {
+      socket.once("connect", () => resolve());
+      socket.once("connect_error", (error: Error) => {
+        socket.close();
+        reject(new Error(`CONNECT_FAILED: socket.io: ${error.message}`));
+      });
+    });
+    return new SocketIoEchoConn(socket, group, size);
+  }
+
+  send(due: number): void {
+    this.inFlight++;
+    this.socket.emit(ECHO_EVENT, this.payload, (answer: { p?: string } | undefined) => {
+      this.inFlight--;
+      this.group.run?.complete(this, due, answer?.p?.length === this.size);
+    });
+  }
+
+  pending(): number {
+    return this.inFlight;
+  }
+
+  close(): void {
+    this.socket.removeAllListeners("disconnect");
+    this.socket.close();
+  }
+}
+
 interface SetupParams {
   tag: string;
   side: Side;
@@ -169,6 +267,10 @@ async function setup(params: SetupParams): Promise<{ failures: string[] }> {
         if (params.side === "peer") {
           const { link } = await PeerLink.connect({ baseUrl: params.url, entityId: `${params.entityPrefix}-${i}`, identity });
           group.conns.push(new PeerEchoConn(link, group, params.kind, params.size, params.serverId));
+        } else if (params.side === "floor") {
+          group.conns.push(new FloorEchoConn(await openWebSocket(wsUrlOf(params.url, "/floor"), 10_000), group, params.size));
+        } else if (params.side === "socketio") {
+          group.conns.push(await SocketIoEchoConn.open(params.url, group, params.size));
         } else {
           group.conns.push(new RawEchoConn(await openWebSocket(wsUrlOf(params.url, "/echo"), 10_000), group, frame));
         }
@@ -330,9 +432,14 @@ function pointLabel(p: EchoPoint): string {
   return `${what}, ${conns}, ${loop}, ${formatBytes(p.size)}`;
 }
 
+function endpointOf(context: ScenarioContext, side: Side): Endpoint | null {
+  return side === "peer" ? context.peer : side === "raw" ? context.raw : side === "floor" ? context.floor : context.socketio;
+}
+
 async function measureSide(context: ScenarioContext, side: Side, p: EchoPoint, tag: string): Promise<Sample> {
   const { pool, options } = context;
-  const endpoint = side === "peer" ? context.peer : context.raw;
+  const endpoint = endpointOf(context, side);
+  if (!endpoint) throw new Error(`no ${side} endpoint`);
   const workers = workersFor(pool, p.connections);
   const perWorker = split(p.connections, workers.length);
   await Promise.all(
@@ -357,49 +464,80 @@ async function measureSide(context: ScenarioContext, side: Side, p: EchoPoint, t
 
 let tagCounter = 0;
 
-async function measurePoint(context: ScenarioContext, p: EchoPoint): Promise<{ peer: Sample; raw: Sample }> {
+interface PointSamples {
+  peer: Sample;
+  raw: Sample;
+  floor?: Sample;
+  socketio?: Sample;
+}
+
+/** The protocol and every baseline the run has, one after the other, with the same pattern. */
+async function measurePoint(context: ScenarioContext, p: EchoPoint): Promise<PointSamples> {
   const n = tagCounter++;
   const peer = await measureSide(context, "peer", p, `p${n}`);
   const raw = await measureSide(context, "raw", p, `r${n}`);
+  const samples: PointSamples = { peer, raw };
+  if (context.floor) samples.floor = await measureSide(context, "floor", p, `f${n}`);
+  if (context.socketio) samples.socketio = await measureSide(context, "socketio", p, `s${n}`);
   const label = pointLabel(p);
   progress(context, label, peer, raw);
-  return { peer, raw };
+  const versus = (name: string, sample: Sample | undefined) => (sample ? ` | ${name} ${Math.round(sample.throughputPerSec).toLocaleString("en-US")}/s p99 ${sample.latencyMs?.p99 ?? "-"} ms x${ratio(peer.throughputPerSec, sample.throughputPerSec) ?? "-"}` : "");
+  if (samples.floor || samples.socketio) context.log(`${label}: ${versus("floor", samples.floor)}${versus("socket.io", samples.socketio)}`.replace(": | ", ": "));
+  return samples;
 }
+
+/** peer / baseline for throughput and the latency percentiles, keyed `NAME.throughput`, `NAME.p99`, ... */
+function baselineRatios(name: string, peer: Sample, baseline: Sample | undefined): Record<string, number | null> {
+  if (!baseline) return {};
+  return {
+    [`${name}.throughput`]: ratio(peer.throughputPerSec, baseline.throughputPerSec),
+    [`${name}.p50`]: ratio(peer.latencyMs?.p50, baseline.latencyMs?.p50),
+    [`${name}.p99`]: ratio(peer.latencyMs?.p99, baseline.latencyMs?.p99),
+    [`${name}.p999`]: ratio(peer.latencyMs?.p999, baseline.latencyMs?.p999),
+  };
+}
+
+function echoMeasurement(p: EchoPoint, samples: PointSamples, chunkLimit: number): Measurement {
+  const params: Record<string, string | number | boolean> = { kind: p.kind, connections: p.connections, mode: p.mode, inFlight: p.depth, payloadBytes: p.size, chunked: p.size + 64 > chunkLimit };
+  if (p.rate !== undefined) params.ratePerSec = Math.round(p.rate);
+  if (p.fraction !== undefined) params.fractionOfMax = p.fraction;
+  if (p.of !== undefined) params.maxFrom = p.of;
+  const m = measurement(pointId(p), pointLabel(p), params, samples.peer, samples.raw, { ...baselineRatios("floor", samples.peer, samples.floor), ...baselineRatios("socketio", samples.peer, samples.socketio) });
+  if (samples.floor || samples.socketio) m.baselines = { ...(samples.floor ? { floor: samples.floor } : {}), ...(samples.socketio ? { socketio: samples.socketio } : {}) };
+  return m;
+}
+
+const BASELINE_NOTE =
+  "Baselines, same pattern, same run: raw ws (JSON text frames of the payload size), the protocol floor (each frame JSON-parsed, base64url-decoded, AEAD-opened and sealed, encoded and stringified on both sides, with the reference's crypto: the physical limit of an encrypted JSON echo here) and Socket.IO (an event answered by its acknowledgement, WebSocket transport). Ratios are peer / baseline.";
+const OPEN_LOOP_NOTE =
+  "Open-loop latency is measured from each request's due time, so a late send counts against the server too; 'send lag' is how late the load generator itself sent them (its own floor). The open-loop worker polls its schedule on every turn of its event loop near due times, so its CPU reads ~100%.";
 
 export const echoScenario: Scenario = {
   name: "echo",
   title: "Encrypted echo",
-  description: "Round trips of TASK_REQUEST echo and PEER_MESSAGE-to-self through an established session: closed loop (1 in flight, pipelined) for the maximum rate, open loop at fixed rates (latency from the due time, so coordinated omission is not hidden), over 1 and N connections and several payload sizes (chunked above max_chunk_bytes). Raw baseline: JSON text frames of the same payload size echoed by a raw ws server, same pattern.",
+  description:
+    "Round trips of TASK_REQUEST echo and PEER_MESSAGE-to-self through an established session: closed loop (1 in flight, pipelined) for the maximum rate, open loop at fixed rates (latency from the due time, so coordinated omission is not hidden), over 1 and N connections and several payload sizes (chunked above max_chunk_bytes). Baselines with the same pattern: raw ws, the protocol floor and Socket.IO.",
+  echoBaselines: true,
   async run(context, outcome) {
     const { options } = context;
     const ref = referenceSize(options);
     const n = options.connections;
-    // PP-DLV-011: never more unacknowledged records than the server's advertised retransmit_buffer.
-    const window = Math.max(1, Math.floor((context.peer.limits.retransmit_buffer ?? 1024) / 2));
-    const pipe = (size: number) => Math.min(pipelineDepth(size, options.pipeline), window);
+    const pipe = pipelineFor(context);
     const chunkLimit = context.peer.limits.max_chunk_bytes ?? 262_144;
-    outcome.notes.push(`Pipelined depth is ${options.pipeline} in flight per connection, capped at 2 MiB of payload in flight; payloads over max_chunk_bytes (${chunkLimit} bytes) travel as CHUNKED_MESSAGE.`);
-    outcome.notes.push("Open-loop latency is measured from each request's due time, so a late send counts against the server too; 'send lag' is how late the load generator itself sent them (its own floor). The open-loop worker polls its schedule on every turn of its event loop near due times, so its CPU reads ~100%.");
-    const record = (p: EchoPoint, peer: Sample, raw: Sample) => {
-      const params: Record<string, string | number | boolean> = { kind: p.kind, connections: p.connections, mode: p.mode, inFlight: p.depth, payloadBytes: p.size, chunked: p.size + 64 > chunkLimit };
-      if (p.rate !== undefined) params.ratePerSec = Math.round(p.rate);
-      if (p.fraction !== undefined) params.fractionOfMax = p.fraction;
-      if (p.of !== undefined) params.maxFrom = p.of;
-      outcome.measurements.push(measurement(pointId(p), pointLabel(p), params, peer, raw));
-    };
+    outcome.notes.push(`Pipelined depth is ${options.pipeline} in flight per connection, capped at 2 MiB of payload in flight; payloads over max_chunk_bytes (${chunkLimit} bytes) travel as CHUNKED_MESSAGE (the floor and Socket.IO send them whole).`);
+    outcome.notes.push(BASELINE_NOTE, OPEN_LOOP_NOTE);
     const closed = async (p: Omit<EchoPoint, "mode">) => {
       const point = { ...p, mode: "closed" as const };
-      const { peer, raw } = await measurePoint(context, point);
-      record(point, peer, raw);
-      return peer;
+      const samples = await measurePoint(context, point);
+      outcome.measurements.push(echoMeasurement(point, samples, chunkLimit));
+      return samples.peer;
     };
     const open = async (base: Omit<EchoPoint, "mode" | "rate" | "fraction">, max: Sample, of: string, fractions: number[]) => {
       for (const fraction of fractions) {
         const rate = max.throughputPerSec * fraction;
         if (rate < 1) continue;
         const point: EchoPoint = { ...base, mode: "open", rate, fraction, of };
-        const { peer, raw } = await measurePoint(context, point);
-        record(point, peer, raw);
+        outcome.measurements.push(echoMeasurement(point, await measurePoint(context, point), chunkLimit));
       }
     };
 
@@ -418,5 +556,41 @@ export const echoScenario: Scenario = {
     }
     if (max1) await open({ kind: "task", connections: 1, depth: 1, size: ref }, max1, pointId({ kind: "task", connections: 1, mode: "closed", depth: pipe(ref), size: ref }), [0.5]);
     if (maxN) await open({ kind: "task", connections: n, depth: 1, size: ref }, maxN, pointId({ kind: "task", connections: n, mode: "closed", depth: pipe(ref), size: ref }), options.quick ? [0.5] : [0.25, 0.5, 0.75]);
+  },
+};
+
+/** Pipelined depth for a payload size: PP-DLV-011, never more unacknowledged records than half the server's retransmit_buffer. */
+function pipelineFor(context: ScenarioContext): (size: number) => number {
+  const window = Math.max(1, Math.floor((context.peer.limits.retransmit_buffer ?? 1024) / 2));
+  return (size) => Math.min(pipelineDepth(size, context.options.pipeline), window);
+}
+
+/**
+ * Tail latency alone (issue 15: p99 at half of the maximum rate within 2x raw ws's p99 at the same
+ * offered rate): the maximum TASK_REQUEST echo rate over N connections, pipelined, closed loop; then
+ * an open-loop, paced generator offers half of it to the protocol and to every baseline. The report
+ * prints each side's latency percentiles (HDR histograms) and the p99 ratios. It is the echo
+ * scenario's `open50` point on its own, quick to repeat before and after a change to the tail.
+ */
+export const tailScenario: Scenario = {
+  name: "tail",
+  title: "Tail latency at half of the maximum rate",
+  description:
+    "The maximum TASK_REQUEST echo rate over N connections (closed loop, pipelined, 1 KiB), then an open loop (paced; latency from each request's due time) offering half of that rate to the protocol and, at the same offered rate, to raw ws, the protocol floor and Socket.IO. Reports the percentiles of each and p99 ratios.",
+  echoBaselines: true,
+  async run(context, outcome) {
+    const { options } = context;
+    const ref = referenceSize(options);
+    const n = options.connections;
+    const pipe = pipelineFor(context);
+    const chunkLimit = context.peer.limits.max_chunk_bytes ?? 262_144;
+    outcome.notes.push(BASELINE_NOTE, OPEN_LOOP_NOTE);
+    const maxPoint: EchoPoint = { kind: "task", connections: n, mode: "closed", depth: pipe(ref), size: ref };
+    const max = await measureSide(context, "peer", maxPoint, `tmax${tagCounter++}`);
+    progress(context, `${pointLabel(maxPoint)} (maximum rate)`, max, null);
+    outcome.measurements.push(measurement(pointId(maxPoint), `${pointLabel(maxPoint)}: maximum rate`, { kind: "task", connections: n, mode: "closed", inFlight: maxPoint.depth, payloadBytes: ref, chunked: false }, max, null));
+    if (max.throughputPerSec < 2) throw new Error(`the maximum rate ${max.throughputPerSec}/s is too low to pace at half of it`);
+    const point: EchoPoint = { kind: "task", connections: n, mode: "open", depth: 1, size: ref, rate: max.throughputPerSec * 0.5, fraction: 0.5, of: pointId(maxPoint) };
+    outcome.measurements.push(echoMeasurement(point, await measurePoint(context, point), chunkLimit));
   },
 };

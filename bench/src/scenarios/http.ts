@@ -117,7 +117,7 @@ function runAutocannon(context: ScenarioContext, endpoint: Endpoint, run: Endpoi
         const cpu = meter.read();
         const durationMs = Math.max(1, lastAnswer - started);
         const samples = [...statuses].filter(([status]) => status >= 300).map(([status, count]) => `HTTP ${status} x${count}`);
-        const merged = { ...mergeResults([]), errors: non2xx + result.errors - result.timeouts, timeouts: result.timeouts, latency: histogram, errorSamples: samples, cpu: { client: cpu.client, server: cpu.server, otherPercentOfCore: cpu.otherPercentOfCore }, durationMs, workersUsed: 1 };
+        const merged = { ...mergeResults([]), errors: non2xx + result.errors - result.timeouts, timeouts: result.timeouts, latency: histogram, errorSamples: samples, cpu: { client: cpu.client, server: cpu.server, otherPercentOfCore: cpu.otherPercentOfCore }, durationMs, workersUsed: 1, workerBusyPercent: [] };
         resolve(toSample(merged, ok, histogram, durationMs));
       },
     );

@@ -28,6 +28,10 @@ export interface ScenarioContext {
   pool: WorkerPool;
   peer: PeerEndpoint;
   raw: Endpoint;
+  /** The protocol floor (served by the raw server at /floor), for scenarios with `echoBaselines`. */
+  floor: Endpoint | null;
+  /** The Socket.IO echo, for scenarios with `echoBaselines`; null when it could not start. */
+  socketio: Endpoint | null;
   log(line: string): void;
 }
 
@@ -40,10 +44,12 @@ export interface Scenario {
   name: ScenarioName;
   title: string;
   description: string;
+  /** The scenario measures echoes, so it also needs the protocol floor and Socket.IO baselines. */
+  echoBaselines?: boolean;
   run(context: ScenarioContext, outcome: ScenarioOutcome): Promise<void>;
 }
 
-export type Side = "peer" | "raw";
+export type Side = "peer" | "raw" | "floor" | "socketio";
 
 export function windowFor(options: BenchOptions, durationS = options.durationS, drainMs = 3_000): Window {
   return { startAt: epochMs() + 150, warmupMs: Math.round(options.warmupS * 1000), durationMs: Math.round(durationS * 1000), drainMs };
@@ -53,6 +59,8 @@ export interface Merged extends ReturnType<typeof mergeResults> {
   cpu: { client: Cpu; server: Cpu | null; otherPercentOfCore: number | null };
   durationMs: number;
   workersUsed: number;
+  /** Event-loop utilisation of each worker used, over the measured window, in %. */
+  workerBusyPercent: number[];
 }
 
 /**
@@ -65,12 +73,18 @@ export async function runWindowed(pool: WorkerPool, job: string, window: Window,
   const sampling = (async () => {
     await sleepUntil(from);
     meter.restart();
+    const elu = workers.map((worker) => pool.eventLoopUtilization(worker));
     await sleepUntil(to);
-    return meter.read();
+    const busy = workers.map((worker, i) => {
+      const since = elu[i];
+      const used = since ? pool.eventLoopUtilization(worker, since) : null;
+      return used ? Math.round(used.utilization * 1000) / 10 : 0;
+    });
+    return { ...meter.read(), busy };
   })();
   const results = await Promise.all(workers.map((worker, position) => pool.call<JobResult>(worker, job, { ...paramsFor(worker, position), window })));
   const cpu = await sampling;
-  return { ...mergeResults(results), cpu: { client: cpu.client, server: cpu.server, otherPercentOfCore: cpu.otherPercentOfCore }, durationMs: window.durationMs, workersUsed: workers.length };
+  return { ...mergeResults(results), cpu: { client: cpu.client, server: cpu.server, otherPercentOfCore: cpu.otherPercentOfCore }, durationMs: window.durationMs, workersUsed: workers.length, workerBusyPercent: cpu.busy };
 }
 
 /** Workers 0..n-1 for `connections` connections: never more workers than connections. */
@@ -84,12 +98,13 @@ export function toSample(merged: Merged, operations = merged.operations, latency
     const summary = histogram.summary();
     if (summary) otherLatenciesMs[name] = summary;
   }
-  // A worker thread cannot use more than one core; >= 90% of the cores the job could use is saturation.
-  // An open-loop job polls its schedule continuously, so there it is sending late instead: 1% of the
-  // requests left more than 1 ms after they were due.
+  // A worker thread cannot use more than one core: a worker whose event loop was busy >= 90% of the
+  // window, or >= 90% of a core per worker for the whole process, is saturation. An open-loop job
+  // polls its schedule continuously, so there it is sending late instead: 1% of the requests left
+  // more than 1 ms after they were due.
   const usable = Math.min(merged.workersUsed, machineCores());
   const sendLag = merged.others.get("sendLag");
-  const saturated = sendLag ? sendLag.percentileMs(99) > 1 : merged.cpu.client.percentOfCore >= 90 * usable;
+  const saturated = sendLag ? sendLag.percentileMs(99) > 1 : merged.cpu.client.percentOfCore >= 90 * usable || merged.workerBusyPercent.some((busy) => busy >= 90);
   return {
     durationMs,
     operations,
@@ -105,6 +120,7 @@ export function toSample(merged: Merged, operations = merged.operations, latency
     serverCpu: merged.cpu.server,
     otherCpuPercentOfCore: merged.cpu.otherPercentOfCore,
     clientSaturated: saturated,
+    loadWorkerBusyPercent: merged.workerBusyPercent,
     errorSamples: merged.errorSamples,
   };
 }

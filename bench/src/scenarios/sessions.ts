@@ -198,7 +198,7 @@ async function measureSide(context: ScenarioContext, side: Side, count: number, 
   const opened = await Promise.all(workers.map((worker, i) => pool.call<JobResult>(worker, "sessions.open", { tag, side, url: endpoint.url, count: perWorker[i] ?? 0, concurrency, entityPrefix: `bench-s-w${worker}-${tag}`, deadline: t0 + rampBudgetMs } satisfies OpenParams)));
   const rampMs = epochMs() - t0;
   const rampCpu = meter.read();
-  const ramp: Merged = { ...mergeResults(opened), cpu: { client: rampCpu.client, server: rampCpu.server, otherPercentOfCore: rampCpu.otherPercentOfCore }, durationMs: rampMs, workersUsed: workers.length };
+  const ramp: Merged = { ...mergeResults(opened), cpu: { client: rampCpu.client, server: rampCpu.server, otherPercentOfCore: rampCpu.otherPercentOfCore }, durationMs: rampMs, workersUsed: workers.length, workerBusyPercent: [] };
   const established = ramp.extra.established ?? 0;
 
   const holdMs = Math.round((options.quick ? 1 : 10) * 1000);
@@ -217,7 +217,7 @@ async function measureSide(context: ScenarioContext, side: Side, count: number, 
   }
   const after = rssDuringHold.length > 0 ? median(rssDuringHold.slice(-Math.max(1, Math.floor(rssDuringHold.length / 2)))) : await sampleRss(endpoint.pid);
   const holdCpu = meter.read();
-  const hold: Merged = { ...mergeResults(held), cpu: { client: holdCpu.client, server: holdCpu.server, otherPercentOfCore: holdCpu.otherPercentOfCore }, durationMs: holdCpu.wallMs, workersUsed: workers.length };
+  const hold: Merged = { ...mergeResults(held), cpu: { client: holdCpu.client, server: holdCpu.server, otherPercentOfCore: holdCpu.otherPercentOfCore }, durationMs: holdCpu.wallMs, workersUsed: workers.length, workerBusyPercent: [] };
   await Promise.all(workers.map((worker) => pool.call(worker, "sessions.close", { tag })));
   await sleep(500); // let both ends release the sockets before the next ramp
 
