@@ -372,7 +372,8 @@ export async function main(argv: string[]): Promise<number> {
   const isServerName = (n: string) => FAULTY_ENDPOINTS.some((e) => e.name === n) || CONFORMANT_VARIANTS.some((v) => v.name === n);
   const isClientName = (n: string) => FAULTY_CLIENTS.some((f) => f.name === n);
   const unknown = names.filter((n) => !(server && isServerName(n)) && !(client && isClientName(n)));
-  if (unknown.length > 0) return usage(`--only: no ${[server ? "faulty endpoint or variant" : "", client ? "faulty client" : ""].filter(Boolean).join(" or ")} named ${unknown.join(", ")} (see --list${mode === "both" ? "" : ` --mode ${mode}`})`);
+  const kinds = [...(server ? ["faulty endpoint", "variant"] : []), ...(client ? ["faulty client"] : [])];
+  if (unknown.length > 0) return usage(`--only: no ${kinds.slice(0, -1).join(", ")}${kinds.length > 1 ? " or " : ""}${kinds.at(-1)} named ${unknown.join(", ")} (see --list${mode === "both" ? "" : ` --mode ${mode}`})`);
   const verbose = values.verbose ?? false;
   // --only NAME runs the half that NAME belongs to; without it, every half of the mode runs whole.
   const runServer = server && (names.length === 0 || names.some(isServerName));
