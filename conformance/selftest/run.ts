@@ -6,12 +6,16 @@
  * it; the endpoint is detected when a catcher fails there and passes against the same endpoint
  * without the fault (its clean twin). The whole suite also runs once against a clean reference
  * server, and once against each conformant variant of ./conformant-variants.ts (issue #12), which must
- * pass it. The last lines are `variants accepted: X of Y` and `detected X of Y`; the exit code is 0
- * only when both are whole. A source fault or variant that no longer applies to the reference stops
- * the self-test before anything runs, naming it.
+ * pass it. The server half ends with `variants accepted: X of Y` and `detected X of Y`. The client
+ * half (issue 14, ./client-selftest.ts) runs the client catalogue against the clean reference client
+ * and each faulty client of ./faulty-clients.ts against its catchers, and ends with
+ * `faulty clients detected: X of Y`. The exit code is 0 only when every figure is whole. A source
+ * fault, variant or faulty client that no longer applies to the reference stops the self-test before
+ * anything runs, naming it.
  *
- * Flags: --only NAME (repeatable, comma-separated; faulty endpoints and variants), --runs N (default
- * 5), --seed S (default 1), --verbose (the failure of each catcher), --list.
+ * Flags: --mode server|client|both (default both), --only NAME (repeatable, comma-separated; faulty
+ * endpoints, variants and faulty clients: only the halves they belong to run), --runs N (server
+ * mode; default 5), --seed S (default 1), --verbose (the failure of each catcher), --list.
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -20,6 +24,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { TargetInfo } from "../src/case.ts";
 import { ALL_CASES } from "../src/cases/index.ts";
+import { ALL_CLIENT_CASES } from "../src/client-mode/cases/index.ts";
 import type { CaseResult } from "../src/report.ts";
 import { EMBEDDED_LIMITS, runCase, runConformance, startEmbedded } from "../src/runner.ts";
 import { VALIDATORS } from "../src/schemas.ts";
@@ -27,6 +32,8 @@ import { normalizeTarget, targetInfo } from "../src/target.ts";
 import { startFaultProxy, type FaultProxyOptions, type ProxyFaultName, type TlsMaterial } from "./fault-proxy.ts";
 import { CONFORMANT_VARIANTS, type ConformantVariant } from "./conformant-variants.ts";
 import { FAULTY_ENDPOINTS, type EmbeddedConfig, type FaultyEndpoint } from "./faulty-endpoints.ts";
+import { FaultyClientsBroken, prepareFaultyClients, runClientSelfTest } from "./client-selftest.ts";
+import { FAULTY_CLIENTS, type FaultyClient } from "./faulty-clients.ts";
 import { scratchReference, SourceFaultError, startFaultyReference } from "./scratch-reference.ts";
 import { runIfScript } from "./script.ts";
 
@@ -329,21 +336,32 @@ export async function runSelfTest(options: SelfTestOptions = {}): Promise<SelfTe
   return { outcomes, variants: variantOutcomes, detected: ran.filter((o) => o.status === "detected").length, total: ran.length, shownToFail, notShown, baseline, durationMs: Date.now() - started };
 }
 
+/** Which half of the self-test runs: the server cases against faulty servers, the client cases against faulty clients, or both. */
+export const MODES = ["server", "client", "both"] as const;
+export type Mode = (typeof MODES)[number];
+
 export async function main(argv: string[]): Promise<number> {
   let values;
   try {
-    ({ values } = parseArgs({ args: argv, options: { only: { type: "string", multiple: true }, runs: { type: "string" }, seed: { type: "string" }, verbose: { type: "boolean" }, list: { type: "boolean" }, help: { type: "boolean", short: "h" } } }));
+    ({ values } = parseArgs({ args: argv, options: { mode: { type: "string" }, only: { type: "string", multiple: true }, runs: { type: "string" }, seed: { type: "string" }, verbose: { type: "boolean" }, list: { type: "boolean" }, help: { type: "boolean", short: "h" } } }));
   } catch (error) {
     console.error(`conformance:selftest: ${error instanceof Error ? error.message : String(error)}`);
     return 2;
   }
   if (values.help) {
-    console.log("usage: npm run conformance:selftest -- [--only NAME]... [--runs N] [--seed S] [--verbose] [--list]");
+    console.log("usage: npm run conformance:selftest -- [--mode server|client|both] [--only NAME]... [--runs N] [--seed S] [--verbose] [--list]");
     return 0;
   }
+  const mode = (values.mode ?? "both") as Mode;
+  if (!MODES.includes(mode)) return usage(`--mode: expected server, client or both, got '${values.mode}'`);
+  const server = mode !== "client";
+  const client = mode !== "server";
   if (values.list) {
-    for (const e of FAULTY_ENDPOINTS) console.log(`${e.name}  [${e.kind}${e.slow ? ", slow" : ""}]  ${e.description}\n    catchers: ${e.catchers.join(", ")}`);
-    for (const v of CONFORMANT_VARIANTS) console.log(`${v.name}  [variant${v.slow ? ", slow" : ""}]  ${v.description}\n    allowed by: ${v.allowedBy.join(", ")}`);
+    if (server) {
+      for (const e of FAULTY_ENDPOINTS) console.log(`${e.name}  [${e.kind}${e.slow ? ", slow" : ""}]  ${e.description}\n    catchers: ${e.catchers.join(", ")}`);
+      for (const v of CONFORMANT_VARIANTS) console.log(`${v.name}  [variant${v.slow ? ", slow" : ""}]  ${v.description}\n    allowed by: ${v.allowedBy.join(", ")}`);
+    }
+    if (client) for (const f of FAULTY_CLIENTS) console.log(`${f.name}  [client${f.wrap ? ", driver" : ""}]  ${f.description}\n    catchers: ${f.catchers.join(", ")}`);
     return 0;
   }
   const runs = values.runs === undefined ? 5 : Number(values.runs);
@@ -351,19 +369,42 @@ export async function main(argv: string[]): Promise<number> {
   if (!Number.isInteger(runs) || runs < 1) return usage(`--runs: expected a positive integer, got '${values.runs}'`);
   if (!Number.isInteger(seed)) return usage(`--seed: expected an integer, got '${values.seed}'`);
   const names = (values.only ?? []).flatMap((v) => v.split(",")).map((v) => v.trim()).filter(Boolean);
-  const unknown = names.filter((n) => !FAULTY_ENDPOINTS.some((e) => e.name === n) && !CONFORMANT_VARIANTS.some((v) => v.name === n));
-  if (unknown.length > 0) return usage(`--only: no faulty endpoint or variant named ${unknown.join(", ")} (see --list)`);
-  const endpoints = names.length > 0 ? FAULTY_ENDPOINTS.filter((e) => names.includes(e.name)) : FAULTY_ENDPOINTS;
-  const variants = names.length > 0 ? CONFORMANT_VARIANTS.filter((v) => names.includes(v.name)) : CONFORMANT_VARIANTS;
+  const isServerName = (n: string) => FAULTY_ENDPOINTS.some((e) => e.name === n) || CONFORMANT_VARIANTS.some((v) => v.name === n);
+  const isClientName = (n: string) => FAULTY_CLIENTS.some((f) => f.name === n);
+  const unknown = names.filter((n) => !(server && isServerName(n)) && !(client && isClientName(n)));
+  const kinds = [...(server ? ["faulty endpoint", "variant"] : []), ...(client ? ["faulty client"] : [])];
+  if (unknown.length > 0) return usage(`--only: no ${kinds.slice(0, -1).join(", ")}${kinds.length > 1 ? " or " : ""}${kinds.at(-1)} named ${unknown.join(", ")} (see --list${mode === "both" ? "" : ` --mode ${mode}`})`);
+  const verbose = values.verbose ?? false;
+  // --only NAME runs the half that NAME belongs to; without it, every half of the mode runs whole.
+  const runServer = server && (names.length === 0 || names.some(isServerName));
+  const runClient = client && (names.length === 0 || names.some(isClientName));
+  const faultyClients = names.length > 0 ? FAULTY_CLIENTS.filter((f) => names.includes(f.name)) : FAULTY_CLIENTS;
 
-  let result: SelfTestResult;
   try {
-    result = await runSelfTest({ endpoints, variants, runs, seed, fullBaseline: names.length === 0, verbose: values.verbose ?? false, onLine: (l) => console.log(l) });
+    // A faulty client that no longer applies stops the self-test before anything runs, as a source fault does.
+    if (runClient) prepareFaultyClients(faultyClients);
+    let whole = true;
+    if (runServer) {
+      if (runClient) console.log("server mode");
+      whole = (await serverSelfTest(names, runs, seed, verbose)) && whole;
+    }
+    if (runClient) {
+      if (runServer) console.log("client mode");
+      whole = (await clientSelfTest(faultyClients, names.length === 0, seed, verbose)) && whole;
+    }
+    return whole ? 0 : 1;
   } catch (error) {
-    if (!(error instanceof SourceFaultsBroken)) throw error;
+    if (!(error instanceof SourceFaultsBroken) && !(error instanceof FaultyClientsBroken)) throw error;
     console.error(`conformance:selftest: ${error.message}`);
     return 1;
   }
+}
+
+/** The server half: faulty endpoints and conformant variants; whether every fault was detected and every variant accepted. */
+async function serverSelfTest(names: string[], runs: number, seed: number, verbose: boolean): Promise<boolean> {
+  const endpoints = names.length > 0 ? FAULTY_ENDPOINTS.filter((e) => names.includes(e.name)) : FAULTY_ENDPOINTS;
+  const variants = names.length > 0 ? CONFORMANT_VARIANTS.filter((v) => names.includes(v.name)) : CONFORMANT_VARIANTS;
+  const result = await runSelfTest({ endpoints, variants, runs, seed, fullBaseline: names.length === 0, verbose, onLine: (l) => console.log(l) });
   const skipped = result.outcomes.filter((o) => o.status === "unavailable").length;
   if (names.length === 0) {
     console.log(`cases shown to fail: ${result.shownToFail.size} of ${ALL_CASES.length}`);
@@ -374,7 +415,24 @@ export async function main(argv: string[]): Promise<number> {
   if (result.variants.length > 0) console.log(`variants accepted: ${accepted} of ${result.variants.length}`);
   if (endpoints.length > 0) console.log(`detected ${result.detected} of ${result.total}`);
   const faultsWhole = endpoints.length === 0 || (result.total > 0 && result.detected === result.total);
-  return faultsWhole && accepted === result.variants.length ? 0 : 1;
+  return faultsWhole && accepted === result.variants.length;
+}
+
+/**
+ * The client half: the clean reference client and the faulty clients; whether every client case that ran passed
+ * against the reference client, every faulty client was detected and (in a whole run) every client case shown to fail.
+ */
+async function clientSelfTest(faultyClients: readonly FaultyClient[], whole: boolean, seed: number, verbose: boolean): Promise<boolean> {
+  const result = await runClientSelfTest({ faultyClients, fullBaseline: whole, seed, verbose, onLine: (l) => console.log(l) });
+  console.log(`client ${whole ? "cases" : "catchers"} passing against the reference client: ${result.passingClean} of ${result.clean.size}`);
+  if (whole) {
+    console.log(`client cases shown to fail: ${result.shownToFail.size} of ${ALL_CLIENT_CASES.length}`);
+    for (const n of result.notShown) console.log(`  - ${n.id}: ${n.reason}`);
+  } else console.log(`client cases shown to fail: ${result.shownToFail.size} (${[...result.shownToFail].join(", ")})`);
+  const missed = result.outcomes.filter((o) => !o.detected).map((o) => o.faultyClient.name);
+  console.log(`seed ${seed}, ${(result.durationMs / 1000).toFixed(1)} s`);
+  console.log(`faulty clients detected: ${result.detected} of ${result.total}${missed.length > 0 ? ` (undetected: ${missed.join(", ")})` : ""}`);
+  return result.passingClean === result.clean.size && result.total > 0 && result.detected === result.total && (!whole || result.notShown.length === 0);
 }
 
 function usage(message: string): number {
