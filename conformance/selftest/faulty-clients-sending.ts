@@ -34,7 +34,7 @@ export const SENDING_FAULTY_CLIENTS: readonly FaultyClient[] = [
   {
     name: "aad-not-canonical",
     description: "authenticates the record header as JSON.stringify gives it, not as JCS",
-    edits: [{ file: RECORD, find: 'const aad = jcs(without(header, "payload", "signature"));', replace: 'const aad = Buffer.from(JSON.stringify(without(header, "payload", "signature")), "utf8");' }],
+    edits: [{ file: RECORD, find: "const aad = recordAad(header);", replace: 'const aad = Buffer.from(JSON.stringify(without(header, "payload", "signature")), "utf8");' }],
     catchers: ["client.sending.sealed-as-specified"],
     expected: /^SESSION_CONFIRM as a record that decrypts|^every record opens/,
   },
