@@ -73,9 +73,12 @@ export function plaintextLength(envelope: { payload: string }): number {
 /** Thrown when a record authenticates but its plaintext is not JSON (PP-KS-010: INVALID_MESSAGE). */
 export class RecordPlaintextError extends Error {}
 
-/** The decrypted inner payload, or null when the record does not authenticate (PP-KS-008). */
-export function openRecord(algorithm: AeadAlgorithm, keys: DirectionKeys, envelope: RecordEnvelope): unknown | null {
-  const sealed = fromBase64Url(envelope.payload);
+/**
+ * The decrypted inner payload, or null when the record does not authenticate (PP-KS-008). `sealed`
+ * is the decoded payload when the receiver already decoded it, strictly, where it checked the
+ * envelope (PP-ENV-004).
+ */
+export function openRecord(algorithm: AeadAlgorithm, keys: DirectionKeys, envelope: RecordEnvelope, sealed: Buffer | null = fromBase64Url(envelope.payload)): unknown | null {
   if (!sealed) return null;
   const plaintext = aeadOpen(algorithm, keys.key, recordNonce(keys.iv, envelope.seq), sealed, recordAad(envelope));
   if (!plaintext) return null;

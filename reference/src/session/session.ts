@@ -136,9 +136,9 @@ export class Session {
   /**
    * Checks order and authenticity of an inbound record and returns its inner payload.
    * "stream" (WebSocket) wants seq = last + 1 (PP-RPL-003, PP-RPL-004); "window" (HTTP) accepts a
-   * sliding window of unseen seq numbers (PP-RPL-005).
+   * sliding window of unseen seq numbers (PP-RPL-005). `sealed`: the payload, if already decoded.
    */
-  open(record: RecordEnvelope, mode: ReplayMode, replayWindow = 64): unknown {
+  open(record: RecordEnvelope, mode: ReplayMode, replayWindow = 64, sealed?: Buffer): unknown {
     if (record.session_id !== this.id) throw new ProtocolError("INVALID_MESSAGE", "record session_id is not this session's", record.message_id); // PP-KS-012
     if (record.version !== this.version) throw new ProtocolError("INVALID_MESSAGE", `record version ${record.version} differs from the session's ${this.version}`, record.message_id); // PP-VER-007
     if (mode === "stream") {
@@ -153,7 +153,7 @@ export class Session {
     }
     let inner: unknown;
     try {
-      inner = openRecord(this.aead, this.recvKeys, record);
+      inner = openRecord(this.aead, this.recvKeys, record, sealed);
     } catch (error) {
       if (!(error instanceof RecordPlaintextError)) throw error;
       this.accept(record.seq, mode, replayWindow);
