@@ -41,7 +41,7 @@ export const SENDING_FAULTY_CLIENTS: readonly FaultyClient[] = [
   {
     name: "nonce-off-by-one",
     description: "seals record seq n under the nonce of seq n + 1",
-    edits: [{ file: RECORD, find: "recordNonce(keys.iv, header.seq), Buffer.from(JSON.stringify(inner)", replace: "recordNonce(keys.iv, header.seq + 1), Buffer.from(JSON.stringify(inner)" }],
+    edits: [{ file: RECORD, find: "recordNonce(keys.iv, header.seq), plaintext, aad)", replace: "recordNonce(keys.iv, header.seq + 1), plaintext, aad)" }],
     catchers: ["client.sending.sealed-as-specified"],
     expected: /^SESSION_CONFIRM as a record that decrypts|^every record opens/,
   },

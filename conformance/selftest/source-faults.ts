@@ -210,7 +210,7 @@ export const SOURCE_FAULTS: Readonly<Record<string, readonly SourceEdit[]>> = {
 
   // §10 Chunking.
   "no-outbound-chunking": [{ file: ROUTER, find: "const chunks = splitMessage(", replace: "const chunks = null && splitMessage(" }],
-  "chunk-small-messages": [{ file: ROUTER, find: "payload: message.inner }, this.limits.max_chunk_bytes);", replace: "payload: message.inner }, Math.floor(this.limits.max_chunk_bytes / 2));" }],
+  "chunk-small-messages": [{ file: ROUTER, find: "payload: message.inner }, this.limits.max_chunk_bytes, plaintext.length);", replace: "payload: message.inner }, Math.floor(this.limits.max_chunk_bytes / 2), plaintext.length);" }],
   "chunk-skip-digest": [never(CHUNKING, "toBase64Url(sha256(bytes)) !== partial.digest")],
   "chunk-accept-oversize": [never(CHUNKING, "chunk.total_size > this.limits.max_message_bytes")],
   "chunk-skip-total-check": [never(CHUNKING, "bytes.length !== partial.total")],
