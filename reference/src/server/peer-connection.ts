@@ -128,7 +128,8 @@ export class PeerConnection implements RecordSink {
       return;
     }
     this.lastSentAt = this.service.now();
-    this.transport.send(JSON.stringify(message));
+    // An ACK may wait for the answers this turn of the event loop sends, to share their write (PP-DLV-002 allows ack_delay_ms).
+    this.transport.send(JSON.stringify(message), (message as { type?: string }).type === "ACK");
   }
 
   private onClose(): void {
