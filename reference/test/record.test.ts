@@ -2,6 +2,7 @@
 import canonicalizeModule from "canonicalize";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
+import { recordNonce } from "../src/key-schedule.ts";
 import { recordAad, type RecordHeader } from "../src/record.ts";
 
 const canonicalize = canonicalizeModule as unknown as (value: unknown) => string | undefined;
@@ -67,5 +68,21 @@ describe("recordAad", () => {
   test("leaves out an undefined recipient_id, as JCS does", () => {
     const h = { message_id: "msg_00000001", type: "ACK", version: "1.2", timestamp: 1, seq: 0, session_id: "sess_x", sender_id: "a", recipient_id: undefined };
     expect(recordAad(h).toString("utf8")).toBe('{"message_id":"msg_00000001","sender_id":"a","seq":0,"session_id":"sess_x","timestamp":1,"type":"ACK","version":"1.2"}');
+  });
+});
+
+describe("recordNonce", () => {
+  test("is iv XOR (0x00000000 || u64be(seq)) for every seq up to 2^53 - 1 (PP-KS-006)", () => {
+    const spec = (iv: Uint8Array, seq: number): Buffer => {
+      const padded = Buffer.alloc(12);
+      padded.writeBigUInt64BE(BigInt(seq), 4);
+      return Buffer.from(iv.map((byte, i) => byte ^ (padded[i] as number)));
+    };
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 12, maxLength: 12 }), fc.oneof(fc.maxSafeNat(), fc.nat(), fc.constantFrom(0, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1)), (iv, seq) => {
+        expect(recordNonce(iv, seq)).toEqual(spec(iv, seq));
+      }),
+      { numRuns: 5000 },
+    );
   });
 });

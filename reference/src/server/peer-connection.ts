@@ -238,10 +238,7 @@ export class PeerConnection implements RecordSink {
       case "ready": {
         const serverSession = this.serverSession as ServerSession;
         if (envelope.seq === undefined) throw new ProtocolError("INVALID_STATE", `${envelope.type} is not a record; the session is established`, envelope.message_id);
-        this.service.records.handle(serverSession, envelope as RecordEnvelope, "stream", (type, inner) => {
-          const result = validateInnerPayload(serverSession.session.version, type, inner, { strict: false });
-          return result.ok ? null : `${result.path || "/"} ${result.error}`;
-        }, sealed);
+        this.service.records.handle(serverSession, envelope as RecordEnvelope, "stream", this.validateInner, sealed);
         if (serverSession.ended) this.close(1000, "session ended");
         return;
       }
@@ -249,6 +246,12 @@ export class PeerConnection implements RecordSink {
         return;
     }
   }
+
+  /** PP-KS-010: a record's inner payload against the schema of its type; one function for the connection, not one per record. */
+  private readonly validateInner = (type: string, inner: unknown): string | null => {
+    const result = validateInnerPayload((this.serverSession as ServerSession).session.version, type, inner, { strict: false });
+    return result.ok ? null : `${result.path || "/"} ${result.error}`;
+  };
 
   private onResume(resume: Envelope): void {
     const { answer, serverSession } = this.service.resume(resume);
