@@ -34,16 +34,15 @@ export interface ValidateOptions {
 }
 
 const ajv = new Ajv2020({ strict: true, allErrors: false });
-/** Compiled validators by form: strict or lenient, with or without the ciphertext pattern. */
-const compiled = new Map<string, WeakMap<TSchema, ValidateFunction>>();
+/** Compiled validators by form: [lenient, strict], each [without, with] the ciphertext pattern. */
+const compiled = [
+  [new WeakMap<TSchema, ValidateFunction>(), new WeakMap<TSchema, ValidateFunction>()],
+  [new WeakMap<TSchema, ValidateFunction>(), new WeakMap<TSchema, ValidateFunction>()],
+] as const;
 
 function validatorFor(schema: TSchema, strict: boolean, ciphertextPattern = true): ValidateFunction {
-  const form = `${strict ? "strict" : "lenient"}${ciphertextPattern ? "" : ", ciphertext unchecked"}`;
-  let cache = compiled.get(form);
-  if (cache === undefined) {
-    cache = new WeakMap();
-    compiled.set(form, cache);
-  }
+  // Looked up on every message: no key is built for it.
+  const cache = compiled[strict ? 1 : 0][ciphertextPattern ? 1 : 0];
   let validate = cache.get(schema);
   if (validate === undefined) {
     const relaxed = strict ? schema : lenient(schema);
