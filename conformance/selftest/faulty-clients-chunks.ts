@@ -128,7 +128,7 @@ export const CHUNK_FAULTY_CLIENTS: readonly FaultyClient[] = [
   {
     name: "chunks-what-fits",
     description: "chunks a message whose JCS(payload) is exactly max_chunk_bytes",
-    edits: [{ file: CHUNKING, find: "if (bytes.length <= maxChunkBytes) return null;", replace: "if (bytes.length < maxChunkBytes) return null;" }],
+    edits: [{ file: CHUNKING, find: "if (jsonBytes <= maxChunkBytes) return null;", replace: "if (jsonBytes < maxChunkBytes) return null;" }],
     catchers: ["client.chunks.sender-chunks-over-server-limit"],
     expected: SENDS_AS_SPEC,
   },

@@ -34,14 +34,14 @@ export const SENDING_FAULTY_CLIENTS: readonly FaultyClient[] = [
   {
     name: "aad-not-canonical",
     description: "authenticates the record header as JSON.stringify gives it, not as JCS",
-    edits: [{ file: RECORD, find: 'const aad = jcs(without(header, "payload", "signature"));', replace: 'const aad = Buffer.from(JSON.stringify(without(header, "payload", "signature")), "utf8");' }],
+    edits: [{ file: RECORD, find: "const aad = recordAad(header);", replace: 'const aad = Buffer.from(JSON.stringify(without(header, "payload", "signature")), "utf8");' }],
     catchers: ["client.sending.sealed-as-specified"],
     expected: /^SESSION_CONFIRM as a record that decrypts|^every record opens/,
   },
   {
     name: "nonce-off-by-one",
     description: "seals record seq n under the nonce of seq n + 1",
-    edits: [{ file: RECORD, find: "recordNonce(keys.iv, header.seq), Buffer.from(JSON.stringify(inner)", replace: "recordNonce(keys.iv, header.seq + 1), Buffer.from(JSON.stringify(inner)" }],
+    edits: [{ file: RECORD, find: "recordNonce(keys.iv, header.seq), plaintext, aad)", replace: "recordNonce(keys.iv, header.seq + 1), plaintext, aad)" }],
     catchers: ["client.sending.sealed-as-specified"],
     expected: /^SESSION_CONFIRM as a record that decrypts|^every record opens/,
   },

@@ -207,7 +207,7 @@ export const SOURCE_FAULTS: Readonly<Record<string, readonly SourceEdit[]>> = {
 
   // §10 Chunking.
   "no-outbound-chunking": [{ file: ROUTER, find: "const chunks = splitMessage(", replace: "const chunks = null && splitMessage(" }],
-  "chunk-small-messages": [{ file: ROUTER, find: "payload: message.inner }, this.limits.max_chunk_bytes);", replace: "payload: message.inner }, Math.floor(this.limits.max_chunk_bytes / 2));" }],
+  "chunk-small-messages": [{ file: ROUTER, find: "payload: message.inner }, this.limits.max_chunk_bytes, plaintext.length);", replace: "payload: message.inner }, Math.floor(this.limits.max_chunk_bytes / 2), plaintext.length);" }],
   "chunk-skip-digest": [never(CHUNKING, "toBase64Url(sha256(bytes)) !== partial.digest")],
   "chunk-accept-oversize": [never(CHUNKING, "chunk.total_size > this.limits.max_message_bytes")],
   "chunk-skip-total-check": [never(CHUNKING, "bytes.length !== partial.total")],
@@ -279,7 +279,7 @@ export const SOURCE_FAULTS: Readonly<Record<string, readonly SourceEdit[]>> = {
   // Refuses an offer that names 1.1 on the WebSocket instead of selecting 1.2 from it.
   "v11-in-offer-refused-on-websocket": [{ file: RESPONDER, find: "const version = offered.find((v): v is Version => config.versions.includes(v as Version)); // PP-VER-003", replace: "const version = offered.includes(\"1.1\") && !config.versions.includes(\"1.1\") ? undefined : offered.find((v): v is Version => config.versions.includes(v as Version)); // PP-VER-003" }],
   // Validates received envelopes with the strict schemas, refusing unknown members.
-  "unknown-members-refused": [{ file: CONNECTION, find: "const check = validateEnvelope(version, message, { strict: false });", replace: "const check = validateEnvelope(version, message, { strict: true });" }],
+  "unknown-members-refused": [{ file: CONNECTION, find: "const check = validateEnvelope(version, message, { strict: false, ciphertextPattern: false });", replace: "const check = validateEnvelope(version, message, { strict: true, ciphertextPattern: false });" }],
 
   // Issue #12: HTTP binding and tokens.
   "http-ack-highest": [{ file: HTTP, find: "return { ack: record.seq };", replace: "return { ack: serverSession.session.lastRecvSeq };" }],

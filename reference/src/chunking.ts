@@ -22,13 +22,16 @@ export interface WholeMessage {
   payload: unknown;
 }
 
-/** Null when the payload fits in one record (PP-CHK-014); otherwise its chunks (PP-CHK-001..003). */
-export function splitMessage(message: WholeMessage, maxChunkBytes: number): ChunkPayload[] | null {
-  // JCS has the same characters as JSON.stringify, in another member order, and UTF-8 needs at
-  // most 3 bytes per UTF-16 unit: a payload this small fits without computing JCS.
-  if (JSON.stringify(message.payload).length * 3 <= maxChunkBytes) return null;
+/**
+ * Null when the payload fits in one record (PP-CHK-014); otherwise its chunks (PP-CHK-001..003).
+ * `jsonBytes` is the UTF-8 length of the payload's JSON.stringify text, when the caller has made it
+ * anyway (as the plaintext of the record that carries the payload whole): JCS has the same
+ * characters in another member order (RFC 8785 §3.2), so the same length, and JCS is computed
+ * only for a payload that is split.
+ */
+export function splitMessage(message: WholeMessage, maxChunkBytes: number, jsonBytes = Buffer.byteLength(JSON.stringify(message.payload))): ChunkPayload[] | null {
+  if (jsonBytes <= maxChunkBytes) return null;
   const bytes = jcs(message.payload);
-  if (bytes.length <= maxChunkBytes) return null;
   const digest = toBase64Url(sha256(bytes));
   const chunks: ChunkPayload[] = [];
   for (let offset = 0, sequence = 0; offset < bytes.length; offset += maxChunkBytes, sequence++) {

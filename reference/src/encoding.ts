@@ -10,6 +10,8 @@ const canonicalize = canonicalizeModule as unknown as (value: unknown) => string
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
 export function toBase64Url(bytes: Uint8Array): string {
+  // A Buffer (every sealed record) is encoded as it is, without a second view of its memory.
+  if (Buffer.isBuffer(bytes)) return bytes.toString("base64url");
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("base64url");
 }
 

@@ -101,8 +101,8 @@ export function resumeFinished(mixKeyOutput: Uint8Array, h2: Uint8Array): Buffer
 /** nonce = iv XOR (0x00000000 || u64be(seq)) (PP-KS-006). */
 export function recordNonce(iv: Uint8Array, seq: number): Buffer {
   const nonce = Buffer.from(iv);
-  const counter = Buffer.alloc(8);
-  counter.writeBigUInt64BE(BigInt(seq));
-  for (let i = 0; i < 8; i++) nonce[4 + i] = (nonce[4 + i] as number) ^ (counter[i] as number);
+  // u64be(seq) as two u32be halves: seq is at most 2^53 - 1 (PP-KS-005), so it needs no BigInt.
+  nonce.writeUInt32BE((nonce.readUInt32BE(4) ^ Math.floor(seq / 0x1_0000_0000)) >>> 0, 4);
+  nonce.writeUInt32BE((nonce.readUInt32BE(8) ^ seq) >>> 0, 8);
   return nonce;
 }

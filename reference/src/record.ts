@@ -24,10 +24,43 @@ export interface RecordEnvelope extends RecordHeader {
   signature?: string;
 }
 
-export function sealRecord(algorithm: AeadAlgorithm, keys: DirectionKeys, header: RecordHeader, inner: unknown): RecordEnvelope {
-  const aad = jcs(without(header, "payload", "signature"));
-  // The plaintext need not be canonical (spec §7.3): JSON.stringify is twice as fast as JCS here.
-  const sealed = aeadSeal(algorithm, keys.key, recordNonce(keys.iv, header.seq), Buffer.from(JSON.stringify(inner), "utf8"), aad);
+/** The string members of a record's AAD, in RFC 8785 order (UTF-16 code units, RFC 8785 §3.2.3). */
+const AAD_MEMBERS = new Set(["message_id", "recipient_id", "sender_id", "seq", "session_id", "timestamp", "type", "version", "payload", "signature"]);
+
+/**
+ * AAD = JCS(envelope without payload and signature) (PP-KS-007). A record header has known members:
+ * strings, and the safe integers seq and timestamp. For those, JCS is written out directly in its
+ * sorted member order: a string is serialized as JSON.stringify does (RFC 8785 §3.2.2.2) and a safe
+ * integer as its decimal digits (RFC 8785 §3.2.2.3; -0 is "0"). A header with any other member, or
+ * a member of another type, goes through the general canonicalization: the AAD covers unknown
+ * members too (PP-VER-001 ignores them, the AEAD does not).
+ */
+export function recordAad(header: RecordHeader): Buffer {
+  let known = typeof header.message_id === "string" && typeof header.type === "string" && typeof header.version === "string" && typeof header.session_id === "string" && typeof header.sender_id === "string" && Number.isSafeInteger(header.seq) && Number.isSafeInteger(header.timestamp) && (header.recipient_id === undefined || typeof header.recipient_id === "string");
+  if (known) {
+    for (const member in header) {
+      if (!AAD_MEMBERS.has(member)) {
+        known = false;
+        break;
+      }
+    }
+  }
+  if (!known) return jcs(without(header, "payload", "signature"));
+  // An undefined member has no JSON form and is left out, as `canonicalize` leaves it out.
+  const recipient = header.recipient_id === undefined ? "" : `"recipient_id":${JSON.stringify(header.recipient_id)},`;
+  return Buffer.from(
+    `{"message_id":${JSON.stringify(header.message_id)},${recipient}"sender_id":${JSON.stringify(header.sender_id)},"seq":${String(header.seq)},"session_id":${JSON.stringify(header.session_id)},"timestamp":${String(header.timestamp)},"type":${JSON.stringify(header.type)},"version":${JSON.stringify(header.version)}}`,
+    "utf8",
+  );
+}
+
+/**
+ * `plaintext` is JSON.stringify(inner) as UTF-8 when the caller already made it. The plaintext need
+ * not be canonical (spec §7.3): JSON.stringify is twice as fast as JCS here.
+ */
+export function sealRecord(algorithm: AeadAlgorithm, keys: DirectionKeys, header: RecordHeader, inner: unknown, plaintext: Uint8Array = Buffer.from(JSON.stringify(inner), "utf8")): RecordEnvelope {
+  const aad = recordAad(header);
+  const sealed = aeadSeal(algorithm, keys.key, recordNonce(keys.iv, header.seq), plaintext, aad);
   return { ...header, payload: toBase64Url(sealed) };
 }
 
@@ -43,11 +76,14 @@ export function plaintextLength(envelope: { payload: string }): number {
 /** Thrown when a record authenticates but its plaintext is not JSON (PP-KS-010: INVALID_MESSAGE). */
 export class RecordPlaintextError extends Error {}
 
-/** The decrypted inner payload, or null when the record does not authenticate (PP-KS-008). */
-export function openRecord(algorithm: AeadAlgorithm, keys: DirectionKeys, envelope: RecordEnvelope): unknown | null {
-  const sealed = fromBase64Url(envelope.payload);
+/**
+ * The decrypted inner payload, or null when the record does not authenticate (PP-KS-008). `sealed`
+ * is the decoded payload when the receiver already decoded it, strictly, where it checked the
+ * envelope (PP-ENV-004).
+ */
+export function openRecord(algorithm: AeadAlgorithm, keys: DirectionKeys, envelope: RecordEnvelope, sealed: Buffer | null = fromBase64Url(envelope.payload)): unknown | null {
   if (!sealed) return null;
-  const plaintext = aeadOpen(algorithm, keys.key, recordNonce(keys.iv, envelope.seq), sealed, jcs(without(envelope, "payload", "signature")));
+  const plaintext = aeadOpen(algorithm, keys.key, recordNonce(keys.iv, envelope.seq), sealed, recordAad(envelope));
   if (!plaintext) return null;
   try {
     return JSON.parse(plaintext.toString("utf8"));

@@ -1,6 +1,7 @@
 /** Strict base64url (PP-ENV-004): one encoding for one byte string, and nothing else decodes. */
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
+import { BASE64URL_PATTERN } from "../../schemas/src/index.ts";
 import { fromBase64Url, toBase64Url } from "../src/encoding.ts";
 
 describe("fromBase64Url", () => {
@@ -26,5 +27,20 @@ describe("fromBase64Url", () => {
 
   test("refuses padding and foreign characters", () => {
     for (const text of ["QQ==", "QQ=", "Q+", "Q/", "Q Q", "QUI\n"]) expect(fromBase64Url(text)).toBeNull();
+  });
+});
+
+describe("fromBase64Url and the schemas' base64url pattern", () => {
+  // A receiver may leave a record's ciphertext to the decoder instead of the schema's pattern
+  // (ValidateOptions.ciphertextPattern): both must accept exactly the same strings.
+  const pattern = new RegExp(BASE64URL_PATTERN, "u");
+  test("accept exactly the same strings", () => {
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=+/ .".split("");
+    fc.assert(
+      fc.property(fc.oneof(fc.array(fc.constantFrom(...alphabet), { maxLength: 40 }).map((chars) => chars.join("")), fc.string(), fc.uint8Array({ maxLength: 40 }).map((bytes) => toBase64Url(bytes))), (text) => {
+        expect(fromBase64Url(text) !== null, JSON.stringify(text)).toBe(pattern.test(text));
+      }),
+      { numRuns: 5000 },
+    );
   });
 });

@@ -9,6 +9,8 @@
  * conditionals) is unchanged, so a lenient receiver still rejects a malformed known member.
  */
 
+import { BASE64URL_PATTERN } from "./v1.1/common.ts";
+
 /** Keywords whose value is a map of subschemas. */
 const SCHEMA_MAPS = ["properties", "patternProperties", "$defs", "dependentSchemas"] as const;
 /** Keywords whose value is an array of subschemas. */
@@ -22,25 +24,39 @@ function isSchemaObject(value: unknown): value is JsonSchema {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-function relax(schema: unknown): unknown {
+/** A copy of `schema` in which `edit` has changed every subschema, at any depth (`name`: the member a subschema describes, if any). */
+function transform(schema: unknown, edit: (out: JsonSchema, name: string | undefined) => void, name?: string): unknown {
   if (!isSchemaObject(schema)) return schema; // `true` / `false` schemas
   const out: JsonSchema = { ...schema };
-  if (out.additionalProperties === false) delete out.additionalProperties;
+  edit(out, name);
   for (const key of SCHEMA_MAPS) {
     const map = out[key];
-    if (isSchemaObject(map)) out[key] = Object.fromEntries(Object.entries(map).map(([name, sub]) => [name, relax(sub)]));
+    if (isSchemaObject(map)) out[key] = Object.fromEntries(Object.entries(map).map(([member, sub]) => [member, transform(sub, edit, key === "properties" ? member : undefined)]));
   }
   for (const key of SCHEMA_LISTS) {
     const list = out[key];
-    if (Array.isArray(list)) out[key] = list.map(relax);
+    if (Array.isArray(list)) out[key] = list.map((sub) => transform(sub, edit));
   }
   for (const key of SCHEMA_SINGLES) {
-    if (key in out) out[key] = relax(out[key]);
+    if (key in out) out[key] = transform(out[key], edit);
   }
   return out;
 }
 
 /** The lenient (receiver) form of a strict schema: a plain-JSON copy without `additionalProperties: false`. */
 export function lenient<T extends object>(schema: T): JsonSchema {
-  return relax(JSON.parse(JSON.stringify(schema))) as JsonSchema;
+  return transform(JSON.parse(JSON.stringify(schema)), (out) => {
+    if (out.additionalProperties === false) delete out.additionalProperties;
+  }) as JsonSchema;
+}
+
+/**
+ * A copy of an envelope schema without the pattern of a record's ciphertext: the `payload` member
+ * that is a base64url string (section 7.3). For a receiver that decodes the ciphertext at once with
+ * a strict decoder (PP-ENV-004): see `ValidateOptions.ciphertextPattern`.
+ */
+export function withoutCiphertextPattern<T extends object>(schema: T): JsonSchema {
+  return transform(JSON.parse(JSON.stringify(schema)), (out, name) => {
+    if (name === "payload" && out.type === "string" && out.pattern === BASE64URL_PATTERN) delete out.pattern;
+  }) as JsonSchema;
 }

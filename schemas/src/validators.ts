@@ -16,7 +16,7 @@
 import type { TSchema } from "@sinclair/typebox";
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
 import { DOCUMENT_SCHEMAS, documentSchema, MESSAGE_SCHEMAS, messageSchemas, type DocumentName, type MessageSchemas } from "./catalog.ts";
-import { lenient } from "./lenient.ts";
+import { lenient, withoutCiphertextPattern } from "./lenient.ts";
 import { VERSIONS, type Version } from "./registry.ts";
 
 export type ValidationResult = { ok: true } | { ok: false; error: string; path: string };
@@ -24,17 +24,29 @@ export type ValidationResult = { ok: true } | { ok: false; error: string; path: 
 export interface ValidateOptions {
   /** Reject members the schema does not define (PP-ENV-001). Default false: ignore them (PP-VER-001). */
   strict?: boolean;
+  /**
+   * Check a record's base64url ciphertext (`payload`) against its pattern. Default true. A receiver
+   * that decodes the ciphertext right after with a decoder that refuses what the pattern refuses
+   * (PP-ENV-004) passes false, so that the largest member of a record is not scanned twice; every
+   * other keyword of the schema, the ciphertext's minimum length included, still applies.
+   */
+  ciphertextPattern?: boolean;
 }
 
 const ajv = new Ajv2020({ strict: true, allErrors: false });
-const compiledStrict = new WeakMap<TSchema, ValidateFunction>();
-const compiledLenient = new WeakMap<TSchema, ValidateFunction>();
+/** Compiled validators by form: [lenient, strict], each [without, with] the ciphertext pattern. */
+const compiled = [
+  [new WeakMap<TSchema, ValidateFunction>(), new WeakMap<TSchema, ValidateFunction>()],
+  [new WeakMap<TSchema, ValidateFunction>(), new WeakMap<TSchema, ValidateFunction>()],
+] as const;
 
-function validatorFor(schema: TSchema, strict: boolean): ValidateFunction {
-  const cache = strict ? compiledStrict : compiledLenient;
+function validatorFor(schema: TSchema, strict: boolean, ciphertextPattern = true): ValidateFunction {
+  // Looked up on every message: no key is built for it.
+  const cache = compiled[strict ? 1 : 0][ciphertextPattern ? 1 : 0];
   let validate = cache.get(schema);
   if (validate === undefined) {
-    validate = ajv.compile(strict ? schema : lenient(schema));
+    const relaxed = strict ? schema : lenient(schema);
+    validate = ajv.compile(ciphertextPattern ? relaxed : withoutCiphertextPattern(relaxed));
     cache.set(schema, validate);
   }
   return validate;
@@ -111,7 +123,7 @@ export function validateEnvelope(version: Version, message: unknown, opts?: Vali
   if (!("type" in message)) return fail("envelope must have required property 'type'", "/type");
   const schemas = lookup(version, message.type);
   if ("ok" in schemas) return schemas;
-  return run(validatorFor(schemas.envelope, opts?.strict === true), message, "envelope");
+  return run(validatorFor(schemas.envelope, opts?.strict === true, opts?.ciphertextPattern !== false), message, "envelope");
 }
 
 /** Validates a payload object of `type`: a record's decrypted inner payload (PP-KS-010), or a plaintext payload. */

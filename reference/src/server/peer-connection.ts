@@ -10,6 +10,7 @@
  *   ready ──a record past the session's lifetime: SESSION_EXPIRED (PP-SES-018)──> start (PP-SES-020)
  */
 import { validateEnvelope, validateInnerPayload } from "../../../schemas/src/index.ts";
+import { fromBase64Url } from "../encoding.ts";
 import { isMessageId, plaintextEnvelope, type Envelope, type Version } from "../envelope.ts";
 import { ProtocolError } from "../errors.ts";
 import type { ResponderHandshake } from "../handshake/responder.ts";
@@ -127,7 +128,8 @@ export class PeerConnection implements RecordSink {
       return;
     }
     this.lastSentAt = this.service.now();
-    this.transport.send(JSON.stringify(message));
+    // An ACK may wait for the answers this turn of the event loop sends, to share their write (PP-DLV-002 allows ack_delay_ms).
+    this.transport.send(JSON.stringify(message), (message as { type?: string }).type === "ACK");
   }
 
   private onClose(): void {
@@ -179,9 +181,13 @@ export class PeerConnection implements RecordSink {
     const claimedId = (message as { message_id?: unknown } | null)?.message_id;
     const relatedId = isMessageId(claimedId) ? claimedId : undefined;
     const version = this.expectedVersion(message);
-    const check = validateEnvelope(version, message, { strict: false });
+    // A record's ciphertext is left to the strict decoder below: it is the largest member, and one pass over it is enough.
+    const check = validateEnvelope(version, message, { strict: false, ciphertextPattern: false });
     if (!check.ok) throw new ProtocolError("INVALID_MESSAGE", `${check.path || "/"} ${check.error}`, relatedId); // PP-ENV-007, PP-ENV-008
     const envelope = message as Envelope;
+    // A string payload is a record's ciphertext (section 7.3): canonical base64url or INVALID_MESSAGE, like any other member (PP-ENV-004).
+    const sealed = typeof envelope.payload === "string" ? fromBase64Url(envelope.payload) : undefined;
+    if (sealed === null) throw new ProtocolError("INVALID_MESSAGE", "/payload /payload must be canonical base64url without padding (PP-ENV-004)", relatedId);
     if (envelope.type === "ERROR" && this.state !== "ready") {
       // PP-ERR-010: a well-formed ERROR before the session is established (the first message, one in
       // START again after a refused resume or SESSION_EXPIRED, or one in the middle of the handshake)
@@ -221,7 +227,7 @@ export class PeerConnection implements RecordSink {
       }
       case "await-confirm": {
         const serverSession = this.serverSession as ServerSession;
-        const ready = this.service.confirm(serverSession, envelope as RecordEnvelope, "stream");
+        const ready = this.service.confirm(serverSession, envelope as RecordEnvelope, "stream", sealed);
         this.service.attach(serverSession, this);
         this.state = "ready";
         clearTimeout(this.handshakeTimer);
@@ -232,10 +238,7 @@ export class PeerConnection implements RecordSink {
       case "ready": {
         const serverSession = this.serverSession as ServerSession;
         if (envelope.seq === undefined) throw new ProtocolError("INVALID_STATE", `${envelope.type} is not a record; the session is established`, envelope.message_id);
-        this.service.records.handle(serverSession, envelope as RecordEnvelope, "stream", (type, inner) => {
-          const result = validateInnerPayload(serverSession.session.version, type, inner, { strict: false });
-          return result.ok ? null : `${result.path || "/"} ${result.error}`;
-        });
+        this.service.records.handle(serverSession, envelope as RecordEnvelope, "stream", this.validateInner, sealed);
         if (serverSession.ended) this.close(1000, "session ended");
         return;
       }
@@ -243,6 +246,12 @@ export class PeerConnection implements RecordSink {
         return;
     }
   }
+
+  /** PP-KS-010: a record's inner payload against the schema of its type; one function for the connection, not one per record. */
+  private readonly validateInner = (type: string, inner: unknown): string | null => {
+    const result = validateInnerPayload((this.serverSession as ServerSession).session.version, type, inner, { strict: false });
+    return result.ok ? null : `${result.path || "/"} ${result.error}`;
+  };
 
   private onResume(resume: Envelope): void {
     const { answer, serverSession } = this.service.resume(resume);

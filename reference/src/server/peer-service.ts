@@ -115,7 +115,7 @@ export class PeerService {
    * exist: it binds its entity (PP-AUTH-010), takes over the queue of the entity's older session
    * (PP-DLV-008) and is stored for routing and resume; its lifetime timer starts (PP-SES-012).
    */
-  confirm(serverSession: ServerSession, record: RecordEnvelope, mode: ReplayMode): RecordEnvelope {
+  confirm(serverSession: ServerSession, record: RecordEnvelope, mode: ReplayMode, sealed?: Buffer): RecordEnvelope {
     if (record.type !== "SESSION_CONFIRM") throw new ProtocolError("INVALID_STATE", `expected SESSION_CONFIRM, got ${record.type}`, record.message_id);
     // PP-HS-017: a newer session of the entity was confirmed since this handshake's step 4: this one is void,
     // whatever its SESSION_CONFIRM holds, as an unknown session_id would be.
@@ -124,7 +124,7 @@ export class PeerService {
       serverSession.ended = true;
       throw new ProtocolError("SESSION_NOT_FOUND", `a newer session of ${serverSession.peerId} was established; this handshake is void`, record.message_id);
     }
-    const inner = serverSession.session.open(record, mode, this.limits.replay_window) as { handshake_hash?: string };
+    const inner = serverSession.session.open(record, mode, this.limits.replay_window, sealed) as { handshake_hash?: string };
     if (inner.handshake_hash !== toBase64Url(serverSession.session.handshakeHash)) throw new ProtocolError("AUTHENTICATION_FAILED", "SESSION_CONFIRM handshake_hash does not match", record.message_id); // PP-HS-009, PP-HS-019
     const bound = this.store.boundKey(serverSession.peerId);
     if (bound && !bound.equals(serverSession.identityKey)) throw new ProtocolError("AUTHENTICATION_FAILED", `entity ${serverSession.peerId} is bound to another identity key`, record.message_id); // PP-AUTH-011: another key completed first

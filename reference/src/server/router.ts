@@ -47,10 +47,13 @@ export class Router {
    * A full queue is BUFFER_OVERFLOW naming `causeId`, the message that caused this one (PP-ERR-006).
    */
   private deliver(target: ServerSession, message: OutboundEntry, causeId = message.message_id): void {
-    const chunks = splitMessage({ message_id: message.message_id, type: message.type, payload: message.inner }, this.limits.max_chunk_bytes); // PP-CHK-001, PP-CHK-014
+    // The plaintext of the record that carries the message whole (spec §7.3): made once, it sizes
+    // the message for chunking and for the queue, and is what gets sealed.
+    const plaintext = Buffer.from(JSON.stringify(message.inner), "utf8");
+    const chunks = splitMessage({ message_id: message.message_id, type: message.type, payload: message.inner }, this.limits.max_chunk_bytes, plaintext.length); // PP-CHK-001, PP-CHK-014
     const entries: OutboundEntry[] = chunks
       ? chunks.map((chunk) => ({ message_id: `${message.message_id.slice(0, 100)}-c${chunk.sequence_number}`, type: "CHUNKED_MESSAGE", inner: chunk, sender_id: message.sender_id, ...(message.recipient_id !== undefined ? { recipient_id: message.recipient_id } : {}), size: Buffer.byteLength(JSON.stringify(chunk)) }))
-      : [{ ...message, size: message.size ?? Buffer.byteLength(JSON.stringify(message.inner)) }];
+      : [{ ...message, size: message.size ?? plaintext.length, plaintext }];
     const bytes = entries.reduce((sum, entry) => sum + (entry.size ?? 0), 0);
     // PP-DLV-011, PP-DLV-013: a client advertises no limits, so the server's own retransmit_buffer bounds what it holds for it.
     if (target.session.pendingCount + entries.length > this.limits.retransmit_buffer) {
@@ -67,6 +70,8 @@ export class Router {
     target.session.queued.push(...entries);
     this.service.account(target);
     this.service.flush(target);
+    // What waits in the queue keeps its inner payload only: it is sealed from that when its turn comes.
+    for (const entry of entries) entry.plaintext = undefined;
   }
 
   /** Messages addressed to the server itself: the echo task (PP-DLV-009), any other action refused (PP-DLV-020). */

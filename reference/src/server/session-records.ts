@@ -27,15 +27,15 @@ export class SessionRecords {
     return this.service.now();
   }
 
-  /** Handles one record of an established, confirmed session. */
-  handle(serverSession: ServerSession, record: RecordEnvelope, mode: ReplayMode, validateInner: (type: string, inner: unknown) => string | null): void {
+  /** Handles one record of an established, confirmed session; `sealed` is its payload, if already decoded. */
+  handle(serverSession: ServerSession, record: RecordEnvelope, mode: ReplayMode, validateInner: (type: string, inner: unknown) => string | null, sealed?: Buffer): void {
     const session = serverSession.session;
     if (serverSession.expired || session.isExpired(this.now())) {
       this.service.expire(serverSession); // the connection stays open for a new handshake
       throw new ProtocolError("SESSION_EXPIRED", "the session's lifetime has ended", record.message_id); // PP-SES-012, PP-SES-018: answered, the connection stays open
     }
     if (serverSession.ended) throw new ProtocolError("SESSION_NOT_FOUND", "the session has ended", record.message_id); // PP-SES-015: an ended session handles nothing
-    const inner = session.open(record, mode, this.limits.replay_window);
+    const inner = session.open(record, mode, this.limits.replay_window, sealed);
     this.service.metrics.countMessage("in", record.type);
     const problem = validateInner(record.type, inner);
     if (problem) {

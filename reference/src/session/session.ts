@@ -23,6 +23,8 @@ export interface OutboundEntry {
   seq?: number;
   /** The plaintext length of its record (PP-DLV-014), where the server counts what it holds (PP-LIM-012). */
   size?: number;
+  /** JSON.stringify(inner) as UTF-8, when already made for its size: sealed as is, and not kept. */
+  plaintext?: Buffer | undefined;
 }
 
 export type ReplayMode = "stream" | "window";
@@ -107,7 +109,7 @@ export class Session {
   }
 
   /** Seals a record with the next seq (PP-KS-005); data records enter the retransmit buffer (PP-DLV-001). */
-  seal(type: string, inner: unknown, fields: { recipient_id?: string; sender_id?: string; message_id?: string; size?: number } = {}): RecordEnvelope {
+  seal(type: string, inner: unknown, fields: { recipient_id?: string; sender_id?: string; message_id?: string; size?: number; plaintext?: Buffer | undefined } = {}): RecordEnvelope {
     const seq = this.nextSendSeq;
     if (seq > Number.MAX_SAFE_INTEGER) throw new ProtocolError("INTERNAL_ERROR", "record numbers exhausted; a new session is needed"); // PP-KS-009, PP-KS-005: the numbering stops at 2^53-1
     this.nextSendSeq = seq + 1;
@@ -122,7 +124,7 @@ export class Session {
       payload: "",
     };
     if (fields.recipient_id !== undefined) header.recipient_id = fields.recipient_id;
-    const record = sealRecord(this.aead, this.sendKeys, header, inner);
+    const record = sealRecord(this.aead, this.sendKeys, header, inner, fields.plaintext);
     if (this.signRecords && this.options.identity) record.signature = toBase64Url(ed25519Sign(this.options.identity, signatureInput("record signature", jcs(without(record, "signature")))));
     if (DATA_TYPES.has(type)) {
       const entry: OutboundEntry = { message_id: record.message_id, type, inner, sender_id: record.sender_id, seq };
@@ -136,9 +138,9 @@ export class Session {
   /**
    * Checks order and authenticity of an inbound record and returns its inner payload.
    * "stream" (WebSocket) wants seq = last + 1 (PP-RPL-003, PP-RPL-004); "window" (HTTP) accepts a
-   * sliding window of unseen seq numbers (PP-RPL-005).
+   * sliding window of unseen seq numbers (PP-RPL-005). `sealed`: the payload, if already decoded.
    */
-  open(record: RecordEnvelope, mode: ReplayMode, replayWindow = 64): unknown {
+  open(record: RecordEnvelope, mode: ReplayMode, replayWindow = 64, sealed?: Buffer): unknown {
     if (record.session_id !== this.id) throw new ProtocolError("INVALID_MESSAGE", "record session_id is not this session's", record.message_id); // PP-KS-012
     if (record.version !== this.version) throw new ProtocolError("INVALID_MESSAGE", `record version ${record.version} differs from the session's ${this.version}`, record.message_id); // PP-VER-007
     if (mode === "stream") {
@@ -153,7 +155,7 @@ export class Session {
     }
     let inner: unknown;
     try {
-      inner = openRecord(this.aead, this.recvKeys, record);
+      inner = openRecord(this.aead, this.recvKeys, record, sealed);
     } catch (error) {
       if (!(error instanceof RecordPlaintextError)) throw error;
       this.accept(record.seq, mode, replayWindow);
@@ -252,7 +254,7 @@ export class Session {
   sealNextQueued(): RecordEnvelope | undefined {
     const entry = this.queued.shift();
     if (!entry) return undefined;
-    const fields: { recipient_id?: string; sender_id: string; message_id: string; size?: number } = { sender_id: entry.sender_id, message_id: entry.message_id };
+    const fields: { recipient_id?: string; sender_id: string; message_id: string; size?: number; plaintext?: Buffer | undefined } = { sender_id: entry.sender_id, message_id: entry.message_id, plaintext: entry.plaintext };
     if (entry.recipient_id !== undefined) fields.recipient_id = entry.recipient_id;
     if (entry.size !== undefined) fields.size = entry.size;
     return this.seal(entry.type, entry.inner, fields);
@@ -260,7 +262,7 @@ export class Session {
 
   /** Every data message not yet acknowledged, sent or not, in order; both buffers are emptied. */
   takeUndelivered(): OutboundEntry[] {
-    const entries = [...this.unacked.values()].map(({ seq: _seq, ...entry }) => entry);
+    const entries = [...this.unacked.values()].map(({ seq: _seq, plaintext: _plaintext, ...entry }) => entry);
     this.unacked.clear();
     return [...entries, ...this.queued.splice(0)];
   }

@@ -4,9 +4,11 @@
  *
  * Contract: `send` queues one text frame; `close` ends the connection and fires `onClose` once on
  * both ends; frames arrive in order; `bufferedAmount` is the bytes queued but not yet delivered.
+ * `send(text, true)`: the frame may wait, at most until the end of this turn of the event loop, for
+ * frames sent after it to share its write (an ACK that rides with the answers being sent).
  */
 export interface Transport {
-  send(text: string): void;
+  send(text: string, mayWait?: boolean): void;
   close(code?: number, reason?: string): void;
   onMessage(handler: (data: string | Buffer, isBinary: boolean) => void): void;
   onClose(handler: (code: number, reason: string) => void): void;

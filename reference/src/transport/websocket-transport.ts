@@ -12,20 +12,24 @@ export class WebSocketTransport implements Transport {
   }
 
   /**
-   * Frames sent in one turn of the event loop leave in one write: the socket is corked until the
-   * next tick. A record and its ACK, or a burst of answers, then cost one system call.
+   * Frames sent in one tick leave in one write: the socket is corked until the next tick. A burst of
+   * answers then costs one system call. A frame that may wait (an ACK, whose timer fires on its own)
+   * holds the socket corked until the check phase of this turn of the event loop instead, so that
+   * the answers the poll phase sends next go out in the same write.
    */
-  send(text: string): void {
+  send(text: string, mayWait = false): void {
     if (this.ws.readyState !== this.ws.OPEN) return;
     if (!this.corked) {
       const socket = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
       if (socket) {
         this.corked = true;
         socket.cork();
-        process.nextTick(() => {
+        const uncork = () => {
           this.corked = false;
           socket.uncork();
-        });
+        };
+        if (mayWait) setImmediate(uncork);
+        else process.nextTick(uncork);
       }
     }
     this.ws.send(text);
