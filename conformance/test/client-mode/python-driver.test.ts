@@ -78,7 +78,7 @@ describe.skipIf(!PYTHON)(`the Python driver${PYTHON ? "" : ` (${SKIPPED})`}`, ()
     const small = report.cases.find((c) => c.id === KEY_CASES[0])!;
     expect(small.requirements).toEqual(["PP-HS-006", "PP-KS-014"]);
     expect(small.expected).toEqual(["the client refuses HANDSHAKE_INIT_ACK with IK_R is the identity point 01 00..00 (small order); sig_R is the forgery R = identity, S = 0 that permissive verifiers accept under it"]);
-    expect(small.actual).toMatch(/^it went on: accepted: sent CHALLENGE_RESPONSE; the client (was stopped by SIG\w+|exited with \d+) after \d+ ms \(stderr: .*received HANDSHAKE_INIT_ACK session=sess_/);
+    expect(small.actual).toMatch(/^it went on: accepted: sent CHALLENGE_RESPONSE; the client (was stopped by SIG\w+|exited with \d+) after \d+ ms \(stderr: /);
     const nonCanonical = report.cases.find((c) => c.id === KEY_CASES[1])!;
     expect(nonCanonical.requirements).toEqual(["PP-HS-006", "PP-KS-013"]);
     expect(nonCanonical.expected).toEqual(["the client refuses HANDSHAKE_INIT_ACK with IK_R is the non-canonical encoding y = p + 1 (of the identity point); sig_R is the forgery R = identity, S = 0"]);
