@@ -8,7 +8,7 @@ import type { FaultyClient } from "./faulty-clients.ts";
 const CRYPTO = "src/crypto.ts";
 const CLIENT = "src/client/peer-client.ts";
 const SCALAR_CHECK = "  if (!scalarBelowOrder(signature.subarray(32))) return false;\n";
-const R_CHECK = "  if (!canonicalAndNotSmallOrder(signature.subarray(0, 32))) return false;\n";
+const R_CHECK = "  if (ed25519EncodingProblem(signature.subarray(0, 32)) !== null) return false;\n";
 /** The library's verification after our checks: libsodium's, or OpenSSL's on the fallback stack. */
 const LIBRARY_VERIFY = "  return STACK.ed25519Verify(publicKey, message, signature);";
 

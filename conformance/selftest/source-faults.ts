@@ -162,7 +162,7 @@ export const SOURCE_FAULTS: Readonly<Record<string, readonly SourceEdit[]>> = {
   "chunk-overflow-at-total": [{ file: CHUNKING, find: "if (partial.received > partial.total)", replace: "if (partial.received >= partial.total)" }],
   "chunk-last-below-received": [never(CHUNKING, "[...partial.pieces.keys()].some((seq) => seq > chunk.sequence_number)")],
   "chunk-complete-one-early": [{ file: CHUNKING, find: "partial.pieces.size !== partial.lastSequence + 1)", replace: "partial.pieces.size !== partial.lastSequence)" }],
-  "refuse-every-identity-key": [{ file: "src/crypto.ts", find: "point = ed25519.Point.fromBytes(encoded, false);", replace: ";" }],
+  "refuse-every-identity-key": [{ file: "src/crypto.ts", find: 'if (!STACK.ed25519Decodes(encoded)) return "Ed25519 point is not on the curve";', replace: 'return "Ed25519 point is not on the curve";' }],
   "skip-token-subject-check": [{ file: RESPONDER, find: `throw new ProtocolError("AUTHENTICATION_FAILED", "sender_id or identity key differs from the token's subject", init.message_id);`, replace: ";" }],
   "challenge-response-after-rejection": [{ file: RESPONDER, find: "throw new ProtocolError(\"INVALID_STATE\", `CHALLENGE_RESPONSE not allowed in state ${this.state}`, response.message_id);", replace: ";" }],
   "record-version-unchecked-in-session": [{ file: SESSION, find: "throw new ProtocolError(\"INVALID_MESSAGE\", `record version ${record.version} differs from the session's ${this.version}`, record.message_id);", replace: ";" }],

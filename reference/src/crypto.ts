@@ -11,10 +11,13 @@
  * SHA-256 does too: libsodium's was no faster on the transcript's small inputs, in alternating runs.
  *
  * The strict checks of PP-KS-013..017 are our own, explicit and the same on both stacks, so that
- * neither library's verifier decides what the spec refuses. `@noble/curves` decodes identity keys,
- * which neither library exposes with the checks the spec wants (canonical, not of small order, and
- * no cofactor test). `node:crypto.verify` alone accepts the identity-point forgery (R = identity,
- * S = 0 under the key 01 00 .. 00); libsodium's refuses it, but the checks stay ours.
+ * neither library's verifier decides what the spec refuses. Canonical form, small order and S < L
+ * are decided on the bytes (section "Ed25519" below); only whether a key is a point of the curve at
+ * all needs the point decoded, which libsodium does through point addition, and `@noble/curves` on
+ * the fallback stack (neither library offers that decoding alone with the spec's checks: canonical,
+ * not of small order, and no cofactor test). `node:crypto.verify` alone accepts the identity-point
+ * forgery (R = identity, S = 0 under the key 01 00 .. 00); libsodium's refuses it, but the checks
+ * stay ours.
  */
 import { createRequire } from "node:module";
 import {
@@ -70,6 +73,11 @@ interface Stack {
   ed25519Sign(privateKey: PrivateKey, message: Uint8Array): Buffer;
   /** The library's own verification, for a key and signature that already passed our checks. */
   ed25519Verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
+  /**
+   * Whether 32 bytes decode to a point of the curve (RFC 8032 §5.1.3: x^2 = (y^2 - 1)/(d y^2 + 1)
+   * has a root), and nothing else: canonical form and order are checked above the stack.
+   */
+  ed25519Decodes(encoded: Uint8Array): boolean;
 }
 
 // ---- node:crypto (OpenSSL) ----
@@ -121,6 +129,16 @@ const NODE: Stack = {
       return false;
     }
   },
+  // OpenSSL decodes no point it is not asked to use, so @noble decodes here: a square root in
+  // BigInt arithmetic, slower than libsodium's, on the fallback stack only.
+  ed25519Decodes(encoded) {
+    try {
+      ed25519.Point.fromBytes(encoded, true); // zip215 = true: decoding only, y < p is checked above
+      return true;
+    } catch {
+      return false;
+    }
+  },
 };
 
 function nodeSeal(algorithm: AeadAlgorithm, key: Uint8Array, nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Buffer {
@@ -155,9 +173,12 @@ interface SodiumNative {
   crypto_sign_seed_keypair(pk: Buffer, sk: Buffer, seed: Uint8Array): void;
   crypto_sign_detached(sig: Buffer, m: Uint8Array, sk: Uint8Array): void;
   crypto_sign_verify_detached(sig: Uint8Array, m: Uint8Array, pk: Uint8Array): boolean;
+  /** Throws when p or q does not decode to a point of the curve. */
+  crypto_core_ed25519_add(r: Buffer, p: Uint8Array, q: Uint8Array): void;
 }
 
 function sodiumStack(sodium: SodiumNative): Stack {
+  const sum = Buffer.alloc(32); // the discarded output of the point decoding below
   const fromPrivate = (raw: Uint8Array) => {
     const privateKey = Buffer.from(raw);
     const publicKey = Buffer.alloc(32);
@@ -199,6 +220,18 @@ function sodiumStack(sodium: SodiumNative): Stack {
       return signature;
     },
     ed25519Verify: (publicKey, message, signature) => sodium.crypto_sign_verify_detached(signature, message, publicKey),
+    // libsodium exposes point decoding through point arithmetic: crypto_core_ed25519_add decodes
+    // both operands (ge25519_frombytes plus an on-curve test) and fails when one does not decode.
+    // crypto_core_ed25519_is_valid_point would also refuse points outside the prime-order subgroup,
+    // which the spec accepts (§7.4 asks for no cofactor test).
+    ed25519Decodes(encoded) {
+      try {
+        sodium.crypto_core_ed25519_add(sum, encoded, encoded);
+        return true;
+      } catch {
+        return false;
+      }
+    },
   };
 }
 
@@ -314,16 +347,61 @@ export function ed25519Sign(identity: Ed25519Identity, message: Uint8Array): Buf
   return STACK.ed25519Sign(identity.privateKey, message);
 }
 
-/** Why a point encoding is refused, or null when it is canonical and not of small order. */
-export function ed25519PointProblem(encoded: Uint8Array): string | null {
+/**
+ * The canonical encodings of the eight points of small order (PP-KS-014, PP-KS-016): the identity
+ * (y = 1), the point of order 2 (y = p - 1), the two of order 4 (y = 0, both signs of x) and the
+ * four of order 8 (y and -y of one of them, both signs of x each). A point has one canonical
+ * encoding, so the encoding tells whether a canonical point is one of them (as libsodium's
+ * has_small_order does), with no point arithmetic.
+ */
+const SMALL_ORDER_ENCODINGS = [
+  "0100000000000000000000000000000000000000000000000000000000000000",
+  "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+  "0000000000000000000000000000000000000000000000000000000000000000",
+  "0000000000000000000000000000000000000000000000000000000000000080",
+  "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+  "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+  "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+  "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+].map((h) => Buffer.from(h, "hex"));
+
+/**
+ * The two encodings with x = 0 and the sign bit set, y = 1 and y = p - 1: RFC 8032 §5.1.3 step 4
+ * refuses them ("if x = 0 and x_0 = 1, decoding fails"), so they are not canonical.
+ */
+const NEGATIVE_ZERO_X_ENCODINGS = [
+  "0100000000000000000000000000000000000000000000000000000000000080",
+  "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+].map((h) => Buffer.from(h, "hex"));
+
+/**
+ * PP-KS-013: y (the low 255 bits, little-endian) is below p = 2^255 - 19, whose bytes are ed, then
+ * thirty ff, then 7f. Compared from the top byte down, as numbers are.
+ */
+function yBelowP(encoded: Uint8Array): boolean {
+  if (((encoded[31] as number) & 0x7f) !== 0x7f) return true;
+  for (let i = 30; i >= 1; i--) if (encoded[i] !== 0xff) return true;
+  return (encoded[0] as number) < 0xed;
+}
+
+/**
+ * Why an encoding is refused by what the bytes alone tell, or null: canonical (PP-KS-013, RFC 8032
+ * §5.1.3) and not of small order (PP-KS-014 for keys, PP-KS-016 for R). Whether the bytes are a
+ * point of the curve at all takes a square root, which ed25519PointProblem adds for keys; an R off
+ * the curve cannot satisfy the verification equation, whose R' is always a point.
+ */
+export function ed25519EncodingProblem(encoded: Uint8Array): string | null {
   if (encoded.length !== 32) return "Ed25519 point must be 32 bytes";
-  let point;
-  try {
-    point = ed25519.Point.fromBytes(encoded, false); // zip215 = false: canonical encodings only (PP-KS-013)
-  } catch {
-    return "Ed25519 point is not a canonical encoding";
-  }
-  if (point.isSmallOrder()) return "Ed25519 point has small order"; // PP-KS-014, PP-KS-016
+  if (!yBelowP(encoded) || NEGATIVE_ZERO_X_ENCODINGS.some((bad) => bad.equals(encoded))) return "Ed25519 point is not a canonical encoding"; // PP-KS-013
+  if (SMALL_ORDER_ENCODINGS.some((bad) => bad.equals(encoded))) return "Ed25519 point has small order"; // PP-KS-014, PP-KS-016
+  return null;
+}
+
+/** Why a point encoding is refused, or null when it is a canonical point of the curve and not of small order. */
+export function ed25519PointProblem(encoded: Uint8Array): string | null {
+  const problem = ed25519EncodingProblem(encoded);
+  if (problem) return problem;
+  if (!STACK.ed25519Decodes(encoded)) return "Ed25519 point is not on the curve";
   return null;
 }
 
@@ -348,38 +426,17 @@ export function assertValidEd25519PublicKey(publicKey: Uint8Array): void {
   if (problem) throw new CryptoError("bad-public-key", problem);
 }
 
-/**
- * The eight small-order points of edwards25519 in canonical encoding, and the two encodings with
- * x = 0 and the sign bit set (non-canonical, RFC 8032 §5.1.3 step 4), as libsodium lists them.
- */
-const SMALL_ORDER_ENCODINGS = [
-  "0100000000000000000000000000000000000000000000000000000000000000",
-  "0100000000000000000000000000000000000000000000000000000000000080",
-  "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-  "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
-  "0000000000000000000000000000000000000000000000000000000000000000",
-  "0000000000000000000000000000000000000000000000000000000000000080",
-  "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
-  "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
-  "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
-  "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
-].map((h) => Buffer.from(h, "hex"));
+/** L in 32 little-endian bytes, for the S < L check. */
+const ED25519_ORDER_BYTES = Buffer.from(ED25519_ORDER.toString(16).padStart(64, "0"), "hex").reverse();
 
-/**
- * The R check of PP-KS-016 without decoding the point (decoding costs a square root, about 90 µs
- * here): y must be below p = 2^255 - 19, and the encoding must not be a small-order point.
- */
-function canonicalAndNotSmallOrder(encoded: Uint8Array): boolean {
-  if (encoded.length !== 32) return false;
-  // y >= p only when the top 250 bits are all ones and the lowest byte is 0xed or more.
-  if (((encoded[31] as number) & 0x7f) === 0x7f && (encoded[0] as number) >= 0xed && encoded.subarray(1, 31).every((b) => b === 0xff)) return false;
-  return !SMALL_ORDER_ENCODINGS.some((bad) => bad.equals(encoded));
-}
-
-function scalarBelowOrder(s: Uint8Array): boolean {
-  let value = 0n;
-  for (let i = s.length - 1; i >= 0; i--) value = (value << 8n) | BigInt(s[i] as number);
-  return value < ED25519_ORDER;
+/** PP-KS-015: S, 32 little-endian bytes, is below L; compared from the top byte down. */
+export function scalarBelowOrder(s: Uint8Array): boolean {
+  for (let i = 31; i >= 0; i--) {
+    const byte = s[i] as number;
+    const order = ED25519_ORDER_BYTES[i] as number;
+    if (byte !== order) return byte < order;
+  }
+  return false; // S = L
 }
 
 /**
@@ -392,7 +449,7 @@ export function ed25519VerifyStrict(publicKey: Uint8Array, message: Uint8Array, 
   if (signature.length !== 64) return false;
   if (ed25519KeyProblemCached(publicKey) !== null) return false;
   if (!scalarBelowOrder(signature.subarray(32))) return false;
-  if (!canonicalAndNotSmallOrder(signature.subarray(0, 32))) return false;
+  if (ed25519EncodingProblem(signature.subarray(0, 32)) !== null) return false;
   return STACK.ed25519Verify(publicKey, message, signature);
 }
 
