@@ -62,9 +62,40 @@ function isAnonymousBuiltin(frame: CallFrame): boolean {
   return frame.url === "" || frame.url.startsWith("node:internal/buffer") || frame.url === "node:buffer" || frame.functionName === "(program)";
 }
 
+/**
+ * What the crypto group's time is for, in the handshake's terms: the library calls (libsodium, or
+ * @noble's BigInt point arithmetic), the key schedule's HMAC and HKDF, the transcript's SHA-256,
+ * randomness, node:crypto's AEAD (AES-GCM, or ChaCha on the fallback), and what is left: the
+ * reference's own checks and glue in crypto.ts (the strict Ed25519 checks, buffer handling).
+ */
+export const CRYPTO_PARTS = ["libsodium", "noble", "HKDF/HMAC", "SHA-256", "random", "node:crypto AEAD", "checks and glue"] as const;
+export type CryptoPart = (typeof CRYPTO_PARTS)[number];
+
+const REFERENCE_CRYPTO = /\/reference\/src\/crypto\./;
+
+/** The part of one crypto frame by itself, or undefined when its caller tells. */
+function ownCryptoPart(frame: CallFrame): CryptoPart | undefined {
+  const fn = frame.functionName;
+  const url = frame.url;
+  if (url.includes("/@noble/")) return "noble";
+  if (url.includes("/sodium-native/")) return "libsodium";
+  if (url === "node:internal/crypto/hkdf") return "HKDF/HMAC";
+  if (url === "node:internal/crypto/random") return "random";
+  if (url === "node:internal/crypto/cipher") return "node:crypto AEAD";
+  if (REFERENCE_CRYPTO.test(url)) {
+    if (fn === "hmacSha256" || fn === "hkdf" || fn === "hkdfExpand") return "HKDF/HMAC";
+    if (fn === "sha256") return "SHA-256";
+    if (fn === "randomBytes") return "random";
+    if (fn === "nodeSeal" || fn === "nodeOpen") return "node:crypto AEAD";
+  }
+  return undefined;
+}
+
 export interface GroupedProfile {
   /** Self time per group, in microseconds, idle excluded. */
   micros: Record<Group, number>;
+  /** The crypto group's self time by part, in microseconds (they sum to micros.crypto). */
+  cryptoMicros: Record<CryptoPart, number>;
   busyMicros: number;
   idleMicros: number;
   /** The heaviest self-time frames of the "other" group, to see what it holds. */
@@ -98,7 +129,24 @@ export function groupProfile(profile: CpuProfile): GroupedProfile {
     groupOf.set(id, group);
     return group;
   };
+  // A crypto sample's part: the first frame from it up the stack that tells, through builtins and
+  // node:crypto's shared internals (Hash serves both SHA-256 and HMAC); the reference's own frame
+  // in crypto.ts, or any other frame, ends the walk as "checks and glue".
+  const partOf = new Map<number, CryptoPart>();
+  const resolvePart = (id: number): CryptoPart => {
+    const known = partOf.get(id);
+    if (known) return known;
+    const frame = (byId.get(id) as ProfileNode).callFrame;
+    let part = ownCryptoPart(frame);
+    if (!part) {
+      const passThrough = isAnonymousBuiltin(frame) || frame.url.startsWith("node:internal/crypto/");
+      part = passThrough && parent.has(id) ? resolvePart(parent.get(id) as number) : "checks and glue";
+    }
+    partOf.set(id, part);
+    return part;
+  };
   const micros = Object.fromEntries(GROUPS.map((g) => [g, 0])) as Record<Group, number>;
+  const cryptoMicros = Object.fromEntries(CRYPTO_PARTS.map((p) => [p, 0])) as Record<CryptoPart, number>;
   const otherByName = new Map<string, number>();
   let idle = 0;
   for (let i = 0; i < profile.samples.length; i++) {
@@ -110,6 +158,7 @@ export function groupProfile(profile: CpuProfile): GroupedProfile {
       continue;
     }
     micros[group] += delta;
+    if (group === "crypto") cryptoMicros[resolvePart(id)] += delta;
     if (group === "other") {
       const frame = (byId.get(id) as ProfileNode).callFrame;
       const name = `${frame.functionName || "(anonymous)"} ${frame.url.replace(/^.*\/(node_modules|reference|bench|schemas)\//, "$1/")}:${frame.lineNumber + 1}`;
@@ -118,7 +167,7 @@ export function groupProfile(profile: CpuProfile): GroupedProfile {
   }
   const busyMicros = GROUPS.reduce((sum, g) => sum + micros[g], 0);
   const topOther = [...otherByName.entries()].sort((a, b) => b[1] - a[1]).slice(0, 12).map(([name, us]) => ({ name, micros: us }));
-  return { micros, busyMicros, idleMicros: idle, topOther };
+  return { micros, cryptoMicros, busyMicros, idleMicros: idle, topOther };
 }
 
 export function formatGrouped(name: string, grouped: GroupedProfile): string {
@@ -126,6 +175,11 @@ export function formatGrouped(name: string, grouped: GroupedProfile): string {
   for (const group of GROUPS) {
     const us = grouped.micros[group];
     lines.push(`| ${group} | ${(us / 1e3).toFixed(0)} | ${grouped.busyMicros === 0 ? "—" : `${((100 * us) / grouped.busyMicros).toFixed(1)}%`} |`);
+  }
+  lines.push("", "| crypto, by part | self ms | share of busy |", "| --- | ---: | ---: |");
+  for (const part of CRYPTO_PARTS) {
+    const us = grouped.cryptoMicros[part];
+    lines.push(`| ${part} | ${(us / 1e3).toFixed(0)} | ${grouped.busyMicros === 0 ? "—" : `${((100 * us) / grouped.busyMicros).toFixed(1)}%`} |`);
   }
   lines.push("", "heaviest frames of \"other\":");
   for (const { name: frame, micros } of grouped.topOther) lines.push(`  ${(micros / 1e3).toFixed(0).padStart(6)} ms  ${frame}`);
