@@ -44,6 +44,8 @@ const rows: [string, () => unknown][] = [
   ["X25519 shared secret", () => crypto.x25519(ours.privateKey, peer.publicKey)],
   ["Ed25519 sign", () => crypto.ed25519Sign(identity, message)],
   ["Ed25519 verify (strict)", () => crypto.ed25519VerifyStrict(identity.publicKey, message, signature)],
+  ["Ed25519 key check (PP-KS-013/014), uncached", () => crypto.ed25519PointProblem(identity.publicKey)],
+  ["Ed25519 key check, cached", () => crypto.ed25519KeyProblemCached(identity.publicKey)],
   ["SHA-256, 3 parts of 32 B", () => crypto.sha256(key, nonce, key)],
   ["HMAC-SHA256, 32 B", () => crypto.hmacSha256(key, key)],
   ["HKDF, 64 B out", () => crypto.hkdf(key, key, 64)],

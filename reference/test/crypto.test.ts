@@ -5,13 +5,16 @@
  * The vectors themselves are reproduced on both stacks by spec/test/vectors.test.ts.
  */
 import { spawnSync } from "node:child_process";
+import { hkdfSync } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import fc from "fast-check";
 import { afterAll, expect, test } from "vitest";
 import records from "../../spec/vectors/records.json" with { type: "json" };
 import negative from "../../spec/vectors/negative.json" with { type: "json" };
+import { hkdf, randomBytes } from "../src/crypto.ts";
 
 const CRYPTO = fileURLToPath(new URL("../src/crypto.ts", import.meta.url));
 const scratch = mkdtempSync(join(tmpdir(), "pp-crypto-stack-"));
@@ -72,4 +75,21 @@ test("refuses a PEER_CRYPTO it does not know, rather than guessing", () => {
   const { status, stderr } = runChild({ PEER_CRYPTO: "openssl" });
   expect(status).not.toBe(0);
   expect(stderr).toMatch(/PEER_CRYPTO must be "sodium" or "node", not "openssl"/);
+});
+
+test("hkdf, composed from HMAC-SHA256 (RFC 5869 §2.2, §2.3), equals node:crypto's hkdfSync", () => {
+  const bytes = fc.uint8Array({ minLength: 0, maxLength: 80 });
+  fc.assert(
+    fc.property(bytes, bytes, fc.integer({ min: 1, max: 255 }), (salt, ikm, length) => hkdf(salt, ikm, length).equals(Buffer.from(hkdfSync("sha256", ikm, salt, new Uint8Array(0), length)))),
+    { numRuns: 500 },
+  );
+});
+
+test("randomBytes gives n bytes in memory of their own, different each time", () => {
+  const a = randomBytes(32);
+  const b = randomBytes(32);
+  expect(a).toHaveLength(32);
+  expect(a.buffer.byteLength).toBe(32); // not a slice of Buffer's shared pool, which a retained key would keep alive
+  expect(a.equals(b)).toBe(false);
+  expect(randomBytes(0)).toHaveLength(0);
 });
