@@ -130,7 +130,7 @@ export function groupProfile(profile: CpuProfile): GroupedProfile {
     return group;
   };
   // A crypto sample's part: the first frame from it up the stack that tells, through builtins and
-  // node:crypto's shared internals (Hash serves both SHA-256 and HMAC); the reference's own frame
+  // node:crypto's shared entry points and internals (createHmac, Hash for both SHA-256 and HMAC); the reference's own frame
   // in crypto.ts, or any other frame, ends the walk as "checks and glue".
   const partOf = new Map<number, CryptoPart>();
   const resolvePart = (id: number): CryptoPart => {
@@ -139,7 +139,7 @@ export function groupProfile(profile: CpuProfile): GroupedProfile {
     const frame = (byId.get(id) as ProfileNode).callFrame;
     let part = ownCryptoPart(frame);
     if (!part) {
-      const passThrough = isAnonymousBuiltin(frame) || frame.url.startsWith("node:internal/crypto/");
+      const passThrough = isAnonymousBuiltin(frame) || frame.url === "node:crypto" || frame.url.startsWith("node:internal/crypto/");
       part = passThrough && parent.has(id) ? resolvePart(parent.get(id) as number) : "checks and glue";
     }
     partOf.set(id, part);

@@ -38,7 +38,7 @@ describe("groupProfile", () => {
 
 /**
  * root -> ed25519VerifyStrict (crypto.ts) -> crypto_sign_verify_detached (sodium-native) -> (native);
- * root -> finishedMac (key-schedule) -> hmacSha256 (crypto.ts) -> digest (node:internal/crypto/hash);
+ * root -> finishedMac (key-schedule) -> hmacSha256 (crypto.ts) -> createHmac (node:crypto) -> Hmac (node:internal/crypto/hash);
  * root -> mixHash -> sha256 (crypto.ts) -> digest; root -> ed25519PointProblem (crypto.ts) -> fromBytes (@noble).
  */
 const handshakeProfile = {
@@ -48,8 +48,9 @@ const handshakeProfile = {
     { id: 3, callFrame: frame("exports.crypto_sign_verify_detached", "file:///x/node_modules/sodium-native/index.js"), children: [4] },
     { id: 4, callFrame: frame("crypto_sign_verify_detached", "") },
     { id: 5, callFrame: frame("finishedMac", "file:///x/reference/src/key-schedule.ts"), children: [6] },
-    { id: 6, callFrame: frame("hmacSha256", "file:///x/reference/src/crypto.ts"), children: [7] },
-    { id: 7, callFrame: frame("digest", "node:internal/crypto/hash") },
+    { id: 6, callFrame: frame("hmacSha256", "file:///x/reference/src/crypto.ts"), children: [13] },
+    { id: 13, callFrame: frame("createHmac", "node:crypto"), children: [7] },
+    { id: 7, callFrame: frame("Hmac", "node:internal/crypto/hash") },
     { id: 8, callFrame: frame("mixHash", "file:///x/reference/src/key-schedule.ts"), children: [9] },
     { id: 9, callFrame: frame("sha256", "file:///x/reference/src/crypto.ts"), children: [10] },
     { id: 10, callFrame: frame("digest", "node:internal/crypto/hash") },
@@ -67,7 +68,7 @@ describe("groupProfile's crypto parts", () => {
     expect(grouped.cryptoMicros).toEqual({
       libsodium: 110, // the wrapper and the native call under it
       noble: 10_000_000,
-      "HKDF/HMAC": 11_000, // hmacSha256 and the Hash internals it calls
+      "HKDF/HMAC": 11_000, // hmacSha256 and the node:crypto internals it calls
       "SHA-256": 1_100_000,
       random: 0,
       "node:crypto AEAD": 0,
