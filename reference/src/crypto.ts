@@ -8,9 +8,10 @@
  * - `node:crypto` (OpenSSL) as the fallback when `sodium-native` cannot load on a platform, or when
  *   PEER_CRYPTO=node asks for it. The module says which once, on stderr, when it falls back.
  * AES-256-GCM, HMAC-SHA256 and HKDF always use `node:crypto`: `sodium-native` binds none of them
- * (HKDF-Expand alone is composed from that HMAC, below, since Node has no expand-only call). SHA-256 uses `node:crypto` too: libsodium's was
- * no faster on the transcript's small inputs, in alternating runs. Random bytes come from the
- * loaded stack (libsodium's randombytes_buf, or `node:crypto`'s randomBytes).
+ * (HKDF-Expand alone is composed from that HMAC, below, since Node has no expand-only call).
+ * SHA-256 uses `node:crypto` too: libsodium's was no faster on the transcript's small inputs, in
+ * alternating runs. Random bytes come from the loaded stack (libsodium's randombytes_buf, or
+ * `node:crypto`'s randomBytes).
  *
  * The strict checks of PP-KS-013..017 are our own, explicit and the same on both stacks, so that
  * neither library's verifier decides what the spec refuses. Canonical form, small order and S < L
