@@ -78,7 +78,7 @@ export const RECEIVING_FAULTY_CLIENTS: readonly FaultyClient[] = [
     description: "selects message-signatures but does not verify the server's record signatures",
     edits: [{ file: SESSION, find: "    if (this.signRecords) {\n      const signature", replace: "    if (this.signRecords && record.signature === undefined) {\n      const signature" }],
     catchers: ["client.capabilities.message-signatures"],
-    expected: /^the client closes with AUTHENTICATION_FAILED/,
+    expected: /^the client aborts with AUTHENTICATION_FAILED/,
   },
   {
     name: "unsigned-records",

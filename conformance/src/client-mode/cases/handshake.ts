@@ -11,7 +11,8 @@ import type { Transport } from "../../probe/transport.ts";
 import { errorRow, VALIDATORS } from "../../schemas.ts";
 import { clientSuite, type ClientCase, type ClientCaseContext } from "../client-case.ts";
 import { FAULTS, type FaultSpec, type ResponderFault } from "../faults.ts";
-import { describeReaction, NON_CANONICAL_IDENTITY, ProbeResponder } from "../responder.ts";
+import { describeReaction, NON_CANONICAL_IDENTITY, ProbeResponder, type ClientReaction } from "../responder.ts";
+import { echoSession } from "./echo-run.ts";
 
 /** A short heartbeat: a client that accepted READY shows it with a PING record soon (PP-LIM-004). */
 export const CLIENT_LIMITS = { ping_interval_ms: 300, pong_grace_ms: 5000 };
@@ -26,6 +27,12 @@ function responder(ctx: ClientCaseContext, transport: Transport): ProbeResponder
   return new ProbeResponder(transport, { identity: ctx.serverIdentity, trace: ctx.trace, validators: VALIDATORS, limits: ctx.limits, stepTimeoutMs: 5000 });
 }
 
+/** "Abort with X" (spec §12): an ERROR X then the close with X's code (or no close seen yet), or that close alone. */
+function abortedWith(reaction: ClientReaction, code: string): boolean {
+  const closeCode = errorRow(code)?.close ?? null;
+  return (reaction.kind === "error" && reaction.code === code && (reaction.closeCode === null || reaction.closeCode === closeCode)) || (reaction.kind === "closed" && reaction.code === closeCode);
+}
+
 /** Fails unless the client refused the fault as the spec says, and its driver said so. */
 async function expectRefused(ctx: ClientCaseContext, spec: FaultSpec): Promise<void> {
   const { transport } = await ctx.accept();
@@ -37,9 +44,7 @@ async function expectRefused(ctx: ClientCaseContext, spec: FaultSpec): Promise<v
     ctx.check(refused, `the client aborts: ERROR ${spec.acceptedCodes.join(" or ")}, or a close`, describeReaction(reaction));
   } else if (spec.errorCode) {
     const closeCode = errorRow(spec.errorCode)?.close ?? null;
-    // "Abort with X" (spec §12): an ERROR X then the close, or the close with X's code alone.
-    const refused = (reaction.kind === "error" && reaction.code === spec.errorCode && (reaction.closeCode === null || reaction.closeCode === closeCode)) || (reaction.kind === "closed" && reaction.code === closeCode);
-    ctx.check(refused, `the client aborts with ${spec.errorCode}${closeCode ? ` (close ${closeCode})` : ""}`, describeReaction(reaction));
+    ctx.check(abortedWith(reaction, spec.errorCode), `the client aborts with ${spec.errorCode}${closeCode ? ` (close ${closeCode})` : ""}`, describeReaction(reaction));
   } else {
     ctx.check(reaction.kind === "closed" || reaction.kind === "error", "the client aborts the handshake (an ERROR or a close)", describeReaction(reaction));
   }
@@ -67,13 +72,7 @@ export const clientHandshakeCases: ClientCase[] = clientSuite("handshake", "6. H
     scenario: "echo",
     limits: CLIENT_LIMITS,
     async run(ctx) {
-      const { transport } = await ctx.accept();
-      const r = responder(ctx, transport);
-      await r.handshake();
-      // Read what the client sends until it closes (the responder answers its echo as it goes).
-      for (let item = await r.next(10_000); item && item.kind !== "close"; item = await r.next(10_000));
-      const exit = await ctx.exit(10_000);
-      ctx.check(exit.code === 0, "the echo scenario completes: exit 0", `exit ${exit.code}`);
+      const { r } = await echoSession(ctx);
       const types = r.history.flatMap((i) => (i.kind === "message" ? [String(i.envelope.type)] : []));
       ctx.check(types.includes("TASK_REQUEST"), "the client sent its echo TASK_REQUEST", `it sent ${types.join(", ") || "nothing"}`);
       ctx.check(types.includes("BYE"), "the client ended the session with BYE (PP-SES-015)", `it sent ${types.join(", ")}`);
@@ -94,8 +93,7 @@ export const clientHandshakeCases: ClientCase[] = clientSuite("handshake", "6. H
       const init = await r.receiveInit();
       r.sendText(JSON.stringify(init));
       const reaction = await r.reaction(() => false, 5000);
-      const refused = (reaction.kind === "error" && reaction.code === "INVALID_STATE" && (reaction.closeCode === null || reaction.closeCode === 4409)) || (reaction.kind === "closed" && reaction.code === 4409);
-      ctx.check(refused, "the client aborts with INVALID_STATE: an ERROR and close 4409, or close 4409 (PP-HS-014)", describeReaction(reaction));
+      ctx.check(abortedWith(reaction, "INVALID_STATE"), "the client aborts with INVALID_STATE: an ERROR and close 4409, or close 4409 (PP-HS-014)", describeReaction(reaction));
       const exit = await ctx.exit(10_000);
       ctx.check(exit.code === 1, "the client's driver reports the refusal: exit 1 (spec §18.1)", `exit ${exit.code}`);
     },

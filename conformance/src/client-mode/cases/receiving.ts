@@ -105,6 +105,20 @@ export async function expectError(ctx: ClientCaseContext, r: ProbeResponder, cod
   }
 }
 
+/**
+ * Expects the client to abort with `code` (spec §12): an ERROR `code` then the close with its
+ * registry close code (PP-ERR-003), or that close alone.
+ */
+export async function expectAbort(ctx: ClientCaseContext, r: ProbeResponder, code: string, why: string): Promise<void> {
+  const close = errorRow(code)?.close;
+  const event = await nextEvent(r, 5000);
+  const refused = (event.kind === "error" && event.code === code) || (event.kind === "close" && event.code === close);
+  ctx.check(refused, `the client aborts with ${code}: an ERROR and close ${close}, or close ${close} (${why})`, describeEvent(event));
+  if (event.kind !== "error") return;
+  const after = await nextEvent(r, 2000);
+  ctx.check(after.kind === "close" && after.code === close, `the close with ${code}'s code ${close} after the ERROR (PP-ERR-003)`, describeEvent(after));
+}
+
 /** Ends the session with BYE and expects the driver to report the scenario complete (exit 0). */
 export async function endWithBye(ctx: ClientCaseContext, r: ProbeResponder): Promise<void> {
   r.sendRecord("BYE", { reason: "the case is over" });

@@ -6,27 +6,14 @@
  * AAD or key does not open, and a transcript or label other than the spec's makes fin_I differ.
  */
 import { unb64u } from "../../probe/wire.ts";
-import { VALIDATORS } from "../../schemas.ts";
-import { clientSuite, type ClientCaseContext } from "../client-case.ts";
-import { ProbeResponder } from "../responder.ts";
-import type { Message } from "./receiving.ts";
+import { clientSuite } from "../client-case.ts";
+import { echoSession } from "./echo-run.ts";
 
 const REQUIRED = ["message_id", "type", "version", "timestamp", "sender_id", "payload"];
 /** Members of plaintext payloads that hold binary values (spec §6.1). */
 const BINARY_PAYLOAD_MEMBERS = ["ephemeral_key", "identity_key", "signature", "finished", "binder", "handshake_hash"];
 /** How far a client's clock may be from the runner's: both run on this machine. */
 const CLOCK_SKEW_MS = 10 * 60_000;
-
-/** Runs the echo scenario against the honest responder; returns it with everything the client sent. */
-async function echoSession(ctx: ClientCaseContext): Promise<{ r: ProbeResponder; sent: Message[] }> {
-  const { transport } = await ctx.accept();
-  const r = new ProbeResponder(transport, { identity: ctx.serverIdentity, trace: ctx.trace, validators: VALIDATORS, limits: ctx.limits, stepTimeoutMs: 5000 });
-  await r.handshake();
-  for (let item = await r.next(10_000); item && item.kind !== "close"; item = await r.next(10_000));
-  const exit = await ctx.exit(10_000);
-  ctx.check(exit.code === 0, "the echo scenario completes: exit 0", `exit ${exit.code}`);
-  return { r, sent: r.history.filter((i): i is Message => i.kind === "message") };
-}
 
 export const clientSendingCases = clientSuite("sending", "5. Envelope and encoding", [
   {
