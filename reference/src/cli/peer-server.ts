@@ -6,8 +6,14 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
+import { hostname } from "node:os";
+import { randomBytes } from "../crypto.ts";
 import { LIMIT_NAMES, type Limits } from "../limits.ts";
+import { readKeyFile } from "../server/cluster/at-rest.ts";
+import cluster from "node:cluster";
+import { redactUrl } from "../server/cluster/registry.ts";
 import { PeerServer, SUPPORTED_CAPABILITIES, type PeerServerOptions } from "../server/server.ts";
+import { runWorkers } from "./workers.ts";
 
 const limitFlag = (name: string): string => name.replaceAll("_", "-");
 
@@ -27,6 +33,13 @@ const USAGE = `usage: peer-server [options]
                                without it /metrics is on the public listener, and not at all
                                under --require-token (a scraper holds no token)
   --metrics-host HOST          address of the metrics listener (default 127.0.0.1)
+  --redis URL                  be one node of a cluster on this Redis (redis:// or rediss://);
+                               every node needs the same --identity-seed and --server-id
+  --redis-key-file FILE        64 hex digits: seals keys, resumption secrets and queued
+                               messages in Redis with ChaCha20-Poly1305 (needs --redis)
+  --node-id ID                 this node's name in the cluster (default HOST-PID-RANDOM)
+  --workers N                  run N worker processes behind the one port (node:cluster), each
+                               a node of the cluster (needs --redis when N > 1)
 ${LIMIT_NAMES.map((name) => `  --${limitFlag(name)} N`).join("\n")}
   --help`;
 
@@ -39,7 +52,9 @@ function integer(flag: string, value: string, min: number, max = Number.MAX_SAFE
   return n;
 }
 
-export function parseServerArgs(argv: string[]): PeerServerOptions | "help" {
+export type ServerCliOptions = PeerServerOptions & { workers?: number };
+
+export function parseServerArgs(argv: string[]): ServerCliOptions | "help" {
   const limitOptions = Object.fromEntries(LIMIT_NAMES.map((name) => [limitFlag(name), { type: "string" as const }]));
   let parsed;
   try {
@@ -61,6 +76,10 @@ export function parseServerArgs(argv: string[]): PeerServerOptions | "help" {
         "log-level": { type: "string" },
         "metrics-port": { type: "string" },
         "metrics-host": { type: "string" },
+        redis: { type: "string" },
+        "redis-key-file": { type: "string" },
+        "node-id": { type: "string" },
+        workers: { type: "string" },
         help: { type: "boolean" },
         ...limitOptions,
       },
@@ -70,7 +89,7 @@ export function parseServerArgs(argv: string[]): PeerServerOptions | "help" {
   }
   const v = parsed.values as Record<string, string | string[] | boolean | undefined>;
   if (v.help) return "help";
-  const options: PeerServerOptions = { host: (v.host as string | undefined) ?? "127.0.0.1", port: v.port === undefined ? 8080 : integer("port", v.port as string, 0, 65535) };
+  const options: ServerCliOptions = { host: (v.host as string | undefined) ?? "127.0.0.1", port: v.port === undefined ? 8080 : integer("port", v.port as string, 0, 65535) };
   if (v["server-id"] !== undefined) {
     if (!/^[A-Za-z0-9._:-]{1,128}$/.test(v["server-id"] as string)) throw new UsageError(`--server-id expects 1 to 128 of [A-Za-z0-9._:-], got "${v["server-id"]}"`);
     options.serverId = v["server-id"] as string;
@@ -108,6 +127,28 @@ export function parseServerArgs(argv: string[]): PeerServerOptions | "help" {
     if (value !== undefined) limits[name] = integer(limitFlag(name), value as string, 0);
   }
   options.limits = limits;
+  if (v.workers !== undefined) {
+    const workers = integer("workers", v.workers as string, 1, 64);
+    if (workers > 1 && v.redis === undefined) throw new UsageError("--workers N > 1 needs --redis: the workers share sessions through it");
+    options.workers = workers;
+  }
+  if (v.redis === undefined) {
+    for (const flag of ["redis-key-file", "node-id"]) if (v[flag] !== undefined) throw new UsageError(`--${flag} needs --redis`);
+  } else {
+    const url = v.redis as string;
+    if (!/^rediss?:\/\/[^\s]+$/.test(url)) throw new UsageError(`--redis expects a redis:// or rediss:// URL, got "${url.replace(/:[^:@/]*@/, ":***@")}"`);
+    if (options.identitySeed === undefined && process.env.PEER_SERVER_IDENTITY_SEED === undefined && (options.workers ?? 1) === 1) throw new UsageError("--redis needs --identity-seed: the nodes of a cluster are one server, with one identity key");
+    const nodeId = (v["node-id"] as string | undefined) ?? `${hostname()}-${process.pid}-${randomBytes(3).toString("hex")}`;
+    if (!/^[A-Za-z0-9._:-]{1,128}$/.test(nodeId)) throw new UsageError(`--node-id expects 1 to 128 of [A-Za-z0-9._:-], got "${nodeId}"`);
+    options.cluster = { redisUrl: url, nodeId };
+    if (v["redis-key-file"] !== undefined) {
+      try {
+        options.cluster.atRestKey = readKeyFile(v["redis-key-file"] as string);
+      } catch (error) {
+        throw new UsageError((error as Error).message);
+      }
+    }
+  }
   return options;
 }
 
@@ -126,8 +167,16 @@ export async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  if ((options.workers ?? 1) > 1 && cluster.isPrimary) return runWorkers(options, argv);
+  if (cluster.isWorker) {
+    // A worker of --workers: the primary's identity, and a node id of its own.
+    const seed = process.env.PEER_SERVER_IDENTITY_SEED;
+    if (seed !== undefined && options.identitySeed === undefined) options.identitySeed = Buffer.from(seed, "hex");
+    if (options.cluster) options.cluster.nodeId = `${options.cluster.nodeId}-w${cluster.worker?.id ?? 0}`;
+  }
   const server = await PeerServer.start(options).catch((error: NodeJS.ErrnoException) => {
-    console.error(`peer-server: cannot listen on ${options.host}:${options.port}: ${error.code ?? error.message}`);
+    if (options.cluster && !error.code) console.error(`peer-server: ${error.message}`);
+    else console.error(`peer-server: cannot listen on ${options.host}:${options.port}: ${error.code ?? error.message}`);
     return undefined;
   });
   if (!server) return 2;
@@ -135,6 +184,7 @@ export async function main(argv: string[]): Promise<number> {
   console.log(`http base ${server.url}`);
   console.log(`server id ${server.serverId}`);
   console.log(`identity key ${server.identityKey}`);
+  if (options.cluster) console.log(`cluster node ${options.cluster.nodeId} on ${redactUrl(options.cluster.redisUrl)}${options.cluster.atRestKey ? ", secrets sealed at rest" : ""}`);
   if (server.metricsUrl) console.log(`metrics ${server.metricsUrl}`);
   else if (options.requireToken) console.log("metrics: not served (--require-token without --metrics-port)");
   const stop = () => void server.close().then(() => process.exit(0));

@@ -54,11 +54,13 @@ export class EventsHub {
     subscriber.channels.clear();
   }
 
-  /** One EVENT per current subscriber of the channel (PP-EVT-003..005). */
-  publish(channel: string, content: unknown, publisherId: string): number {
+  /**
+   * One EVENT per current subscriber of the channel (PP-EVT-003..005). In a cluster, every node
+   * relays the same broadcast with the same `eventId` to its own subscribers.
+   */
+  publish(channel: string, content: unknown, publisherId: string, eventId: string = newMessageId()): number {
     const members = this.channels.get(channel);
     if (!members || members.size === 0) return 0;
-    const eventId = newMessageId();
     for (const subscriber of members) {
       subscriber.send(plaintextEnvelope({ type: "EVENT", version: "1.2", sender_id: this.serverId, timestamp: this.now(), payload: { event_id: eventId, channel, content, publisher_id: publisherId } }));
     }

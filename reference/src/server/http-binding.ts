@@ -103,7 +103,7 @@ export class HttpBinding {
           return true;
         }
         case "POST /peers/handshake":
-          this.reply(response, 200, this.handshake((await this.readEnvelope(request, answer)) as Envelope, await tokenSubject()));
+          this.reply(response, 200, await this.handshake((await this.readEnvelope(request, answer)) as Envelope, await tokenSubject()));
           return true;
         case "POST /peers/message": {
           const presented = await tokenSubject(); // PP-AUTH-006: a request without a valid token is refused whatever its body
@@ -132,11 +132,12 @@ export class HttpBinding {
     }
   }
 
-  private handshake(envelope: Envelope, tokenSubject: TokenSubject | undefined): Envelope | RecordEnvelope {
+  private async handshake(envelope: Envelope, tokenSubject: TokenSubject | undefined): Promise<Envelope | RecordEnvelope> {
     this.sweep();
     if (envelope.type === "HANDSHAKE_INIT") {
       const responder = this.service.newResponder("http", tokenSubject);
       const ack = responder.onInit(envelope);
+      await this.service.admitInit(envelope); // PP-RPL-002 across a cluster's nodes
       this.pending.set(ack.session_id as string, { responder, expiresAt: this.service.now() + this.service.limits.handshake_timeout_ms }); // PP-HS-018: counted from this request
       this.service.metrics.httpHandshakesPending.set(this.pending.size);
       return ack;
@@ -152,7 +153,7 @@ export class HttpBinding {
     }
     if (envelope.type === "SESSION_CONFIRM" && pending.serverSession) {
       const serverSession = pending.serverSession;
-      const ready = this.service.confirm(serverSession, envelope as RecordEnvelope, "window");
+      const ready = await this.service.confirm(serverSession, envelope as RecordEnvelope, "window");
       this.pending.delete(envelope.session_id as string);
       this.service.metrics.httpHandshakesPending.set(this.pending.size);
       // PP-TRN-021: READY is this answer's body; every record after it, ACK records included, waits in the outbox for GET /peers/poll.

@@ -153,22 +153,54 @@ export class PeerConnection implements RecordSink {
     }
   }
 
+  /**
+   * A handshake step or resume that waits for something (a cluster's Redis; see
+   * ./cluster/cluster-node.ts) holds the frames after it here, so that they are handled in order.
+   */
+  private waiting: Promise<void> | undefined;
+  private readonly backlog: [string | Buffer, boolean][] = [];
+
   private onFrame(data: string | Buffer, isBinary: boolean): void {
     this.lastReceivedAt = this.service.now();
     this.countFrame();
     if (this.state === "closed") return;
+    if (this.waiting) this.backlog.push([data, isBinary]);
+    else this.run(data, isBinary);
+  }
+
+  private run(data: string | Buffer, isBinary: boolean): void {
+    let pending: Promise<void> | undefined;
     try {
-      this.handleFrame(data, isBinary);
+      pending = this.handleFrame(data, isBinary);
     } catch (error) {
-      if (error instanceof ProtocolError) this.fail(error);
-      else {
-        this.service.log.error({ err: error instanceof Error ? error.message : String(error) }, "internal error handling a frame");
-        this.fail(new ProtocolError("INTERNAL_ERROR", "the server failed to handle the message"));
-      }
+      this.failWith(error);
+      return;
+    }
+    if (!pending) return;
+    this.transport.pause?.();
+    this.waiting = pending
+      .catch((error: unknown) => this.failWith(error))
+      .finally(() => {
+        this.waiting = undefined;
+        this.transport.resume?.();
+        while (!this.waiting && this.backlog.length > 0 && this.state !== "closed") {
+          const [next, binary] = this.backlog.shift() as [string | Buffer, boolean];
+          this.run(next, binary);
+        }
+      });
+  }
+
+  private failWith(error: unknown): void {
+    if (this.state === "closed") return;
+    if (error instanceof ProtocolError) this.fail(error);
+    else {
+      this.service.log.error({ err: error instanceof Error ? error.message : String(error) }, "internal error handling a frame");
+      this.fail(new ProtocolError("INTERNAL_ERROR", "the server failed to handle the message"));
     }
   }
 
-  private handleFrame(data: string | Buffer, isBinary: boolean): void {
+  /** Handles one frame; a promise when its step waits for something (the handshake's last step, a resume, a cluster). */
+  private handleFrame(data: string | Buffer, isBinary: boolean): Promise<void> | undefined {
     // PP-TRN-002: binary frames and non-JSON text are INVALID_MESSAGE; the connection stays open.
     if (isBinary) throw new ProtocolError("INVALID_MESSAGE", "binary frames are not part of the protocol; send JSON text frames");
     let message: unknown;
@@ -194,13 +226,12 @@ export class PeerConnection implements RecordSink {
       // closes the connection unanswered, not even with the INVALID_STATE of the state table
       // (PP-HS-001, PP-TRN-023): no ERROR answers an ERROR (PP-ERR-007).
       this.close(4409, "INVALID_STATE: an ERROR before the session");
-      return;
+      return undefined;
     }
     switch (this.state) {
       case "await-resume":
         if (envelope.type !== "SESSION_RESUME") throw new ProtocolError("INVALID_STATE", `the first frame of a connection with session_id must be SESSION_RESUME, got ${envelope.type}`, envelope.message_id); // PP-TRN-004: a connection with session_id is a resume attempt (PP-SES-001); PP-TRN-023: anything else is INVALID_STATE, a HANDSHAKE_INIT too
-        this.onResume(envelope);
-        return;
+        return this.onResume(envelope);
       case "start":
         if (envelope.type === "SESSION_RESUME") return this.onResume(envelope);
         if (envelope.type !== "HANDSHAKE_INIT") {
@@ -211,11 +242,17 @@ export class PeerConnection implements RecordSink {
           // open (REPLAY_DETECTED), a new HANDSHAKE_INIT may follow (PP-ERR-004).
           const responder = this.service.newResponder("websocket", this.options.tokenSubject);
           const ack = responder.onInit(envelope);
-          this.responder = responder;
-          this.state = "handshaking";
-          this.sendJson(ack);
+          const accept = () => {
+            this.responder = responder;
+            this.state = "handshaking";
+            this.sendJson(ack);
+          };
+          if (!this.service.cluster) {
+            accept();
+            return undefined;
+          }
+          return this.service.admitInit(envelope).then(accept); // PP-RPL-002 across the cluster's nodes
         }
-        return;
       case "handshaking": {
         if (envelope.type !== "CHALLENGE_RESPONSE" || !this.responder) throw new ProtocolError("INVALID_STATE", `${envelope.type} while waiting for CHALLENGE_RESPONSE`, envelope.message_id);
         const { established, result } = this.responder.onChallengeResponse(envelope);
@@ -223,27 +260,28 @@ export class PeerConnection implements RecordSink {
         this.sendJson(established);
         this.serverSession = this.service.establish(result);
         this.state = "await-confirm";
-        return;
+        return undefined;
       }
       case "await-confirm": {
         const serverSession = this.serverSession as ServerSession;
-        const ready = this.service.confirm(serverSession, envelope as RecordEnvelope, "stream", sealed);
-        this.service.attach(serverSession, this);
-        this.state = "ready";
-        clearTimeout(this.handshakeTimer);
-        this.sendJson(ready);
-        this.service.flush(serverSession);
-        return;
+        return this.service.confirm(serverSession, envelope as RecordEnvelope, "stream", sealed).then((ready) => {
+          if (this.state !== "await-confirm") return; // closed while it was confirmed
+          this.service.attach(serverSession, this);
+          this.state = "ready";
+          clearTimeout(this.handshakeTimer);
+          this.sendJson(ready);
+          this.service.flush(serverSession);
+        });
       }
       case "ready": {
         const serverSession = this.serverSession as ServerSession;
         if (envelope.seq === undefined) throw new ProtocolError("INVALID_STATE", `${envelope.type} is not a record; the session is established`, envelope.message_id);
         this.service.records.handle(serverSession, envelope as RecordEnvelope, "stream", this.validateInner, sealed);
         if (serverSession.ended) this.close(1000, "session ended");
-        return;
+        return undefined;
       }
       default:
-        return;
+        return undefined;
     }
   }
 
@@ -253,8 +291,9 @@ export class PeerConnection implements RecordSink {
     return result.ok ? null : `${result.path || "/"} ${result.error}`;
   };
 
-  private onResume(resume: Envelope): void {
-    const { answer, serverSession } = this.service.resume(resume);
+  private async onResume(resume: Envelope): Promise<void> {
+    const { answer, serverSession } = await this.service.resume(resume);
+    if (this.state === "closed") return;
     this.sendJson(answer);
     if (!serverSession) {
       // EXPIRED, ERROR, NOT_FOUND: the connection stays open for a new handshake or resume (PP-SES-019).

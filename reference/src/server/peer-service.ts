@@ -38,7 +38,9 @@ import type { HandshakeResult } from "../handshake/result.ts";
 import type { Limits } from "../limits.ts";
 import type { RecordEnvelope } from "../record.ts";
 import { acceptResume, resumeRefusal } from "../session/resume.ts";
-import { Session, type ReplayMode } from "../session/session.ts";
+import { Session, type OutboundEntry, type ReplayMode } from "../session/session.ts";
+import type { ClusterHost, ClusterNode } from "./cluster/cluster-node.ts";
+import type { BroadcastNotice, SharedSession, StoredMessage } from "./cluster/registry.ts";
 import type { EventsHub } from "./events-hub.ts";
 import type { Logger } from "./logger.ts";
 import type { ServerMetrics } from "./metrics.ts";
@@ -59,7 +61,7 @@ export interface ServiceConfig {
 /** Versions per transport: v1.1 is HTTP-only (PP-VER-009). */
 const VERSIONS: Record<"websocket" | "http", Version[]> = { websocket: ["1.2"], http: ["1.2", "1.1"] };
 
-export class PeerService {
+export class PeerService implements ClusterHost {
   readonly now: () => number;
   /** What the records of a confirmed session do. */
   readonly records: SessionRecords;
@@ -74,10 +76,17 @@ export class PeerService {
     readonly hub: EventsHub,
     readonly metrics: ServerMetrics,
     readonly log: Logger,
+    /** One node of a cluster on Redis (./cluster/cluster-node.ts); absent, this server is the whole server. */
+    readonly cluster?: ClusterNode,
   ) {
     this.now = config.now ?? Date.now;
-    this.records = new SessionRecords(this, new Router(this));
+    this.router = new Router(this);
+    this.records = new SessionRecords(this, this.router);
+    cluster?.start(this);
   }
+
+  /** Where whole data messages go. */
+  readonly router: Router;
 
   get limits(): Limits {
     return this.config.limits;
@@ -107,7 +116,16 @@ export class PeerService {
     const session = new Session(result, { now: this.now, dedupeMemory: Math.max(1024, this.limits.retransmit_buffer * 4), identity: this.config.identity });
     const serverSession = new ServerSession(session, this.limits, result.peerIdentityKey);
     serverSession.generation = ++this.generations;
+    this.cluster?.established(serverSession, result.keys);
     return serverSession;
+  }
+
+  /**
+   * PP-RPL-002 in a cluster: HANDSHAKE_INIT's nonce must be new to every node, not only to this one
+   * (whose own cache the responder already checked). Nothing to do for a single server.
+   */
+  async admitInit(init: Envelope): Promise<void> {
+    if (this.cluster && init.nonce !== undefined) await this.cluster.claimHandshakeNonce(init.nonce, 2 * this.limits.max_clock_skew_ms, init.message_id);
   }
 
   /**
@@ -115,7 +133,7 @@ export class PeerService {
    * exist: it binds its entity (PP-AUTH-010), takes over the queue of the entity's older session
    * (PP-DLV-008) and is stored for routing and resume; its lifetime timer starts (PP-SES-012).
    */
-  confirm(serverSession: ServerSession, record: RecordEnvelope, mode: ReplayMode, sealed?: Buffer): RecordEnvelope {
+  async confirm(serverSession: ServerSession, record: RecordEnvelope, mode: ReplayMode, sealed?: Buffer): Promise<RecordEnvelope> {
     if (record.type !== "SESSION_CONFIRM") throw new ProtocolError("INVALID_STATE", `expected SESSION_CONFIRM, got ${record.type}`, record.message_id);
     // PP-HS-017: a newer session of the entity was confirmed since this handshake's step 4: this one is void,
     // whatever its SESSION_CONFIRM holds, as an unknown session_id would be.
@@ -128,9 +146,17 @@ export class PeerService {
     if (inner.handshake_hash !== toBase64Url(serverSession.session.handshakeHash)) throw new ProtocolError("AUTHENTICATION_FAILED", "SESSION_CONFIRM handshake_hash does not match", record.message_id); // PP-HS-009, PP-HS-019
     const bound = this.store.boundKey(serverSession.peerId);
     if (bound && !bound.equals(serverSession.identityKey)) throw new ProtocolError("AUTHENTICATION_FAILED", `entity ${serverSession.peerId} is bound to another identity key`, record.message_id); // PP-AUTH-011: another key completed first
-    if (previous) {
-      serverSession.session.queued.push(...previous.session.takeUndelivered());
-      this.end(previous, "replaced by a new session");
+    // In a cluster the binding, the entity's current session and its waiting messages are the cluster's.
+    const registered = this.cluster ? await this.cluster.register(serverSession, record.message_id) : undefined;
+    if (serverSession.ended) throw new ProtocolError("SESSION_NOT_FOUND", `a newer session of ${serverSession.peerId} was established; this handshake is void`, record.message_id); // PP-HS-017, while Redis answered
+    const local = this.store.sessionOf(serverSession.peerId);
+    if (local && local !== serverSession) {
+      serverSession.session.queued.push(...local.session.takeUndelivered());
+      this.end(local, "replaced by a new session", true, true);
+    }
+    if (registered) {
+      if (registered.previous && registered.previous.id !== local?.id) void this.cluster?.replacedOn(registered.previous.owner, registered.previous.id);
+      this.takeStored(serverSession, registered.waiting);
     }
     this.account(serverSession);
     serverSession.confirmed = true;
@@ -178,6 +204,7 @@ export class PeerService {
     if (serverSession.sink !== sink) return;
     serverSession.sink = undefined;
     serverSession.disconnectedAt = this.now();
+    if (serverSession.confirmed && !serverSession.ended) this.cluster?.disconnected(serverSession, serverSession.disconnectedAt); // PP-SES-011, for a resume on another node
   }
 
   /** The bytes held for all sessions at once (PP-LIM-012). */
@@ -217,21 +244,37 @@ export class PeerService {
 
   /**
    * SESSION_RESUME (spec §8). Returns the answer and, when READY, the session with fresh keys;
-   * the caller attaches its sink and then calls `flush` to re-send (PP-SES-010).
+   * the caller attaches its sink and then calls `flush` to re-send (PP-SES-010). In a cluster, a
+   * session held by another node (or by one that died) is read from Redis, and the rotation of its
+   * resumption secret is decided there, so that one binder resumes once in the cluster (PP-SES-007).
    */
-  resume(resume: Envelope): { answer: Envelope; serverSession?: ServerSession } {
+  async resume(resume: Envelope): Promise<{ answer: Envelope; serverSession?: ServerSession }> {
     const payload = resume.payload as { session_id: string };
     const now = this.now();
-    const serverSession = this.store.getSession(payload.session_id);
     const refuse = (status: "EXPIRED" | "ERROR" | "NOT_FOUND", error?: ProtocolError) => {
       this.metrics.resumes.labels(status).inc();
       return { answer: resumeRefusal(resume, status, this.config.serverId, now, error) };
     };
+    let serverSession = this.store.getSession(payload.session_id);
+    let restored = false;
+    if (!serverSession && this.cluster) {
+      try {
+        const shared = await this.cluster.load(payload.session_id, resume.message_id);
+        if (shared) {
+          serverSession = this.restore(shared);
+          restored = true;
+        }
+      } catch (error) {
+        if (error instanceof ProtocolError) return refuse("ERROR", error);
+        throw error;
+      }
+    }
     if (!serverSession || serverSession.ended || serverSession.peerId !== resume.sender_id) return refuse("NOT_FOUND"); // PP-SES-004
     if (serverSession.session.version !== "1.2") return refuse("ERROR", new ProtocolError("VERSION_NOT_SUPPORTED", "a v1.1 session cannot be resumed"));
     const windowOver = serverSession.disconnectedAt !== undefined && now - serverSession.disconnectedAt > this.limits.resume_window_ms; // PP-SES-011: resumable for resume_window_ms, PP-SES-005: EXPIRED after
     if (serverSession.session.isExpired(now) || windowOver) {
-      this.end(serverSession, "expired");
+      if (restored) this.cluster?.ended(serverSession, true);
+      else this.end(serverSession, "expired");
       return refuse("EXPIRED"); // PP-SES-005
     }
     // PP-RPL-006, PP-RPL-009: a nonce already accepted is REPLAY_DETECTED, answered like every refused
@@ -244,8 +287,34 @@ export class PeerService {
       if (error instanceof ProtocolError) return refuse("ERROR", error); // PP-SES-003, PP-SES-017: the session is untouched
       throw error;
     }
+    let takeOver: { waiting: StoredMessage[]; delivered: string[] } | undefined;
+    if (this.cluster) {
+      try {
+        await this.cluster.rotate(serverSession, resume.nonce, accepted.keys, resume.message_id);
+        if (restored) takeOver = await this.cluster.takeOver(serverSession.peerId, resume.message_id);
+      } catch (error) {
+        if (error instanceof ProtocolError) return error.code === "SESSION_NOT_FOUND" ? refuse("NOT_FOUND") : refuse("ERROR", error);
+        throw error;
+      }
+      if (serverSession.ended) return refuse("NOT_FOUND"); // ended while Redis answered
+    }
     serverSession.resumeNonces.add(resume.nonce);
+    if (this.cluster) {
+      // What the peer's last_rx_seq acknowledges leaves the entity's stream too (PP-DLV-001).
+      const released: OutboundEntry[] = [];
+      serverSession.session.acknowledge(accepted.peerLastRxSeq, (entry) => released.push(entry));
+      this.cluster.acknowledged(serverSession.peerId, released);
+    }
     serverSession.session.rekey(accepted.keys, accepted.peerLastRxSeq);
+    if (restored && takeOver) {
+      // Held here from now on: what the node it was on delivered from it is known (PP-DLV-003), and
+      // what waits for it in its stream is sent again (PP-SES-010).
+      for (const messageId of takeOver.delivered) serverSession.session.markDelivered(serverSession.peerId, messageId);
+      this.store.putSession(serverSession);
+      this.metrics.sessions.inc();
+      this.armLifetime(serverSession);
+      this.takeStored(serverSession, takeOver.waiting);
+    }
     this.account(serverSession); // PP-LIM-013: what last_rx_seq acknowledged is free
     serverSession.confirmed = true;
     this.metrics.resumes.labels("READY").inc();
@@ -253,18 +322,103 @@ export class PeerService {
     return { answer: accepted.ack, serverSession };
   }
 
-  /** Ends a session for good (BYE, expiry, replacement): it can no longer be resumed (PP-SES-015). */
-  end(serverSession: ServerSession, reason: string, closeConnection = true): void {
+  /** A session of the cluster as Redis holds it, to be resumed here: disconnected, confirmed, not yet stored locally. */
+  private restore(shared: SharedSession): ServerSession {
+    const now = this.now();
+    const result: HandshakeResult = {
+      role: "responder",
+      sessionId: shared.id,
+      version: shared.version,
+      capabilities: shared.capabilities,
+      aead: shared.aead,
+      localId: this.config.serverId,
+      peerId: shared.entity,
+      peerIdentityKey: shared.identityKey,
+      keys: shared.keys,
+      lifetimeMs: shared.expiresAt - now,
+      ...(shared.peerLimits ? { peerLimits: shared.peerLimits } : {}),
+    };
+    const serverSession = this.establish(result);
+    serverSession.confirmed = true;
+    serverSession.disconnectedAt = shared.disconnectedAt ?? now;
+    for (const nonce of shared.resumeNonces) serverSession.resumeNonces.add(nonce);
+    this.cluster?.adopt(serverSession, shared.epoch);
+    return serverSession;
+  }
+
+  /**
+   * Messages from the entity's stream join the session's queue, after what it holds already; one
+   * it holds (by sender and message id, or chunk id) is not queued twice.
+   */
+  private takeStored(serverSession: ServerSession, messages: StoredMessage[]): void {
+    for (const message of messages) this.deliverStored(serverSession.peerId, message, serverSession);
+  }
+
+  /** ClusterHost: a message appended to a local entity's stream by another node (or read from it). */
+  deliverStored(entity: string, message: StoredMessage, target = this.store.sessionOf(entity)): void {
+    if (!target || target.ended) return; // it stays in the stream, for the node the entity resumes on
+    const held = (entry: { sender_id: string; message_id: string; type: string; inner: unknown }) => entry.sender_id === message.sender_id && (entry.message_id === message.message_id || (entry.type === "CHUNKED_MESSAGE" && (entry.inner as { chunk_id: string }).chunk_id === message.message_id));
+    const session = target.session;
+    for (const entry of session.unacked.values()) if (held(entry)) return;
+    if (session.queued.some(held)) return;
+    try {
+      this.router.deliverStored(target, message);
+    } catch (error) {
+      // It stays in the stream and comes again with the entity's next resume.
+      this.log.warn({ entity, err: error instanceof Error ? error.message : String(error) }, "a message from the cluster could not be queued");
+    }
+  }
+
+  /** ClusterHost: the session was resumed on another node: its connection here closes (PP-SES-014); Redis keeps it. */
+  movedAway(sessionId: string): void {
+    const serverSession = this.store.getSession(sessionId);
+    if (!serverSession || serverSession.ended) return;
+    serverSession.ended = true;
+    clearTimeout(serverSession.lifetimeTimer);
+    this.store.deleteSession(sessionId);
+    this.metrics.sessions.dec();
+    serverSession.sink?.close(1000, "session resumed on another node");
+    serverSession.sink = undefined;
+    this.account(serverSession);
+  }
+
+  /** ClusterHost: a newer session of the entity was confirmed on another node; its queue passes on there (PP-DLV-008). */
+  replaced(sessionId: string): void {
+    const serverSession = this.store.getSession(sessionId);
+    if (serverSession) this.end(serverSession, "replaced by a new session", true, true);
+  }
+
+  /** ClusterHost: a BROADCAST from another node, for this node's subscribers (PP-EVT-003). */
+  relayBroadcast(notice: BroadcastNotice): void {
+    this.hub.publish(notice.channel, notice.content, notice.publisherId, notice.eventId);
+  }
+
+  /**
+   * Ends a session for good (BYE, expiry, replacement): it can no longer be resumed (PP-SES-015).
+   * `replaced`: a newer session of the entity took its queue over (PP-DLV-008).
+   */
+  end(serverSession: ServerSession, reason: string, closeConnection = true, replaced = false): void {
     if (serverSession.ended) return;
     serverSession.ended = true;
     clearTimeout(serverSession.lifetimeTimer);
     if (serverSession.confirmed) {
       this.store.deleteSession(serverSession.id);
       this.metrics.sessions.dec();
+      this.cluster?.ended(serverSession, !replaced);
     }
     if (closeConnection) serverSession.sink?.close(1000, reason);
     serverSession.sink = undefined;
     this.account(serverSession); // PP-LIM-013: nothing of an ended session is held
+  }
+
+  /**
+   * An error found after the record that caused it was handled (a cluster's Redis answered later):
+   * the session's connection reports it as it would have then (PP-ERR-001..004).
+   */
+  failAsync(serverSession: ServerSession, error: ProtocolError): void {
+    if (serverSession.ended) return;
+    if (serverSession.sink?.fail) serverSession.sink.fail(error);
+    else if (serverSession.sink) this.sendControl(serverSession, "ERROR", error.toPayload());
   }
 
   /** Seals and sends a non-data record (or an ERROR) to a connected session. */

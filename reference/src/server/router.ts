@@ -2,12 +2,17 @@
  * Where a whole data message goes (spec §9, §15): to the events hub (BROADCAST), to the server
  * itself (the echo task), or into the queue of the recipient entity's session, split into chunks
  * for the wire where it is too large for one record.
+ *
+ * In a cluster (./cluster/cluster-node.ts) a recipient may be on another node: the message goes
+ * into its Redis stream, and the returned promise settles once it is there (or refused). A message
+ * for a session on this node is queued at once; its stream append is the returned promise.
  */
 import { splitMessage } from "../chunking.ts";
 import { newMessageId } from "../envelope.ts";
 import { ProtocolError } from "../errors.ts";
 import type { Limits } from "../limits.ts";
 import type { OutboundEntry } from "../session/session.ts";
+import type { StoredMessage } from "./cluster/registry.ts";
 import type { PeerService } from "./peer-service.ts";
 import type { ServerSession } from "./server-session.ts";
 
@@ -18,28 +23,61 @@ export class Router {
     return this.service.limits;
   }
 
-  /** Routes a whole data message from a session's peer (PP-DLV-006..009, PP-EVT-003). */
-  route(from: ServerSession, message: OutboundEntry): void {
+  /**
+   * Routes a whole data message from a session's peer (PP-DLV-006..009, PP-EVT-003). Returns a
+   * promise only in a cluster, for what is still being stored; it rejects with the ProtocolError
+   * that refuses the message.
+   */
+  route(from: ServerSession, message: OutboundEntry): Promise<void> | undefined {
     if (message.type === "BROADCAST") {
       if (from.session.version !== "1.2" || !from.session.capabilities.includes("events")) throw new ProtocolError("PERMISSION_DENIED", "BROADCAST needs the events capability", message.message_id); // PP-CAP-008
       const { channel, content } = message.inner as { channel: string; content: unknown };
-      this.service.hub.publish(channel, content, message.sender_id);
-      return;
+      const eventId = newMessageId();
+      this.service.hub.publish(channel, content, message.sender_id, eventId);
+      this.service.cluster?.broadcast({ eventId, channel, content, publisherId: message.sender_id }); // every node's subscribers, one event_id
+      return undefined;
     }
     const recipient = message.recipient_id;
     if (recipient === undefined) throw new ProtocolError("INVALID_MESSAGE", `${message.type} needs a recipient_id`, message.message_id);
-    if (recipient === this.service.config.serverId) {
-      this.serveLocally(from, message);
-      return;
-    }
+    if (recipient === this.service.config.serverId) return this.serveLocally(from, message);
     let target = this.service.store.sessionOf(recipient);
     if (target && this.service.pastLifetime(target)) {
       this.service.expire(target); // PP-SES-012: its lifetime timer has not run yet; nothing is routed to it
       target = undefined;
     }
+    if (!target && this.service.cluster) return this.forward(message, recipient);
     // PP-DLV-007, PP-DLV-017: never seen, or its session ended, expired or was forgotten: nothing to deliver to.
     if (!target) throw new ProtocolError("UNKNOWN_RECIPIENT", `${recipient} has no session on this server`, message.message_id);
     this.deliver(target, message);
+    return this.persist(message, target.peerId);
+  }
+
+  /** A message another node stored for an entity whose session is here. */
+  deliverStored(target: ServerSession, message: StoredMessage): void {
+    const { streamId: _streamId, ...entry } = message;
+    this.deliver(target, entry);
+  }
+
+  private bounds() {
+    return { dedupeMemory: Math.max(1024, this.limits.retransmit_buffer * 4), maxQueued: this.limits.retransmit_buffer, resumeWindowMs: this.limits.resume_window_ms };
+  }
+
+  /**
+   * In a cluster, the stream copy of a message queued here, so that it outlives this node: the
+   * sender's ACK waits for it. The recipient has it already, so a duplicate or full answer changes nothing.
+   */
+  private persist(message: OutboundEntry, recipient: string): Promise<void> | undefined {
+    const cluster = this.service.cluster;
+    if (!cluster) return undefined;
+    return cluster.store(message, recipient, this.bounds()).then(() => undefined);
+  }
+
+  /** In a cluster, a recipient with no session on this node: into its stream, and to its node. */
+  private async forward(message: OutboundEntry, recipient: string): Promise<void> {
+    const result = await (this.service.cluster as NonNullable<typeof this.service.cluster>).store(message, recipient, this.bounds());
+    if (result.status === "unknown") throw new ProtocolError("UNKNOWN_RECIPIENT", `${recipient} has no session on this server`, message.message_id); // PP-DLV-007, PP-DLV-017
+    if (result.status === "full") throw new ProtocolError("BUFFER_OVERFLOW", `the queue for ${recipient} is full (${this.limits.retransmit_buffer} records)`, message.message_id); // PP-DLV-013
+    // "duplicate": delivered before, by another node (PP-DLV-003): acknowledged and dropped.
   }
 
   /**
@@ -75,13 +113,15 @@ export class Router {
   }
 
   /** Messages addressed to the server itself: the echo task (PP-DLV-009), any other action refused (PP-DLV-020). */
-  private serveLocally(from: ServerSession, message: OutboundEntry): void {
-    if (message.type !== "TASK_REQUEST") return; // PP-DLV-021: a PEER_MESSAGE or TASK_RESPONSE to the server is acknowledged and dropped
+  private serveLocally(from: ServerSession, message: OutboundEntry): Promise<void> | undefined {
+    if (message.type !== "TASK_REQUEST") return undefined; // PP-DLV-021: a PEER_MESSAGE or TASK_RESPONSE to the server is acknowledged and dropped
     const request = message.inner as { task_id: string; action: string; params?: unknown };
     const response =
       request.action === "echo"
         ? { task_id: request.task_id, status: "ok", result: request.params ?? null }
         : { task_id: request.task_id, status: "error", error: `unknown action ${request.action}; this server serves "echo"` };
-    this.deliver(from, { message_id: newMessageId(), type: "TASK_RESPONSE", inner: response, sender_id: this.service.config.serverId, recipient_id: from.peerId }, message.message_id);
+    const answer: OutboundEntry = { message_id: newMessageId(), type: "TASK_RESPONSE", inner: response, sender_id: this.service.config.serverId, recipient_id: from.peerId };
+    this.deliver(from, answer, message.message_id);
+    return this.persist(answer, from.peerId);
   }
 }

@@ -5,6 +5,7 @@
  * ./peer-service.ts.
  */
 import { Reassembler } from "../chunking.ts";
+import type { ProtocolError } from "../errors.ts";
 import type { Limits } from "../limits.ts";
 import type { RecordEnvelope } from "../record.ts";
 import { Session } from "../session/session.ts";
@@ -23,6 +24,8 @@ export interface RecordSink {
    * session's queue, bounded by PP-DLV-014, until the sink drains and flushes again.
    */
   room?(): boolean;
+  /** Reports an error found after its record was handled, with the registry row's behaviour (PP-ERR-003). */
+  fail?(error: ProtocolError): void;
 }
 
 export class ServerSession {

@@ -18,6 +18,9 @@ import { toBase64Url } from "../encoding.ts";
 import { plaintextEnvelope } from "../envelope.ts";
 import { ProtocolError } from "../errors.ts";
 import { withLimits, type Limits } from "../limits.ts";
+import { PLAIN_AT_REST, sealedAtRest } from "./cluster/at-rest.ts";
+import { ClusterNode } from "./cluster/cluster-node.ts";
+import { Registry } from "./cluster/registry.ts";
 import { EventsConnection } from "./events-connection.ts";
 import { EventsHub } from "./events-hub.ts";
 import { HttpBinding } from "./http-binding.ts";
@@ -59,6 +62,17 @@ export interface PeerServerOptions {
    * serves /metrics only when tokens are not required, since a scraper holds no token.
    */
   metrics?: { host?: string; port: number };
+  /**
+   * One node of a cluster on Redis (./cluster/cluster-node.ts, docs/guides/deployment.md). Every
+   * node of a cluster has the same identitySeed and serverId: together they are one server.
+   */
+  cluster?: {
+    redisUrl: string;
+    /** This node's name in the cluster; unique per process. */
+    nodeId: string;
+    /** 32 bytes: seals keys, resumption secrets and queued messages in Redis (./cluster/at-rest.ts). */
+    atRestKey?: Buffer;
+  };
 }
 
 export class PeerServer {
@@ -79,8 +93,13 @@ export class PeerServer {
   /** Open TCP connections by remote address (PP-LIM-011). */
   private readonly connectionsByIp = new Map<string, number>();
   private closing = false;
+  /** This server as one node of a cluster, when it is one. */
+  private readonly cluster: ClusterNode | undefined;
 
-  private constructor(private readonly options: PeerServerOptions) {
+  private constructor(
+    private readonly options: PeerServerOptions,
+    registry?: Registry,
+  ) {
     this.limits = withLimits(options.limits);
     this.identity = ed25519FromSeed(options.identitySeed ?? randomBytes(32));
     const collect = fullCollection();
@@ -93,7 +112,8 @@ export class PeerServer {
     const metrics = new ServerMetrics();
     const capabilities = options.capabilities ?? SUPPORTED_CAPABILITIES;
     const hub = new EventsHub(serverId, this.limits.max_subscriptions);
-    this.service = new PeerService({ serverId, identity: this.identity, limits: this.limits, capabilities, ...(options.now ? { now: options.now } : {}) }, options.store ?? new MemoryStore(options.identityAllowlist), hub, metrics, log);
+    this.cluster = registry && new ClusterNode(registry, log);
+    this.service = new PeerService({ serverId, identity: this.identity, limits: this.limits, capabilities, ...(options.now ? { now: options.now } : {}) }, options.store ?? new MemoryStore(options.identityAllowlist), hub, metrics, log, this.cluster);
     this.tokens = new TokenIssuer(serverId, options.tokenLifetimeSeconds ?? 300, Date.now);
     this.binding = new HttpBinding(this.service, this.tokens, { discovery: () => this.discovery() });
     const maxPayload = this.limits.max_frame_bytes;
@@ -114,9 +134,15 @@ export class PeerServer {
   }
 
   static async start(options: PeerServerOptions = {}): Promise<PeerServer> {
-    const server = new PeerServer(options);
+    let registry: Registry | undefined;
+    if (options.cluster) {
+      const { redisUrl, nodeId, atRestKey } = options.cluster;
+      registry = await Registry.connect(redisUrl, { nodeId, atRest: atRestKey ? sealedAtRest(atRestKey) : PLAIN_AT_REST });
+    }
+    const server = new PeerServer(options, registry);
+    const cluster = server.cluster;
     await new Promise<void>((resolve, reject) => {
-      server.http.once("error", reject);
+      server.http.once("error", (error) => void cluster?.stop().finally(() => reject(error)));
       server.http.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => resolve());
     });
     if (options.metrics) {
@@ -316,5 +342,6 @@ export class PeerServer {
         metrics.closeAllConnections();
       });
     }
+    await this.cluster?.stop();
   }
 }

@@ -45,7 +45,10 @@ export class SessionRecords {
     switch (record.type) {
       case "ACK": {
         const ack = (inner as { ack: number }).ack;
-        if (session.acknowledge(ack) > 0) this.service.account(serverSession); // PP-LIM-013
+        const cluster = this.service.cluster;
+        const released: OutboundEntry[] = [];
+        if (session.acknowledge(ack, cluster && ((entry) => released.push(entry))) > 0) this.service.account(serverSession); // PP-LIM-013
+        cluster?.acknowledged(serverSession.peerId, released); // they leave the entity's stream (PP-DLV-001)
         serverSession.sink?.acknowledged?.(ack);
         return;
       }
@@ -144,15 +147,41 @@ export class SessionRecords {
   /**
    * Routes a whole message and remembers it as delivered. A message refused because a queue is
    * full is neither remembered nor acknowledged, so the sender's re-send gets through (PP-DLV-013).
+   * In a cluster, a message still being stored holds back the record's acknowledgement until it is
+   * stored (Session.hold); refused then, the ERROR follows on its own.
    */
   private routeOnce(from: ServerSession, record: RecordEnvelope, message: OutboundEntry): void {
+    let storing: Promise<void> | undefined;
     try {
-      this.router.route(from, message);
+      storing = this.router.route(from, message);
     } catch (error) {
       if (error instanceof ProtocolError && error.code === "BUFFER_OVERFLOW") from.session.refuse(record.seq);
       throw error;
     }
-    from.session.markDelivered(from.session.peerId, message.message_id);
+    if (!storing) {
+      from.session.markDelivered(from.session.peerId, message.message_id);
+      return;
+    }
+    const session = from.session;
+    const release = session.hold(record.seq);
+    const local = this.service.store.sessionOf(message.recipient_id ?? "") !== undefined || message.recipient_id === this.service.config.serverId;
+    if (local) session.markDelivered(session.peerId, message.message_id); // queued here already; only its stream copy is pending
+    storing.then(
+      () => {
+        if (!local) session.markDelivered(session.peerId, message.message_id);
+        release();
+        this.acknowledge(from);
+      },
+      (error: unknown) => {
+        const failure = this.service.cluster ? this.service.cluster.unreachable(error, message.message_id) : (error as ProtocolError);
+        // Not stored: never acknowledged, so the sender sends it again (PP-DLV-013), except a
+        // recipient that does not exist, which is refused for good (PP-DLV-016).
+        if (failure.code !== "UNKNOWN_RECIPIENT") session.refuse(record.seq);
+        release();
+        this.acknowledge(from);
+        this.service.failAsync(from, failure);
+      },
+    );
   }
 }
 

@@ -77,6 +77,10 @@ export class Session {
   private readonly windowSeen = new Set<number>();
   /** The first seq of this key epoch that was refused after it authenticated, if any. */
   private refusedFrom: number | null = null;
+  /** Seqs of this key epoch received but not yet acknowledgeable: their message is still being stored (`hold`). */
+  private held: Set<number> | undefined;
+  /** Counts key epochs (`rekey`), so that a release from an earlier epoch touches nothing of this one. */
+  private keyEpoch = 0;
   private readonly signRecords: boolean;
 
   constructor(
@@ -182,12 +186,13 @@ export class Session {
     while (this.windowSeen.has(this.receivedThrough + 1)) this.receivedThrough++;
   }
 
-  /** Releases every data record with seq <= ack (cumulative ACK, spec §9). */
-  acknowledge(ack: number): number {
+  /** Releases every data record with seq <= ack (cumulative ACK, spec §9); `onReleased` sees each. */
+  acknowledge(ack: number, onReleased?: (entry: OutboundEntry) => void): number {
     let released = 0;
-    for (const seq of this.unacked.keys()) {
+    for (const [seq, entry] of this.unacked) {
       if (seq > ack) break;
       this.unacked.delete(seq);
+      onReleased?.(entry);
       released++;
     }
     return released;
@@ -222,7 +227,23 @@ export class Session {
    * refused record of this key epoch, if lower.
    */
   get acknowledgeableSeq(): number {
-    return this.refusedFrom === null ? this.receivedThrough : Math.min(this.receivedThrough, this.refusedFrom - 1);
+    let through = this.refusedFrom === null ? this.receivedThrough : Math.min(this.receivedThrough, this.refusedFrom - 1);
+    if (this.held) for (const seq of this.held) through = Math.min(through, seq - 1);
+    return through;
+  }
+
+  /**
+   * The record's message is accepted but not yet stored where it survives this process (a
+   * cluster's Redis stream): it is not acknowledged, by ACK or by a resume's last_rx_seq, until
+   * the returned release is called, once it is stored, or refused after `refuse` (PP-DLV-001: an
+   * acknowledged message is the receiver's responsibility).
+   */
+  hold(seq: number): () => void {
+    (this.held ??= new Set()).add(seq);
+    const epoch = this.keyEpoch;
+    return () => {
+      if (this.keyEpoch === epoch) this.held?.delete(seq);
+    };
   }
 
   /**
@@ -240,6 +261,8 @@ export class Session {
     this.lastRecvSeq = -1;
     this.receivedThrough = -1;
     this.refusedFrom = null;
+    this.held = undefined;
+    this.keyEpoch++;
     this.windowSeen.clear();
   }
 
