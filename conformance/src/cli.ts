@@ -318,7 +318,7 @@ export function renderList(cases: readonly Case[] = ALL_CASES): string {
       section = c.section;
       lines.push("", section);
     }
-    const flags = [c.level, ...(c.requires ?? []).map((r) => `requires ${r}`), ...(c.slow ? ["slow"] : [])].join(", ");
+    const flags = [c.level, ...(c.requires ?? []).map((r) => `requires ${r}`), ...(c.slow ? ["slow"] : []), ...(c.needsPeerTarget ? ["needs --peer-target"] : [])].join(", ");
     lines.push(`  ${c.id}  [${flags}] ${c.requirements.join(" ")}`, `      ${c.title}`);
   }
   lines.push("", `${cases.length} of ${ALL_CASES.length} cases; MUST requirements covered ${cov.covered.length}/${cov.totalMust}, excluded ${cov.excluded.length}, without a case ${cov.uncovered.length}: ${cov.uncovered.join(" ")}`);
