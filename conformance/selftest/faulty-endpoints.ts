@@ -7,6 +7,7 @@
  * against the same endpoint without the fault.
  */
 import type { ProxyFaultName } from "./fault-proxy.ts";
+import { FAULTY_CLUSTERS, type ClusterFaultName } from "./faulty-clusters.ts";
 
 export type EmbeddedConfig = {
   limits?: Partial<Record<string, number>>;
@@ -15,9 +16,9 @@ export type EmbeddedConfig = {
 };
 
 export interface FaultyEndpoint {
-  /** Unique; the source fault's name, or `proxy:` and the proxy fault's name. */
+  /** Unique; the source fault's name, `proxy:` and the proxy fault's name, or `cluster:` and the faulty pair's. */
   name: string;
-  kind: "source" | "proxy";
+  kind: "source" | "proxy" | "cluster";
   /** What is broken, with the requirement it breaks. */
   description: string;
   /** Options of the reference server: the configuration the catchers need. */
@@ -26,6 +27,8 @@ export interface FaultyEndpoint {
   source?: string;
   /** The proxy fault (kind "proxy"), in front of a clean server configured by `embedded`. */
   proxy?: ProxyFaultName;
+  /** The faulty pair of nodes (kind "cluster", ./faulty-clusters.ts), run as TARGET and --peer-target. */
+  cluster?: ClusterFaultName;
   /** Case ids meant to catch the fault. */
   catchers: string[];
   /** The catchers wait for protocol timers (cases marked slow): they run with --slow, with the short timers of `embedded.limits`. */
@@ -282,6 +285,9 @@ export const FAULTY_ENDPOINTS: readonly FaultyEndpoint[] = [
   ref("events-error-answered", "answers a well-formed ERROR sent first on /ws/v1/events with INVALID_STATE before closing with 4409 (PP-ERR-010, PP-ERR-007)", ["errors.error-as-first-frame"]),
   ref("challenge-response-session-unchecked", "does not compare the session_id of a CHALLENGE_RESPONSE with the one it assigned on the connection (PP-HS-020)", ["handshake.challenge-response-foreign-session"]),
   ref("capability-exchange-unchecked", "answers a CAPABILITY_EXCHANGE naming other capabilities than those selected with its reply, instead of INVALID_MESSAGE (PP-CAP-009)", ["capabilities.exchange-other-capabilities"]),
+
+  // Cluster: two nodes that are not one server (issue 16).
+  ...FAULTY_CLUSTERS,
 ];
 
 /**

@@ -32,6 +32,7 @@ import { normalizeTarget, targetInfo } from "../src/target.ts";
 import { startFaultProxy, type FaultProxyOptions, type ProxyFaultName, type TlsMaterial } from "./fault-proxy.ts";
 import { CONFORMANT_VARIANTS, type ConformantVariant } from "./conformant-variants.ts";
 import { FAULTY_ENDPOINTS, type EmbeddedConfig, type FaultyEndpoint } from "./faulty-endpoints.ts";
+import { startCluster, type ClusterFaultName } from "./faulty-clusters.ts";
 import { FaultyClientsBroken, prepareFaultyClients, runClientSelfTest } from "./client-selftest.ts";
 import { FAULTY_CLIENTS, type FaultyClient } from "./faulty-clients.ts";
 import { scratchReference, SourceFaultError, startFaultyReference } from "./scratch-reference.ts";
@@ -86,6 +87,8 @@ export interface SelfTestResult {
 
 interface Started {
   url: string;
+  /** The second node of a cluster endpoint, given as --peer-target. */
+  peerUrl?: string;
   /** Run cases without discovery (https with a self-signed certificate, or where only the URL matters). */
   direct: boolean;
   close(): Promise<void>;
@@ -138,6 +141,10 @@ const upstreamOptions = (embedded: EmbeddedConfig | undefined): EmbeddedConfig =
 /** Starts the endpoint, or its clean twin (the same without the fault). A string says why it cannot run here. */
 async function startEndpoint(endpoint: FaultyEndpoint, clean: boolean): Promise<Started | string> {
   const config = upstreamOptions(endpoint.embedded);
+  if (endpoint.kind === "cluster") {
+    const pair = await startCluster(clean ? null : (endpoint.cluster as ClusterFaultName), config);
+    return { url: pair.url, peerUrl: pair.peerUrl, direct: false, close: () => pair.close() };
+  }
   if (endpoint.kind === "source") {
     const server = clean ? await startEmbedded(config) : await startFaultyReference(endpoint.source as string, config);
     return { url: server.url, direct: false, close: () => server.close() };
@@ -161,7 +168,7 @@ async function startEndpoint(endpoint: FaultyEndpoint, clean: boolean): Promise<
 async function runCases(started: Started, ids: string[], settings: { runs: number; seed: number; slow: boolean; forbiddenOrigin?: string }): Promise<Map<string, CaseResult>> {
   const results = new Map<string, CaseResult>();
   if (!started.direct) {
-    const report = await runConformance({ target: started.url, only: ids, runs: settings.runs, seed: settings.seed, slow: settings.slow, strict: true, stepTimeoutMs: STEP_TIMEOUT_MS, traces: "none", ...(settings.forbiddenOrigin ? { forbiddenOrigin: settings.forbiddenOrigin } : {}) });
+    const report = await runConformance({ target: started.url, ...(started.peerUrl ? { peerTarget: started.peerUrl } : {}), only: ids, runs: settings.runs, seed: settings.seed, slow: settings.slow, strict: true, stepTimeoutMs: STEP_TIMEOUT_MS, traces: "none", ...(settings.forbiddenOrigin ? { forbiddenOrigin: settings.forbiddenOrigin } : {}) });
     for (const c of report.cases) results.set(c.id, c);
     return results;
   }
@@ -177,7 +184,7 @@ async function runCases(started: Started, ids: string[], settings: { runs: numbe
 
 /** The configuration a clean twin shares with other endpoints' twins, so that each runs once. */
 function twinKey(endpoint: FaultyEndpoint): string {
-  const listen = endpoint.kind === "proxy" ? (DIRECT_FAULTS.has(endpoint.proxy as ProxyFaultName) ? `listen:${endpoint.proxy}` : "proxy") : "direct";
+  const listen = endpoint.kind === "cluster" ? "cluster" : endpoint.kind === "proxy" ? (DIRECT_FAULTS.has(endpoint.proxy as ProxyFaultName) ? `listen:${endpoint.proxy}` : "proxy") : "direct";
   return JSON.stringify({ config: upstreamOptions(endpoint.embedded), listen, slow: endpoint.slow ?? false, origin: endpoint.forbiddenOrigin ?? null, runs: endpoint.runs ?? null });
 }
 

@@ -24,6 +24,11 @@ export interface Case {
   requires?: string[];
   /** Waits for real protocol timers longer than the runner's budget: runs only with --slow. */
   slow?: boolean;
+  /**
+   * Needs a second node of the same deployment (--peer-target): the case is skipped without one,
+   * and `requires` holds on both nodes.
+   */
+  needsPeerTarget?: boolean;
   run(ctx: CaseContext): Promise<void>;
 }
 
@@ -76,6 +81,12 @@ export interface ProbeRequest extends Partial<Pick<ProbeOptions, "autoPong" | "s
   token?: false | string;
   /** Connect here instead of the target's /ws/v1/peers (e.g. through the runner's proxy). */
   wsUrl?: string;
+  /**
+   * Which node of the deployment the probe connects to: the target (default) or the second node
+   * given as --peer-target (only in a case marked `needsPeerTarget`). The probe speaks to that
+   * node's URL, names that node's server_id and presents a token that node issued.
+   */
+  node?: "target" | "peer";
   /** The probe's name in the trace (default `p<index>` when a case opens several). */
   label?: string;
 }
@@ -102,6 +113,8 @@ export interface PropertyOptions<T = unknown> {
 
 export interface CaseContext {
   readonly target: TargetInfo;
+  /** The second node of the same deployment (--peer-target), or null when none was given. */
+  readonly peerTarget: TargetInfo | null;
   readonly limits: Record<string, number>;
   /** The case's fast-check seed (derived from the run seed and the case id). */
   readonly seed: number;
@@ -131,8 +144,8 @@ export interface CaseContext {
   readonly presentsTokens: boolean;
   /** The identity of probe `index` of this case, without opening anything. */
   identity(index: number): ProbeIdentity;
-  /** The token `identity` presents (cached for the run); TokenRefused when the target will not issue it. */
-  token(identity: ProbeIdentity): Promise<string>;
+  /** The token `identity` presents (cached for the run) to the target, or to the peer target; TokenRefused when that node will not issue it. */
+  token(identity: ProbeIdentity, node?: "target" | "peer"): Promise<string>;
   fail(expected: string | string[], actual: string): never;
   /** Fails unless `condition` holds. */
   check(condition: boolean, expected: string | string[], actual: string | (() => string)): void;

@@ -27,7 +27,7 @@ import { TOOL_VERSION, type Report } from "./report.ts";
 import { redactSecrets } from "./probe/redact.ts";
 import { commandTokenProvider, TOKEN_COMMAND_TIMEOUT_MS } from "./probe/token-command.ts";
 import { TokenProviderError } from "./probe/token-source.ts";
-import { DEFAULTS, runConformance, type RunEvent } from "./runner.ts";
+import { DEFAULTS, runConformance, sameNode, type RunEvent } from "./runner.ts";
 import { select, selectors, UsageError } from "./selection.ts";
 import { TargetError } from "./target.ts";
 import { baselineSection, checkBaselineIds, evaluate, parseBaseline, type BaselineEntry } from "./verdict.ts";
@@ -41,6 +41,11 @@ TARGET is a ws(s):// URL of /ws/v1/peers or an http(s):// base URL; without it a
 reference server is started on a free loopback port.
 
 Options:
+  --peer-target URL2       a second node of the same deployment as TARGET (one logical server: the
+                           same server_id and identity key), in the same forms as TARGET; the
+                           cluster cases run across the two (resume, routing, replay caches,
+                           broadcasts and identity bindings shared between nodes). Without it they
+                           are skipped. Needs TARGET, and a node other than TARGET
   --list                   list the cases (id, level, requirements) and exit
   --only X                 run only cases matching X: case id (globs with *), requirement id
                            (PP-HS-004) or area (PP-HS), suite (handshake) or section (6, 7.4);
@@ -112,6 +117,8 @@ interface ReporterSpec {
 
 export interface CliOptions {
   target?: string;
+  /** A second node of the same deployment (--peer-target), for the cluster cases. */
+  peerTarget?: string;
   list: boolean;
   only: string[];
   skip: string[];
@@ -158,6 +165,7 @@ export function parseCli(argv: string[]): CliOptions {
       allowPositionals: true,
       strict: true,
       options: {
+        "peer-target": { type: "string" },
         list: { type: "boolean" },
         only: { type: "string", multiple: true },
         skip: { type: "string", multiple: true },
@@ -202,7 +210,7 @@ export function parseCli(argv: string[]): CliOptions {
   if (!client && values.listen !== undefined) throw new UsageError("--listen belongs to peer-conformance client (a client that connects by itself)");
   if (values.command !== undefined && values.listen !== undefined) throw new UsageError("--command and --listen are two ways to attach a client: give one (--command starts a driver per case, --listen waits for a client that asks for its cases)");
   if (client) {
-    const serverOnly = ["slow", "runs", "path", "replay", "time-budget", "forbidden-origin", "token-command", "ca", "insecure"].filter((flag) => values[flag as keyof typeof values] !== undefined);
+    const serverOnly = ["peer-target", "slow", "runs", "path", "replay", "time-budget", "forbidden-origin", "token-command", "ca", "insecure"].filter((flag) => values[flag as keyof typeof values] !== undefined);
     if (serverOnly.length > 0) throw new UsageError(`${serverOnly.map((f) => `--${f}`).join(", ")} ${serverOnly.length === 1 ? "applies" : "apply"} to server mode only, not to peer-conformance client`);
   }
   if (positionals.length > 1) throw new UsageError(`expected at most one TARGET, got ${positionals.length}: ${positionals.join(" ")}`);
@@ -219,8 +227,15 @@ export function parseCli(argv: string[]): CliOptions {
   if (values.ca !== undefined && values.ca.trim() === "") throw new UsageError("--ca needs a PEM file");
   const target = positionals[0];
   if (target !== undefined && !/^(wss?|https?):\/\/./i.test(target)) throw new UsageError(`TARGET must be a ws(s):// or http(s):// URL, got '${target}'`);
+  const peerTarget = values["peer-target"];
+  if (peerTarget !== undefined) {
+    if (!/^(wss?|https?):\/\/./i.test(peerTarget)) throw new UsageError(`--peer-target must be a ws(s):// or http(s):// URL of a second node of the same deployment, got '${peerTarget}'`);
+    if (target === undefined && !values.list && !values.replay) throw new UsageError("--peer-target needs TARGET: the first node of the same deployment (the embedded reference server is a single node)");
+    if (target !== undefined && sameNode(target, peerTarget)) throw new UsageError(`--peer-target ${peerTarget} is TARGET itself: give another node of the same deployment (another host or port)`);
+  }
   return {
     target,
+    ...(peerTarget !== undefined ? { peerTarget } : {}),
     list: values.list ?? false,
     only: selectors(values.only),
     skip: selectors(values.skip),
@@ -273,6 +288,8 @@ export interface ReplayFile {
   seed: number;
   path?: string;
   target: string;
+  /** The second node the failed case ran across (a cluster case), as given to --peer-target. */
+  peerTarget?: string;
   runs?: number;
 }
 
@@ -288,7 +305,7 @@ export function readReplay(file: string): ReplayFile {
     throw new UsageError(`--replay ${file}: ${error instanceof Error ? error.message : String(error)}`);
   }
   const r = value as Partial<ReplayFile>;
-  if (!r || typeof r.case !== "string" || typeof r.seed !== "number" || typeof r.target !== "string") throw new UsageError(`--replay ${file}: expected {"case", "seed", "target", "path"?} as written by peer-conformance`);
+  if (!r || typeof r.case !== "string" || typeof r.seed !== "number" || typeof r.target !== "string" || (r.peerTarget !== undefined && typeof r.peerTarget !== "string")) throw new UsageError(`--replay ${file}: expected {"case", "seed", "target", "path"?} as written by peer-conformance`);
   return r as ReplayFile;
 }
 
@@ -301,7 +318,7 @@ export function renderList(cases: readonly Case[] = ALL_CASES): string {
       section = c.section;
       lines.push("", section);
     }
-    const flags = [c.level, ...(c.requires ?? []).map((r) => `requires ${r}`), ...(c.slow ? ["slow"] : [])].join(", ");
+    const flags = [c.level, ...(c.requires ?? []).map((r) => `requires ${r}`), ...(c.slow ? ["slow"] : []), ...(c.needsPeerTarget ? ["needs --peer-target"] : [])].join(", ");
     lines.push(`  ${c.id}  [${flags}] ${c.requirements.join(" ")}`, `      ${c.title}`);
   }
   lines.push("", `${cases.length} of ${ALL_CASES.length} cases; MUST requirements covered ${cov.covered.length}/${cov.totalMust}, excluded ${cov.excluded.length}, without a case ${cov.uncovered.length}: ${cov.uncovered.join(" ")}`);
@@ -350,7 +367,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
 
   let listening: ListeningClient | undefined;
   try {
-    let { target, seed, path, only } = options;
+    let { target, seed, path, only, peerTarget } = options;
     let runs = options.runs;
     if (options.replay) {
       const replay = readReplay(options.replay);
@@ -358,6 +375,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
       seed ??= replay.seed;
       path ??= replay.path || undefined;
       runs ??= replay.runs;
+      peerTarget ??= replay.peerTarget;
       only = [replay.case];
     }
     // Everything the user gave is checked before the first case: a typo costs seconds, not a run.
@@ -393,7 +411,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     const clientOptions = listening ? { client: listening } : { command: options.command ?? embeddedClient.command, ...(options.command ? {} : { cwd: embeddedClient.cwd, label: embeddedClient.label }) };
     const report: Report = options.client
       ? await runClientConformance({ ...clientOptions, cases: ALL_CLIENT_CASES, startListener: startCaseListener, only, skip: options.skip, strict: options.strict, seed, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}), onEvent })
-      : await runConformance({ target, only, skip: options.skip, strict: options.strict, slow: options.slow, runs, seed, path, timeoutMs: options.timeoutMs, ...(options.timeBudgetS ? { timeBudgetMs: options.timeBudgetS * 1000 } : {}), onEvent, ...(options.forbiddenOrigin ? { forbiddenOrigin: options.forbiddenOrigin } : {}), ...(options.tokenCommand ? { tokenProvider: commandTokenProvider(options.tokenCommand) } : {}), ...(tls ? { tls } : {}) });
+      : await runConformance({ target, ...(peerTarget !== undefined ? { peerTarget } : {}), only, skip: options.skip, strict: options.strict, slow: options.slow, runs, seed, path, timeoutMs: options.timeoutMs, ...(options.timeBudgetS ? { timeBudgetMs: options.timeBudgetS * 1000 } : {}), onEvent, ...(options.forbiddenOrigin ? { forbiddenOrigin: options.forbiddenOrigin } : {}), ...(options.tokenCommand ? { tokenProvider: commandTokenProvider(options.tokenCommand) } : {}), ...(tls ? { tls } : {}) });
     const outcome = evaluate(report, baseline, (options.client ? ALL_CLIENT_CASES : ALL_CASES).map((c) => c.id));
     if (options.expectedFailures) report.baseline = baselineSection(options.expectedFailures, baseline, outcome);
 
@@ -401,7 +419,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     // Client cases have no property counterexample to replay yet: their failures are re-run by --only.
     for (const c of options.client ? [] : report.cases.filter((r) => r.verdict === "fail")) {
       const file = join(outDir, replayFileName(c.id));
-      const content: ReplayFile = { tool: "peer-conformance", case: c.id, seed: report.seed, target: report.target, ...(c.replay?.path ? { path: c.replay.path } : {}), ...(runs ? { runs } : {}) };
+      const content: ReplayFile = { tool: "peer-conformance", case: c.id, seed: report.seed, target: report.target, ...(report.peer_target !== undefined ? { peerTarget: report.peer_target } : {}), ...(c.replay?.path ? { path: c.replay.path } : {}), ...(runs ? { runs } : {}) };
       try {
         mkdirSync(outDir, { recursive: true });
         writeFileSync(file, `${JSON.stringify(content, null, 2)}\n`);
@@ -411,7 +429,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
         io.stderr.write(`peer-conformance: cannot write the replay file ${shown(io.cwd, file)} (${(error as NodeJS.ErrnoException).code ?? String(error)})\n`);
       }
     }
-    const rerun = `peer-conformance ${options.client ? `client ${options.command ? `--command ${JSON.stringify(options.command)} ` : ""}${options.listen !== undefined ? `--listen ${options.listen} ` : ""}` : report.target === "embedded" ? "" : `${report.target} `}--seed ${report.seed}${options.only.length > 0 ? ` --only ${options.only.join(",")}` : ""}${options.skip.length > 0 ? ` --skip ${options.skip.join(",")}` : ""}${options.slow ? " --slow" : ""}${runs ? ` --runs ${runs}` : ""}`;
+    const rerun = `peer-conformance ${options.client ? `client ${options.command ? `--command ${JSON.stringify(options.command)} ` : ""}${options.listen !== undefined ? `--listen ${options.listen} ` : ""}` : report.target === "embedded" ? "" : `${report.target} `}${report.peer_target !== undefined ? `--peer-target ${report.peer_target} ` : ""}--seed ${report.seed}${options.only.length > 0 ? ` --only ${options.only.join(",")}` : ""}${options.skip.length > 0 ? ` --skip ${options.skip.join(",")}` : ""}${options.slow ? " --slow" : ""}${runs ? ` --runs ${runs}` : ""}`;
     const context = (color: boolean) => ({ runNotes, replayFiles, rerun, color });
     const toStdout = reporters.filter((r) => !r.path);
     for (const { reporter, spec, path: file } of reporters) {

@@ -34,6 +34,10 @@ export interface ContextSettings {
   deadline: number;
   /** The run's tokens; null or absent: probes present none. */
   tokens?: TokenSource | null;
+  /** The second node of the same deployment (--peer-target), for the cases that need one. */
+  peerTarget?: TargetInfo;
+  /** The tokens the second node issues to the run's probes (its own §4.5 flow, or the provider's). */
+  peerTokens?: TokenSource | null;
 }
 
 export class RunContext implements CaseContext {
@@ -58,6 +62,9 @@ export class RunContext implements CaseContext {
   get target(): TargetInfo {
     return this.settings.target;
   }
+  get peerTarget(): TargetInfo | null {
+    return this.settings.peerTarget ?? null;
+  }
   get limits(): Record<string, number> {
     return this.settings.target.limits;
   }
@@ -81,9 +88,9 @@ export class RunContext implements CaseContext {
     return probeIdentity(this.settings.runSeed, this.settings.runSalt, this.caseDef.id, index);
   }
 
-  async token(identity: ProbeIdentity): Promise<string> {
-    const tokens = this.settings.tokens;
-    if (!tokens) throw new Error("no token source: the run presents no tokens");
+  async token(identity: ProbeIdentity, node: "target" | "peer" = "target"): Promise<string> {
+    const tokens = node === "peer" ? this.settings.peerTokens : this.settings.tokens;
+    if (!tokens) throw new Error(`no token source${node === "peer" ? " for the peer target" : ""}: the run presents no tokens`);
     try {
       return await tokens.tokenFor(identity);
     } catch (error) {
@@ -93,10 +100,18 @@ export class RunContext implements CaseContext {
   }
 
   /** The `Authorization` value a probe or request of `identity` presents, per `token` (ProbeRequest.token). */
-  private async bearer(identity: ProbeIdentity, token: false | string | undefined): Promise<string | undefined> {
+  private async bearer(identity: ProbeIdentity, token: false | string | undefined, node: "target" | "peer" = "target"): Promise<string | undefined> {
     if (token === false) return undefined;
     if (typeof token === "string") return `Bearer ${token}`;
-    return this.presentsTokens ? `Bearer ${await this.token(identity)}` : undefined;
+    const presents = node === "peer" ? (this.settings.peerTokens?.presents ?? false) : this.presentsTokens;
+    return presents ? `Bearer ${await this.token(identity, node)}` : undefined;
+  }
+
+  /** The node a probe connects to (ProbeRequest.node); asking for the peer without one is the case's mistake, a harness error. */
+  private nodeOf(request: ProbeRequest): TargetInfo {
+    if (request.node !== "peer") return this.target;
+    if (!this.settings.peerTarget) throw new Error(`case ${this.caseDef.id} opened a probe on the peer target, but no --peer-target was given (mark the case needsPeerTarget)`);
+    return this.settings.peerTarget;
   }
 
   /** Set when the case has ended (or timed out): a run still going must not open more probes. */
@@ -112,11 +127,12 @@ export class RunContext implements CaseContext {
     this.probeCount++;
     const own = request.identity ?? this.identity(index);
     const identity = request.entityId ? { ...own, entityId: request.entityId } : own;
-    const wsUrl = request.wsUrl ?? this.target.wsUrl;
+    const node = this.nodeOf(request);
+    const wsUrl = request.wsUrl ?? node.wsUrl;
     const url = new URL(request.endpoint === "events" ? wsUrl.replace(/\/ws\/v1\/peers$/, "/ws/v1/events") : wsUrl);
     for (const [k, v] of Object.entries(request.query ?? {})) url.searchParams.set(k, v);
     // The token names the identity the probe speaks as (PP-AUTH-007); a case's own Authorization wins.
-    const authorization = hasAuthorization(request.headers) ? undefined : await this.bearer(identity, request.token);
+    const authorization = hasAuthorization(request.headers) ? undefined : await this.bearer(identity, request.token, request.node);
     const headers = { ...(authorization ? { authorization } : {}), ...request.headers };
     let transport;
     try {
@@ -128,7 +144,7 @@ export class RunContext implements CaseContext {
     const label = request.label ?? (this.probeCount > 1 || request.identityIndex !== undefined ? `p${index}` : undefined);
     const probe = new ProbePeer(transport, {
       identity,
-      serverId: request.serverId ?? (this.target.serverId || undefined),
+      serverId: request.serverId ?? (node.serverId || undefined),
       validators: this.settings.validators,
       trace: this.trace,
       label,

@@ -37,6 +37,11 @@ export interface EmbeddedOptions {
 export interface RunOptions {
   /** ws(s) URL of /ws/v1/peers or http(s) base URL; none starts the embedded reference server. */
   target?: string;
+  /**
+   * A second node of the same deployment as `target` (the CLI's --peer-target), in the same forms:
+   * the cluster cases run across the two; without it they are skipped. Needs `target`.
+   */
+  peerTarget?: string;
   embedded?: EmbeddedOptions;
   cases?: readonly Case[];
   only?: string[];
@@ -88,6 +93,9 @@ export type RunEvent =
  */
 export const EMBEDDED_LIMITS: Readonly<Record<string, number>> = { retransmit_buffer: 64, max_send_queue_bytes: 2_097_152, request_timeout_ms: 2000, max_buffered_bytes: 16_777_216 };
 
+/** Why a cluster case is skipped when the run has one node only. */
+export const PEER_TARGET_SKIP = "needs --peer-target: a second node of the same deployment";
+
 /** Defaults; --slow raises the per-case timeout so that cases can wait for protocol timers. */
 export const DEFAULTS = { runs: 25, timeoutMs: 30_000, slowTimeoutMs: 180_000, stepTimeoutMs: 3000 } as const;
 
@@ -122,11 +130,11 @@ export async function startEmbedded(options: EmbeddedOptions = {}, moduleUrl: st
  * unreachable, a NotPeerProtocolError when it does not speak Peer Protocol v1.2. The server id
  * comes from discovery, or from the pre-flight's HANDSHAKE_INIT_ACK.
  */
-export async function resolveTarget(target: string, seed: number, stepTimeoutMs: number, salt: string = runSalt(), tokenProvider?: TokenProvider): Promise<TargetInfo & { preflightNotes: string[] }> {
+export async function resolveTarget(target: string, seed: number, stepTimeoutMs: number, salt: string = runSalt(), tokenProvider?: TokenProvider, probeIndex = 0): Promise<TargetInfo & { preflightNotes: string[] }> {
   const urls = normalizeTarget(target);
   const { document, error } = await fetchDiscovery(urls.baseUrl, stepTimeoutMs);
   const tokens = new TokenSource({ baseUrl: urls.baseUrl, discovery: document, timeoutMs: stepTimeoutMs, ...(tokenProvider ? { provider: tokenProvider } : {}) });
-  const checked = await preflight({ ...urls, discovery: document, discoveryError: error, identity: probeIdentity(seed, salt, "runner", 0), stepTimeoutMs, tokens });
+  const checked = await preflight({ ...urls, discovery: document, discoveryError: error, identity: probeIdentity(seed, salt, "runner", probeIndex), stepTimeoutMs, tokens });
   return { ...targetInfo(urls, document, error, checked.serverId), preflightNotes: checked.notes };
 }
 
@@ -150,17 +158,21 @@ async function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => 
  * `tokens` are the run's (probe/token-source.ts); absent, the case gets its own, which presents
  * tokens when discovery says they are required. A token provider that fails is thrown (TokenProviderError).
  */
-export async function runCase(c: Case, target: TargetInfo, settings: { runSeed: number; runSalt?: string; runs: number; slow: boolean; strict: boolean; path?: string; timeoutMs: number; timeBudgetMs?: number; stepTimeoutMs: number; traces: "failures" | "all" | "none"; validators: Validators | null; tokens?: TokenSource }): Promise<{ result: CaseResult; notes: string[] }> {
+export async function runCase(c: Case, target: TargetInfo, settings: { runSeed: number; runSalt?: string; runs: number; slow: boolean; strict: boolean; path?: string; timeoutMs: number; timeBudgetMs?: number; stepTimeoutMs: number; traces: "failures" | "all" | "none"; validators: Validators | null; tokens?: TokenSource; peerTarget?: TargetInfo; peerTokens?: TokenSource }): Promise<{ result: CaseResult; notes: string[] }> {
   const started = Date.now();
   const base = { id: c.id, title: c.title, suite: c.section, level: c.level, requirements: [...c.requirements] };
+  if (c.needsPeerTarget && !settings.peerTarget) return { result: { ...base, verdict: "skip", duration_ms: 0, message: PEER_TARGET_SKIP }, notes: [] };
   const missing = (c.requires ?? []).filter((cap) => !target.capabilities.includes(cap));
   if (missing.length > 0) return { result: { ...base, verdict: "skip", duration_ms: 0, message: `the target does not advertise ${missing.join(", ")}` }, notes: [] };
+  const peerMissing = c.needsPeerTarget ? (c.requires ?? []).filter((cap) => !settings.peerTarget?.capabilities.includes(cap)) : [];
+  if (peerMissing.length > 0) return { result: { ...base, verdict: "skip", duration_ms: 0, message: `the peer target does not advertise ${peerMissing.join(", ")}` }, notes: [] };
   if (c.slow && !settings.slow) return { result: { ...base, verdict: "skip", duration_ms: 0, message: "waits for real protocol timers: run with --slow" }, notes: [] };
 
   // A time budget for properties grows the case's timeout: the budget, then time to shrink and re-run.
   const timeoutMs = settings.timeBudgetMs ? Math.max(settings.timeoutMs, settings.timeBudgetMs * 2 + 30_000) : settings.timeoutMs;
   const tokens = settings.tokens ?? new TokenSource({ baseUrl: target.baseUrl, discovery: target.discovery, timeoutMs: settings.stepTimeoutMs });
-  const ctx = new RunContext(c, { target, runSeed: settings.runSeed, runSalt: settings.runSalt ?? runSalt(), runs: settings.runs, slow: settings.slow, path: settings.path, validators: settings.validators, stepTimeoutMs: settings.stepTimeoutMs, deadline: started + timeoutMs, tokens, ...(settings.timeBudgetMs ? { timeBudgetMs: settings.timeBudgetMs } : {}) });
+  const peer = c.needsPeerTarget && settings.peerTarget ? { peerTarget: settings.peerTarget, peerTokens: settings.peerTokens ?? new TokenSource({ baseUrl: settings.peerTarget.baseUrl, discovery: settings.peerTarget.discovery, timeoutMs: settings.stepTimeoutMs }) } : {};
+  const ctx = new RunContext(c, { ...peer, target, runSeed: settings.runSeed, runSalt: settings.runSalt ?? runSalt(), runs: settings.runs, slow: settings.slow, path: settings.path, validators: settings.validators, stepTimeoutMs: settings.stepTimeoutMs, deadline: started + timeoutMs, tokens, ...(settings.timeBudgetMs ? { timeBudgetMs: settings.timeBudgetMs } : {}) });
   let outcome: "pass" | "fail" | "skip" | "error" = "pass";
   let failure: CaseFailure | null = null;
   let message: string | undefined;
@@ -223,6 +235,8 @@ export async function runConformance(options: RunOptions = {}): Promise<Report> 
   const { selected, unmatched } = select(all, options.only, options.skip);
   if (unmatched.length > 0) throw new UsageError(`${unmatched.map((s) => `'${s}'`).join(", ")} match${unmatched.length === 1 ? "es" : ""} no case id, requirement id, suite or section (see --list)`);
   if (options.path && selected.length !== 1) throw new UsageError(`--path replays one case: select exactly one with --only (${selected.length} selected)`);
+  if (options.peerTarget !== undefined && options.target === undefined) throw new UsageError("--peer-target needs TARGET: the two nodes of one deployment (the embedded reference server is a single node)");
+  if (options.peerTarget !== undefined && options.target !== undefined && sameNode(options.target, options.peerTarget)) throw new UsageError(`--peer-target ${redactSecrets(options.peerTarget)} is TARGET itself: give another node of the same deployment (another host or port)`);
   const seed = (options.seed ?? randomSeed()) | 0;
   // Fresh on every call, replays included: the same seed twice against one live target must meet
   // it as new entities, not as the last run's (probe/keys.ts).
@@ -239,6 +253,8 @@ export async function runConformance(options: RunOptions = {}): Promise<Report> 
     const { preflightNotes, ...target }: TargetInfo & { preflightNotes: string[] } = await resolveTarget(targetUrl, seed, stepTimeoutMs, salt, options.tokenProvider);
     if (options.forbiddenOrigin !== undefined) target.forbiddenOrigin = options.forbiddenOrigin;
     const tokens = new TokenSource({ baseUrl: target.baseUrl, discovery: target.discovery, timeoutMs: stepTimeoutMs, ...(options.tokenProvider ? { provider: options.tokenProvider } : {}) });
+    // The second node is checked as the first is, before any case: unreachable or not Peer Protocol stops the run (exit 2).
+    const peer = options.peerTarget === undefined ? null : await resolvePeerTarget(options.peerTarget, seed, stepTimeoutMs, salt, options.tokenProvider, options.onEvent);
     // The user's provider is tried once before any case, so that a broken one stops the run at once (exit 2).
     if (options.tokenProvider) await tokens.tokenFor(probeIdentity(seed, salt, "runner", 0));
     const validators = options.validators === undefined ? VALIDATORS : options.validators;
@@ -246,6 +262,7 @@ export async function runConformance(options: RunOptions = {}): Promise<Report> 
     if (!validators) notes.push("inbound messages are not schema-checked (validators disabled)");
     if (target.discoveryError) notes.push(`discovery failed (${target.discoveryError}); using the spec's default limits`);
     notes.push(...preflightNotes);
+    if (peer) notes.push(`the cluster cases run across TARGET and the peer target ${redactSecrets(options.peerTarget ?? "")}, two nodes of one deployment`, ...peer.preflightNotes.map((n) => `peer target ${n}`));
     if (options.tokenProvider) notes.push("every probe identity presents a token from the token provider (--token-command)");
     else if (tokens.presents) notes.push("the target requires tokens (discovery auth.required): every probe identity presents its own, obtained by spec §4.5");
     options.onEvent?.({ type: "start", target: redactSecrets(options.target ?? `${targetUrl} (embedded reference server)`), seed, total: selected.length, notes });
@@ -267,9 +284,11 @@ export async function runConformance(options: RunOptions = {}): Promise<Report> 
         traces: options.traces ?? "failures",
         validators,
         tokens,
+        ...(peer ? { peerTarget: peer.target, peerTokens: peer.tokens } : {}),
       });
       // A case that failed may have met a target that is gone: then no later case can say anything.
-      const gone = result.verdict === "fail" || result.verdict === "error" ? await stillAnswering(target.baseUrl, stepTimeoutMs) : null;
+      const failed = result.verdict === "fail" || result.verdict === "error";
+      const gone = failed ? ((await stillAnswering(target.baseUrl, stepTimeoutMs)) ?? (peer && c.needsPeerTarget ? await peerGone(peer.target.baseUrl, stepTimeoutMs) : null)) : null;
       if (gone) {
         result.verdict = "error";
         result.message = `the target stopped answering during this case (${gone}); if this case's input crashed it, replay it alone: --only ${c.id} --seed ${seed}`;
@@ -283,6 +302,7 @@ export async function runConformance(options: RunOptions = {}): Promise<Report> 
       tool: "peer-conformance",
       version: TOOL_VERSION,
       target: options.target ? redactSecrets(options.target) : "embedded",
+      ...(options.peerTarget !== undefined ? { peer_target: redactSecrets(options.peerTarget) } : {}),
       started_at: startedAt.toISOString(),
       duration_ms: Date.now() - startedAt.getTime(),
       seed,
@@ -296,4 +316,38 @@ export async function runConformance(options: RunOptions = {}): Promise<Report> 
   } finally {
     await embedded?.close();
   }
+}
+
+/** Whether two TARGET arguments name one node: the same scheme, host, port and path once normalized. */
+export function sameNode(a: string, b: string): boolean {
+  try {
+    return normalizeTarget(a).baseUrl.toLowerCase() === normalizeTarget(b).baseUrl.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The second node (--peer-target): discovery and the pre-flight handshake as for TARGET, with its own
+ * probe identity and tokens; every error names the flag, so that a typo in it is not blamed on TARGET.
+ */
+async function resolvePeerTarget(url: string, seed: number, stepTimeoutMs: number, salt: string, tokenProvider: TokenProvider | undefined, onEvent: RunOptions["onEvent"]): Promise<{ target: TargetInfo; tokens: TokenSource; preflightNotes: string[] }> {
+  onEvent?.({ type: "preflight", target: `${redactSecrets(url)} (peer target)` });
+  let resolved: TargetInfo & { preflightNotes: string[] };
+  try {
+    resolved = await resolveTarget(url, seed, stepTimeoutMs, salt, tokenProvider, 1);
+  } catch (error) {
+    if (error instanceof TargetError) {
+      error.message = `--peer-target: ${error.message}`;
+    }
+    throw error;
+  }
+  const { preflightNotes, ...target } = resolved;
+  const tokens = new TokenSource({ baseUrl: target.baseUrl, discovery: target.discovery, timeoutMs: stepTimeoutMs, ...(tokenProvider ? { provider: tokenProvider } : {}) });
+  return { target, tokens, preflightNotes };
+}
+
+async function peerGone(baseUrl: string, stepTimeoutMs: number): Promise<string | null> {
+  const gone = await stillAnswering(baseUrl, stepTimeoutMs);
+  return gone ? `the peer target: ${gone}` : null;
 }

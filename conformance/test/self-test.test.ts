@@ -13,6 +13,7 @@ import requirementIndex from "../../spec/requirements.json" with { type: "json" 
 import { ALL_CASES } from "../src/cases/index.ts";
 import { PROXY_FAULT_NAMES } from "../selftest/fault-proxy.ts";
 import { CONFORMANT_VARIANTS } from "../selftest/conformant-variants.ts";
+import { CLUSTER_FAULT_NAMES } from "../selftest/faulty-clusters.ts";
 import { FAULTY_ENDPOINTS, KEY_CHECKS, UNUSED_SOURCE_FAULTS } from "../selftest/faulty-endpoints.ts";
 import { runSelfTest, SourceFaultsBroken } from "../selftest/run.ts";
 import { applySourceFault, removeScratchCopies, SourceFaultError } from "../selftest/scratch-reference.ts";
@@ -27,7 +28,7 @@ const catchers = new Set(FAULTY_ENDPOINTS.flatMap((e) => e.catchers));
 afterAll(() => removeScratchCopies());
 
 describe("the catalogue of faulty endpoints", () => {
-  test("names are unique, and every entry is either a source fault or a proxy fault", () => {
+  test("names are unique, and every entry is a source fault, a proxy fault or a faulty pair of nodes", () => {
     const names = FAULTY_ENDPOINTS.map((e) => e.name);
     expect(new Set(names).size).toBe(names.length);
     for (const e of FAULTY_ENDPOINTS) {
@@ -36,6 +37,10 @@ describe("the catalogue of faulty endpoints", () => {
       if (e.kind === "source") {
         expect(e.proxy, e.name).toBeUndefined();
         expect(e.source, e.name).toBe(e.name);
+      } else if (e.kind === "cluster") {
+        expect(CLUSTER_FAULT_NAMES, e.name).toContain(e.cluster);
+        expect(e.source ?? e.proxy, e.name).toBeUndefined();
+        expect(e.name).toBe(`cluster:${e.cluster}`);
       } else {
         expect(PROXY_FAULT_NAMES, e.name).toContain(e.proxy);
         expect(e.source, e.name).toBeUndefined();

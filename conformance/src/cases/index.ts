@@ -3,6 +3,7 @@ import type { Case } from "../case.ts";
 import { authCases } from "./auth.ts";
 import { capabilityCases } from "./capabilities.ts";
 import { chunkingCases } from "./chunking.ts";
+import { clusterCases } from "./cluster.ts";
 import { deliveryCases } from "./delivery.ts";
 import { discoveryCases } from "./discovery.ts";
 import { envelopeCases } from "./envelope.ts";
@@ -40,4 +41,5 @@ export const ALL_CASES: readonly Case[] = [
   ...limitCases,
   ...replayCases,
   ...eventCases,
+  ...clusterCases,
 ];

@@ -109,7 +109,7 @@ export function shellWord(word: string): string {
 /** The run's replay command: the context's when the CLI gave one, else target and seed. */
 export function rerunCommand(report: Report, context: Pick<RenderContext, "rerun">): string {
   if (context.rerun) return context.rerun;
-  return ["peer-conformance", ...(report.target === "embedded" ? [] : [shellWord(report.target)]), "--seed", String(report.seed)].join(" ");
+  return ["peer-conformance", ...(report.target === "embedded" ? [] : [shellWord(report.target)]), ...(report.peer_target !== undefined ? ["--peer-target", shellWord(report.peer_target)] : []), "--seed", String(report.seed)].join(" ");
 }
 
 export function cellVerdict(c: CaseResult, expected: ReadonlySet<string>): CellVerdict {
@@ -142,6 +142,7 @@ function header(report: Report, context: RenderContext, expected: ReadonlyMap<st
     `<h1>peer-conformance: ${e(report.target)}</h1>`,
     `<dl class="meta">`,
     `<dt>target</dt><dd class="mono" id="target">${e(report.target)}</dd>`,
+    ...(report.peer_target !== undefined ? [`<dt>peer target</dt><dd class="mono" id="peer-target">${e(report.peer_target)}</dd>`] : []),
     `<dt>seed</dt><dd class="mono" id="seed">${report.seed}</dd>`,
     `<dt>started</dt><dd>${e(started)}</dd>`,
     `<dt>duration</dt><dd>${(report.duration_ms / 1000).toFixed(1)} s</dd>`,

@@ -109,10 +109,12 @@ export function renderJunit(report: Report): string {
   const all = [...suites.values()];
   const sum = (key: "tests" | "failures" | "errors" | "skipped") => all.reduce((t, s) => t + s[key], 0);
   const timestamp = report.started_at.replace(/\.\d+Z$/, "");
-  const body = all.map((s) => `  <testsuite name="${xmlEscape(s.name)}" tests="${s.tests}" failures="${s.failures}" errors="${s.errors}" skipped="${s.skipped}" time="${seconds(s.ms)}" timestamp="${timestamp}">\n${s.cases.join("\n")}\n  </testsuite>`);
+  // Which nodes a suite ran against, as JUnit's properties: the target, and the second node of a cluster run (--peer-target).
+  const properties = [`      <property name="target" value="${xmlEscape(report.target)}"/>`, ...(report.peer_target !== undefined ? [`      <property name="peer_target" value="${xmlEscape(report.peer_target)}"/>`] : [])].join("\n");
+  const body = all.map((s) => `  <testsuite name="${xmlEscape(s.name)}" tests="${s.tests}" failures="${s.failures}" errors="${s.errors}" skipped="${s.skipped}" time="${seconds(s.ms)}" timestamp="${timestamp}">\n    <properties>\n${properties}\n    </properties>\n${s.cases.join("\n")}\n  </testsuite>`);
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<testsuites name="peer-conformance ${xmlEscape(report.target)}" tests="${sum("tests")}" failures="${sum("failures")}" errors="${sum("errors")}" skipped="${sum("skipped")}" time="${seconds(report.duration_ms)}">`,
+    `<testsuites name="peer-conformance ${xmlEscape(report.target)}${report.peer_target !== undefined ? ` + ${xmlEscape(report.peer_target)}` : ""}" tests="${sum("tests")}" failures="${sum("failures")}" errors="${sum("errors")}" skipped="${sum("skipped")}" time="${seconds(report.duration_ms)}">`,
     ...body,
     "</testsuites>",
     "",

@@ -12,6 +12,7 @@ export function renderMarkdown(report: Report, context: RenderContext): string {
   const lines = [
     `# peer-conformance: ${report.target}`,
     "",
+    ...(report.peer_target !== undefined ? [`Peer target (a second node of the same deployment): ${report.peer_target}`, ""] : []),
     `${s.passed} passed, ${s.failed} failed, ${s.warned} warned, ${s.skipped} skipped${s.errors > 0 ? `, ${s.errors} harness error${s.errors === 1 ? "" : "s"}` : ""} of ${s.total} cases; seed \`${report.seed}\`; ${(report.duration_ms / 1000).toFixed(1)} s.`,
     "",
     `${coverageLine(report)}.`,

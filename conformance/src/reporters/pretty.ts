@@ -26,7 +26,7 @@ export function coverageLine(report: Report): string {
 
 export function renderPretty(report: Report, context: RenderContext): string {
   const paint = (code: number, text: string) => (context.color ? `\x1b[${code}m${text}\x1b[0m` : text);
-  const out: string[] = [`peer-conformance ${report.version} → ${report.target} (seed ${report.seed})`];
+  const out: string[] = [`peer-conformance ${report.version} → ${report.target}${report.peer_target !== undefined ? ` + ${report.peer_target} (peer target)` : ""} (seed ${report.seed})`];
   for (const note of context.runNotes) out.push(paint(33, `note: ${note}`));
   const expected = new Set((report.baseline?.expected ?? []).map((e) => e.id));
   let suite = "";

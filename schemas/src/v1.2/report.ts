@@ -78,6 +78,7 @@ export const ReportSchema = Type.Object(
     tool: Type.Literal("peer-conformance"),
     version: Type.String({ pattern: "^[0-9]+\\.[0-9]+\\.[0-9]+(?:[-+][0-9A-Za-z.-]+)?$", description: "The version of the tool.", examples: ["0.1.0"] }),
     target: Type.String({ minLength: 1, description: "The server under test, e.g. its base URL.", examples: ["ws://127.0.0.1:8080"] }),
+    peer_target: Type.Optional(Type.String({ minLength: 1, description: "A second node of the same deployment as `target` (--peer-target), across which the cluster cases ran; absent when the run had one node.", examples: ["ws://127.0.0.1:8081"] })),
     started_at: Type.String({
       pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\\.[0-9]{1,3})?Z$",
       description: "When the run started, UTC, as `Date.prototype.toISOString` writes it.",
