@@ -148,6 +148,7 @@ export class HttpBinding {
     if (envelope.type === "CHALLENGE_RESPONSE" && pending.responder) {
       const { established, result } = pending.responder.onChallengeResponse(envelope);
       pending.responder = undefined;
+      await this.service.admitIdentity(result, envelope.message_id); // PP-AUTH-011 across a cluster's nodes
       pending.serverSession = this.service.establish(result);
       return established;
     }

@@ -257,10 +257,16 @@ export class PeerConnection implements RecordSink {
         if (envelope.type !== "CHALLENGE_RESPONSE" || !this.responder) throw new ProtocolError("INVALID_STATE", `${envelope.type} while waiting for CHALLENGE_RESPONSE`, envelope.message_id);
         const { established, result } = this.responder.onChallengeResponse(envelope);
         this.responder = undefined;
-        this.sendJson(established);
-        this.serverSession = this.service.establish(result);
-        this.state = "await-confirm";
-        return undefined;
+        const proceed = () => {
+          this.sendJson(established);
+          this.serverSession = this.service.establish(result);
+          this.state = "await-confirm";
+        };
+        if (!this.service.cluster) {
+          proceed();
+          return undefined;
+        }
+        return this.service.admitIdentity(result, envelope.message_id).then(proceed); // PP-AUTH-011 across the cluster's nodes
       }
       case "await-confirm": {
         const serverSession = this.serverSession as ServerSession;

@@ -129,6 +129,17 @@ export class PeerService implements ClusterHost {
   }
 
   /**
+   * PP-AUTH-011 in a cluster: an entity bound on another node is checked at step 4 too, as the
+   * responder checks this node's bindings (`checkIdentity`), before SESSION_ESTABLISHED.
+   */
+  async admitIdentity(result: HandshakeResult, relatedId: string): Promise<void> {
+    const cluster = this.cluster;
+    if (!cluster) return;
+    const bound = await cluster.call(() => cluster.registry.boundKey(result.peerId), relatedId);
+    if (bound && !bound.equals(result.peerIdentityKey)) throw new ProtocolError("AUTHENTICATION_FAILED", `entity ${result.peerId} is bound to another identity key`, relatedId);
+  }
+
+  /**
    * Step 5 -> 6: verifies SESSION_CONFIRM and returns READY (PP-HS-009). Only now does the session
    * exist: it binds its entity (PP-AUTH-010), takes over the queue of the entity's older session
    * (PP-DLV-008) and is stored for routing and resume; its lifetime timer starts (PP-SES-012).
@@ -290,7 +301,7 @@ export class PeerService implements ClusterHost {
     let takeOver: { waiting: StoredMessage[]; delivered: string[] } | undefined;
     if (this.cluster) {
       try {
-        await this.cluster.rotate(serverSession, resume.nonce, accepted.keys, resume.message_id);
+        await this.cluster.rotate(serverSession, resume.nonce, accepted.keys, accepted.peerLastRxSeq, resume.message_id);
         if (restored) takeOver = await this.cluster.takeOver(serverSession.peerId, resume.message_id);
       } catch (error) {
         if (error instanceof ProtocolError) return error.code === "SESSION_NOT_FOUND" ? refuse("NOT_FOUND") : refuse("ERROR", error);
@@ -303,7 +314,7 @@ export class PeerService implements ClusterHost {
       // What the peer's last_rx_seq acknowledges leaves the entity's stream too (PP-DLV-001).
       const released: OutboundEntry[] = [];
       serverSession.session.acknowledge(accepted.peerLastRxSeq, (entry) => released.push(entry));
-      this.cluster.acknowledged(serverSession.peerId, released);
+      void this.cluster.acknowledged(serverSession.peerId, released);
     }
     serverSession.session.rekey(accepted.keys, accepted.peerLastRxSeq);
     if (restored && takeOver) {
@@ -369,10 +380,16 @@ export class PeerService implements ClusterHost {
     }
   }
 
-  /** ClusterHost: the session was resumed on another node: its connection here closes (PP-SES-014); Redis keeps it. */
-  movedAway(sessionId: string): void {
+  /**
+   * ClusterHost: the session was resumed on another node: its connection here closes (PP-SES-014);
+   * Redis keeps it. What the peer's last_rx_seq covers leaves the stream first (PP-SES-010).
+   */
+  async movedAway(sessionId: string, lastRxSeq: number): Promise<void> {
     const serverSession = this.store.getSession(sessionId);
     if (!serverSession || serverSession.ended) return;
+    const released: OutboundEntry[] = [];
+    serverSession.session.acknowledge(lastRxSeq, (entry) => released.push(entry));
+    const acknowledged = this.cluster?.acknowledged(serverSession.peerId, released);
     serverSession.ended = true;
     clearTimeout(serverSession.lifetimeTimer);
     this.store.deleteSession(sessionId);
@@ -380,6 +397,7 @@ export class PeerService implements ClusterHost {
     serverSession.sink?.close(1000, "session resumed on another node");
     serverSession.sink = undefined;
     this.account(serverSession);
+    await acknowledged;
   }
 
   /** ClusterHost: a newer session of the entity was confirmed on another node; its queue passes on there (PP-DLV-008). */

@@ -48,7 +48,7 @@ export class SessionRecords {
         const cluster = this.service.cluster;
         const released: OutboundEntry[] = [];
         if (session.acknowledge(ack, cluster && ((entry) => released.push(entry))) > 0) this.service.account(serverSession); // PP-LIM-013
-        cluster?.acknowledged(serverSession.peerId, released); // they leave the entity's stream (PP-DLV-001)
+        void cluster?.acknowledged(serverSession.peerId, released); // they leave the entity's stream (PP-DLV-001)
         serverSession.sink?.acknowledged?.(ack);
         return;
       }

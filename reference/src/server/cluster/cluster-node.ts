@@ -27,8 +27,11 @@ import type { BroadcastNotice, NodeNotice, Registry, SharedSession, StoredMessag
 export interface ClusterHost {
   /** A message for an entity whose session is here, appended to its stream by another node. */
   deliverStored(entity: string, message: StoredMessage): void;
-  /** The session was resumed on another node (PP-SES-014: one live connection). */
-  movedAway(sessionId: string): void;
+  /**
+   * The session was resumed on another node (PP-SES-014: one live connection); what the peer's
+   * last_rx_seq covers has left the entity's stream when the promise settles (PP-SES-010).
+   */
+  movedAway(sessionId: string, lastRxSeq: number): Promise<void>;
   /** A newer session of the entity was confirmed on another node. */
   replaced(sessionId: string): void;
   /** A BROADCAST published on another node (PP-EVT-003). */
@@ -36,11 +39,15 @@ export interface ClusterHost {
 }
 
 const HEARTBEAT_MS = 1000;
+/** How long a resume waits for the session's previous node to hand it over. */
+const HAND_OVER_TIMEOUT_MS = 1000;
 
 export class ClusterNode {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   /** The keys of sessions between step 4 and SESSION_CONFIRM, to be stored when they are confirmed. */
   private readonly pendingKeys = new WeakMap<ServerSession, SessionKeys>();
+  /** Resumes waiting for the node a session was on to hand it over, by session id. */
+  private readonly handedOver = new Map<string, () => void>();
   /** The resume epoch of each session held here: the compare-and-set of its next resume. */
   private readonly epochs = new WeakMap<ServerSession, number>();
 
@@ -57,7 +64,12 @@ export class ClusterNode {
   start(host: ClusterHost): void {
     this.registry.onNodeNotice((notice: NodeNotice) => {
       if (notice.kind === "message") host.deliverStored(notice.entity, notice.message);
-      else if (notice.kind === "resumed-elsewhere") host.movedAway(notice.sessionId);
+      else if (notice.kind === "resumed-elsewhere") {
+        void host
+          .movedAway(notice.sessionId, notice.lastRxSeq)
+          .catch((error: unknown) => void this.unreachable(error))
+          .finally(() => void this.registry.notify(notice.node, { kind: "handed-over", sessionId: notice.sessionId }).catch(() => {}));
+      } else if (notice.kind === "handed-over") this.handedOver.get(notice.sessionId)?.();
       else host.replaced(notice.sessionId);
     });
     this.registry.onBroadcast((notice) => host.relayBroadcast(notice));
@@ -136,7 +148,7 @@ export class ClusterNode {
    * since this one read it, so one binder resumes once in the whole cluster (PP-SES-007, PP-RPL-006).
    * Returns the node the session was on.
    */
-  async rotate(serverSession: ServerSession, nonce: string, keys: SessionKeys, relatedId: string): Promise<string> {
+  async rotate(serverSession: ServerSession, nonce: string, keys: SessionKeys, peerLastRxSeq: number, relatedId: string): Promise<string> {
     const epoch = this.epochs.get(serverSession) ?? 0;
     const session = serverSession.session;
     const result = await this.call(() => this.registry.resume({ id: session.id, entity: session.peerId, epoch } as SharedSession, nonce, keys), relatedId);
@@ -144,10 +156,32 @@ export class ClusterNode {
     if (result.status === "replayed") throw new ProtocolError("REPLAY_DETECTED", "resume nonce already used", relatedId);
     if (result.status !== "ok") throw new ProtocolError("AUTHENTICATION_FAILED", "the session was resumed on another node since; this binder's secret is spent", relatedId); // PP-SES-007: stale
     this.epochs.set(serverSession, epoch + 1);
-    if (result.previousOwner && result.previousOwner !== this.nodeId) {
-      await this.call(() => this.registry.notify(result.previousOwner, { kind: "resumed-elsewhere", sessionId: session.id, node: this.nodeId }), relatedId);
-    }
+    if (result.previousOwner && result.previousOwner !== this.nodeId) await this.handOver(result.previousOwner, session.id, peerLastRxSeq, relatedId);
     return result.previousOwner;
+  }
+
+  /**
+   * The node a session was on knows which of the entity's messages the peer's last_rx_seq covers
+   * (the seq numbers were its own): it removes them from the stream and closes its connection, and
+   * this node waits for that before it reads the stream, so that it re-sends only what is not
+   * covered (PP-SES-010). A node that does not answer in time (it died) hands over nothing: its
+   * messages are all re-sent, and the peer de-duplicates them (PP-DLV-003).
+   */
+  private async handOver(node: string, sessionId: string, lastRxSeq: number, relatedId: string): Promise<void> {
+    if (!(await this.call(() => this.registry.isAlive(node), relatedId))) return;
+    const done = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, HAND_OVER_TIMEOUT_MS);
+      this.handedOver.set(sessionId, () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    try {
+      await this.call(() => this.registry.notify(node, { kind: "resumed-elsewhere", sessionId, node: this.nodeId, lastRxSeq }), relatedId);
+      await done;
+    } finally {
+      this.handedOver.delete(sessionId);
+    }
   }
 
   /** What a resume on this node re-sends of an entity's stream, and whose messages it already delivered. */
@@ -179,7 +213,7 @@ export class ClusterNode {
    * acknowledged too). A failure leaves them in the stream, to be re-sent after a resume and
    * de-duplicated by the recipient (PP-DLV-003).
    */
-  acknowledged(entity: string, entries: OutboundEntry[]): void {
+  acknowledged(entity: string, entries: OutboundEntry[]): Promise<void> {
     const messages: { sender_id: string; message_id: string }[] = [];
     for (const entry of entries) {
       if (entry.type !== "CHUNKED_MESSAGE") messages.push(entry);
@@ -188,7 +222,8 @@ export class ClusterNode {
         if (chunk.is_last) messages.push({ sender_id: entry.sender_id, message_id: chunk.chunk_id });
       }
     }
-    if (messages.length > 0) void this.registry.acknowledged(entity, messages).catch((error: unknown) => void this.unreachable(error));
+    if (messages.length === 0) return Promise.resolve();
+    return this.registry.acknowledged(entity, messages).catch((error: unknown) => void this.unreachable(error));
   }
 
   /** Where the resume window of a session runs from (PP-SES-011), for a resume on another node. */

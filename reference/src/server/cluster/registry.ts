@@ -62,7 +62,9 @@ export interface StoredMessage {
 /** What the node channel carries. */
 export type NodeNotice =
   | { kind: "message"; entity: string; message: StoredMessage }
-  | { kind: "resumed-elsewhere"; sessionId: string; node: string }
+  /** `node` resumed the session; the peer's last_rx_seq covers what it received (PP-SES-010). Answered with "handed-over". */
+  | { kind: "resumed-elsewhere"; sessionId: string; node: string; lastRxSeq: number }
+  | { kind: "handed-over"; sessionId: string }
   | { kind: "replaced"; sessionId: string };
 
 export interface BroadcastNotice {
