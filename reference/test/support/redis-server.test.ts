@@ -210,25 +210,36 @@ describeWithRedis("a real redis-server for the tests", () => {
     }
   });
 
-  it("kills its children and removes their directories when the test process exits without stop()", async () => {
+  // "exit": the process's exit handler cleans up. "SIGKILL": no handler runs (vitest ends its
+  // workers with a signal); the watchdog sees the pipe from its parent close and cleans up.
+  it.each(["exit", "SIGKILL"] as const)("kills its child and removes its directory when the test process ends by %s without stop()", async (ending) => {
     const script = `
       import { startRedisServer } from ${JSON.stringify(join(here, "redis-server.ts"))};
       const server = await startRedisServer({ appendOnly: true });
       console.log(JSON.stringify({ pid: server.pid, dir: server.dir }));
-      process.exit(0);
+      if (process.argv.includes("exit")) process.exit(0);
+      setInterval(() => {}, 1000);
     `;
-    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script, ending], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
     child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
-    const code = await new Promise<number | null>((r) => child.on("close", r));
-    expect(code, stderr).toBe(0);
+    const closed = new Promise<string>((r) => child.on("close", (code, signal) => r(signal ?? String(code))));
+    await new Promise<void>((r) => {
+      child.stdout.on("data", (chunk: Buffer) => {
+        stdout += chunk.toString("utf8");
+        if (stdout.includes("\n")) r();
+      });
+      child.on("close", () => r());
+    });
     const { pid, dir } = JSON.parse(stdout.trim()) as { pid: number; dir: string };
-    expect(pid).toBeGreaterThan(0);
-    // The orphaned child is reaped by init shortly after the SIGKILL.
+    expect(pid, stderr).toBeGreaterThan(0);
+    expect(existsSync(dir)).toBe(true);
+    if (ending === "SIGKILL") child.kill("SIGKILL");
+    expect(await closed, stderr).toBe(ending === "exit" ? "0" : "SIGKILL");
+    // The orphaned redis-server is reaped by init shortly after its SIGKILL.
     expect(await until(() => !processAlive(pid), 5_000)).toBe(true);
-    expect(existsSync(dir)).toBe(false);
+    expect(await until(() => !existsSync(dir), 5_000)).toBe(true);
   });
 });
 

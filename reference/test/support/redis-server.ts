@@ -219,6 +219,7 @@ class RedisServerProcess implements RedisServer {
     ];
     const child = spawn(this.binary, args, { stdio: ["ignore", "pipe", "pipe"] });
     this.#child = child;
+    const watchdog = startWatchdog(child.pid, this.dir);
     const keep = (chunk: Buffer) => {
       this.#log = (this.#log + chunk.toString("utf8")).slice(-LOG_TAIL_CHARS);
     };
@@ -229,11 +230,13 @@ class RedisServerProcess implements RedisServer {
     this.#exited = new Promise<void>((resolve) => {
       child.once("error", (error) => {
         spawnError = error;
+        watchdog?.kill("SIGKILL");
         if (this.#child === child) this.#child = undefined;
         resolve();
       });
       child.once("exit", (code, signal) => {
         exitCode = signal ?? String(code);
+        watchdog?.kill("SIGKILL"); // nothing left to guard; restart() starts another
         if (this.#child === child) this.#child = undefined;
         // The last log lines (the reason it exited) can arrive after "exit"; wait for the pipes to
         // close, but not for long: a forked AOF rewrite child may hold them open.
@@ -311,6 +314,24 @@ class RedisServerProcess implements RedisServer {
     this.#child?.kill("SIGKILL");
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A shell that SIGKILLs the Redis child and removes its directory when this process dies without
+ * running its `exit` handlers: vitest ends its worker processes with a signal, and a crashed or
+ * killed test run would otherwise leave a redis-server behind for good. The shell blocks reading a
+ * pipe whose only writer is this process; the pipe's end (EOF) is the parent's death. It checks the
+ * pid is still a redis-server before it kills, so a reused pid is never hit. Unreferenced: it never
+ * keeps this process alive.
+ */
+function startWatchdog(pid: number | undefined, dir: string): ChildProcess | undefined {
+  if (pid === undefined) return undefined;
+  const script = 'read _; [ "$(cat /proc/$1/comm 2>/dev/null)" = redis-server ] && kill -9 "$1"; rm -rf "$2"';
+  const watchdog = spawn("/bin/sh", ["-c", script, "redis-watchdog", String(pid), dir], { stdio: ["pipe", "ignore", "ignore"] });
+  watchdog.on("error", () => {}); // without /bin/sh the exit handler is the only cleanup
+  watchdog.unref();
+  (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  return watchdog;
 }
 
 /**
