@@ -18,7 +18,7 @@ import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { Redis } from "ioredis";
-import { describe } from "vitest";
+import { afterAll, beforeAll, describe } from "vitest";
 
 export const REDIS_MISSING_MESSAGE = "redis-server is not installed: apt-get install redis-server";
 
@@ -113,6 +113,24 @@ export function redisOrSkip(): boolean {
 export function describeWithRedis(title: string, body: () => void): void {
   if (redisOrSkip()) describe.skip(`${title} [skipped: ${REDIS_MISSING_MESSAGE}]`, body);
   else describe(title, body);
+}
+
+/**
+ * One Redis for the enclosing `describe` (call it inside `describeWithRedis`): started before its
+ * first test, stopped after its last. The returned getter throws if called before the start.
+ */
+export function redisForSuite(options: RedisServerOptions = {}): () => RedisServer {
+  let server: RedisServer | undefined;
+  beforeAll(async () => {
+    server = await startRedisServer(options);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  return () => {
+    if (server === undefined) throw new Error("redisForSuite(): the Redis starts in beforeAll; read it inside a test or a hook");
+    return server;
+  };
 }
 
 /** Starts a `redis-server` child and resolves once it answers PING. */

@@ -5,8 +5,8 @@
  */
 import { connect } from "node:net";
 import { Redis, type RedisOptions } from "ioredis";
-import { afterAll, afterEach, beforeAll, expect, it } from "vitest";
-import { describeWithRedis, startRedisServer, type RedisServer } from "./redis-server.ts";
+import { afterEach, beforeEach, expect, it } from "vitest";
+import { describeWithRedis, redisForSuite, startRedisServer, type RedisServer } from "./redis-server.ts";
 import { startTcpProxy, type TcpProxy } from "./tcp-proxy.ts";
 
 /** What a raw connection through the proxy sees after sending PING: the reply, or how it ended. */
@@ -41,14 +41,12 @@ function until(condition: () => boolean, timeoutMs: number): Promise<boolean> {
 }
 
 describeWithRedis("a TCP proxy that partitions one node from Redis", () => {
+  const sharedRedis = redisForSuite();
   let redis: RedisServer;
   const proxies: TcpProxy[] = [];
   const clients: Redis[] = [];
-  beforeAll(async () => {
-    redis = await startRedisServer();
-  });
-  afterAll(async () => {
-    await redis.stop();
+  beforeEach(() => {
+    redis = sharedRedis();
   });
   afterEach(async () => {
     for (const c of clients.splice(0)) c.disconnect();
