@@ -27,6 +27,7 @@ export const NAV: readonly NavItem[] = [
   { path: "guides/conformance-in-ci.html", label: "Run conformance in CI" },
   { path: "guides/benchmark.html", label: "Benchmark your server" },
   { path: "guides/client-conformance.html", label: "Test your client" },
+  { path: "guides/deployment.html", label: "Run a cluster on Redis" },
   { path: "api/index.html", label: "API (TypeScript)" },
 ];
 

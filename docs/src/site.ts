@@ -178,6 +178,7 @@ as the fallback. Everything on this site is generated from the spec and the JSON
 | test a server in CI | [run conformance in CI](<guides/conformance-in-ci.html>) |
 | measure a server | [benchmark your server](<guides/benchmark.html>) |
 | test a client | [test your client](<guides/client-conformance.html>): the scenario contract of \`peer-conformance client\` |
+| run several server nodes | [run a cluster on Redis](<guides/deployment.html>): nodes behind a load balancer, the Redis settings that matter, what happens when Redis or a node is lost |
 | use the TypeScript libraries | [the API docs](<api/index.html>): schemas and validators, the reference client and server, the conformance runner |
 
 The JSON Schemas of this version are served beside the pages, under [\`schemas/${version}/\`](<schemas/${version}/handshake-init.json>).
