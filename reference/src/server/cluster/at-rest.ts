@@ -10,6 +10,9 @@ import { aeadOpen, aeadSeal, randomBytes } from "../../crypto.ts";
 
 const NONCE_BYTES = 12;
 
+/** A value in Redis that does not open: another at-rest key, or tampered. */
+export class AtRestError extends Error {}
+
 export interface AtRest {
   /** True when values are sealed (a key file was given). */
   readonly sealed: boolean;
@@ -36,7 +39,7 @@ export function sealedAtRest(key: Buffer): AtRest {
     unwrap(stored, context) {
       const bytes = Buffer.from(stored, "base64");
       const opened = bytes.length > NONCE_BYTES ? aeadOpen("chacha20-poly1305", key, bytes.subarray(0, NONCE_BYTES), bytes.subarray(NONCE_BYTES), Buffer.from(context, "utf8")) : null;
-      if (!opened) throw new Error(`a value in Redis (${context}) does not open under --redis-key-file: another key, or tampered`);
+      if (!opened) throw new AtRestError(`a value in Redis (${context}) does not open under --redis-key-file: another key, or tampered`);
       return opened;
     },
   };

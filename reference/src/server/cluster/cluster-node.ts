@@ -17,6 +17,7 @@
  * sender's ACK (Session.hold).
  */
 import { ProtocolError } from "../../errors.ts";
+import { AtRestError } from "./at-rest.ts";
 import type { SessionKeys } from "../../key-schedule.ts";
 import type { OutboundEntry } from "../../session/session.ts";
 import type { Logger } from "../logger.ts";
@@ -39,6 +40,10 @@ export interface ClusterHost {
 }
 
 const HEARTBEAT_MS = 1000;
+/** A node silent for longer is dead. */
+const DEAD_AFTER_MS = 3 * HEARTBEAT_MS;
+/** How long a node's last heartbeat is kept: longer than any resume window it could bound. */
+const HEARTBEAT_KEPT_MS = 7 * 24 * 3600 * 1000;
 /** How long a resume waits for the session's previous node to hand it over. */
 const HAND_OVER_TIMEOUT_MS = 1000;
 
@@ -73,7 +78,7 @@ export class ClusterNode {
       else host.replaced(notice.sessionId);
     });
     this.registry.onBroadcast((notice) => host.relayBroadcast(notice));
-    const beat = () => void this.registry.heartbeat(HEARTBEAT_MS * 3).catch(() => {});
+    const beat = () => void this.registry.heartbeat(HEARTBEAT_KEPT_MS).catch(() => {});
     beat();
     this.heartbeatTimer = setInterval(beat, HEARTBEAT_MS);
     this.heartbeatTimer.unref();
@@ -90,6 +95,10 @@ export class ClusterNode {
    */
   unreachable(error: unknown, relatedId?: string): ProtocolError {
     if (error instanceof ProtocolError) return error;
+    if (error instanceof AtRestError) {
+      this.log.error({ err: error.message }, "a value in Redis does not open under --redis-key-file");
+      return new ProtocolError("INTERNAL_ERROR", "the session's state does not open on this node", relatedId);
+    }
     this.log.warn({ err: error instanceof Error ? error.message : String(error) }, "session registry (Redis) unreachable");
     return new ProtocolError("INTERNAL_ERROR", "the session registry is unreachable; retry", relatedId);
   }
@@ -133,9 +142,19 @@ export class ClusterNode {
     return { ...(result.previous ? { previous: result.previous } : {}), waiting };
   }
 
-  /** A session of this cluster that is not held here, as Redis has it, for a resume (spec §8). */
+  /**
+   * A session of this cluster that is not held here, as Redis has it, for a resume (spec §8).
+   * Its resume window (PP-SES-011) runs from when its connection closed; a node that died closed
+   * nothing, so for its sessions the window runs from the node's last heartbeat.
+   */
   async load(sessionId: string, relatedId: string): Promise<SharedSession | undefined> {
-    return this.call(() => this.registry.load(sessionId), relatedId);
+    return this.call(async () => {
+      const shared = await this.registry.load(sessionId);
+      if (!shared || shared.disconnectedAt !== undefined || shared.owner === this.nodeId) return shared;
+      const lastSeen = await this.registry.lastSeen(shared.owner);
+      if (lastSeen !== undefined && Date.now() - lastSeen > DEAD_AFTER_MS) shared.disconnectedAt = lastSeen;
+      return shared;
+    }, relatedId);
   }
 
   /** A session restored from Redis is held here from now on, at the epoch it was read at. */
@@ -168,7 +187,8 @@ export class ClusterNode {
    * messages are all re-sent, and the peer de-duplicates them (PP-DLV-003).
    */
   private async handOver(node: string, sessionId: string, lastRxSeq: number, relatedId: string): Promise<void> {
-    if (!(await this.call(() => this.registry.isAlive(node), relatedId))) return;
+    const lastSeen = await this.call(() => this.registry.lastSeen(node), relatedId);
+    if (lastSeen === undefined || Date.now() - lastSeen > DEAD_AFTER_MS) return;
     const done = new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, HAND_OVER_TIMEOUT_MS);
       this.handedOver.set(sessionId, () => {

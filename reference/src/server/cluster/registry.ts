@@ -13,7 +13,7 @@
  * | `pp:q:{entity}`        | stream | every data message accepted for the entity and not yet acknowledged by it | PP-DLV-001, PP-SES-010 |
  * | `pp:qi:{entity}`       | hash   | sender + message id -> its id in the stream, to remove it once acknowledged | PP-DLV-001 |
  * | `pp:dlv:{entity}`      | zset   | the message ids delivered from the entity as sender, newest kept        | PP-DLV-003 |
- * | `pp:alive:{node}`      | string | the node is alive (short TTL, refreshed)                                | (failure detection) |
+ * | `pp:alive:{node}`      | string | when the node last said it is alive (every second)                      | PP-SES-011 (failure detection) |
  *
  * Channels: `pp:node:{node}` carries what is addressed to one node (a message for an entity whose
  * session is there; "your session was resumed elsewhere"; "your session was replaced");
@@ -339,13 +339,15 @@ export class Registry {
     await this.redis.publish("pp:events", JSON.stringify({ ...notice, origin: this.nodeId }));
   }
 
-  /** Marks this node alive for `ttlMs`. */
-  async heartbeat(ttlMs: number): Promise<void> {
-    await this.redis.set(`pp:alive:${this.nodeId}`, String(Date.now()), "PX", ttlMs);
+  /** Records that this node is alive now; kept for `keepMs`, so that its death has a time. */
+  async heartbeat(keepMs: number): Promise<void> {
+    await this.redis.set(`pp:alive:${this.nodeId}`, String(Date.now()), "PX", keepMs);
   }
 
-  async isAlive(node: string): Promise<boolean> {
-    return (await this.redis.exists(`pp:alive:${node}`)) === 1;
+  /** When the node last said it was alive, if it ever did within the time heartbeats are kept. */
+  async lastSeen(node: string): Promise<number | undefined> {
+    const stored = await this.redis.get(`pp:alive:${node}`);
+    return stored === null ? undefined : Number(stored);
   }
 
   async close(): Promise<void> {
