@@ -46,9 +46,13 @@ export class SessionRecords {
       case "ACK": {
         const ack = (inner as { ack: number }).ack;
         const cluster = this.service.cluster;
-        const released: OutboundEntry[] = [];
-        if (session.acknowledge(ack, cluster && ((entry) => released.push(entry))) > 0) this.service.account(serverSession); // PP-LIM-013
-        void cluster?.acknowledged(serverSession.peerId, released); // they leave the entity's stream (PP-DLV-001)
+        if (!cluster) {
+          if (session.acknowledge(ack) > 0) this.service.account(serverSession); // PP-LIM-013
+        } else {
+          const released: OutboundEntry[] = [];
+          if (session.acknowledge(ack, (entry) => released.push(entry)) > 0) this.service.account(serverSession);
+          void cluster.acknowledged(serverSession.peerId, released); // they leave the entity's stream (PP-DLV-001)
+        }
         serverSession.sink?.acknowledged?.(ack);
         return;
       }

@@ -34,7 +34,8 @@ describe("secrets at rest", () => {
         expect(() => atRest.unwrap(stored, context + "x")).toThrow(AtRestError);
         expect(() => sealedAtRest(randomBytes(32)).unwrap(stored, context)).toThrow(AtRestError);
         const raw = Buffer.from(stored, "base64");
-        raw[flip % raw.length] ^= 1 << (flip % 8);
+        const at = flip % raw.length;
+        raw[at] = (raw[at] as number) ^ (1 << (flip % 8));
         expect(() => atRest.unwrap(raw.toString("base64"), context)).toThrow(AtRestError);
       }),
       { numRuns: 50 },
