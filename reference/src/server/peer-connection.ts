@@ -271,8 +271,13 @@ export class PeerConnection implements RecordSink {
       case "await-confirm": {
         const serverSession = this.serverSession as ServerSession;
         return this.service.confirm(serverSession, envelope as RecordEnvelope, "stream", sealed).then((ready) => {
-          if (this.state !== "await-confirm") return; // closed while it was confirmed
           this.service.attach(serverSession, this);
+          if (this.state !== "await-confirm") {
+            // The connection closed while the session was confirmed (a cluster's Redis answered late):
+            // disconnected from now, resumable for resume_window_ms (PP-SES-011).
+            this.service.detach(serverSession, this);
+            return;
+          }
           this.state = "ready";
           clearTimeout(this.handshakeTimer);
           this.sendJson(ready);

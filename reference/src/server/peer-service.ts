@@ -69,6 +69,12 @@ export class PeerService implements ClusterHost {
   private generations = 0;
   /** The data held for all sessions, as last accounted (PP-LIM-012). */
   private held = 0;
+  /**
+   * In a cluster, entities whose session this node is taking over (a confirm or a resume waiting
+   * for Redis): messages handed to this node for them meanwhile wait here until the session is
+   * stored, then join its queue (`deliverStored`).
+   */
+  private readonly adopting = new Map<string, StoredMessage[]>();
 
   constructor(
     readonly config: ServiceConfig,
@@ -158,8 +164,14 @@ export class PeerService implements ClusterHost {
     const bound = this.store.boundKey(serverSession.peerId);
     if (bound && !bound.equals(serverSession.identityKey)) throw new ProtocolError("AUTHENTICATION_FAILED", `entity ${serverSession.peerId} is bound to another identity key`, record.message_id); // PP-AUTH-011: another key completed first
     // In a cluster the binding, the entity's current session and its waiting messages are the cluster's.
-    const registered = this.cluster ? await this.cluster.register(serverSession, record.message_id) : undefined;
-    if (serverSession.ended) throw new ProtocolError("SESSION_NOT_FOUND", `a newer session of ${serverSession.peerId} was established; this handshake is void`, record.message_id); // PP-HS-017, while Redis answered
+    const cluster = this.cluster;
+    if (!cluster) return this.confirmed(serverSession, mode, undefined, record.message_id);
+    return this.adoptWhile(serverSession.peerId, async () => this.confirmed(serverSession, mode, await cluster.register(serverSession, record.message_id), record.message_id));
+  }
+
+  /** SESSION_CONFIRM verified (and, in a cluster, registered): READY. */
+  private confirmed(serverSession: ServerSession, mode: ReplayMode, registered: Awaited<ReturnType<ClusterNode["register"]>> | undefined, relatedId: string): RecordEnvelope {
+    if (serverSession.ended) throw new ProtocolError("SESSION_NOT_FOUND", `a newer session of ${serverSession.peerId} was established; this handshake is void`, relatedId); // PP-HS-017, while Redis answered
     const local = this.store.sessionOf(serverSession.peerId);
     if (local && local !== serverSession) {
       serverSession.session.queued.push(...local.session.takeUndelivered());
@@ -260,6 +272,29 @@ export class PeerService implements ClusterHost {
    * resumption secret is decided there, so that one binder resumes once in the cluster (PP-SES-007).
    */
   async resume(resume: Envelope): Promise<{ answer: Envelope; serverSession?: ServerSession }> {
+    if (this.cluster && typeof resume.sender_id === "string") return this.adoptWhile(resume.sender_id, () => this.resumeHere(resume));
+    return this.resumeHere(resume);
+  }
+
+  /**
+   * Runs a confirm or resume that may take the entity's session over from Redis; messages the
+   * cluster hands to this node for the entity meanwhile are queued once it is stored.
+   */
+  private async adoptWhile<T>(entity: string, work: () => Promise<T>): Promise<T> {
+    const mine = this.adopting.get(entity) === undefined;
+    if (mine) this.adopting.set(entity, []);
+    try {
+      return await work();
+    } finally {
+      if (mine) {
+        const arrived = this.adopting.get(entity) ?? [];
+        this.adopting.delete(entity);
+        for (const message of arrived) this.deliverStored(entity, message);
+      }
+    }
+  }
+
+  private async resumeHere(resume: Envelope): Promise<{ answer: Envelope; serverSession?: ServerSession }> {
     const payload = resume.payload as { session_id: string };
     const now = this.now();
     const refuse = (status: "EXPIRED" | "ERROR" | "NOT_FOUND", error?: ProtocolError) => {
@@ -367,7 +402,10 @@ export class PeerService implements ClusterHost {
 
   /** ClusterHost: a message appended to a local entity's stream by another node (or read from it). */
   deliverStored(entity: string, message: StoredMessage, target = this.store.sessionOf(entity)): void {
-    if (!target || target.ended) return; // it stays in the stream, for the node the entity resumes on
+    if (!target || target.ended) {
+      this.adopting.get(entity)?.push(message); // queued once the session taken over here is stored
+      return; // otherwise it stays in the stream, for the node the entity resumes on
+    }
     const held = (entry: { sender_id: string; message_id: string; type: string; inner: unknown }) => entry.sender_id === message.sender_id && (entry.message_id === message.message_id || (entry.type === "CHUNKED_MESSAGE" && (entry.inner as { chunk_id: string }).chunk_id === message.message_id));
     const session = target.session;
     for (const entry of session.unacked.values()) if (held(entry)) return;

@@ -221,10 +221,10 @@ export class ClusterNode {
    * recipient has no session in the cluster (PP-DLV-007); "duplicate": delivered before, from
    * another node (PP-DLV-003); "full": its stream holds retransmit_buffer messages (PP-DLV-013).
    */
-  store(message: OutboundEntry, recipient: string, bounds: { dedupeMemory: number; maxQueued: number; resumeWindowMs: number }) {
+  store(message: OutboundEntry, recipient: string, bounds: { dedupeMemory: number; maxQueued: number; resumeWindowMs: number }, recipientHere: boolean) {
     const stored: Omit<StoredMessage, "streamId"> = { message_id: message.message_id, type: message.type, inner: message.inner, sender_id: message.sender_id };
     if (message.recipient_id !== undefined) stored.recipient_id = message.recipient_id;
-    return this.call(() => this.registry.deliver(stored, recipient, bounds), message.message_id);
+    return this.call(() => this.registry.deliver(stored, recipient, bounds, recipientHere ? "to-other-nodes" : "to-any-node"), message.message_id);
   }
 
   /**

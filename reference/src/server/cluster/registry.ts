@@ -127,7 +127,7 @@ redis.call('PEXPIRE', KEYS[3], ttl + tonumber(ARGV[7]))
 redis.call('HSET', index, ARGV[10], id)
 redis.call('PEXPIRE', index, ttl + tonumber(ARGV[7]))
 local owner = redis.call('GET', KEYS[4])
-if owner and owner ~= ARGV[5] then
+if owner and (owner ~= ARGV[5] or ARGV[11] == '1') then
   redis.call('PUBLISH', 'pp:node:' .. owner, cjson.encode({kind = 'message', entity = ARGV[9], id = id, m = ARGV[6]}))
 end
 return {'ok', id, owner or ''}
@@ -305,12 +305,14 @@ export class Registry {
   /**
    * Appends a data message to its recipient's stream, unless the recipient has no session
    * (PP-DLV-007), the sender's message was delivered before (PP-DLV-003), or the stream is full
-   * (PP-DLV-013); hands it to the recipient's node when that is another node.
+   * (PP-DLV-013); hands it to the recipient's node when that is another node, or, with
+   * "to-any-node", to this node too (a session it is taking over may become the recipient's
+   * between the sender's lookup and this append).
    */
-  async deliver(message: Omit<StoredMessage, "streamId">, recipient: string, bounds: { dedupeMemory: number; maxQueued: number; resumeWindowMs: number }): Promise<DeliverResult> {
+  async deliver(message: Omit<StoredMessage, "streamId">, recipient: string, bounds: { dedupeMemory: number; maxQueued: number; resumeWindowMs: number }, handOver: "to-other-nodes" | "to-any-node" = "to-other-nodes"): Promise<DeliverResult> {
     const { message_id, sender_id } = message;
     const ttl = bounds.resumeWindowMs + 60_000;
-    const result = await this.redis.ppDeliver(`pp:ent:${recipient}`, `pp:dlv:${sender_id}`, `pp:q:${recipient}`, `pp:owner:${recipient}`, message_id, Date.now(), bounds.dedupeMemory, bounds.maxQueued, this.nodeId, this.sealMessage(recipient, message), bounds.resumeWindowMs, ttl, recipient, streamIndexKey(sender_id, message_id));
+    const result = await this.redis.ppDeliver(`pp:ent:${recipient}`, `pp:dlv:${sender_id}`, `pp:q:${recipient}`, `pp:owner:${recipient}`, message_id, Date.now(), bounds.dedupeMemory, bounds.maxQueued, this.nodeId, this.sealMessage(recipient, message), bounds.resumeWindowMs, ttl, recipient, streamIndexKey(sender_id, message_id), handOver === "to-any-node" ? "1" : "0");
     if (result[0] !== "ok") return { status: result[0] as "unknown" | "duplicate" | "full" };
     return { status: "ok", streamId: result[1] as string, owner: result[2] || null };
   }
