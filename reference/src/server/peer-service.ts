@@ -444,6 +444,11 @@ export class PeerService implements ClusterHost {
     if (serverSession) this.end(serverSession, "replaced by a new session", true, true);
   }
 
+  /** ClusterHost: the entities whose sessions this node holds. */
+  *localEntities(): Iterable<string> {
+    for (const serverSession of this.store.sessions()) if (!serverSession.ended) yield serverSession.peerId;
+  }
+
   /** ClusterHost: a BROADCAST from another node, for this node's subscribers (PP-EVT-003). */
   relayBroadcast(notice: BroadcastNotice): void {
     this.hub.publish(notice.channel, notice.content, notice.publisherId, notice.eventId);

@@ -37,6 +37,8 @@ export interface ClusterHost {
   replaced(sessionId: string): void;
   /** A BROADCAST published on another node (PP-EVT-003). */
   relayBroadcast(notice: BroadcastNotice): void;
+  /** The entities whose sessions are here, connected or not. */
+  localEntities(): Iterable<string>;
 }
 
 const HEARTBEAT_MS = 1000;
@@ -78,6 +80,17 @@ export class ClusterNode {
       else host.replaced(notice.sessionId);
     });
     this.registry.onBroadcast((notice) => host.relayBroadcast(notice));
+    // Messages for entities here that were handed over while the channel was lost are in their streams.
+    this.registry.onResubscribed(() => {
+      for (const entity of host.localEntities()) {
+        void this.registry.queued(entity).then(
+          (messages) => {
+            for (const message of messages) host.deliverStored(entity, message);
+          },
+          (error: unknown) => void this.unreachable(error),
+        );
+      }
+    });
     const beat = () => void this.registry.heartbeat(HEARTBEAT_KEPT_MS).catch(() => {});
     beat();
     this.heartbeatTimer = setInterval(beat, HEARTBEAT_MS);

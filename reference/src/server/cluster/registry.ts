@@ -177,6 +177,7 @@ export interface RegistryOptions {
 export class Registry {
   private readonly nodeListeners: ((notice: NodeNotice) => void)[] = [];
   private readonly eventListeners: ((notice: BroadcastNotice) => void)[] = [];
+  private readonly resubscribedListeners: (() => void)[] = [];
 
   private constructor(
     private readonly redis: Redis & Scripts,
@@ -199,9 +200,11 @@ export class Registry {
     };
     const redis = new Redis(url, common) as Redis & Scripts;
     const subscriber = new Redis(url, { ...common, commandTimeout: undefined, enableOfflineQueue: true });
-    // Errors are reported by the commands that fail; the connections' own are expected while Redis is away.
-    redis.on("error", () => {});
-    subscriber.on("error", () => {});
+    // Errors are reported by the commands that fail; the connections' own are expected while Redis is
+    // away. The first one names why a start-up connection failed (ECONNREFUSED, a bad password...).
+    let cause: Error | undefined;
+    redis.on("error", (error: Error) => (cause ??= error));
+    subscriber.on("error", (error: Error) => (cause ??= error));
     redis.defineCommand("ppConfirm", { numberOfKeys: 4, lua: CONFIRM });
     redis.defineCommand("ppResume", { numberOfKeys: 4, lua: RESUME });
     redis.defineCommand("ppDeliver", { numberOfKeys: 4, lua: DELIVER });
@@ -212,11 +215,16 @@ export class Registry {
     } catch (error) {
       redis.disconnect();
       subscriber.disconnect();
-      throw new Error(`cannot reach Redis at ${redactUrl(url)}: ${(error as Error).message}`);
+      throw new Error(`cannot reach Redis at ${redactUrl(url)}: ${(cause ?? (error as Error)).message}`);
     }
     const registry = new Registry(redis, subscriber, options);
     subscriber.on("message", (channel: string, text: string) => registry.onChannel(channel, text));
     await subscriber.subscribe(`pp:node:${options.nodeId}`, "pp:events");
+    // What was published while the subscriber was away is lost to it (pub/sub keeps nothing); the
+    // streams kept it. Once subscribed again, the node reads its entities' streams again.
+    subscriber.on("ready", () => {
+      for (const listener of registry.resubscribedListeners) listener();
+    });
     return registry;
   }
 
@@ -230,6 +238,11 @@ export class Registry {
 
   onBroadcast(listener: (notice: BroadcastNotice) => void): void {
     this.eventListeners.push(listener);
+  }
+
+  /** The subscriber connection came back after a loss: notices published meanwhile were missed. */
+  onResubscribed(listener: () => void): void {
+    this.resubscribedListeners.push(listener);
   }
 
   /** PP-RPL-002 across nodes: true when the nonce is new to the whole cluster. */
