@@ -51,8 +51,8 @@ async function measurePairs(context: ScenarioContext, placements: PairPlacement[
   const { pool, options } = context;
   const tag = `c${tagCounter++}`;
   const workers = workersFor(pool, placements.length);
-  const counts = split(placements.length, workers.length);
-  const slices = counts.map((_, i) => placements.slice(counts.slice(0, i).reduce((a, b) => a + b, 0), counts.slice(0, i + 1).reduce((a, b) => a + b, 0)));
+  let offset = 0;
+  const slices = split(placements.length, workers.length).map((count) => placements.slice(offset, (offset += count)));
   await Promise.all(workers.map((worker, i) => pool.call(worker, "cluster.pairs.setup", { tag, pairs: slices[i] ?? [], entityPrefix: `bench-cl-${tag}-w${worker}` } satisfies PairsSetupParams)));
   try {
     return await runGroupWindowed(pool, "cluster.pairs.run", windowFor(options, options.durationS, drainMs), workers, () => ({ tag, depth, size }), group);
