@@ -64,9 +64,10 @@ export const workersScenario: Scenario = {
         `Redis pid ${redis.pid} (no persistence); echo payload ${formatBytes(size)}, ${depth} in flight per connection.`,
       );
       const single: Server = { url: context.peer.url, serverId: context.peer.serverId, group: { servers: () => (context.peer.pid === null ? [] : [context.peer.pid]), redisPid: null } };
-      const rows: { label: string; server: () => Promise<Server & { stop(): Promise<void> }> }[] = [
-        { label: "1 node (no Redis)", server: async () => ({ ...single, stop: async () => {} }) },
+      const rows: { id: string; label: string; server: () => Promise<Server & { stop(): Promise<void> }> }[] = [
+        { id: "single-node", label: "1 node (no Redis)", server: async () => ({ ...single, stop: async () => {} }) },
         ...[1, 2].map((workers) => ({
+          id: `workers-${workers}`,
           label: `--workers ${workers}`,
           server: async () => {
             const started = await startWorkersServer(redis.url, workers);
@@ -75,21 +76,20 @@ export const workersScenario: Scenario = {
         })),
       ];
       const firsts: { echo?: Sample; handshake?: Sample; workers1Echo?: Sample; workers1Handshake?: Sample } = {};
-      for (const row of rows) {
-        const server = await row.server();
+      for (const { id, label, server: start } of rows) {
+        const server = await start();
         try {
-          const id = row.label.startsWith("--workers") ? `workers-${row.label.slice(-1)}` : "single-node";
           const echoSample = await echo(context, server, n, depth, size);
           firsts.echo ??= echoSample;
           if (id === "workers-1") firsts.workers1Echo = echoSample;
-          const echoLabel = `TASK_REQUEST echo, ${n} conns, pipelined (${depth} in flight), ${formatBytes(size)}: ${row.label}`;
+          const echoLabel = `TASK_REQUEST echo, ${n} conns, pipelined (${depth} in flight), ${formatBytes(size)}: ${label}`;
           progress(context, echoLabel, echoSample, null);
           outcome.measurements.push(versusSingleNode(`echo-${id}`, echoLabel, { part: "echo", server: id, connections: n, inFlight: depth, payloadBytes: size }, echoSample, firsts.echo, id === "workers-2" ? firsts.workers1Echo : undefined));
 
           const hsSample = await handshakes(context, server, n);
           firsts.handshake ??= hsSample;
           if (id === "workers-1") firsts.workers1Handshake = hsSample;
-          const hsLabel = `${n} concurrent handshakes: ${row.label}`;
+          const hsLabel = `${n} concurrent handshakes: ${label}`;
           progress(context, hsLabel, hsSample, null, " hs/s");
           outcome.measurements.push(versusSingleNode(`handshake-${id}`, hsLabel, { part: "handshake", server: id, concurrency: n }, hsSample, firsts.handshake, id === "workers-2" ? firsts.workers1Handshake : undefined));
         } finally {
