@@ -68,8 +68,8 @@ export interface WorkersServer {
 
 /**
  * `peer-server --workers N --redis URL` on the given Redis: ready once all N workers have printed
- * their banner (each worker listens on the one port the primary shares out, PP's reference
- * `reference/src/cli/workers.ts`).
+ * their banner (every worker listens on the one port the primary shares out; see
+ * reference/src/cli/workers.ts).
  */
 export async function startWorkersServer(redisUrl: string, workers: number, timeoutMs = 30_000): Promise<WorkersServer> {
   const seed = randomBytes(32).toString("hex");
