@@ -24,7 +24,9 @@ const USAGE = `usage: peer-bench [TARGET] [options]
                              reference peer-server in a separate process on a free loopback port.
                              Non-loopback targets are accepted only here, explicitly.
   --scenario NAME            run only NAME (repeatable, or a comma list): ${SCENARIO_NAMES.join(", ")}
-                             (every one but tail by default; tail repeats echo's p99 at half of max rate alone)
+                             (every one but tail, cluster and workers by default; tail repeats echo's p99 at
+                             half of max rate alone; cluster (two nodes on Redis against one) and workers
+                             (peer-server --workers 1 and 2) start a redis-server, which must be installed)
   --quick                    every scenario briefly (~30 s in all, 1,000 sessions)
   --duration S               seconds measured per figure (default 3; quick 0.4; ${BOUNDS.durationS.min}..${BOUNDS.durationS.max})
   --connections N            N of the N-connection echo, handshake concurrency and HTTP (default 16; quick 8)

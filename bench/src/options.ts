@@ -50,8 +50,12 @@ export function defaultWorkers(): number {
   return Math.min(4, Math.max(1, machineCores() - 1));
 }
 
-/** `tail` repeats the echo scenario's open-loop point on its own, so it runs only when named. */
-export const DEFAULT_SCENARIOS: ScenarioName[] = SCENARIO_NAMES.filter((name) => name !== "tail");
+/**
+ * Run only when named: `tail` repeats the echo scenario's open-loop point on its own; `cluster` and
+ * `workers` start a redis-server, which a machine running the bench need not have.
+ */
+export const OPT_IN_SCENARIOS: readonly ScenarioName[] = ["tail", "cluster", "workers"];
+export const DEFAULT_SCENARIOS: ScenarioName[] = SCENARIO_NAMES.filter((name) => !OPT_IN_SCENARIOS.includes(name));
 
 export function defaultOptions(quick: boolean): BenchOptions {
   return {

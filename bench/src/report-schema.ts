@@ -14,7 +14,7 @@
  */
 import { Type, type Static } from "@sinclair/typebox";
 
-export const SCENARIO_NAMES = ["handshake", "echo", "tail", "fanout", "sessions", "resume", "http"] as const;
+export const SCENARIO_NAMES = ["handshake", "echo", "tail", "fanout", "sessions", "resume", "http", "cluster", "workers"] as const;
 export type ScenarioName = (typeof SCENARIO_NAMES)[number];
 
 const Ms = Type.Number({ minimum: 0, description: "Milliseconds." });

@@ -12,7 +12,7 @@ function options(argv: string[]) {
 }
 
 describe("peer-bench flags", () => {
-  test("no flags: the embedded target, every scenario but the tail-only one, full size, pretty on stdout", () => {
+  test("no flags: the embedded target, every scenario but the opt-in ones (tail, and the two that need Redis), full size, pretty on stdout", () => {
     const o = options([]);
     expect(o.target).toBeUndefined();
     expect(o.scenarios).toEqual(["handshake", "echo", "fanout", "sessions", "resume", "http"]);
@@ -32,6 +32,7 @@ describe("peer-bench flags", () => {
     expect(options(["--load-workers", "3"]).workers).toBe(3);
     expect(options(["--workers", "2"]).workers).toBe(2);
     expect(options(["--scenario", "tail"]).scenarios).toEqual(["tail"]);
+    expect(options(["--scenario", "workers,cluster"]).scenarios).toEqual(["cluster", "workers"]);
   });
 
   test("payload sizes accept k suffixes; reporters take files", () => {
@@ -49,7 +50,7 @@ describe("peer-bench flags", () => {
     [["--reporter", "xml"], /--reporter expects pretty\|json\|markdown\|html\[=FILE\]/],
     [["--reporter", "html"], /--reporter html needs a file/],
     [["--reporter", "json", "--reporter", "pretty"], /at most one reporter may write to stdout/],
-    [["--scenario", "warp"], /--scenario expects one of handshake, echo, tail, fanout, sessions, resume, http; got warp/],
+    [["--scenario", "warp"], /--scenario expects one of handshake, echo, tail, fanout, sessions, resume, http, cluster, workers; got warp/],
     [["--load-workers", "0"], /--load-workers expects an integer from 1 to 8, got 0/],
     [["--load-workers", "2", "--workers", "2"], /--workers is the older name of --load-workers/],
     [["--server-pid", "12"], /--server-pid is for an explicit local TARGET/],

@@ -46,7 +46,7 @@ export interface Column {
 }
 
 function unitOf(scenario: ScenarioResult["name"]): string {
-  return { handshake: "hs/s", echo: "msg/s", tail: "msg/s", fanout: "deliveries/s", sessions: "/s", resume: "/s", http: "req/s" }[scenario];
+  return { handshake: "hs/s", echo: "msg/s", tail: "msg/s", fanout: "deliveries/s", sessions: "/s", resume: "/s", http: "req/s", cluster: "/s", workers: "/s" }[scenario];
 }
 
 /** The columns of a scenario's table: figures, the raw baseline and the ratio, then load-generator health. */
@@ -70,6 +70,14 @@ export function columnsFor(scenario: ScenarioResult): Column[] {
     columns.push({ title: "raw RSS/conn", align: "right", cell: (m) => fmtBytes(m.raw?.extra.rssPerSessionBytes) });
   }
   if (scenario.name === "echo" || scenario.name === "tail") columns.push({ title: "send lag p99", align: "right", cell: (m) => fmtMs(m.peer.otherLatenciesMs.sendLag?.p99) });
+  if (scenario.name === "cluster" || scenario.name === "workers") {
+    // Their baseline is the single node of the same run, not raw ws (group-window.ts).
+    columns.push({ title: "x 1 node", align: "right", cell: (m) => fmtRatio(m.ratios["singleNode.throughput"]) });
+    columns.push({ title: "+p50 ms", align: "right", cell: (m) => fmtMs(m.peer.extra.addedP50Ms) });
+    columns.push({ title: "+p99 ms", align: "right", cell: (m) => fmtMs(m.peer.extra.addedP99Ms) });
+    columns.push({ title: "x 1 cluster node", align: "right", cell: (m) => fmtRatio(m.ratios["clusterNode1.throughput"]) });
+    columns.push({ title: "redis CPU", align: "right", cell: (m) => (m.peer.extra.redisCpuPercentOfCore === undefined ? "-" : `${fmtNumber(m.peer.extra.redisCpuPercentOfCore)}%`) });
+  }
   if (scenario.name === "resume") columns.push({ title: "resume/full p50", align: "right", cell: (m) => fmtRatio(m.ratios.resumeOverFullHandshakeP50) });
   columns.push(
     { title: "err/to/cf", align: "right", cell: (m) => fmtProblems(m.peer) },

@@ -40,7 +40,7 @@ function charts(scenario: ScenarioResult): string[] {
   if (ms.length === 0) return [];
   const labels = ms.map((m) => compactLabel(m.label));
   const out: string[] = [];
-  const unit = { handshake: "handshakes/s", echo: "messages/s", tail: "messages/s", fanout: "deliveries/s", sessions: "sessions/s", resume: "operations/s", http: "requests/s" }[scenario.name];
+  const unit = { handshake: "handshakes/s", echo: "messages/s", tail: "messages/s", fanout: "deliveries/s", sessions: "sessions/s", resume: "operations/s", http: "requests/s", cluster: "messages/s or deliveries/s", workers: "messages/s or handshakes/s" }[scenario.name];
   if (scenario.name === "handshake") {
     const xs = ms.map((m) => String(m.params.concurrency));
     out.push(lineChart({ title: "Handshakes per second by concurrency", xs, xLabel: "concurrent handshakes", yLabel: "handshakes/s", series: [{ name: "Peer Protocol", color: COLORS.peer, values: ms.map((m) => m.peer.throughputPerSec) }, { name: "raw ws (3 round trips)", color: COLORS.raw, values: ms.map((m) => m.raw?.throughputPerSec ?? null) }] }));
