@@ -337,7 +337,9 @@ export class PeerService implements ClusterHost {
     if (this.cluster) {
       try {
         await this.cluster.rotate(serverSession, resume.nonce, accepted.keys, accepted.peerLastRxSeq, resume.message_id);
-        if (restored) takeOver = await this.cluster.takeOver(serverSession.peerId, resume.message_id);
+        // Restored here: the stream and what the entity sent are read; held here already: the stream
+        // only, for what was handed to this node while it could not hear it.
+        takeOver = restored ? await this.cluster.takeOver(serverSession.peerId, resume.message_id) : { waiting: await this.cluster.queued(serverSession.peerId, resume.message_id), delivered: [] };
       } catch (error) {
         if (error instanceof ProtocolError) return error.code === "SESSION_NOT_FOUND" ? refuse("NOT_FOUND") : refuse("ERROR", error);
         throw error;
@@ -352,15 +354,15 @@ export class PeerService implements ClusterHost {
       void this.cluster.acknowledged(serverSession.peerId, released);
     }
     serverSession.session.rekey(accepted.keys, accepted.peerLastRxSeq);
-    if (restored && takeOver) {
-      // Held here from now on: what the node it was on delivered from it is known (PP-DLV-003), and
-      // what waits for it in its stream is sent again (PP-SES-010).
-      for (const messageId of takeOver.delivered) serverSession.session.markDelivered(serverSession.peerId, messageId);
+    if (restored) {
+      // Held here from now on: what the node it was on delivered from it is known (PP-DLV-003).
+      for (const messageId of takeOver?.delivered ?? []) serverSession.session.markDelivered(serverSession.peerId, messageId);
       this.store.putSession(serverSession);
       this.metrics.sessions.inc();
       this.armLifetime(serverSession);
-      this.takeStored(serverSession, takeOver.waiting);
     }
+    // What waits for it in its stream is sent again (PP-SES-010), once: what the session holds already is skipped.
+    if (takeOver) this.takeStored(serverSession, takeOver.waiting);
     this.account(serverSession); // PP-LIM-013: what last_rx_seq acknowledged is free
     serverSession.confirmed = true;
     this.metrics.resumes.labels("READY").inc();

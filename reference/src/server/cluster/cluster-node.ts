@@ -80,6 +80,7 @@ export class ClusterNode {
       else host.replaced(notice.sessionId);
     });
     this.registry.onBroadcast((notice) => host.relayBroadcast(notice));
+    this.registry.onUnreadable((error) => void this.unreachable(error));
     // Messages for entities here that were handed over while the channel was lost are in their streams.
     this.registry.onResubscribed(() => {
       for (const entity of host.localEntities()) {
@@ -221,6 +222,11 @@ export class ClusterNode {
   async takeOver(entity: string, relatedId: string): Promise<{ waiting: StoredMessage[]; delivered: string[] }> {
     const [waiting, delivered] = await this.call(() => Promise.all([this.registry.queued(entity), this.registry.deliveredFrom(entity)]), relatedId);
     return { waiting, delivered };
+  }
+
+  /** The entity's stream, as a resume on the node that holds the session reads it. */
+  async queued(entity: string, relatedId: string): Promise<StoredMessage[]> {
+    return this.call(() => this.registry.queued(entity), relatedId);
   }
 
   /** Tells the node of an entity's previous session that a newer one replaced it. */

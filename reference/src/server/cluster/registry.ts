@@ -178,6 +178,7 @@ export class Registry {
   private readonly nodeListeners: ((notice: NodeNotice) => void)[] = [];
   private readonly eventListeners: ((notice: BroadcastNotice) => void)[] = [];
   private readonly resubscribedListeners: (() => void)[] = [];
+  private readonly unreadableListeners: ((error: unknown) => void)[] = [];
 
   private constructor(
     private readonly redis: Redis & Scripts,
@@ -238,6 +239,11 @@ export class Registry {
 
   onBroadcast(listener: (notice: BroadcastNotice) => void): void {
     this.eventListeners.push(listener);
+  }
+
+  /** A notice on the node's channel that does not open (another at-rest key, or corrupt). */
+  onUnreadable(listener: (error: unknown) => void): void {
+    this.unreadableListeners.push(listener);
   }
 
   /** The subscriber connection came back after a loss: notices published meanwhile were missed. */
@@ -385,8 +391,15 @@ export class Registry {
     }
     const raw = parsed as { kind: string; entity?: string; id?: string; m?: string };
     let notice: NodeNotice;
-    if (raw.kind === "message") notice = { kind: "message", entity: raw.entity as string, message: { ...this.openMessage(raw.entity as string, raw.m as string), streamId: raw.id as string } };
-    else notice = parsed as NodeNotice;
+    if (raw.kind === "message") {
+      try {
+        notice = { kind: "message", entity: raw.entity as string, message: { ...this.openMessage(raw.entity as string, raw.m as string), streamId: raw.id as string } };
+      } catch (error) {
+        // Sealed under another at-rest key, or corrupt: dropped here; it stays in the stream.
+        for (const listener of this.unreadableListeners) listener(error);
+        return;
+      }
+    } else notice = parsed as NodeNotice;
     for (const listener of this.nodeListeners) listener(notice);
   }
 
