@@ -50,14 +50,16 @@ describeWithRedis("the whole conformance suite against each node of a two-node c
 
   const clusterIds = clusterCases.map((c) => c.id);
 
-  test.each([
+  test.for([
     ["node 1", 0, 1],
     ["node 2", 1, 0],
-  ])(
+  ] as const)(
     "%s as TARGET, the other as --peer-target: no case fails, and the cluster cases run",
-    async (_name, target, peer) => {
+    { timeout: RUN_TIMEOUT_MS },
+    async ([name, target, peer], { annotate }) => {
       const report = await runConformance({ target: nodes[target]!.url, peerTarget: nodes[peer]!.url, seed: SEED, traces: "none" });
       const summary = notPassed(report);
+      await annotate(`${name}: ${JSON.stringify(report.summary)}`);
       expect(report.aborted, summary).toBeUndefined();
       expect(report.summary.failed, summary).toBe(0);
       expect(report.summary.errors, summary).toBe(0);
@@ -71,6 +73,5 @@ describeWithRedis("the whole conformance suite against each node of a two-node c
       const unexpected = report.cases.filter((c) => c.verdict !== "pass" && c.verdict !== "skip");
       expect(unexpected.map((c) => `${c.id}: ${c.verdict} ${c.message ?? ""}`), summary).toEqual([]);
     },
-    RUN_TIMEOUT_MS,
   );
 });

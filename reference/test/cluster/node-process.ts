@@ -30,6 +30,12 @@ export interface NodeProcess {
   stop(): Promise<void>;
 }
 
+/** Children still running, SIGKILLed if the test process exits without stopping them (a failed hook, a timeout). */
+const live = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of live) child.kill("SIGKILL");
+});
+
 /** Every node started by this file, stopped after its last test. Call once at the top of a file. */
 export function nodeProcessesPerFile(): (args: string[], options?: { nodes?: number; env?: NodeJS.ProcessEnv }) => Promise<NodeProcess> {
   const started: NodeProcess[] = [];
@@ -50,6 +56,8 @@ export function nodeProcessesPerFile(): (args: string[], options?: { nodes?: num
 export async function startNodeProcess(args: string[], options: { nodes?: number; env?: NodeJS.ProcessEnv } = {}): Promise<NodeProcess> {
   const wanted = options.nodes ?? 1;
   const child = spawn(process.execPath, [PEER_SERVER, "--log-level", "warn", ...args], { env: options.env ?? cleanEnv(), stdio: ["ignore", "pipe", "pipe"] });
+  live.add(child);
+  child.once("exit", () => live.delete(child));
   let output = "";
   let exited: string | undefined;
   const keep = (chunk: Buffer) => {

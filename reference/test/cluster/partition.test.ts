@@ -53,6 +53,7 @@ describeWithRedis("a partition between node 1 and Redis, node 2 unaffected", () 
 
   test.for<CutMode>(["reset", "blackhole"])(
     "cut(%s): node 1 answers INTERNAL_ERROR for what needs Redis, node 2 keeps working; after heal() node 1 recovers",
+    { timeout: 120_000 },
     async (mode, { annotate }) => {
       const name = (entity: string) => `${entity}-${mode}`;
       // Before the cut: a session on each node, messages both ways; sessions waiting to be resumed.
@@ -119,7 +120,6 @@ describeWithRedis("a partition between node 1 and Redis, node 2 unaffected", () 
       expect(node1.running, node1.output()).toBe(true);
 
     },
-    120_000,
   );
 
   // KNOWN BUG (reported to the coordinator): a message for an entity on node 1, sent on node 2 while

@@ -146,7 +146,7 @@ async function everyValue(redis: Redis): Promise<Map<string, string[]>> {
     if (type === "string") values.set(key, [(await redis.get(key)) ?? ""]);
     else if (type === "hash") values.set(key, Object.entries(await redis.hgetall(key)).flat());
     else if (type === "set") values.set(key, await redis.smembers(key));
-    else if (type === "zset") values.set(key, await redis.zrange(key, 0, -1));
+    else if (type === "zset") values.set(key, await redis.zrange(key, "0", "-1"));
     else if (type === "stream") values.set(key, (await redis.xrange(key, "-", "+")).flatMap(([id, fields]) => [id, ...fields]));
     else if (type === "list") values.set(key, await redis.lrange(key, 0, -1));
     else throw new Error(`a Redis key of an unexpected type: ${key} (${type})`);
