@@ -122,16 +122,18 @@ describeWithRedis("a partition between node 1 and Redis, node 2 unaffected", () 
     },
   );
 
-  // KNOWN BUG (reported to the coordinator): a message for an entity on node 1, sent on node 2 while
-  // node 1 is cut off, is appended to the entity's stream and acknowledged to its sender, but its
-  // publication on pp:node:part-n1 is lost, and nothing on node 1 reads the stream again: not on
-  // reconnect, and not on a resume on node 1 itself (only a resume on another node takes the stream
-  // over). The acknowledged message is never delivered (PP-DLV-001, PP-SES-010).
+  // A message for an entity on node 1, sent on node 2 while node 1 is cut off, is appended to the
+  // entity's stream and acknowledged to its sender; its publication on pp:node:part-n1 is lost. Node 1
+  // reads its entities' streams again once its channel is back, and a resume on node 1 reads the
+  // stream too.
   test("a message acknowledged to its sender while the recipient's node was cut off reaches the recipient after heal(): on its open connection, or on a resume on that node (PP-DLV-001, PP-SES-010)", async () => {
     const bob = await pool.session(node2.wsUrl, "bob-stream");
     const grace = await pool.session(node1.wsUrl, "grace-stream"); // stays connected to node 1
     const ivy = await pool.session(node1.wsUrl, "ivy-stream"); // resumes on node 1 after heal()
     await exchange(bob.peer, grace.peer, { before: "cut" });
+    // Grace's ACK took that message out of her stream before the cut (what an ACK during the cut
+    // would leave there is re-sent and de-duplicated, PP-DLV-003; not this test's point).
+    await expect.poll(() => inspector.xlen("pp:q:grace-stream"), { timeout: 5_000 }).toBe(0);
 
     proxy.cut("reset");
     const sent: Record<string, string> = {};

@@ -53,6 +53,8 @@ export class ClusterNode {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   /** The keys of sessions between step 4 and SESSION_CONFIRM, to be stored when they are confirmed. */
   private readonly pendingKeys = new WeakMap<ServerSession, SessionKeys>();
+  /** Acknowledgements Redis did not take (it was away), by entity: recorded once it is back. */
+  private readonly unrecorded = new Map<string, { sender_id: string; message_id: string }[]>();
   /** Resumes waiting for the node a session was on to hand it over, by session id. */
   private readonly handedOver = new Map<string, () => void>();
   /** The resume epoch of each session held here: the compare-and-set of its next resume. */
@@ -81,16 +83,20 @@ export class ClusterNode {
     });
     this.registry.onBroadcast((notice) => host.relayBroadcast(notice));
     this.registry.onUnreadable((error) => void this.unreachable(error));
-    // Messages for entities here that were handed over while the channel was lost are in their streams.
+    // Messages for entities here that were handed over while the channel was lost are in their
+    // streams. Acknowledgements that could not be recorded go first, so that what the recipients
+    // acknowledged meanwhile is not sent to them again.
     this.registry.onResubscribed(() => {
-      for (const entity of host.localEntities()) {
-        void this.registry.queued(entity).then(
-          (messages) => {
-            for (const message of messages) host.deliverStored(entity, message);
-          },
-          (error: unknown) => void this.unreachable(error),
-        );
-      }
+      void this.flushAcknowledgements().then(() => {
+        for (const entity of host.localEntities()) {
+          void this.registry.queued(entity).then(
+            (messages) => {
+              for (const message of messages) host.deliverStored(entity, message);
+            },
+            (error: unknown) => void this.unreachable(error),
+          );
+        }
+      });
     });
     const beat = () => void this.registry.heartbeat(HEARTBEAT_KEPT_MS).catch(() => {});
     beat();
@@ -261,8 +267,24 @@ export class ClusterNode {
         if (chunk.is_last) messages.push({ sender_id: entry.sender_id, message_id: chunk.chunk_id });
       }
     }
+    return this.record(entity, messages);
+  }
+
+  private record(entity: string, messages: { sender_id: string; message_id: string }[]): Promise<void> {
     if (messages.length === 0) return Promise.resolve();
-    return this.registry.acknowledged(entity, messages).catch((error: unknown) => void this.unreachable(error));
+    return this.registry.acknowledged(entity, messages).catch((error: unknown) => {
+      void this.unreachable(error);
+      const pending = this.unrecorded.get(entity) ?? [];
+      pending.push(...messages);
+      this.unrecorded.set(entity, pending);
+    });
+  }
+
+  /** Records the acknowledgements Redis missed while it was away; what fails again waits for the next time. */
+  private async flushAcknowledgements(): Promise<void> {
+    const waiting = [...this.unrecorded];
+    this.unrecorded.clear();
+    await Promise.all(waiting.map(([entity, messages]) => this.record(entity, messages)));
   }
 
   /** Where the resume window of a session runs from (PP-SES-011), for a resume on another node. */

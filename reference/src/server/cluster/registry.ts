@@ -224,7 +224,12 @@ export class Registry {
     // What was published while the subscriber was away is lost to it (pub/sub keeps nothing); the
     // streams kept it. Once subscribed again, the node reads its entities' streams again.
     subscriber.on("ready", () => {
-      for (const listener of registry.resubscribedListeners) listener();
+      // The command connection may still be reconnecting: its commands would fail at once.
+      const notify = () => {
+        for (const listener of registry.resubscribedListeners) listener();
+      };
+      if (redis.status === "ready") notify();
+      else redis.once("ready", notify);
     });
     return registry;
   }
