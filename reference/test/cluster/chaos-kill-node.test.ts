@@ -13,17 +13,18 @@
  * More or fewer runs: `CHAOS_RUNS=<n>` (default 100). The killed node comes back under a new node id
  * before the next run.
  *
- * To see it fail: `CHAOS_FAULT=failover-to-another-cluster` makes the balancer send the reconnects
- * after the kill to a node of another cluster (same identity and server id, its own Redis): the
- * resumes there are refused, the new sessions know nothing of the messages the dead node's cluster
- * accepted, and the history check reports them lost.
+ * It can fail: the second case sends the reconnects after the kill to a node of another cluster
+ * (same identity and server id, its own Redis), as a balancer configured with the wrong pool would.
+ * The resumes there are refused, the new sessions know nothing of the messages the first cluster
+ * accepted, and the same history check must count them lost. `CHAOS_FAULT=failover-to-another-cluster`
+ * runs the main case that way (with CHAOS_RUNS), to see its failure report.
  */
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { randomBytes } from "node:crypto";
 import { PeerClient, type ReceivedMessage } from "../../src/client/peer-client.ts";
 import { startClusterNodeProcess, type ClusterNodeProcess } from "../support/cluster-node-process.ts";
-import { describeWithRedis, redisForSuite, startRedisServer, type RedisServer } from "../support/redis-server.ts";
+import { describeWithRedis, redisForSuite, startRedisServer } from "../support/redis-server.ts";
 import { startTcpBalancer, type TcpBalancer } from "../support/tcp-balancer.ts";
 
 const BASE_SEED = 0x6b11_0de0;
@@ -113,6 +114,8 @@ interface Outcome {
   /** The recipients' streams in Redis at the end (nothing unacknowledged left: all 0). */
   leftInStreams: number;
   remoteErrors: Record<string, number>;
+  /** New connections the balancer first tried on the dead node. */
+  refusedByDeadNode: number;
   ms: number;
 }
 
@@ -121,10 +124,9 @@ describeWithRedis("a cluster node killed with SIGKILL while its clients stream",
   const identitySeed = randomBytes(32);
   const nodes: ClusterNodeProcess[] = [];
   let generation = 0;
+  let runsStarted = 0;
   let balancer: TcpBalancer;
   let inspector: Redis;
-  /** CHAOS_FAULT=failover-to-another-cluster: a node of another cluster, on its own Redis. */
-  let stray: { redis: RedisServer; node: ClusterNodeProcess } | undefined;
 
   const startNode = (index: number, redisUrl = redis().url) => startClusterNodeProcess({ redisUrl, identitySeed, serverId: SERVER_ID, nodeId: `chaos-n${index}-g${generation++}`, limits: NODE_LIMITS });
 
@@ -134,22 +136,31 @@ describeWithRedis("a cluster node killed with SIGKILL while its clients stream",
     balancer = await startTcpBalancer(nodes.map((n) => n.port));
     inspector = new Redis(redis().url, { lazyConnect: true, maxRetriesPerRequest: 1 });
     await inspector.connect();
-    if (FAULT === "failover-to-another-cluster") {
-      const otherRedis = await startRedisServer();
-      stray = { redis: otherRedis, node: await startNode(99, otherRedis.url) };
-    }
   }, 60_000);
 
   afterAll(async () => {
     inspector?.disconnect();
     await balancer?.close();
-    await Promise.all([...nodes, ...(stray ? [stray.node] : [])].map((n) => n.stop()));
-    await stray?.redis.stop();
+    await Promise.all(nodes.map((n) => n.stop()));
   });
 
-  async function runOnce(s: Schedule): Promise<Outcome> {
+  /** A node of another cluster: its own Redis, the same identity and server id. */
+  async function startStrayNode(): Promise<{ port: number; stop(): Promise<void> }> {
+    const otherRedis = await startRedisServer();
+    const node = await startNode(99, otherRedis.url).catch(async (error: unknown) => {
+      await otherRedis.stop();
+      throw error;
+    });
+    return { port: node.port, stop: async () => (await node.stop(), await otherRedis.stop()) };
+  }
+
+  /** `failoverTo`: the fault, the port new connections go to after the kill instead of the survivors. */
+  async function runOnce(s: Schedule, failoverTo?: number): Promise<Outcome> {
     const started = Date.now();
-    const ids = Array.from({ length: PAIRS }, (_, p) => ({ sender: `kc-${s.seed}-s${p}`, recipient: `kc-${s.seed}-r${p}` }));
+    const refusedBefore = balancer.stats.refusedByNode;
+    // Entities are new in every run (a seed may run twice in one file): an identity binding lasts (PP-AUTH-010).
+    const run = ++runsStarted;
+    const ids = Array.from({ length: PAIRS }, (_, p) => ({ sender: `kc-${s.seed}-${run}-s${p}`, recipient: `kc-${s.seed}-${run}-r${p}` }));
     const nodeIndexOf = (port: number | undefined) => nodes.findIndex((n) => n.port === port);
     const connect = async (entityId: string) => {
       const client = await PeerClient.connect({ url: balancer.url, entityId, transport: "WEBSOCKET_ONLY", reconnect: { initialDelayMs: 5, maxDelayMs: 50 }, connectTimeoutMs: 5_000 });
@@ -195,7 +206,7 @@ describeWithRedis("a cluster node killed with SIGKILL while its clients stream",
         await (nodes[s.victim] as ClusterNodeProcess).kill();
         // The balancer learns of the death: new connections go to the survivors (or, under the
         // fault, to the other cluster's node).
-        balancer.setBackends(stray ? [stray.node.port] : nodes.filter((_, i) => i !== s.victim).map((n) => n.port));
+        balancer.setBackends(failoverTo !== undefined ? [failoverTo] : nodes.filter((_, i) => i !== s.victim).map((n) => n.port));
       })();
       // The replacement starts at once, beside the run, and joins the balancer after it.
       const replacement = killed.then(() => startNode(s.victim));
@@ -246,55 +257,96 @@ describeWithRedis("a cluster node killed with SIGKILL while its clients stream",
       });
       nodes[s.victim] = await replacement;
       balancer.setBackends(nodes.map((n) => n.port));
-      return { schedule: s, pairs: outcomes, stuck, ...counts, sentBeforeKill, leftInStreams, remoteErrors, ms: Date.now() - started };
+      return { schedule: s, pairs: outcomes, stuck, ...counts, sentBeforeKill, leftInStreams, remoteErrors, refusedByDeadNode: balancer.stats.refusedByNode - refusedBefore, ms: Date.now() - started };
     } finally {
       await Promise.all(clients.map((c) => c.close()));
     }
   }
 
+  /** Runs the seeds one after the other; a broken build stops after ENOUGH_FAILURES failed runs. */
+  async function runAll(seeds: readonly number[], failoverTo?: number): Promise<Outcome[]> {
+    const outcomes: Outcome[] = [];
+    for (const seed of seeds) {
+      if (outcomes.filter(failed).length >= ENOUGH_FAILURES) break;
+      outcomes.push(await runOnce(schedule(seed), failoverTo));
+    }
+    return outcomes;
+  }
+
   test(`every message of every pair arrives once and in order while a node is killed (${RUNS} seeded runs)`, async () => {
     const seeds = process.env.CHAOS_SEED ? [Number(process.env.CHAOS_SEED)] : Array.from({ length: RUNS }, (_, i) => BASE_SEED + i);
     const started = Date.now();
-    const outcomes: Outcome[] = [];
-    const failed = (o: Outcome) => o.stuck || o.reconnected < o.onVictim || o.pairs.some((p) => p.lost.length + p.duplicated.length + p.reordered.length > 0);
-    for (const seed of seeds) {
-      if (outcomes.filter(failed).length >= ENOUGH_FAILURES) break;
-      outcomes.push(await runOnce(schedule(seed)));
+    const stray = FAULT === "failover-to-another-cluster" ? await startStrayNode() : undefined;
+    try {
+      const outcomes = await runAll(seeds, stray?.port);
+      const totals = report(outcomes, (Date.now() - started) / 1000, FAULT);
+      expect(totals).toEqual({ lost: 0, duplicated: 0, reordered: 0, stuck: 0, notReconnected: 0 });
+      expect(outcomes.length).toBe(seeds.length);
+      expect(sum(outcomes, (o) => o.onVictim)).toBeGreaterThan(0);
+      if (!process.env.CHAOS_SEED && !process.env.CHAOS_RUNS) expect(outcomes.length).toBeGreaterThanOrEqual(100);
+    } finally {
+      await stray?.stop();
     }
-    const seconds = (Date.now() - started) / 1000;
-    const sum = (f: (o: Outcome) => number) => outcomes.reduce((total, o) => total + f(o), 0);
-    const sumPairs = (f: (p: PairOutcome) => number) => sum((o) => o.pairs.reduce((total, p) => total + f(p), 0));
-    const totals = {
-      lost: sumPairs((p) => p.lost.length),
-      duplicated: sumPairs((p) => p.duplicated.length),
-      reordered: sumPairs((p) => p.reordered.length),
-      stuck: sum((o) => (o.stuck ? 1 : 0)),
-      notReconnected: sum((o) => o.onVictim - o.reconnected),
-    };
-    const messages = sum((o) => o.schedule.sizes.flat().length);
-    const delivered = sumPairs((p) => p.delivered.length);
-    const chunked = sum((o) => o.schedule.sizes.flat().filter((size) => size > MAX_CHUNK_BYTES).length);
-    const crossNode = sumPairs((p) => (p.placement[0] !== p.placement[1] ? 1 : 0));
-    const errors = new Map<string, number>();
-    for (const o of outcomes) for (const [code, n] of Object.entries(o.remoteErrors)) errors.set(code, (errors.get(code) ?? 0) + n);
-    const midStream = sum((o) => (o.sentBeforeKill > 0 && o.sentBeforeKill < PAIRS * MESSAGES_PER_PAIR ? 1 : 0));
-    console.log(
-      `chaos-kill-node${FAULT ? ` [CHAOS_FAULT=${FAULT}]` : ""}: ${outcomes.length} runs, ${messages.toLocaleString("en")} messages (${chunked} chunked) in ${sum((o) => o.pairs.length)} pairs (${crossNode} across nodes), ` +
-        `delivered ${delivered.toLocaleString("en")}, lost ${totals.lost}, duplicated ${totals.duplicated}, reordered ${totals.reordered}, stuck ${totals.stuck}; ` +
-        `${sum((o) => o.onVictim)} clients on killed nodes (${sum((o) => o.reconnected)} reconnected), kill mid-stream in ${midStream} runs, resumed ${sum((o) => o.resumed)}, resume refused ${sum((o) => o.refused)}, ` +
-        `remote errors ${errors.size === 0 ? "none" : [...errors].map(([code, n]) => `${code} ${n}`).join(", ")}, balancer: ${balancer.stats.refusedByNode} connections refused by a dead node; ` +
-        `${seconds.toFixed(1)} s (${(sum((o) => o.ms) / Math.max(1, outcomes.length)).toFixed(0)} ms per run)`,
-    );
-    for (const o of outcomes.filter(failed)) {
-      console.log(`chaos-kill-node failure (replay with CHAOS_SEED=${o.schedule.seed}): ${describeSchedule(o.schedule)}; ${o.sentBeforeKill} sent before the kill; stuck ${o.stuck}, ${o.leftInStreams} left in the recipients' streams, ${o.onVictim - o.reconnected} of ${o.onVictim} clients on the killed node never reconnected`);
-      o.pairs.forEach((p, i) => {
-        if (p.lost.length + p.duplicated.length + p.reordered.length === 0 && p.senderPendingAtEnd === 0) return;
-        console.log(`  pair ${i} (sender on node ${p.placement[0]}, recipient on node ${p.placement[1]}): lost ${JSON.stringify(p.lost)}, duplicated ${JSON.stringify(p.duplicated)}, reordered ${JSON.stringify(p.reordered)}, sender pending ${p.senderPendingAtEnd}; the application saw ${JSON.stringify(p.delivered)}`);
-      });
-    }
-    expect(totals).toEqual({ lost: 0, duplicated: 0, reordered: 0, stuck: 0, notReconnected: 0 });
-    expect(outcomes.length).toBe(seeds.length);
-    expect(sum((o) => o.onVictim)).toBeGreaterThan(0);
-    if (!process.env.CHAOS_SEED && !process.env.CHAOS_RUNS) expect(outcomes.length).toBeGreaterThanOrEqual(100);
   }, Math.max(300_000, RUNS * 15_000));
+
+  test("the same check counts the messages lost when the reconnects after the kill reach a node of another cluster", async () => {
+    const started = Date.now();
+    const stray = await startStrayNode();
+    try {
+      const outcomes = await runAll([BASE_SEED]);
+      report(outcomes, (Date.now() - started) / 1000);
+      const faultStarted = Date.now();
+      const faulty = await runAll([BASE_SEED + 1], stray.port);
+      const totals = report(faulty, (Date.now() - faultStarted) / 1000, "failover-to-another-cluster");
+      // The control run on the right pool loses nothing; the faulty one must show its losses.
+      expect(outcomes.filter(failed)).toEqual([]);
+      expect(totals.lost).toBeGreaterThan(0);
+      expect(totals.stuck).toBe(1);
+      expect(sum(faulty, (o) => o.resumed)).toBe(0); // the other cluster knows none of the sessions: every resume is refused
+    } finally {
+      await stray.stop();
+    }
+  }, 60_000);
 });
+
+function failed(o: Outcome): boolean {
+  return o.stuck || o.reconnected < o.onVictim || o.pairs.some((p) => p.lost.length + p.duplicated.length + p.reordered.length > 0);
+}
+
+function sum(outcomes: readonly Outcome[], f: (o: Outcome) => number): number {
+  return outcomes.reduce((total, o) => total + f(o), 0);
+}
+
+/** Prints the totals of the runs, and each failed run with its replay seed; returns the counts the cases assert. */
+function report(outcomes: readonly Outcome[], seconds: number, fault?: string) {
+  const sumPairs = (f: (p: PairOutcome) => number) => sum(outcomes, (o) => o.pairs.reduce((total, p) => total + f(p), 0));
+  const totals = {
+    lost: sumPairs((p) => p.lost.length),
+    duplicated: sumPairs((p) => p.duplicated.length),
+    reordered: sumPairs((p) => p.reordered.length),
+    stuck: sum(outcomes, (o) => (o.stuck ? 1 : 0)),
+    notReconnected: sum(outcomes, (o) => o.onVictim - o.reconnected),
+  };
+  const messages = sum(outcomes, (o) => o.schedule.sizes.flat().length);
+  const delivered = sumPairs((p) => p.delivered.length);
+  const chunked = sum(outcomes, (o) => o.schedule.sizes.flat().filter((size) => size > MAX_CHUNK_BYTES).length);
+  const crossNode = sumPairs((p) => (p.placement[0] !== p.placement[1] ? 1 : 0));
+  const errors = new Map<string, number>();
+  for (const o of outcomes) for (const [code, n] of Object.entries(o.remoteErrors)) errors.set(code, (errors.get(code) ?? 0) + n);
+  const midStream = sum(outcomes, (o) => (o.sentBeforeKill > 0 && o.sentBeforeKill < PAIRS * MESSAGES_PER_PAIR ? 1 : 0));
+  console.log(
+    `chaos-kill-node${fault ? ` [fault: ${fault}]` : ""}: ${outcomes.length} runs, ${messages.toLocaleString("en")} messages (${chunked} chunked) in ${sum(outcomes, (o) => o.pairs.length)} pairs (${crossNode} across nodes), ` +
+      `delivered ${delivered.toLocaleString("en")}, lost ${totals.lost}, duplicated ${totals.duplicated}, reordered ${totals.reordered}, stuck ${totals.stuck}; ` +
+      `${sum(outcomes, (o) => o.onVictim)} clients on killed nodes (${sum(outcomes, (o) => o.reconnected)} reconnected), kill mid-stream in ${midStream} runs, resumed ${sum(outcomes, (o) => o.resumed)}, resume refused ${sum(outcomes, (o) => o.refused)}, ` +
+      `remote errors ${errors.size === 0 ? "none" : [...errors].map(([code, n]) => `${code} ${n}`).join(", ")}, connections refused by a dead node (then sent to the next) ${sum(outcomes, (o) => o.refusedByDeadNode)}; ` +
+      `${seconds.toFixed(1)} s (${(sum(outcomes, (o) => o.ms) / Math.max(1, outcomes.length)).toFixed(0)} ms per run)`,
+  );
+  for (const o of outcomes.filter(failed)) {
+    console.log(`chaos-kill-node failure (replay with CHAOS_SEED=${o.schedule.seed}): ${describeSchedule(o.schedule)}; ${o.sentBeforeKill} sent before the kill; stuck ${o.stuck}, ${o.leftInStreams} left in the recipients' streams, ${o.onVictim - o.reconnected} of ${o.onVictim} clients on the killed node never reconnected`);
+    o.pairs.forEach((p, i) => {
+      if (p.lost.length + p.duplicated.length + p.reordered.length === 0 && p.senderPendingAtEnd === 0) return;
+      console.log(`  pair ${i} (sender on node ${p.placement[0]}, recipient on node ${p.placement[1]}): lost ${JSON.stringify(p.lost)}, duplicated ${JSON.stringify(p.duplicated)}, reordered ${JSON.stringify(p.reordered)}, sender pending ${p.senderPendingAtEnd}; the application saw ${JSON.stringify(p.delivered)}`);
+    });
+  }
+  return totals;
+}
