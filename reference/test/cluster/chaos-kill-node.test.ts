@@ -33,11 +33,17 @@ const FAULT = process.env.CHAOS_FAULT;
 const FAULTS = ["failover-to-another-cluster"];
 const NODES = 3;
 const PAIRS = 6;
-const MESSAGES_PER_PAIR = 20;
+const MESSAGES_PER_PAIR = 30;
 const CHUNKED_SHARE = 0.05;
 const MAX_CHUNK_BYTES = 16_384;
-/** The time over which each sender sends; the kill falls at a random moment of it. */
-const SEND_WINDOW_MS = 200;
+/**
+ * The time over which each sender sends, on average. The kill falls in its first KILL_WINDOW_MS, so
+ * that the senders keep streaming while the killed node's clients resume elsewhere (a resume on
+ * another node takes about a second, see REST_BOUND_MS): messages then reach a recipient while its
+ * session moves, through pub/sub and its Redis stream at once.
+ */
+const SEND_WINDOW_MS = 1_500;
+const KILL_WINDOW_MS = 500;
 /** How long nothing may arrive, once all else is at rest, before a run ends. */
 const QUIET_MS = 100;
 /**
@@ -81,7 +87,7 @@ function schedule(seed: number): Schedule {
   const random = prng(seed);
   const sizes = Array.from({ length: PAIRS }, () => Array.from({ length: MESSAGES_PER_PAIR }, () => (random.next() < CHUNKED_SHARE ? random.int(MAX_CHUNK_BYTES + 1, 3 * MAX_CHUNK_BYTES) : random.int(0, 300))));
   const gapsMs = sizes.map((row) => row.map(() => random.int(0, Math.round((2 * SEND_WINDOW_MS) / MESSAGES_PER_PAIR))));
-  return { seed, sizes, gapsMs, victim: random.int(0, NODES - 1), killAtMs: random.int(0, SEND_WINDOW_MS) };
+  return { seed, sizes, gapsMs, victim: random.int(0, NODES - 1), killAtMs: random.int(0, KILL_WINDOW_MS) };
 }
 
 function describeSchedule(s: Schedule): string {
