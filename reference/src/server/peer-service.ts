@@ -105,7 +105,7 @@ export class PeerService {
   /** Step 4: a pending session, known only to its connection until SESSION_CONFIRM (PP-HS-009). */
   establish(result: HandshakeResult): ServerSession {
     const session = new Session(result, { now: this.now, dedupeMemory: Math.max(1024, this.limits.retransmit_buffer * 4), identity: this.config.identity });
-    const serverSession = new ServerSession(session, this.limits, result.peerIdentityKey);
+    const serverSession = new ServerSession(session, this.limits);
     serverSession.generation = ++this.generations;
     return serverSession;
   }

@@ -56,8 +56,6 @@ export class ServerSession {
   constructor(
     readonly session: Session,
     limits: Limits,
-    /** The identity key that completed the handshake: bound to the entity at SESSION_CONFIRM (PP-AUTH-010). */
-    readonly identityKey: Buffer,
   ) {
     this.reassembler = new Reassembler(limits);
     this.limiter = new SlidingWindowLimiter(limits.rate_limit_per_minute);
@@ -69,6 +67,15 @@ export class ServerSession {
 
   get peerId(): string {
     return this.session.peerId;
+  }
+
+  /**
+   * The identity key that completed the handshake: bound to the entity at SESSION_CONFIRM
+   * (PP-AUTH-010). The session's retained copy, not the handshake's decoded bytes: those are a view
+   * into an 8 KiB Buffer pool slab, which a long-lived reference would keep alive per session.
+   */
+  get identityKey(): Buffer {
+    return this.session.peerIdentityKey;
   }
 
   get connected(): boolean {
