@@ -69,8 +69,8 @@ export const CONFORMANT_VARIANTS: readonly ConformantVariant[] = [
     description: "remembers the chunk_id of every message it discarded and answers each later chunk of it with CHUNK_ERROR",
     allowedBy: ["PP-CHK-019"],
     edits: [
-      { file: CHUNKING, find: "  private readonly partials = new Map<string, Partial>();", replace: "  private readonly partials = new Map<string, Partial>();\n  private readonly discarded = new Set<string>();" },
-      { file: CHUNKING, find: "      this.partials.delete(chunk.chunk_id);\n      throw new ProtocolError(", replace: "      this.partials.delete(chunk.chunk_id);\n      this.discarded.add(chunk.chunk_id);\n      throw new ProtocolError(" },
+      { file: CHUNKING, find: "  private partials: Map<string, Partial> | undefined;", replace: "  private partials: Map<string, Partial> | undefined;\n  private readonly discarded = new Set<string>();" },
+      { file: CHUNKING, find: "      partials.delete(chunk.chunk_id);\n      throw new ProtocolError(", replace: "      partials.delete(chunk.chunk_id);\n      this.discarded.add(chunk.chunk_id);\n      throw new ProtocolError(" },
       {
         file: CHUNKING,
         find: "    if (chunk.total_size > this.limits.max_message_bytes) fail(",

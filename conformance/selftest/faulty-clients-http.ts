@@ -72,14 +72,14 @@ export const FAULTY_HTTP_CLIENTS: readonly FaultyClient[] = [
   {
     name: "http-accepts-replays",
     description: "over HTTP takes a record whose seq it already took",
-    edits: [{ file: SESSION, find: "} else if (record.seq <= this.lastRecvSeq - replayWindow || this.windowSeen.has(record.seq)) {", replace: "} else if (record.seq <= this.lastRecvSeq - replayWindow) {" }],
+    edits: [{ file: SESSION, find: "} else if (record.seq <= this.lastRecvSeq - replayWindow || this.windowSeen?.has(record.seq) === true) {", replace: "} else if (record.seq <= this.lastRecvSeq - replayWindow) {" }],
     catchers: ["client.transport.replay-window"],
     expected: /^the replayed seq 1 refused with an ERROR REPLAY_DETECTED/,
   },
   {
     name: "http-no-window-floor",
     description: "over HTTP takes any seq it has not seen, however far below the highest it took",
-    edits: [{ file: SESSION, find: "} else if (record.seq <= this.lastRecvSeq - replayWindow || this.windowSeen.has(record.seq)) {", replace: "} else if (this.windowSeen.has(record.seq)) {" }],
+    edits: [{ file: SESSION, find: "} else if (record.seq <= this.lastRecvSeq - replayWindow || this.windowSeen?.has(record.seq) === true) {", replace: "} else if (this.windowSeen?.has(record.seq) === true) {" }],
     catchers: ["client.transport.replay-window"],
     expected: /^seq \d+, \d+ below the highest seq taken \(\d+\), refused with REPLAY_DETECTED/,
   },

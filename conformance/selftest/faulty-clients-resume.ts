@@ -62,7 +62,7 @@ export const RESUME_FAULTY_CLIENTS: readonly FaultyClient[] = [
   {
     name: "keeps-resumption-secret",
     description: "keeps the handshake's resumption secret after a resume instead of the one the resume derived",
-    edits: [{ file: SESSION, find: "    this.resumptionSecret = retained(keys.resumptionSecret);\n", replace: "" }],
+    edits: [{ file: SESSION, find: "    this.resumptionSecret = fresh.resumptionSecret;\n", replace: "" }],
     catchers: ["client.resume.second-resume-new-secret"],
     expected: /^the second resume's binder verifies under the rs derived from the first resume/,
   },

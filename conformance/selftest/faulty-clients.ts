@@ -112,7 +112,7 @@ export const FAULTY_CLIENTS: readonly FaultyClient[] = [
   {
     name: "seals-with-the-responders-keys",
     description: "seals its records with the key and IV of the responder's direction",
-    edits: [{ file: SESSION, find: 'return role === "initiator" ? [copy(keys.i2r), copy(keys.r2i)]', replace: 'return role === "initiator" ? [copy(keys.r2i), copy(keys.r2i)]' }],
+    edits: [{ file: SESSION, find: 'return role === "initiator" ? { send: i2r, recv: r2i,', replace: 'return role === "initiator" ? { send: r2i, recv: r2i,' }],
     catchers: ["client.handshake.complete"],
     expected: /^SESSION_CONFIRM as a record that decrypts under the i2r key/,
   },

@@ -61,30 +61,31 @@ interface Partial {
 }
 
 export class Reassembler {
-  private readonly partials = new Map<string, Partial>();
+  /** Incomplete messages by chunk_id; made on the first chunk, since most sessions never chunk. */
+  private partials: Map<string, Partial> | undefined;
 
   constructor(private readonly limits: { max_message_bytes: number; chunk_timeout_ms: number }) {}
 
   get inProgress(): number {
-    return this.partials.size;
+    return this.partials?.size ?? 0;
   }
 
   /** True while a message with this chunk_id is incomplete. */
   has(chunkId: string): boolean {
-    return this.partials.has(chunkId);
+    return this.partials?.has(chunkId) === true;
   }
 
   /** The total_size of every incomplete message: what their chunks may still add up to (PP-CHK-015). */
   get reservedBytes(): number {
     let reserved = 0;
-    for (const partial of this.partials.values()) reserved += partial.total;
+    for (const partial of this.partials?.values() ?? []) reserved += partial.total;
     return reserved;
   }
 
   /** The decoded bytes held for incomplete messages (PP-LIM-012). */
   get heldBytes(): number {
     let held = 0;
-    for (const partial of this.partials.values()) held += partial.received;
+    for (const partial of this.partials?.values() ?? []) held += partial.received;
     return held;
   }
 
@@ -94,17 +95,18 @@ export class Reassembler {
    * same one (PP-CHK-022).
    */
   add(chunk: ChunkPayload, now: number, recipientId?: string): WholeMessage | null {
+    const partials = (this.partials ??= new Map());
     const fail = (reason: string): never => {
-      this.partials.delete(chunk.chunk_id);
+      partials.delete(chunk.chunk_id);
       throw new ProtocolError("CHUNK_ERROR", `chunk ${chunk.sequence_number} of ${chunk.chunk_id}: ${reason}`, chunk.chunk_id);
     };
     if (chunk.total_size > this.limits.max_message_bytes) fail(`total_size ${chunk.total_size} exceeds max_message_bytes ${this.limits.max_message_bytes}`); // PP-CHK-006
     const data = fromBase64Url(chunk.data);
     if (!data) return fail("data is not base64url");
-    let partial = this.partials.get(chunk.chunk_id);
+    let partial = partials.get(chunk.chunk_id);
     if (!partial) {
       partial = { total: chunk.total_size, digest: chunk.digest, innerType: chunk.inner_type, recipientId, pieces: new Map(), received: 0, lastSequence: null, startedAt: now };
-      this.partials.set(chunk.chunk_id, partial);
+      partials.set(chunk.chunk_id, partial);
     }
     // PP-CHK-009: chunks of one message agree on size, digest and type.
     if (partial.total !== chunk.total_size || partial.digest !== chunk.digest || partial.innerType !== chunk.inner_type) fail("total_size, digest or inner_type differs from earlier chunks");
@@ -139,7 +141,7 @@ export class Reassembler {
 
   /** The whole message returned by `add` was delivered: its pieces are no longer needed. */
   delivered(chunkId: string): void {
-    this.partials.delete(chunkId);
+    this.partials?.delete(chunkId);
   }
 
   /**
@@ -148,7 +150,7 @@ export class Reassembler {
    * acknowledged and are kept.
    */
   withdraw(chunk: ChunkPayload): void {
-    const partial = this.partials.get(chunk.chunk_id);
+    const partial = this.partials?.get(chunk.chunk_id);
     const piece = partial?.pieces.get(chunk.sequence_number);
     if (!partial || !piece) return;
     partial.pieces.delete(chunk.sequence_number);
@@ -159,16 +161,18 @@ export class Reassembler {
   /** When the oldest incomplete message reaches chunk_timeout_ms (PP-CHK-010), or null when none is incomplete. */
   get nextExpiry(): number | null {
     let earliest: number | null = null;
-    for (const partial of this.partials.values()) if (earliest === null || partial.startedAt < earliest) earliest = partial.startedAt;
+    for (const partial of this.partials?.values() ?? []) if (earliest === null || partial.startedAt < earliest) earliest = partial.startedAt;
     return earliest === null ? null : earliest + this.limits.chunk_timeout_ms;
   }
 
   /** Drops incomplete messages older than chunk_timeout_ms (PP-CHK-010); returns their chunk ids. */
   expire(now: number): string[] {
     const expired: string[] = [];
-    for (const [id, partial] of this.partials) {
+    const partials = this.partials;
+    if (!partials) return expired;
+    for (const [id, partial] of partials) {
       if (now - partial.startedAt >= this.limits.chunk_timeout_ms) {
-        this.partials.delete(id);
+        partials.delete(id);
         expired.push(id);
       }
     }

@@ -59,3 +59,19 @@ export function retained(bytes: Uint8Array): Buffer {
   copy.set(bytes);
   return copy;
 }
+
+/**
+ * Retained copies of several byte strings that live and die together, in one allocation: each
+ * allocation of its own costs an ArrayBuffer and a backing store beside its bytes (about 250 bytes
+ * for a 32-byte key, measured), so a session's six secrets cost less as one than as six.
+ */
+export function retainedTogether(parts: readonly Uint8Array[]): Buffer[] {
+  const memory = Buffer.allocUnsafeSlow(parts.reduce((total, part) => total + part.length, 0));
+  let offset = 0;
+  return parts.map((part) => {
+    const copy = memory.subarray(offset, offset + part.length);
+    copy.set(part);
+    offset += part.length;
+    return copy;
+  });
+}

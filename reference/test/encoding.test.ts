@@ -2,7 +2,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { BASE64URL_PATTERN } from "../../schemas/src/index.ts";
-import { fromBase64Url, toBase64Url } from "../src/encoding.ts";
+import { fromBase64Url, retainedTogether, toBase64Url } from "../src/encoding.ts";
 
 describe("fromBase64Url", () => {
   test("decodes every encoding toBase64Url makes", () => {
@@ -41,6 +41,25 @@ describe("fromBase64Url and the schemas' base64url pattern", () => {
         expect(fromBase64Url(text) !== null, JSON.stringify(text)).toBe(pattern.test(text));
       }),
       { numRuns: 5000 },
+    );
+  });
+});
+
+describe("retainedTogether", () => {
+  test("copies every part, in order, into one allocation of exactly their total size", () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 64 }), { minLength: 1, maxLength: 8 }), (parts) => {
+        const sources = parts.map((part) => Buffer.from(part)); // small Buffer.from results are views into the shared pool
+        const copies = retainedTogether(sources);
+        expect(copies.map((copy) => [...copy])).toEqual(parts.map((part) => [...part]));
+        const total = parts.reduce((sum, part) => sum + part.length, 0);
+        for (const copy of copies) {
+          expect(copy.buffer).toBe(copies[0]?.buffer);
+          expect(copy.buffer.byteLength).toBe(total);
+        }
+        for (const source of sources) source.fill(0xaa);
+        expect(copies.map((copy) => [...copy])).toEqual(parts.map((part) => [...part])); // copies, not views of the sources
+      }),
     );
   });
 });

@@ -280,6 +280,7 @@ export class PeerConnection implements RecordSink {
           }
           this.state = "ready";
           clearTimeout(this.handshakeTimer);
+          this.handshakeTimer = undefined; // a cleared timer still held would cost every idle session its memory
           this.sendJson(ready);
           this.service.flush(serverSession);
         });
@@ -316,6 +317,7 @@ export class PeerConnection implements RecordSink {
     this.service.attach(serverSession, this); // closes the older connection (PP-SES-014)
     this.state = "ready";
     clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = undefined;
     this.service.flush(serverSession); // PP-SES-010: unacknowledged records go out again under new seq
   }
 

@@ -120,7 +120,7 @@ export class PeerService implements ClusterHost {
   /** Step 4: a pending session, known only to its connection until SESSION_CONFIRM (PP-HS-009). */
   establish(result: HandshakeResult): ServerSession {
     const session = new Session(result, { now: this.now, dedupeMemory: Math.max(1024, this.limits.retransmit_buffer * 4), identity: this.config.identity });
-    const serverSession = new ServerSession(session, this.limits, result.peerIdentityKey);
+    const serverSession = new ServerSession(session, this.limits);
     serverSession.generation = ++this.generations;
     this.cluster?.established(serverSession, result.keys);
     return serverSession;
@@ -325,7 +325,7 @@ export class PeerService implements ClusterHost {
     }
     // PP-RPL-006, PP-RPL-009: a nonce already accepted is REPLAY_DETECTED, answered like every refused
     // resume; PP-RPL-010: checked before the binder, which is stale once the secret rotated (PP-SES-007).
-    if (!resume.nonce || serverSession.resumeNonces.has(resume.nonce)) return refuse("ERROR", new ProtocolError("REPLAY_DETECTED", "resume nonce already used", resume.message_id));
+    if (!resume.nonce || serverSession.resumeNonces?.has(resume.nonce) === true) return refuse("ERROR", new ProtocolError("REPLAY_DETECTED", "resume nonce already used", resume.message_id));
     let accepted;
     try {
       accepted = acceptResume(serverSession.session.resumptionSecret, resume, { serverId: this.config.serverId, now, lastRxSeq: serverSession.session.acknowledgeableSeq });
@@ -346,7 +346,7 @@ export class PeerService implements ClusterHost {
       }
       if (serverSession.ended) return refuse("NOT_FOUND"); // ended while Redis answered
     }
-    serverSession.resumeNonces.add(resume.nonce);
+    (serverSession.resumeNonces ??= new Set()).add(resume.nonce);
     if (this.cluster) {
       // What the peer's last_rx_seq acknowledges leaves the entity's stream too (PP-DLV-001).
       const released: OutboundEntry[] = [];
@@ -389,7 +389,7 @@ export class PeerService implements ClusterHost {
     const serverSession = this.establish(result);
     serverSession.confirmed = true;
     serverSession.disconnectedAt = shared.disconnectedAt ?? now;
-    for (const nonce of shared.resumeNonces) serverSession.resumeNonces.add(nonce);
+    if (shared.resumeNonces.length > 0) serverSession.resumeNonces = new Set(shared.resumeNonces);
     this.cluster?.adopt(serverSession, shared.epoch);
     return serverSession;
   }

@@ -51,16 +51,14 @@ export class ServerSession {
   readonly limiter: SlidingWindowLimiter;
   /** An ACK is scheduled (./ack-coalescing.ts). */
   ackPending = false;
-  /** Resume nonces already accepted (PP-RPL-006). */
-  readonly resumeNonces = new Set<string>();
+  /** Resume nonces already accepted (PP-RPL-006); made by the first resume (most sessions never resume). */
+  resumeNonces: Set<string> | undefined;
   /** What this session last added to the server's held data (PeerService.account, PP-LIM-012). */
   accountedBytes = 0;
 
   constructor(
     readonly session: Session,
     limits: Limits,
-    /** The identity key that completed the handshake: bound to the entity at SESSION_CONFIRM (PP-AUTH-010). */
-    readonly identityKey: Buffer,
   ) {
     this.reassembler = new Reassembler(limits);
     this.limiter = new SlidingWindowLimiter(limits.rate_limit_per_minute);
@@ -72,6 +70,15 @@ export class ServerSession {
 
   get peerId(): string {
     return this.session.peerId;
+  }
+
+  /**
+   * The identity key that completed the handshake: bound to the entity at SESSION_CONFIRM
+   * (PP-AUTH-010). The session's retained copy, not the handshake's decoded bytes: those are a view
+   * into an 8 KiB Buffer pool slab, which a long-lived reference would keep alive per session.
+   */
+  get identityKey(): Buffer {
+    return this.session.peerIdentityKey;
   }
 
   get connected(): boolean {

@@ -3,7 +3,6 @@
  * without touching protocol code. Holds sessions, entity -> identity key bindings (PP-AUTH-010)
  * and the HANDSHAKE_INIT nonce cache (PP-RPL-002).
  */
-import { retained } from "../encoding.ts";
 import type { ServerSession } from "./server-session.ts";
 
 export interface ServerStore {
@@ -64,8 +63,9 @@ export class MemoryStore implements ServerStore {
     return this.bindings.get(entityId);
   }
 
+  /** `key` is kept as given: the caller passes memory of its own (the session's retained copy), not a view into a shared pool. */
   bindKey(entityId: string, key: Buffer) {
-    if (!this.bindings.has(entityId)) this.bindings.set(entityId, retained(key));
+    if (!this.bindings.has(entityId)) this.bindings.set(entityId, key);
   }
 
   seenNonce(nonce: string, expiresAt: number, now: number) {

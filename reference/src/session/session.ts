@@ -3,7 +3,7 @@
  * retransmit buffer of unacknowledged data records, and de-duplication by message id.
  */
 import { ed25519Sign, ed25519VerifyStrict, type AeadAlgorithm, type Ed25519Identity } from "../crypto.ts";
-import { fromBase64Url, jcs, retained, toBase64Url, without } from "../encoding.ts";
+import { fromBase64Url, jcs, retained, retainedTogether, toBase64Url, without } from "../encoding.ts";
 import { newMessageId, type Version } from "../envelope.ts";
 import { ProtocolError } from "../errors.ts";
 import type { HandshakeResult } from "../handshake/result.ts";
@@ -29,10 +29,23 @@ export interface OutboundEntry {
 
 export type ReplayMode = "stream" | "window";
 
-/** PP-KS-011: send with our direction's keys, receive with the peer's (retained copies). */
-function directionKeys(role: "initiator" | "responder", keys: SessionKeys): [DirectionKeys, DirectionKeys] {
-  const copy = (k: DirectionKeys): DirectionKeys => ({ key: retained(k.key), iv: retained(k.iv) });
-  return role === "initiator" ? [copy(keys.i2r), copy(keys.r2i)] : [copy(keys.r2i), copy(keys.i2r)];
+interface EpochSecrets {
+  send: DirectionKeys;
+  recv: DirectionKeys;
+  resumptionSecret: Buffer;
+  handshakeHash: Buffer;
+}
+
+/**
+ * What a session keeps of one key epoch (a handshake, then each resume): PP-KS-011, send with our
+ * direction's keys and receive with the peer's, and the resumption secret and handshake hash that
+ * a resume and READY need. Retained together: they are replaced together, at the next resume.
+ */
+function epochSecrets(role: "initiator" | "responder", keys: SessionKeys): EpochSecrets {
+  const [i2rKey, i2rIv, r2iKey, r2iIv, resumptionSecret, handshakeHash] = retainedTogether([keys.i2r.key, keys.i2r.iv, keys.r2i.key, keys.r2i.iv, keys.resumptionSecret, keys.handshakeHash]) as [Buffer, Buffer, Buffer, Buffer, Buffer, Buffer];
+  const i2r = { key: i2rKey, iv: i2rIv };
+  const r2i = { key: r2iKey, iv: r2iIv };
+  return role === "initiator" ? { send: i2r, recv: r2i, resumptionSecret, handshakeHash } : { send: r2i, recv: i2r, resumptionSecret, handshakeHash };
 }
 
 export interface SessionOptions {
@@ -72,9 +85,17 @@ export class Session {
   readonly queued: OutboundEntry[] = [];
   private sendKeys: DirectionKeys;
   private recvKeys: DirectionKeys;
-  private readonly seen = new Map<string, true>();
-  /** Over HTTP, the seqs received within replay_window of `lastRecvSeq` (PP-RPL-005): at most replay_window of them. */
-  private readonly windowSeen = new Set<number>();
+  /**
+   * The (sender, message_id) pairs of delivered data messages (PP-DLV-003). Made on the first one:
+   * a session that carries only control records (PING, ACK) holds no table, which at 10,000 idle
+   * sessions is most of them.
+   */
+  private seen: Map<string, true> | undefined;
+  /**
+   * Over HTTP, the seqs received within replay_window of `lastRecvSeq` (PP-RPL-005): at most
+   * replay_window of them. Made on the first record received over HTTP; a WebSocket session has none.
+   */
+  private windowSeen: Set<number> | undefined;
   /** The first seq of this key epoch that was refused after it authenticated, if any. */
   private refusedFrom: number | null = null;
   /** Seqs of this key epoch received but not yet acknowledgeable: their message is still being stored (`hold`). */
@@ -98,10 +119,12 @@ export class Session {
     this.peerLimits = result.peerLimits;
     this.createdAt = options.now();
     this.expiresAt = this.createdAt + result.lifetimeMs;
-    this.resumptionSecret = retained(result.keys.resumptionSecret);
-    this.handshakeHash = retained(result.keys.handshakeHash);
     this.signRecords = result.capabilities.includes("message-signatures");
-    [this.sendKeys, this.recvKeys] = directionKeys(result.role, result.keys);
+    const epoch = epochSecrets(result.role, result.keys);
+    this.sendKeys = epoch.send;
+    this.recvKeys = epoch.recv;
+    this.resumptionSecret = epoch.resumptionSecret;
+    this.handshakeHash = epoch.handshakeHash;
   }
 
   get pendingCount(): number {
@@ -150,7 +173,7 @@ export class Session {
     if (mode === "stream") {
       if (record.seq <= this.lastRecvSeq) throw new ProtocolError("REPLAY_DETECTED", `record seq ${record.seq} was already received (last ${this.lastRecvSeq})`, record.message_id);
       if (record.seq > this.lastRecvSeq + 1) throw new ProtocolError("INVALID_STATE", `record seq ${record.seq} skips from ${this.lastRecvSeq}`, record.message_id);
-    } else if (record.seq <= this.lastRecvSeq - replayWindow || this.windowSeen.has(record.seq)) {
+    } else if (record.seq <= this.lastRecvSeq - replayWindow || this.windowSeen?.has(record.seq) === true) {
       throw new ProtocolError("REPLAY_DETECTED", `record seq ${record.seq} is replayed or outside the window`, record.message_id);
     }
     if (this.signRecords) {
@@ -177,13 +200,14 @@ export class Session {
    */
   private accept(seq: number, mode: ReplayMode, replayWindow: number): void {
     if (mode === "window") {
-      this.windowSeen.add(seq);
-      for (const seen of this.windowSeen) if (seen <= seq - replayWindow) this.windowSeen.delete(seen);
+      const windowSeen = (this.windowSeen ??= new Set());
+      windowSeen.add(seq);
+      for (const seen of windowSeen) if (seen <= seq - replayWindow) windowSeen.delete(seen);
     }
     this.lastRecvSeq = Math.max(this.lastRecvSeq, seq);
     if (seq !== this.receivedThrough + 1) return;
     this.receivedThrough = seq;
-    while (this.windowSeen.has(this.receivedThrough + 1)) this.receivedThrough++;
+    while (this.windowSeen?.has(this.receivedThrough + 1) === true) this.receivedThrough++;
   }
 
   /** Releases every data record with seq <= ack (cumulative ACK, spec §9); `onReleased` sees each. */
@@ -200,7 +224,7 @@ export class Session {
 
   /** True once a data message from this sender with this message_id was delivered (PP-DLV-003). */
   delivered(senderId: string, messageId: string): boolean {
-    return this.seen.has(`${senderId}\u0000${messageId}`);
+    return this.seen?.has(`${senderId}\u0000${messageId}`) === true;
   }
 
   /**
@@ -209,8 +233,9 @@ export class Session {
    * must be accepted when the sender sends it again (PP-DLV-013).
    */
   markDelivered(senderId: string, messageId: string): void {
-    this.seen.set(`${senderId}\u0000${messageId}`, true);
-    if (this.seen.size > this.options.dedupeMemory) this.seen.delete(this.seen.keys().next().value as string);
+    const seen = (this.seen ??= new Map());
+    seen.set(`${senderId}\u0000${messageId}`, true);
+    if (seen.size > this.options.dedupeMemory) seen.delete(seen.keys().next().value as string);
   }
 
   /**
@@ -254,16 +279,18 @@ export class Session {
   rekey(keys: SessionKeys, peerLastRxSeq: number): void {
     this.acknowledge(peerLastRxSeq);
     this.queued.push(...this.takeUndelivered());
-    [this.sendKeys, this.recvKeys] = directionKeys(this.role, keys);
-    this.resumptionSecret = retained(keys.resumptionSecret);
-    this.handshakeHash = retained(keys.handshakeHash);
+    const fresh = epochSecrets(this.role, keys);
+    this.sendKeys = fresh.send;
+    this.recvKeys = fresh.recv;
+    this.resumptionSecret = fresh.resumptionSecret;
+    this.handshakeHash = fresh.handshakeHash;
     this.nextSendSeq = 0;
     this.lastRecvSeq = -1;
     this.receivedThrough = -1;
     this.refusedFrom = null;
     this.held = undefined;
     this.keyEpoch++;
-    this.windowSeen.clear();
+    this.windowSeen = undefined;
   }
 
   /** Seals queued entries, in order, while fewer than `window` data records are unacknowledged. */
