@@ -243,6 +243,16 @@ export function referenceMutants(referenceDir: string = REFERENCE): Mutant[] {
  * directly or not (relative imports only), as paths relative to `reference/`. The cases test a
  * server, so a mutant elsewhere (the client, the initiator, the CLI) can only survive them.
  */
+/**
+ * A mutant the harness cannot reach: it starts single nodes, so the code of a cluster on Redis
+ * (src/server/cluster/, and the lines of other files that act only in a cluster and say so) never
+ * runs under it. reference/test/cluster/ and conformance/test/cluster-conformance.test.ts test that
+ * code against real nodes on a real Redis.
+ */
+export function clusterOnly(mutant: Pick<Mutant, "file" | "code">): boolean {
+  return mutant.file.startsWith("src/server/cluster/") || /\bcluster\b/i.test(mutant.code);
+}
+
 export function serverModules(referenceDir: string = REFERENCE): Set<string> {
   const seen = new Set<string>();
   const visit = (path: string) => {

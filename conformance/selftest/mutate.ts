@@ -9,7 +9,8 @@
  * - survived: none does — a case to write;
  * - no case: no case cites the line's requirements, or none passes against the clean reference;
  * - equivalent: ./equivalent-mutants.json gives a reviewed reason no test can tell it apart;
- * - out of scope: the server does not run the mutated file (the client, the initiator, the CLI).
+ * - out of scope: the server does not run the mutated file (the client, the initiator, the CLI), or
+ *   the line runs only in a cluster on Redis, and the harness starts single nodes.
  * The score is killed over killed, survived and no case.
  *
  * The report is markdown on stdout (score, per spec section, per requirement, every mutant that is
@@ -30,7 +31,7 @@ import { ALL_CASES } from "../src/cases/index.ts";
 import type { CaseResult } from "../src/report.ts";
 import { runConformance, startEmbedded } from "../src/runner.ts";
 import { TargetError } from "../src/target.ts";
-import { referenceMutants, serverModules, type Mutant } from "./mutants.ts";
+import { clusterOnly, referenceMutants, serverModules, type Mutant } from "./mutants.ts";
 import { STEP_TIMEOUT_MS } from "./run.ts";
 import { FAULTY_ENDPOINTS, type EmbeddedConfig, type FaultyEndpoint } from "./faulty-endpoints.ts";
 import { runIfScript } from "./script.ts";
@@ -231,6 +232,10 @@ export async function runMutants(options: MutateOptions): Promise<MutationReport
       }
       if (!options.served.has(mutant.file)) {
         done({ status: "out of scope", killedBy: [], reason: `the server does not run reference/${mutant.file} (the cases test a server)` });
+        continue;
+      }
+      if (clusterOnly(mutant)) {
+        done({ status: "out of scope", killedBy: [], reason: "it runs only in a cluster (--redis), and the harness starts single nodes; reference/test/cluster/ tests it" });
         continue;
       }
       if (cases.length === 0) {
@@ -463,7 +468,7 @@ export async function main(argv: string[]): Promise<number> {
   if (stale.length > 0) console.error(`conformance:mutate: equivalent-mutants.json has entries whose line changed or is gone (review them): ${stale.map((e) => e.mutant).join(", ")}`);
   const served = serverModules();
   // A sample is drawn from the mutants that count: in scope and not reviewed as equivalent.
-  if (size !== undefined) mutants = sample(mutants.filter((m) => served.has(m.file) && !equivalents.has(m.id)), size, seed);
+  if (size !== undefined) mutants = sample(mutants.filter((m) => served.has(m.file) && !clusterOnly(m) && !equivalents.has(m.id)), size, seed);
 
   if (values.list) {
     for (const m of mutants) {

@@ -178,7 +178,7 @@ export const SOURCE_FAULTS: Readonly<Record<string, readonly SourceEdit[]>> = {
       replace: "    const usedSecret = serverSession.session.resumptionSecret;\n    serverSession.session.rekey(accepted.keys, accepted.peerLastRxSeq);\n    serverSession.session.resumptionSecret = usedSecret;\n",
     },
   ],
-  "accept-replayed-resume-nonce": [{ file: SERVICE, find: "if (!resume.nonce || serverSession.resumeNonces.has(resume.nonce)) return", replace: "if (!resume.nonce) return" }],
+  "accept-replayed-resume-nonce": [{ file: SERVICE, find: "if (!resume.nonce || serverSession.resumeNonces?.has(resume.nonce) === true) return", replace: "if (!resume.nonce) return" }],
   "resume-forgets-unacknowledged": [{ file: SERVICE, find: "    serverSession.session.rekey(accepted.keys, accepted.peerLastRxSeq);\n", replace: "    serverSession.session.acknowledge(Number.MAX_SAFE_INTEGER);\n    serverSession.session.rekey(accepted.keys, accepted.peerLastRxSeq);\n" }],
   "resend-acknowledged": [{ file: SERVICE, find: "serverSession.session.rekey(accepted.keys, accepted.peerLastRxSeq);", replace: "serverSession.session.rekey(accepted.keys, -1);" }],
   "route-new-message-id": [{ file: RECORDS, find: "{ message_id: record.message_id, type: record.type, inner, sender_id: session.peerId,", replace: '{ message_id: Buffer.from(crypto.getRandomValues(new Uint8Array(12))).toString("base64url"), type: record.type, inner, sender_id: session.peerId,' }],
@@ -193,7 +193,7 @@ export const SOURCE_FAULTS: Readonly<Record<string, readonly SourceEdit[]>> = {
   "lifetime-on-input-only": [NO_LIFETIME_TIMER, LIFETIME_ON_INPUT_ONLY],
   // The defect of issue 11 row 3: the session is stored (routable, resumable) at step 4, before SESSION_CONFIRM.
   "session-before-confirm": [
-    { file: SERVICE, find: "    serverSession.generation = ++this.generations;\n    return serverSession;\n", replace: "    serverSession.generation = ++this.generations;\n    serverSession.confirmed = true;\n    this.store.putSession(serverSession);\n    return serverSession;\n" },
+    { file: SERVICE, find: "    serverSession.generation = ++this.generations;\n", replace: "    serverSession.generation = ++this.generations;\n    serverSession.confirmed = true;\n    this.store.putSession(serverSession);\n" },
     { file: SERVICE, find: "    const previous = this.store.sessionOf(serverSession.peerId);\n", replace: "    const stored = this.store.sessionOf(serverSession.peerId);\n    const previous = stored === serverSession ? undefined : stored;\n" },
   ],
 
@@ -270,7 +270,7 @@ export const SOURCE_FAULTS: Readonly<Record<string, readonly SourceEdit[]>> = {
     { file: RECORDS, find: "    if (session.delivered(session.peerId, record.message_id)) return; // PP-DLV-003", replace: "    if (SEEN_FROM_ANYONE.has(record.message_id) || session.delivered(session.peerId, record.message_id)) return; // PP-DLV-003\n    SEEN_FROM_ANYONE.add(record.message_id);" },
   ],
   "unknown-action-ok": [{ file: ROUTER, find: ': { task_id: request.task_id, status: "error", error: `unknown action ${request.action}; this server serves "echo"` };', replace: ': { task_id: request.task_id, status: "ok", result: null };' }],
-  "message-to-server-refused": [{ file: ROUTER, find: "    if (message.type !== \"TASK_REQUEST\") return;", replace: "    if (message.type !== \"TASK_REQUEST\") throw new ProtocolError(\"UNKNOWN_RECIPIENT\", \"the server reads no messages\", message.message_id);" }],
+  "message-to-server-refused": [{ file: ROUTER, find: "    if (message.type !== \"TASK_REQUEST\") return undefined;", replace: "    if (message.type !== \"TASK_REQUEST\") throw new ProtocolError(\"UNKNOWN_RECIPIENT\", \"the server reads no messages\", message.message_id);" }],
   "reassembled-unchecked": [{ file: RECORDS, find: "const problem = validateInner(whole.type, whole.payload);", replace: "const problem: string | null = null;" }],
   "chunk-recipient-unchecked": [never(CHUNKING, "partial.recipientId !== recipientId")],
   "chunk-timeout-unnamed": [{ file: SERVICE, find: "incomplete after ${this.limits.chunk_timeout_ms} ms; discarded`, chunkId);", replace: "incomplete after ${this.limits.chunk_timeout_ms} ms; discarded`);" }],
@@ -290,7 +290,7 @@ export const SOURCE_FAULTS: Readonly<Record<string, readonly SourceEdit[]>> = {
     { file: "src/server/tokens.ts", find: "    this.challenges.delete(request.challenge); // single use, whatever the outcome (PP-RPL-007, PP-AUTH-013)\n", replace: "" },
     { file: "src/server/tokens.ts", find: "    const issuedAt = Math.floor(this.now() / 1000);\n", replace: "    this.challenges.delete(request.challenge);\n    const issuedAt = Math.floor(this.now() / 1000);\n" },
   ],
-  "ack-highest-seen": [{ file: SESSION, find: "return this.refusedFrom === null ? this.receivedThrough : Math.min(this.receivedThrough, this.refusedFrom - 1);", replace: "return this.refusedFrom === null ? this.lastRecvSeq : Math.min(this.lastRecvSeq, this.refusedFrom - 1);" }],
+  "ack-highest-seen": [{ file: SESSION, find: "let through = this.refusedFrom === null ? this.receivedThrough : Math.min(this.receivedThrough, this.refusedFrom - 1);", replace: "let through = this.refusedFrom === null ? this.lastRecvSeq : Math.min(this.lastRecvSeq, this.refusedFrom - 1);" }],
 
   // Issue #12: resume, replay and the first frame.
   // The status ERROR answer to a wrong binder taken for an ERROR message: its row's close 4401 follows.
@@ -299,8 +299,8 @@ export const SOURCE_FAULTS: Readonly<Record<string, readonly SourceEdit[]>> = {
   "resume-replay-as-error-message": [{ file: SERVICE, find: 'return refuse("ERROR", new ProtocolError("REPLAY_DETECTED", "resume nonce already used", resume.message_id));', replace: 'throw new ProtocolError("REPLAY_DETECTED", "resume nonce already used", resume.message_id);' }],
   // The resume nonce checked after the binder: a resume sent again unchanged fails on its stale binder.
   "resume-binder-before-nonce": [
-    { file: SERVICE, find: '    if (!resume.nonce || serverSession.resumeNonces.has(resume.nonce)) return refuse("ERROR", new ProtocolError("REPLAY_DETECTED", "resume nonce already used", resume.message_id));\n', replace: "" },
-    { file: SERVICE, find: "    serverSession.resumeNonces.add(resume.nonce);\n", replace: '    if (!resume.nonce || serverSession.resumeNonces.has(resume.nonce)) return refuse("ERROR", new ProtocolError("REPLAY_DETECTED", "resume nonce already used", resume.message_id));\n    serverSession.resumeNonces.add(resume.nonce);\n' },
+    { file: SERVICE, find: '    if (!resume.nonce || serverSession.resumeNonces?.has(resume.nonce) === true) return refuse("ERROR", new ProtocolError("REPLAY_DETECTED", "resume nonce already used", resume.message_id));\n', replace: "" },
+    { file: SERVICE, find: "    (serverSession.resumeNonces ??= new Set()).add(resume.nonce);\n", replace: '    if (!resume.nonce || serverSession.resumeNonces?.has(resume.nonce) === true) return refuse("ERROR", new ProtocolError("REPLAY_DETECTED", "resume nonce already used", resume.message_id));\n    (serverSession.resumeNonces ??= new Set()).add(resume.nonce);\n' },
   ],
   // A session_id in the URL is ignored: the connection starts like any other, and a handshake runs on it.
   "resume-query-ignored": [{ file: CONNECTION, find: 'this.state = options.resumeSessionId !== undefined ? "await-resume" : "start";', replace: 'this.state = "start";' }],

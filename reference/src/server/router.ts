@@ -73,11 +73,8 @@ export class Router {
   }
 
   /** In a cluster, a recipient with no session on this node: into its stream, and to its node. */
-  private async forward(message: OutboundEntry, recipient: string): Promise<void> {
-    const result = await (this.service.cluster as NonNullable<typeof this.service.cluster>).store(message, recipient, this.bounds(), false);
-    if (result.status === "unknown") throw new ProtocolError("UNKNOWN_RECIPIENT", `${recipient} has no session on this server`, message.message_id); // PP-DLV-007, PP-DLV-017
-    if (result.status === "full") throw new ProtocolError("BUFFER_OVERFLOW", `the queue for ${recipient} is full (${this.limits.retransmit_buffer} records)`, message.message_id); // PP-DLV-013
-    // "duplicate": delivered before, by another node (PP-DLV-003): acknowledged and dropped.
+  private forward(message: OutboundEntry, recipient: string): Promise<void> {
+    return (this.service.cluster as NonNullable<typeof this.service.cluster>).forward(message, recipient, this.bounds());
   }
 
   /**

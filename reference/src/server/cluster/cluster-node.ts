@@ -253,6 +253,18 @@ export class ClusterNode {
   }
 
   /**
+   * A message for a recipient with no session on this node: into its stream, and to its node.
+   * Rejects with the error that refuses it: UNKNOWN_RECIPIENT (no session in the cluster, PP-DLV-007,
+   * PP-DLV-017) or BUFFER_OVERFLOW (its stream is full, PP-DLV-013). A duplicate (delivered before,
+   * by another node, PP-DLV-003) is acknowledged and dropped.
+   */
+  async forward(message: OutboundEntry, recipient: string, bounds: { dedupeMemory: number; maxQueued: number; resumeWindowMs: number }): Promise<void> {
+    const result = await this.store(message, recipient, bounds, false);
+    if (result.status === "unknown") throw new ProtocolError("UNKNOWN_RECIPIENT", `${recipient} has no session on this server`, message.message_id); // PP-DLV-007, PP-DLV-017
+    if (result.status === "full") throw new ProtocolError("BUFFER_OVERFLOW", `the queue for ${recipient} is full (${bounds.maxQueued} records)`, message.message_id); // PP-DLV-013
+  }
+
+  /**
    * The recipient acknowledged these records: their messages leave its stream. A chunked message
    * leaves with its last chunk (acknowledgements are cumulative, so every chunk before it is
    * acknowledged too). A failure leaves them in the stream, to be re-sent after a resume and
