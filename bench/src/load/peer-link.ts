@@ -12,6 +12,7 @@ import { toBase64Url } from "../../../reference/src/encoding.ts";
 import { randomBytes } from "../../../reference/src/crypto.ts";
 import type { Envelope } from "../../../reference/src/envelope.ts";
 import { DEFAULT_LIMITS } from "../../../reference/src/limits.ts";
+import { afterAckWait } from "../../../reference/src/session/ack-wait.ts";
 import type { RecordEnvelope } from "../../../reference/src/record.ts";
 import { startResume } from "../../../reference/src/session/resume-initiator.ts";
 import { Session } from "../../../reference/src/session/session.ts";
@@ -378,11 +379,11 @@ export class PeerLink {
     }
   }
 
-  /** One cumulative ACK per turn of the event loop (PP-DLV-002). */
+  /** One cumulative ACK per burst, as the reference client and server do (PP-DLV-002). */
   private scheduleAck(): void {
     if (this.ackScheduled) return;
     this.ackScheduled = true;
-    setImmediate(() => {
+    afterAckWait(this.session?.peerLimits?.ack_delay_ms ?? DEFAULT_LIMITS.ack_delay_ms, () => {
       this.ackScheduled = false;
       const session = this.session;
       if (this.state !== "ready" || !session) return;

@@ -41,6 +41,7 @@ import { LocalError, ProtocolError, type ErrorCode } from "../errors.ts";
 import { InitiatorHandshake } from "../handshake/initiator.ts";
 import { DEFAULT_LIMITS } from "../limits.ts";
 import type { RecordEnvelope } from "../record.ts";
+import { afterAckWait } from "../session/ack-wait.ts";
 import { startResume } from "../session/resume-initiator.ts";
 import { Session, type OutboundEntry } from "../session/session.ts";
 import type { Transport } from "../transport/transport.ts";
@@ -427,10 +428,11 @@ export class PeerClient extends EventEmitter {
     this.sendRecord("CAPABILITY_EXCHANGE", { capabilities: [...session.capabilities], limits: { ...DEFAULT_LIMITS, ...session.peerLimits }, reply: true });
   }
 
+  /** One cumulative ACK per burst (../session/ack-wait.ts), within the server's ack_delay_ms (PP-DLV-002). */
   private scheduleAck(): void {
     if (this.ackScheduled) return;
     this.ackScheduled = true;
-    setImmediate(() => {
+    afterAckWait(this.session?.peerLimits?.ack_delay_ms ?? DEFAULT_LIMITS.ack_delay_ms, () => {
       this.ackScheduled = false;
       const session = this.session;
       if (this.state !== "ready" || !session || !this.transport) return;

@@ -171,7 +171,7 @@ export class PeerService implements ClusterHost {
 
   /** SESSION_CONFIRM verified (and, in a cluster, registered): READY. */
   private confirmed(serverSession: ServerSession, mode: ReplayMode, registered: Awaited<ReturnType<ClusterNode["register"]>> | undefined, relatedId: string): RecordEnvelope {
-    if (serverSession.ended) throw new ProtocolError("SESSION_NOT_FOUND", `a newer session of ${serverSession.peerId} was established; this handshake is void`, relatedId); // PP-HS-017, while Redis answered
+    if (serverSession.ended) throw new ProtocolError("SESSION_NOT_FOUND", `a newer session of ${serverSession.peerId} was established; this handshake is void`, relatedId); // PP-HS-017: ended while the cluster's Redis answered
     const local = this.store.sessionOf(serverSession.peerId);
     if (local && local !== serverSession) {
       serverSession.session.queued.push(...local.session.takeUndelivered());
@@ -355,8 +355,7 @@ export class PeerService implements ClusterHost {
     }
     serverSession.session.rekey(accepted.keys, accepted.peerLastRxSeq);
     if (restored) {
-      // Held here from now on: what the node it was on delivered from it is known (PP-DLV-003).
-      for (const messageId of takeOver?.delivered ?? []) serverSession.session.markDelivered(serverSession.peerId, messageId);
+      this.cluster?.rememberDelivered(serverSession, takeOver?.delivered ?? []); // held here from now on
       this.store.putSession(serverSession);
       this.metrics.sessions.inc();
       this.armLifetime(serverSession);

@@ -166,26 +166,8 @@ export class SessionRecords {
       from.session.markDelivered(from.session.peerId, message.message_id);
       return;
     }
-    const session = from.session;
-    const release = session.hold(record.seq);
-    const local = this.service.store.sessionOf(message.recipient_id ?? "") !== undefined || message.recipient_id === this.service.config.serverId;
-    if (local) session.markDelivered(session.peerId, message.message_id); // queued here already; only its stream copy is pending
-    storing.then(
-      () => {
-        if (!local) session.markDelivered(session.peerId, message.message_id);
-        release();
-        this.acknowledge(from);
-      },
-      (error: unknown) => {
-        const failure = this.service.cluster ? this.service.cluster.unreachable(error, message.message_id) : (error as ProtocolError);
-        // Not stored: never acknowledged, so the sender sends it again (PP-DLV-013), except a
-        // recipient that does not exist, which is refused for good (PP-DLV-016).
-        if (failure.code !== "UNKNOWN_RECIPIENT") session.refuse(record.seq);
-        release();
-        this.acknowledge(from);
-        this.service.failAsync(from, failure);
-      },
-    );
+    const queuedHere = this.service.store.sessionOf(message.recipient_id ?? "") !== undefined || message.recipient_id === this.service.config.serverId;
+    (this.service.cluster as NonNullable<typeof this.service.cluster>).whenStored(from, record.seq, message.message_id, storing, queuedHere, () => this.acknowledge(from));
   }
 }
 

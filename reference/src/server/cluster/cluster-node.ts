@@ -39,6 +39,8 @@ export interface ClusterHost {
   relayBroadcast(notice: BroadcastNotice): void;
   /** The entities whose sessions are here, connected or not. */
   localEntities(): Iterable<string>;
+  /** An error found after its record was handled, reported on the session's connection (PP-ERR-003). */
+  failAsync(serverSession: ServerSession, error: ProtocolError): void;
 }
 
 const HEARTBEAT_MS = 1000;
@@ -51,6 +53,7 @@ const HAND_OVER_TIMEOUT_MS = 1000;
 
 export class ClusterNode {
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  private host: ClusterHost | undefined;
   /** The keys of sessions between step 4 and SESSION_CONFIRM, to be stored when they are confirmed. */
   private readonly pendingKeys = new WeakMap<ServerSession, SessionKeys>();
   /** Acknowledgements Redis did not take (it was away), by entity: recorded once it is back. */
@@ -71,6 +74,7 @@ export class ClusterNode {
 
   /** Starts listening to the node's channel and keeping it alive. */
   start(host: ClusterHost): void {
+    this.host = host;
     this.registry.onNodeNotice((notice: NodeNotice) => {
       if (notice.kind === "message") host.deliverStored(notice.entity, notice.message);
       else if (notice.kind === "resumed-elsewhere") {
@@ -250,6 +254,38 @@ export class ClusterNode {
     const stored: Omit<StoredMessage, "streamId"> = { message_id: message.message_id, type: message.type, inner: message.inner, sender_id: message.sender_id };
     if (message.recipient_id !== undefined) stored.recipient_id = message.recipient_id;
     return this.call(() => this.registry.deliver(stored, recipient, bounds, recipientHere ? "to-other-nodes" : "to-any-node"), message.message_id);
+  }
+
+  /**
+   * A data record whose message is still being stored in the cluster (the recipient's stream): its
+   * acknowledgement waits until it is stored (Session.hold). Queued on this node already
+   * (`queuedHere`), it is delivered at once and only its stream copy is pending. Not stored, it is
+   * never acknowledged, so the sender sends it again (PP-DLV-013), except for a recipient that does
+   * not exist, which is refused for good (PP-DLV-016); the ERROR follows on its own.
+   */
+  whenStored(from: ServerSession, seq: number, messageId: string, storing: Promise<void>, queuedHere: boolean, acknowledge: () => void): void {
+    const session = from.session;
+    const release = session.hold(seq);
+    if (queuedHere) session.markDelivered(session.peerId, messageId); // PP-DLV-003
+    storing.then(
+      () => {
+        if (!queuedHere) session.markDelivered(session.peerId, messageId); // PP-DLV-003
+        release();
+        acknowledge();
+      },
+      (error: unknown) => {
+        const failure = this.unreachable(error, messageId);
+        if (failure.code !== "UNKNOWN_RECIPIENT") session.refuse(seq); // PP-DLV-013
+        release();
+        acknowledge();
+        this.host?.failAsync(from, failure);
+      },
+    );
+  }
+
+  /** What a node that took a session over knows its peer sent and it delivered (PP-DLV-003). */
+  rememberDelivered(serverSession: ServerSession, messageIds: readonly string[]): void {
+    for (const messageId of messageIds) serverSession.session.markDelivered(serverSession.peerId, messageId); // PP-DLV-003
   }
 
   /**
