@@ -51,7 +51,7 @@ export const FAULTY_HTTP_CLIENTS: readonly FaultyClient[] = [
   {
     name: "acks-highest-seq",
     description: "acknowledges the highest seq received instead of the highest up to which every record arrived",
-    edits: [{ file: SESSION, find: "return this.refusedFrom === null ? this.receivedThrough : Math.min(this.receivedThrough, this.refusedFrom - 1);", replace: "return this.refusedFrom === null ? this.lastRecvSeq : Math.min(this.lastRecvSeq, this.refusedFrom - 1);" }],
+    edits: [{ file: SESSION, find: "let through = this.refusedFrom === null ? this.receivedThrough : Math.min(this.receivedThrough, this.refusedFrom - 1);", replace: "let through = this.refusedFrom === null ? this.lastRecvSeq : Math.min(this.lastRecvSeq, this.refusedFrom - 1);" }],
     catchers: ["client.transport.ack-covers-received-prefix"],
     expected: /^ACK records covering seq 1 and not 3/,
   },

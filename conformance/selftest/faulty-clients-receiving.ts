@@ -20,7 +20,7 @@ export const RECEIVING_FAULTY_CLIENTS: readonly FaultyClient[] = [
   {
     name: "slow-acks",
     description: "acknowledges 1.5 s after a data record arrives",
-    edits: [{ file: CLIENT, find: "    setImmediate(() => {\n      this.ackScheduled = false;", replace: "    setTimeout(() => {\n      this.ackScheduled = false;" }, { file: CLIENT, find: '      this.sendRecord("ACK", { ack: session.acknowledgeableSeq }); // PP-SES-021\n    });', replace: '      this.sendRecord("ACK", { ack: session.acknowledgeableSeq }); // PP-SES-021\n    }, 1500);' }],
+    edits: [{ file: CLIENT, find: "    afterAckWait(this.session?.peerLimits?.ack_delay_ms ?? DEFAULT_LIMITS.ack_delay_ms, () => {\n      this.ackScheduled = false;", replace: "    setTimeout(() => {\n      this.ackScheduled = false;" }, { file: CLIENT, find: '      this.sendRecord("ACK", { ack: session.acknowledgeableSeq }); // PP-SES-021\n    });', replace: '      this.sendRecord("ACK", { ack: session.acknowledgeableSeq }); // PP-SES-021\n    }, 1500);' }],
     catchers: ["client.delivery.ack-within-delay"],
     expected: /^an ACK covering seq \d+ within/,
   },
