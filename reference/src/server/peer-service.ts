@@ -337,9 +337,11 @@ export class PeerService implements ClusterHost {
     if (this.cluster) {
       try {
         await this.cluster.rotate(serverSession, resume.nonce, accepted.keys, accepted.peerLastRxSeq, resume.message_id);
-        // Restored here: the stream and what the entity sent are read; held here already: the stream
-        // only, for what was handed to this node while it could not hear it.
-        takeOver = restored ? await this.cluster.takeOver(serverSession.peerId, resume.message_id) : { waiting: await this.cluster.queued(serverSession.peerId, resume.message_id), delivered: [] };
+        // Restored here: the entity's stream and what the entity sent are read. A session held here
+        // already has its messages in memory (those handed over while this node could not hear were
+        // read again when it could, ClusterNode.start): its stream still holds what the resume's
+        // last_rx_seq covers, until the acknowledgement below removes it.
+        if (restored) takeOver = await this.cluster.takeOver(serverSession.peerId, resume.message_id);
       } catch (error) {
         if (error instanceof ProtocolError) return error.code === "SESSION_NOT_FOUND" ? refuse("NOT_FOUND") : refuse("ERROR", error);
         throw error;

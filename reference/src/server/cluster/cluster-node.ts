@@ -234,11 +234,6 @@ export class ClusterNode {
     return { waiting, delivered };
   }
 
-  /** The entity's stream, as a resume on the node that holds the session reads it. */
-  async queued(entity: string, relatedId: string): Promise<StoredMessage[]> {
-    return this.call(() => this.registry.queued(entity), relatedId);
-  }
-
   /** Tells the node of an entity's previous session that a newer one replaced it. */
   async replacedOn(node: string, sessionId: string): Promise<void> {
     if (node === this.nodeId) return;
