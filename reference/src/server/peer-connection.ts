@@ -243,6 +243,7 @@ export class PeerConnection implements RecordSink {
           const responder = this.service.newResponder("websocket", this.options.tokenSubject);
           const ack = responder.onInit(envelope);
           const accept = () => {
+            if (this.state === "closed") return; // closed while the cluster answered
             this.responder = responder;
             this.state = "handshaking";
             this.sendJson(ack);
@@ -258,6 +259,7 @@ export class PeerConnection implements RecordSink {
         const { established, result } = this.responder.onChallengeResponse(envelope);
         this.responder = undefined;
         const proceed = () => {
+          if (this.state === "closed") return; // closed while the cluster answered
           this.sendJson(established);
           this.serverSession = this.service.establish(result);
           this.state = "await-confirm";
