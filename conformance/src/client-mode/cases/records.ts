@@ -89,8 +89,15 @@ export const clientRecordCases = [
       limits: RECEIVE_LIMITS,
       async run(ctx) {
         const r = await readySession(ctx);
+        const firstSeq = r.txSeq;
         const first = sendMessage(r, { n: 1 });
         await expectDelivered(ctx, r, first, { n: 1 }, "a valid record first");
+        // The client acknowledges per burst (spec §9): once it has acknowledged the first record and
+        // then sent nothing for a while, no ACK is pending, so an ACK covering the refused record can
+        // only be one that the refused record itself brings.
+        const settled = Date.now() + 2000;
+        while (r.lastAckFromClient < firstSeq && Date.now() < settled) await r.next(Math.max(1, settled - Date.now()));
+        while ((await r.next(150)) !== null && Date.now() < settled + 2000);
         const id = messageId("bad-inner");
         const seq = r.txSeq;
         r.sendRecord("PEER_MESSAGE", { content: { n: "bad" }, sealed: "not base64url!" }, { envelope: { message_id: id } });
