@@ -9,7 +9,7 @@
  * "blackhole" (every byte is dropped and only the node's own timeout, ioredis' commandTimeout of
  * 2 s, ends the wait: a partition must end in an error, not a hang).
  *
- * The nodes are child processes (node-process.ts): that node 1 does not crash is that it still runs.
+ * The nodes are child processes (../support/node-process.ts): that node 1 does not crash is that it still runs.
  */
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
@@ -19,7 +19,7 @@ import type { RawPeer } from "../support/raw-peer.ts";
 import { describeWithRedis, redisForSuite } from "../support/redis-server.ts";
 import { startTcpProxy, type CutMode, type TcpProxy } from "../support/tcp-proxy.ts";
 import { describeFrame, exchange, expectRegistryUnreachable, PeerPool } from "./cluster-peers.ts";
-import { discovery, nodeProcessesPerFile, type NodeProcess } from "./node-process.ts";
+import { discovery, nodeProcessesPerFile, type NodeProcess } from "../support/node-process.ts";
 
 const SERVER_ID = "partition-cluster";
 /** ioredis' commandTimeout in the registry (registry.ts): what bounds a wait in a blackhole. */

@@ -9,7 +9,7 @@
  * themselves, and what Redis held before the crash (the AOF) is still the cluster's: sessions
  * confirmed before it resume on either node.
  *
- * The nodes are child processes (node-process.ts): "not a crash" is then that the process still
+ * The nodes are child processes (../support/node-process.ts): "not a crash" is then that the process still
  * runs, and the node is the one operators start, flags and all.
  */
 import { randomBytes } from "node:crypto";
@@ -19,7 +19,7 @@ import type { Session } from "../../src/session/session.ts";
 import type { RawPeer } from "../support/raw-peer.ts";
 import { describeWithRedis, redisForSuite } from "../support/redis-server.ts";
 import { describeFrame, exchange, expectRegistryUnreachable, PeerPool } from "./cluster-peers.ts";
-import { discovery, nodeProcessesPerFile, type NodeProcess } from "./node-process.ts";
+import { discovery, nodeProcessesPerFile, type NodeProcess } from "../support/node-process.ts";
 
 const SERVER_ID = "restart-cluster";
 /** How long the nodes may take to reconnect: ioredis retries at most every second. */

@@ -18,7 +18,7 @@ import type { Session } from "../../src/session/session.ts";
 import type { RawPeer } from "../support/raw-peer.ts";
 import { describeWithRedis, freeLoopbackPort, redisForSuite } from "../support/redis-server.ts";
 import { describeFrame, exchange, PeerPool, REGISTRY_UNREACHABLE } from "./cluster-peers.ts";
-import { discovery, nodeProcessesPerFile, runPeerServer, type NodeProcess } from "./node-process.ts";
+import { discovery, nodeProcessesPerFile, runPeerServer, type NodeProcess } from "../support/node-process.ts";
 
 const startNode = nodeProcessesPerFile();
 const USAGE_HINT = "(run peer-server --help for the options)";

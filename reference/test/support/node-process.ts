@@ -3,12 +3,15 @@
  * (the build in dist/, which vitest's globalSetup makes). A child, rather than a server in the test
  * process, because "the node does not crash" is then a fact a test can read: the process is still
  * running, and Node's default for an unhandled rejection (end the process) applies as in production.
+ * A shell watchdog per child SIGKILLs it when the test process dies without running its exit
+ * handlers (vitest ends its workers with a signal), as ./redis-server.ts does for Redis.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll } from "vitest";
 
 const PEER_SERVER = fileURLToPath(new URL("../../../bin/peer-server.js", import.meta.url));
+const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const OUTPUT_TAIL_CHARS = 20_000;
 const START_TIMEOUT_MS = 20_000;
 const STOP_GRACE_MS = 5_000;
@@ -24,10 +27,14 @@ export interface NodeProcess {
   readonly child: ChildProcess;
   /** True until the process exits. */
   readonly running: boolean;
+  /** The exit code or signal once it exited, undefined while it runs. */
+  exited(): string | undefined;
   /** What the process wrote (stdout and stderr, interleaved), the last 20 000 characters. */
   output(): string;
-  /** SIGTERM (SIGKILL after 5 s); resolves once it exited. */
+  /** SIGTERM (SIGKILL after 5 s); resolves once it exited. Idempotent. */
   stop(): Promise<void>;
+  /** SIGKILL, as a crash or the OOM killer would: no BYE, no close frames. Resolves once it is gone. */
+  kill(): Promise<void>;
 }
 
 /** Children still running, SIGKILLed if the test process exits without stopping them (a failed hook, a timeout). */
@@ -55,9 +62,13 @@ export function nodeProcessesPerFile(): (args: string[], options?: { nodes?: num
  */
 export async function startNodeProcess(args: string[], options: { nodes?: number; env?: NodeJS.ProcessEnv } = {}): Promise<NodeProcess> {
   const wanted = options.nodes ?? 1;
-  const child = spawn(process.execPath, [PEER_SERVER, "--log-level", "warn", ...args], { env: options.env ?? cleanEnv(), stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [PEER_SERVER, "--log-level", "warn", ...args], { cwd: REPO_ROOT, env: options.env ?? cleanEnv(), stdio: ["ignore", "pipe", "pipe"] });
   live.add(child);
-  child.once("exit", () => live.delete(child));
+  const watchdog = startWatchdog(child.pid);
+  child.once("exit", () => {
+    live.delete(child);
+    watchdog?.kill("SIGKILL");
+  });
   let output = "";
   let exited: string | undefined;
   const keep = (chunk: Buffer) => {
@@ -89,6 +100,7 @@ export async function startNodeProcess(args: string[], options: { nodes?: number
     get running() {
       return exited === undefined;
     },
+    exited: () => exited,
     output: () => output,
     async stop() {
       if (exited !== undefined) return;
@@ -97,7 +109,27 @@ export async function startNodeProcess(args: string[], options: { nodes?: number
       await exit;
       clearTimeout(grace);
     },
+    async kill() {
+      if (exited !== undefined) return;
+      child.kill("SIGKILL");
+      await exit;
+    },
   };
+}
+
+/**
+ * A shell that SIGKILLs the node when this process dies without its exit handlers: it blocks
+ * reading a pipe whose only writer is this process, and checks the pid still runs peer-server, so
+ * that a reused pid is never hit. Unreferenced: it never keeps this process alive.
+ */
+function startWatchdog(pid: number | undefined): ChildProcess | undefined {
+  if (pid === undefined) return undefined;
+  const script = 'read _; grep -q peer-server "/proc/$1/cmdline" 2>/dev/null && kill -9 "$1"';
+  const watchdog = spawn("/bin/sh", ["-c", script, "node-watchdog", String(pid)], { stdio: ["pipe", "ignore", "ignore"] });
+  watchdog.on("error", () => {}); // without /bin/sh the exit handler is the only cleanup
+  watchdog.unref();
+  (watchdog.stdin as unknown as { unref?: () => void } | null)?.unref?.();
+  return watchdog;
 }
 
 /** Runs `peer-server ARGS` to its end: for usage errors, which exit before listening. */
@@ -119,9 +151,12 @@ export function runPeerServer(args: string[], env: NodeJS.ProcessEnv = cleanEnv(
   });
 }
 
-/** The environment without PEER_SERVER_IDENTITY_SEED, which would stand in for --identity-seed. */
+/**
+ * The environment without PEER_SERVER_IDENTITY_SEED, which would stand in for --identity-seed, and
+ * without NODE_OPTIONS, so that a loader given to the test process is not loaded into the child.
+ */
 function cleanEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: "" };
   delete env.PEER_SERVER_IDENTITY_SEED;
   return env;
 }
