@@ -36,22 +36,45 @@ const AAD_MEMBERS = new Set(["message_id", "recipient_id", "sender_id", "seq", "
  * members too (PP-VER-001 ignores them, the AEAD does not).
  */
 export function recordAad(header: RecordHeader): Buffer {
-  let known = typeof header.message_id === "string" && typeof header.type === "string" && typeof header.version === "string" && typeof header.session_id === "string" && typeof header.sender_id === "string" && Number.isSafeInteger(header.seq) && Number.isSafeInteger(header.timestamp) && (header.recipient_id === undefined || typeof header.recipient_id === "string");
-  if (known) {
-    for (const member in header) {
-      if (!AAD_MEMBERS.has(member)) {
-        known = false;
-        break;
-      }
-    }
-  }
-  if (!known) return jcs(without(header, "payload", "signature"));
+  if (!knownHeader(header)) return jcs(without(header, "payload", "signature"));
   // An undefined member has no JSON form and is left out, as `canonicalize` leaves it out.
   const recipient = header.recipient_id === undefined ? "" : `"recipient_id":${JSON.stringify(header.recipient_id)},`;
   return Buffer.from(
     `{"message_id":${JSON.stringify(header.message_id)},${recipient}"sender_id":${JSON.stringify(header.sender_id)},"seq":${String(header.seq)},"session_id":${JSON.stringify(header.session_id)},"timestamp":${String(header.timestamp)},"type":${JSON.stringify(header.type)},"version":${JSON.stringify(header.version)}}`,
     "utf8",
   );
+}
+
+/** A header of the known members only, each of its type: strings, and the safe integers seq and timestamp. */
+function knownHeader(header: RecordHeader): boolean {
+  if (!(typeof header.message_id === "string" && typeof header.type === "string" && typeof header.version === "string" && typeof header.session_id === "string" && typeof header.sender_id === "string" && Number.isSafeInteger(header.seq) && Number.isSafeInteger(header.timestamp) && (header.recipient_id === undefined || typeof header.recipient_id === "string"))) return false;
+  for (const member in header) if (!AAD_MEMBERS.has(member)) return false;
+  return true;
+}
+
+/**
+ * The payload string `sealRecord` encoded, kept on the record under a symbol (JSON.stringify and
+ * `for...in` never see it): base64url, so it needs no JSON escaping. A record whose payload was
+ * replaced since no longer matches it.
+ */
+const ENCODED_PAYLOAD = Symbol("payload as sealRecord encoded it");
+
+/**
+ * The JSON text of a record as it goes on the wire: the same as JSON.stringify(record), written out
+ * directly for a record that `sealRecord` made and nobody gave other members since. JSON.stringify
+ * scans every character of the ciphertext for escaping, the costliest part of sending a record
+ * (spec §7.3 allows any member order).
+ */
+export function recordText(record: RecordEnvelope): string {
+  if ((record as { [ENCODED_PAYLOAD]?: string })[ENCODED_PAYLOAD] !== record.payload || !knownHeader(record) || (record.signature !== undefined && typeof record.signature !== "string")) return JSON.stringify(record);
+  const recipient = record.recipient_id === undefined ? "" : `,"recipient_id":${JSON.stringify(record.recipient_id)}`;
+  const signature = record.signature === undefined ? "" : `,"signature":${JSON.stringify(record.signature)}`;
+  return `{"message_id":${JSON.stringify(record.message_id)},"type":${JSON.stringify(record.type)},"version":${JSON.stringify(record.version)},"timestamp":${String(record.timestamp)},"seq":${String(record.seq)},"session_id":${JSON.stringify(record.session_id)},"sender_id":${JSON.stringify(record.sender_id)}${recipient},"payload":"${record.payload}"${signature}}`;
+}
+
+/** The JSON text of any envelope: a record through `recordText`, anything else through JSON.stringify. */
+export function envelopeText(message: object): string {
+  return typeof (message as { payload?: unknown }).payload === "string" && typeof (message as { seq?: unknown }).seq === "number" ? recordText(message as RecordEnvelope) : JSON.stringify(message);
 }
 
 /**
@@ -61,7 +84,8 @@ export function recordAad(header: RecordHeader): Buffer {
 export function sealRecord(algorithm: AeadAlgorithm, keys: DirectionKeys, header: RecordHeader, inner: unknown, plaintext: Uint8Array = Buffer.from(JSON.stringify(inner), "utf8")): RecordEnvelope {
   const aad = recordAad(header);
   const sealed = aeadSeal(algorithm, keys.key, recordNonce(keys.iv, header.seq), plaintext, aad);
-  return { ...header, payload: toBase64Url(sealed) };
+  const payload = toBase64Url(sealed);
+  return { ...header, payload, [ENCODED_PAYLOAD]: payload } as RecordEnvelope;
 }
 
 /**

@@ -3,7 +3,7 @@ import canonicalizeModule from "canonicalize";
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { recordNonce } from "../src/key-schedule.ts";
-import { recordAad, type RecordHeader } from "../src/record.ts";
+import { openRecord, recordAad, recordText, sealRecord, type RecordEnvelope, type RecordHeader } from "../src/record.ts";
 
 const canonicalize = canonicalizeModule as unknown as (value: unknown) => string | undefined;
 
@@ -68,6 +68,44 @@ describe("recordAad", () => {
   test("leaves out an undefined recipient_id, as JCS does", () => {
     const h = { message_id: "msg_00000001", type: "ACK", version: "1.2", timestamp: 1, seq: 0, session_id: "sess_x", sender_id: "a", recipient_id: undefined };
     expect(recordAad(h).toString("utf8")).toBe('{"message_id":"msg_00000001","sender_id":"a","seq":0,"session_id":"sess_x","timestamp":1,"type":"ACK","version":"1.2"}');
+  });
+});
+
+describe("recordText", () => {
+  const keys = { key: Buffer.alloc(32, 7), iv: Buffer.alloc(12, 3) };
+  const sealedHeader = header.map(({ payload: _payload, signature, ...h }) => ({ ...h, payload: "", ...(signature === undefined ? {} : { signature }) }) as RecordHeader);
+  const inner = fc.jsonValue();
+
+  /** The text must be JSON of exactly the members JSON.stringify would write, with the same values. */
+  const same = (record: RecordEnvelope) => expect(JSON.parse(recordText(record))).toEqual(JSON.parse(JSON.stringify(record)));
+
+  test("is JSON of the same members and values as JSON.stringify, for every record sealRecord makes", () => {
+    fc.assert(
+      fc.property(sealedHeader, inner, (h, value) => {
+        const record = sealRecord("chacha20-poly1305", keys, h, value);
+        same(record);
+        expect(openRecord("chacha20-poly1305", keys, JSON.parse(recordText(record)) as RecordEnvelope)).toEqual(JSON.parse(JSON.stringify(value)));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  test("follows every change made to a record after it was sealed: another payload, an extra member, a member of another type", () => {
+    const change = fc.oneof(
+      fc.record({ member: fc.constant("payload"), value: text }),
+      fc.record({ member: fc.constantFrom("message_id", "type", "sender_id", "recipient_id", "signature"), value: text }),
+      fc.record({ member: fc.constantFrom("seq", "timestamp"), value: fc.oneof(safeInteger, fc.double({ noNaN: true, noDefaultInfinity: true }), fc.constant("7")) }),
+      fc.record({ member: fc.string().filter((k) => k !== "__proto__"), value: fc.jsonValue() }),
+    );
+    fc.assert(
+      fc.property(sealedHeader, change, ({ signature: _signature, ...h }, { member, value }) => {
+        const record = sealRecord("chacha20-poly1305", keys, h as RecordHeader, { n: 1 });
+        (record as Record<string, unknown>)[member] = value;
+        same(record);
+        same({ ...record });
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
 

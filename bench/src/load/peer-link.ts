@@ -13,7 +13,7 @@ import { randomBytes } from "../../../reference/src/crypto.ts";
 import type { Envelope } from "../../../reference/src/envelope.ts";
 import { DEFAULT_LIMITS } from "../../../reference/src/limits.ts";
 import { afterAckWait } from "../../../reference/src/session/ack-wait.ts";
-import type { RecordEnvelope } from "../../../reference/src/record.ts";
+import { envelopeText, type RecordEnvelope } from "../../../reference/src/record.ts";
 import { startResume } from "../../../reference/src/session/resume-initiator.ts";
 import { Session } from "../../../reference/src/session/session.ts";
 import { epochMs } from "./clock.ts";
@@ -272,7 +272,7 @@ export class PeerLink {
   }
 
   private sendFrame(message: object): void {
-    const text = JSON.stringify(message);
+    const text = envelopeText(message);
     if (this.state === "handshaking") this.handshakeFrameSizes.push(text.length);
     else if (this.state === "resuming") this.resumeFrameSize = text.length;
     if (this.ws && this.ws.readyState === WebSocket.OPEN) batchedSend(this.ws, text);

@@ -9,7 +9,14 @@ export class ServerMetrics {
   readonly handshakes = new Counter({ name: "pp_handshakes_total", help: "Handshakes by outcome", labelNames: ["transport", "result"], registers: [this.registry] });
   readonly resumes = new Counter({ name: "pp_resumes_total", help: "Resume attempts by answer status", labelNames: ["status"], registers: [this.registry] });
   readonly messages = new Counter({ name: "pp_messages_total", help: "Records by direction and type", labelNames: ["direction", "type"], registers: [this.registry] });
-  readonly heldBytes = new Gauge({ name: "pp_held_bytes", help: "Data held for all sessions: queued or unacknowledged data records and incomplete chunked messages (PP-LIM-012)", registers: [this.registry] });
+  /** What `heldBytes` reads when scraped: counted per message, so set at scrape time, not per message. */
+  private heldBytesNow: () => number = () => 0;
+  readonly heldBytes: Gauge = new Gauge({
+    name: "pp_held_bytes",
+    help: "Data held for all sessions: queued or unacknowledged data records and incomplete chunked messages (PP-LIM-012)",
+    registers: [this.registry],
+    collect: (): void => this.heldBytes.set(this.heldBytesNow()),
+  });
   readonly httpHandshakesPending = new Gauge({ name: "pp_http_handshakes_pending", help: "HTTP-binding handshakes begun and not yet confirmed or timed out (PP-HS-011)", registers: [this.registry] });
   readonly memoryReleases = new Counter({ name: "pp_memory_releases_total", help: "Full collections asked for after a burst of held data (./memory-release.ts)", registers: [this.registry] });
   readonly errors = new Counter({ name: "pp_errors_total", help: "ERRORs sent, by code", labelNames: ["code"], registers: [this.registry] });
@@ -26,6 +33,11 @@ export class ServerMetrics {
       cache.set(type, child);
     }
     child.inc();
+  }
+
+  /** Where `pp_held_bytes` comes from (PeerService's count, PP-LIM-012). */
+  readHeldBytesFrom(source: () => number): void {
+    this.heldBytesNow = source;
   }
 
   async render(): Promise<{ contentType: string; body: string }> {

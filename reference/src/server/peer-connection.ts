@@ -14,7 +14,7 @@ import { fromBase64Url } from "../encoding.ts";
 import { isMessageId, plaintextEnvelope, type Envelope, type Version } from "../envelope.ts";
 import { ProtocolError } from "../errors.ts";
 import type { ResponderHandshake } from "../handshake/responder.ts";
-import type { RecordEnvelope } from "../record.ts";
+import { envelopeText, type RecordEnvelope } from "../record.ts";
 import type { PeerService } from "./peer-service.ts";
 import type { RecordSink, ServerSession } from "./server-session.ts";
 import type { TokenSubject } from "./tokens.ts";
@@ -129,7 +129,7 @@ export class PeerConnection implements RecordSink {
     }
     this.lastSentAt = this.service.now();
     // An ACK may wait for the answers this turn of the event loop sends, to share their write (PP-DLV-002 allows ack_delay_ms).
-    this.transport.send(JSON.stringify(message), (message as { type?: string }).type === "ACK");
+    this.transport.send(envelopeText(message), (message as { type?: string }).type === "ACK");
   }
 
   private onClose(): void {

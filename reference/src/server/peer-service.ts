@@ -88,6 +88,7 @@ export class PeerService implements ClusterHost {
     this.now = config.now ?? Date.now;
     this.router = new Router(this);
     this.records = new SessionRecords(this, this.router);
+    metrics.readHeldBytesFrom(() => this.held);
     cluster?.start(this);
   }
 
@@ -251,7 +252,6 @@ export class PeerService implements ClusterHost {
     const bytes = serverSession.ended ? 0 : serverSession.heldBytes;
     this.held += bytes - serverSession.accountedBytes;
     serverSession.accountedBytes = bytes;
-    this.metrics.heldBytes.set(this.held);
   }
 
   /** Sends queued records once the session is confirmed and connected (PP-HS-009). */
