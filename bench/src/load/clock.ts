@@ -10,6 +10,12 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 }
 
+/** Blocks this thread for `ms` (fractions too) without using the CPU: a futex wait, not a busy loop. */
+const parking = new Int32Array(new SharedArrayBuffer(4));
+export function blockFor(ms: number): void {
+  if (ms > 0) Atomics.wait(parking, 0, 0, ms);
+}
+
 export function sleepUntil(epoch: number): Promise<void> {
   return sleep(epoch - epochMs());
 }

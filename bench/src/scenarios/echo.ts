@@ -19,7 +19,7 @@
  */
 import { FloorRequester } from "../baseline/floor.ts";
 import { ECHO_EVENT } from "../baseline/socketio-echo-server.ts";
-import { epochMs, sleepUntil, windowBounds, type Window } from "../load/clock.ts";
+import { blockFor, epochMs, sleepUntil, windowBounds, type Window } from "../load/clock.ts";
 import { batchedSend, openWebSocket, PeerLink, wsUrlOf } from "../load/peer-link.ts";
 import { benchIdentity } from "../load/identity.ts";
 import { split } from "../load/pool.ts";
@@ -29,6 +29,9 @@ import type { Measurement, Sample } from "../report-schema.ts";
 import { measurement, progress, ratio, runWindowed, toSample, windowFor, workersFor, type Endpoint, type Scenario, type ScenarioContext, type Side } from "./scenario.ts";
 
 type EchoKind = "task" | "message";
+
+/** The longest an open-loop worker sleeps between two polls of its sockets near due times. */
+const POLL_SLICE_MS = 0.05;
 type LoopMode = "closed" | "open";
 
 // ---------------------------------------------------------------------------------------------
@@ -330,11 +333,17 @@ async function run(params: RunParams): Promise<JobResult> {
         timerArmed = false;
         pump();
       };
-      // Timers have 1 ms granularity: within ~1.5 ms of the due time, check on every turn of the
-      // event loop instead (I/O is still polled between turns), so requests leave on time.
+      // Timers have 1 ms granularity: within ~1.5 ms of the due time, the thread sleeps in slices of
+      // at most POLL_SLICE_MS (a futex wait, not a busy loop, so that the CPU stays with the server
+      // under test) and polls I/O between them, so requests leave on time and answers are read
+      // at most a slice late.
       const wait = nextDue - epochMs();
-      if (wait < 1.5) setImmediate(wake);
-      else setTimeout(wake, wait - 1.5);
+      if (wait < 1.5) {
+        setImmediate(() => {
+          blockFor(Math.min(POLL_SLICE_MS, nextDue - epochMs()));
+          wake();
+        });
+      } else setTimeout(wake, wait - 1.5);
     }
   };
 
@@ -440,7 +449,9 @@ async function measureSide(context: ScenarioContext, side: Side, p: EchoPoint, t
   const { pool, options } = context;
   const endpoint = endpointOf(context, side);
   if (!endpoint) throw new Error(`no ${side} endpoint`);
-  const workers = workersFor(pool, p.connections);
+  // An open loop polls its schedule near due times, so each of its workers holds a core: one
+  // worker paces every connection, and the other core stays with the server under test.
+  const workers = p.mode === "open" ? [0] : workersFor(pool, p.connections);
   const perWorker = split(p.connections, workers.length);
   await Promise.all(
     workers.map((worker, i) => pool.call<{ failures: string[] }>(worker, "echo.setup", { tag, side, url: endpoint.url, serverId: context.peer.serverId, connections: perWorker[i] ?? 0, kind: p.kind, size: p.size, entityPrefix: `bench-echo-w${worker}-${tag}` } satisfies SetupParams)),
