@@ -154,9 +154,8 @@ export class Session {
     const record = sealRecord(this.aead, this.sendKeys, header, inner, fields.plaintext);
     if (this.signRecords && this.options.identity) record.signature = toBase64Url(ed25519Sign(this.options.identity, signatureInput("record signature", jcs(without(record, "signature")))));
     if (DATA_TYPES.has(type)) {
-      const entry: OutboundEntry = { message_id: record.message_id, type, inner, sender_id: record.sender_id, seq };
-      if (record.recipient_id !== undefined) entry.recipient_id = record.recipient_id;
-      if (fields.size !== undefined) entry.size = fields.size;
+      // One shape for every entry (members in one order, present even when undefined): one per data record.
+      const entry: OutboundEntry = { message_id: record.message_id, type, inner, sender_id: record.sender_id, recipient_id: record.recipient_id, seq, size: fields.size, plaintext: undefined };
       this.unacked.set(seq, entry);
     }
     return record;
@@ -224,7 +223,17 @@ export class Session {
 
   /** True once a data message from this sender with this message_id was delivered (PP-DLV-003). */
   delivered(senderId: string, messageId: string): boolean {
-    return this.seen?.has(`${senderId}\u0000${messageId}`) === true;
+    return this.seen?.has(this.seenKey(senderId, messageId)) === true;
+  }
+
+  /**
+   * The key of a (sender, message_id) pair: the message_id alone for the session's peer, the
+   * sender of nearly every message, so that checking one costs no string to build; a message_id
+   * is 8 to 128 of [A-Za-z0-9_-] (spec §5, checked by PP-ENV-007) and never holds U+0000, so the
+   * keys of other senders cannot collide with it.
+   */
+  private seenKey(senderId: string, messageId: string): string {
+    return senderId === this.peerId ? messageId : `${senderId}\u0000${messageId}`;
   }
 
   /**
@@ -234,7 +243,7 @@ export class Session {
    */
   markDelivered(senderId: string, messageId: string): void {
     const seen = (this.seen ??= new Map());
-    seen.set(`${senderId}\u0000${messageId}`, true);
+    seen.set(this.seenKey(senderId, messageId), true);
     if (seen.size > this.options.dedupeMemory) seen.delete(seen.keys().next().value as string);
   }
 
