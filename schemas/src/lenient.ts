@@ -53,10 +53,30 @@ export function lenient<T extends object>(schema: T): JsonSchema {
 /**
  * A copy of an envelope schema without the pattern of a record's ciphertext: the `payload` member
  * that is a base64url string (section 7.3). For a receiver that decodes the ciphertext at once with
- * a strict decoder (PP-ENV-004): see `ValidateOptions.ciphertextPattern`.
+ * a strict decoder (PP-ENV-004): see `ValidateOptions.ciphertextPattern`. Its minimum length stays,
+ * as the equivalent `MIN_LENGTH_PATTERN`: Ajv checks `minLength` by counting every code point of
+ * the string, the whole ciphertext, where this pattern (with Ajv's `u` flag, so counting code points
+ * too) stops after the first `minLength` of them.
  */
 export function withoutCiphertextPattern<T extends object>(schema: T): JsonSchema {
   return transform(JSON.parse(JSON.stringify(schema)), (out, name) => {
-    if (name === "payload" && out.type === "string" && out.pattern === BASE64URL_PATTERN) delete out.pattern;
+    if (name === "payload" && out.type === "string" && out.pattern === BASE64URL_PATTERN) {
+      delete out.pattern;
+      if (typeof out.minLength === "number") {
+        out.pattern = minLengthPattern(out.minLength);
+        delete out.minLength;
+      }
+    }
   }) as JsonSchema;
+}
+
+/** `^[\s\S]{n}`: at least n code points, found by looking at n of them. */
+export function minLengthPattern(n: number): string {
+  return `^[\\s\\S]{${n}}`;
+}
+
+/** The n of a `minLengthPattern`, or undefined for any other pattern. */
+export function minLengthOfPattern(pattern: string): number | undefined {
+  const match = /^\^\[\\s\\S\]\{(\d+)\}$/.exec(pattern);
+  return match ? Number(match[1]) : undefined;
 }

@@ -16,7 +16,7 @@
 import type { TSchema } from "@sinclair/typebox";
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
 import { DOCUMENT_SCHEMAS, documentSchema, MESSAGE_SCHEMAS, messageSchemas, type DocumentName, type MessageSchemas } from "./catalog.ts";
-import { lenient, withoutCiphertextPattern } from "./lenient.ts";
+import { lenient, minLengthOfPattern, withoutCiphertextPattern } from "./lenient.ts";
 import { VERSIONS, type Version } from "./registry.ts";
 
 export type ValidationResult = { ok: true } | { ok: false; error: string; path: string };
@@ -79,6 +79,12 @@ export function describeError(error: ErrorObject, root: string): { error: string
     case "false schema":
       message = "must not be present here";
       break;
+    case "pattern": {
+      // withoutCiphertextPattern's stand-in for minLength says what minLength says.
+      const limit = minLengthOfPattern(String(params.pattern));
+      if (limit !== undefined) message = `must NOT have fewer than ${limit} characters`;
+      break;
+    }
   }
   return { error: `${error.instancePath === "" ? root : error.instancePath} ${message}`, path };
 }

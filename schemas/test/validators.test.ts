@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   DEFAULT_LIMITS,
@@ -95,6 +96,23 @@ describe("dispatch on type (PP-ENV-008)", () => {
     expect(validateEnvelope("1.2", plaintext, { strict: true })).toEqual({ ok: true });
     expect(validateEnvelope("1.2", record, { strict: true })).toEqual({ ok: true });
     expect(validateEnvelope("1.2", { ...record, payload: plaintext.payload })).toMatchObject({ ok: false, path: "/payload" });
+  });
+});
+
+describe("a record's ciphertext left to the strict decoder (ciphertextPattern: false)", () => {
+  it("keeps the minimum length, counted in code points, with the same error as with the pattern", () => {
+    const record = example<Record<string, unknown>>(PeerMessageSchema);
+    const payloads = fc.oneof(fc.string({ maxLength: 30 }), fc.string({ unit: "grapheme", maxLength: 30 }), fc.string({ unit: "binary", maxLength: 30 }), fc.base64String({ maxLength: 40 }));
+    fc.assert(
+      fc.property(payloads, (payload) => {
+        const message = { ...record, payload };
+        const without = validateEnvelope("1.2", message, { ciphertextPattern: false });
+        const withPattern = validateEnvelope("1.2", message);
+        if ([...payload].length < 22) expect(without).toEqual(withPattern);
+        else expect(without).toEqual({ ok: true });
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
 
