@@ -90,7 +90,14 @@ export class Session {
    * a session that carries only control records (PING, ACK) holds no table, which at 10,000 idle
    * sessions is most of them.
    */
-  private seen: Map<string, true> | undefined;
+  private seen: Set<string> | undefined;
+  /**
+   * The keys of `seen` in the order they came, as a ring of dedupeMemory slots, `seenNext` the
+   * oldest once it is full: forgetting the oldest this way costs nothing, where asking a Set for its
+   * first key walks over every key deleted before it.
+   */
+  private seenOrder: string[] | undefined;
+  private seenNext = 0;
   /**
    * Over HTTP, the seqs received within replay_window of `lastRecvSeq` (PP-RPL-005): at most
    * replay_window of them. Made on the first record received over HTTP; a WebSocket session has none.
@@ -242,9 +249,18 @@ export class Session {
    * must be accepted when the sender sends it again (PP-DLV-013).
    */
   markDelivered(senderId: string, messageId: string): void {
-    const seen = (this.seen ??= new Map());
-    seen.set(this.seenKey(senderId, messageId), true);
-    if (seen.size > this.options.dedupeMemory) seen.delete(seen.keys().next().value as string);
+    const key = this.seenKey(senderId, messageId);
+    const seen = (this.seen ??= new Set());
+    if (seen.has(key)) return;
+    const order = (this.seenOrder ??= []);
+    const memory = Math.max(1, this.options.dedupeMemory);
+    if (order.length < memory) order.push(key);
+    else {
+      seen.delete(order[this.seenNext] as string);
+      order[this.seenNext] = key;
+      this.seenNext = (this.seenNext + 1) % memory;
+    }
+    seen.add(key);
   }
 
   /**
