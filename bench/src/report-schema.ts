@@ -59,7 +59,7 @@ export const SampleSchema = Type.Object(
     }),
     clientSaturated: Type.Boolean({
       description:
-        "True when the load generator was near saturation: a worker thread's event loop was busy >= 90% of the window, or all its threads together used >= 90% of a core per worker (closed loop), or it sent 1% of requests more than 1 ms late (open loop, which polls its schedule continuously). Such a figure is client-bound and does not count toward targets.",
+        "True when the load generator was near saturation: a worker thread's event loop was busy >= 90% of the window, or all its threads together used >= 90% of a core per worker (closed loop), or it sent 1% of requests more than 1 ms late (open loop, whose worker sleeps inside its event loop between polls of its schedule). Such a figure is client-bound and does not count toward targets.",
     }),
     loadWorkerBusyPercent: Type.Optional(Type.Array(Type.Number({ minimum: 0 }), { description: "Event-loop utilisation of each load-generator worker thread used, over the measured window, in %." })),
     errorSamples: Type.Array(Type.String(), { maxItems: 10 }),

@@ -100,7 +100,7 @@ export function toSample(merged: Merged, operations = merged.operations, latency
   }
   // A worker thread cannot use more than one core: a worker whose event loop was busy >= 90% of the
   // window, or >= 90% of a core per worker for the whole process, is saturation. An open-loop job
-  // polls its schedule continuously, so there it is sending late instead: 1% of the requests left
+  // sleeps inside its event loop between polls of its schedule, so there it is sending late instead: 1% of the requests left
   // more than 1 ms after they were due.
   const usable = Math.min(merged.workersUsed, machineCores());
   const sendLag = merged.others.get("sendLag");
