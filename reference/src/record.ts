@@ -70,13 +70,15 @@ function knownHeader(header: RecordHeader): boolean {
 const encodedPayloads = new WeakMap<RecordEnvelope, string>();
 
 /**
- * The JSON text of a record as it goes on the wire: the same as JSON.stringify(record), written out
- * directly for a record that `sealRecord` made and nobody gave other members since. JSON.stringify
+ * The JSON text of a record as it goes on the wire: the same members and values as
+ * JSON.stringify(record) (perhaps in another order), written out directly for a record that
+ * `sealRecord` made and nobody gave other members since. JSON.stringify
  * scans every character of the ciphertext for escaping, the costliest part of sending a record
  * (spec §7.3 allows any member order).
  */
 export function recordText(record: RecordEnvelope): string {
-  if (encodedPayloads.get(record) !== record.payload || !knownHeader(record) || (record.signature !== undefined && typeof record.signature !== "string")) return JSON.stringify(record);
+  const encoded = encodedPayloads.get(record);
+  if (encoded === undefined || encoded !== record.payload || !knownHeader(record) || (record.signature !== undefined && typeof record.signature !== "string")) return JSON.stringify(record);
   const recipient = record.recipient_id === undefined ? "" : `,"recipient_id":${jsonString(record.recipient_id)}`;
   const signature = record.signature === undefined ? "" : `,"signature":${jsonString(record.signature)}`;
   return `{"message_id":${jsonString(record.message_id)},"type":${jsonString(record.type)},"version":${jsonString(record.version)},"timestamp":${String(record.timestamp)},"seq":${String(record.seq)},"session_id":${jsonString(record.session_id)},"sender_id":${jsonString(record.sender_id)}${recipient},"payload":"${record.payload}"${signature}}`;

@@ -120,6 +120,9 @@ describe("the server holds at most max_buffered_bytes for all sessions (PP-LIM-0
     const holders = [await session(s, "h0"), await session(s, "h1"), await session(s, "h2")];
     for (const [i, holder] of holders.entries()) holder.sendRecord("CHUNKED_MESSAGE", firstChunk(`held-chunk-${i}`, chunkBytes), { recipient_id: s.serverId });
     for (const holder of holders) expect(await errorOrQuiet(holder)).toBeNull();
+    // GET /metrics reports what the sessions hold: the three chunks' decoded bytes.
+    const held = holders.length * Buffer.from(firstChunk("any", chunkBytes).data, "base64url").length;
+    expect(await (await fetch(`${s.url}/metrics`)).text()).toMatch(new RegExp(`^pp_held_bytes ${held}$`, "m"));
     // The budget is full. A session's own first max_chunk_bytes still fit (each session has that
     // much room, PP-LIM-012); a byte more than that does not.
     const late = await session(s, "late");

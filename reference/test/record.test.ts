@@ -90,6 +90,16 @@ describe("recordText", () => {
     );
   });
 
+  test("writes a record sealRecord never made as JSON.stringify does: without a payload, or with one of its own", () => {
+    fc.assert(
+      fc.property(sealedHeader, fc.option(text, { nil: undefined }), ({ payload: _payload, ...h }, payload) => {
+        const record = (payload === undefined ? h : { ...h, payload }) as RecordEnvelope;
+        expect(recordText(record)).toBe(JSON.stringify(record));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   test("follows every change made to a record after it was sealed: another payload, an extra member, a member of another type", () => {
     const change = fc.oneof(
       fc.record({ member: fc.constant("payload"), value: text }),

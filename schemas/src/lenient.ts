@@ -54,7 +54,7 @@ export function lenient<T extends object>(schema: T): JsonSchema {
  * A copy of an envelope schema without the pattern of a record's ciphertext: the `payload` member
  * that is a base64url string (section 7.3). For a receiver that decodes the ciphertext at once with
  * a strict decoder (PP-ENV-004): see `ValidateOptions.ciphertextPattern`. Its minimum length stays,
- * as the equivalent `MIN_LENGTH_PATTERN`: Ajv checks `minLength` by counting every code point of
+ * as the equivalent `minLengthPattern`: Ajv checks `minLength` by counting every code point of
  * the string, the whole ciphertext, where this pattern (with Ajv's `u` flag, so counting code points
  * too) stops after the first `minLength` of them.
  */

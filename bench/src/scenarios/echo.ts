@@ -336,7 +336,7 @@ async function run(params: RunParams): Promise<JobResult> {
       // Timers have 1 ms granularity: within ~1.5 ms of the due time, the thread sleeps in slices of
       // at most POLL_SLICE_MS (a futex wait, not a busy loop, so that the CPU stays with the server
       // under test) and polls I/O between them, so requests leave on time and answers are read
-      // at most a slice late.
+      // about a slice late (Linux's timer slack, 50 µs, can make a slice last twice as long).
       const wait = nextDue - epochMs();
       if (wait < 1.5) {
         setImmediate(() => {
@@ -522,7 +522,7 @@ function echoMeasurement(p: EchoPoint, samples: PointSamples, chunkLimit: number
 const BASELINE_NOTE =
   "Baselines, same pattern, same run: raw ws (JSON text frames of the payload size), the protocol floor (each frame JSON-parsed, base64url-decoded, AEAD-opened and sealed, encoded and stringified on both sides, with the reference's crypto: the physical limit of an encrypted JSON echo here) and Socket.IO (an event answered by its acknowledgement, WebSocket transport). Ratios are peer / baseline.";
 const OPEN_LOOP_NOTE =
-  "Open-loop latency is measured from each request's due time, so a late send counts against the server too; 'send lag' is how late the load generator itself sent them (its own floor). One worker paces an open loop; near due times it sleeps in slices of 50 µs (a futex wait, so the CPU stays with the server) and polls its sockets between them, so answers are read at most a slice late and its event loop reads ~100% busy: its process CPU is the measure.";
+  "Open-loop latency is measured from each request's due time, so a late send counts against the server too; 'send lag' is how late the load generator itself sent them (its own floor). One worker paces an open loop; near due times it sleeps in slices of 50 µs (a futex wait, so the CPU stays with the server) and polls its sockets between them, so answers are read about a slice late (up to twice that with Linux's timer slack) and its event loop reads ~100% busy: its process CPU is the measure.";
 
 export const echoScenario: Scenario = {
   name: "echo",

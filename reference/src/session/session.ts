@@ -252,8 +252,9 @@ export class Session {
     const key = this.seenKey(senderId, messageId);
     const seen = (this.seen ??= new Set());
     if (seen.has(key)) return;
+    const memory = this.options.dedupeMemory;
+    if (memory <= 0) return;
     const order = (this.seenOrder ??= []);
-    const memory = Math.max(1, this.options.dedupeMemory);
     if (order.length < memory) order.push(key);
     else {
       seen.delete(order[this.seenNext] as string);
